@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import { Command } from 'commander';
 import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
@@ -6,6 +5,8 @@ import { seedProgress } from '../../sut/db/seeder.ts';
 import { applyBatch } from '../../sut/repository/batch-increment-repository.ts';
 import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
+import { createTable } from '../lib/table.ts';
+import { UsageError } from '../lib/usage-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import {
@@ -55,6 +56,11 @@ export function checkCommand(logger: () => Logger): Command {
   return command.action(async (options: CheckOptions) => {
     const log = logger();
     const variants = await loadVariants(options.variant);
+    if (options.batchSize > options.players * options.goals) {
+      throw new UsageError(
+        `--batch-size ${options.batchSize} exceeds the ${options.players * options.goals} rows seeded (--players x --goals); a batch names distinct rows`,
+      );
+    }
     await withDatabase(
       { source: options.db, logger: log, createPostgresUser: options.createPostgresUser },
       async ({ database, client, serverVersion }) => {
@@ -72,6 +78,11 @@ export function checkCommand(logger: () => Logger): Command {
           `seeded ${seeded.rows.toLocaleString('en-US')} rows in ${(seeded.ms / 1000).toFixed(2)} s (${formatRate(seeded.rowsPerSecond)} rows/s)\n`,
         );
         const sampler = await RowSampler.load(client, seeded.catalogue, createRandom(options.seed));
+        if (options.batchSize > sampler.capacity) {
+          throw new UsageError(
+            `--batch-size ${options.batchSize} exceeds the ${sampler.capacity} updatable rows seeded (active, not claimed); a batch names distinct rows`,
+          );
+        }
         const timings = new Map(variants.map((v) => [v.name, [] as number[]]));
         for (let round = 0; round < options.rounds; round++) {
           for (const variant of variants) {
@@ -87,9 +98,15 @@ export function checkCommand(logger: () => Logger): Command {
             timings.get(variant.name)?.push(ms);
           }
         }
-        const table = new Table({
-          head: ['Variant', 'Batch Size', 'Median', 'Min', 'Max', 'ms/row', 'Throughput'],
-        });
+        const table = createTable([
+          'Variant',
+          'Batch Size',
+          'Median',
+          'Min',
+          'Max',
+          'ms/row',
+          'Throughput',
+        ]);
         for (const variant of variants) {
           const t = timings.get(variant.name) ?? [];
           const med = median(t);
@@ -105,7 +122,7 @@ export function checkCommand(logger: () => Logger): Command {
         }
         out.write(`${table.toString()}\n`);
         out.write(
-          `${options.rounds} batches per variant, interleaved; every batch updated all ${options.batchSize} rows it named.\n`,
+          `${options.rounds} batch${options.rounds === 1 ? '' : 'es'} per variant, interleaved; every batch updated all ${options.batchSize} rows it named.\n`,
         );
       },
     );

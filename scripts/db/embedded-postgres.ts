@@ -139,6 +139,7 @@ export async function startEmbeddedPostgres(
   let stopped = false;
   return {
     kind: 'embedded',
+    dataDir: databaseDir,
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     startupMs,
     local: true,

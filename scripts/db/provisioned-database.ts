@@ -8,6 +8,8 @@ export interface ProvisionedDatabase {
   readonly startupMs: number;
   /** Whether the server runs on this machine, so its processes can be read from /proc. */
   readonly local: boolean;
+  /** The data directory, for a server the harness started on this machine. */
+  readonly dataDir?: string;
   /** Stops and removes what the harness started; a no-op for an existing server. */
   stop(): Promise<void>;
 }

@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { provisionPostgres } from './provision-postgres.ts';
+
+const FIXTURE = fileURLToPath(
+  new URL('../testing/fixtures/hold-embedded-postgres.ts', import.meta.url),
+);
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+async function startHolder() {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => {
+      reject(new Error(`fixture exited with ${code}`));
+    });
+  });
+  const info = JSON.parse(line) as { url: string; dataDir: string };
+  return { child, ...info, rootDir: dirname(info.dataDir) };
+}
+
+describe('PostgreSQL provisioning', () => {
+  it('uses DATABASE_URL as it is, starting nothing', async () => {
+    const db = await provisionPostgres({
+      source: 'auto',
+      logger: silentLogger,
+      env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/db' },
+    });
+    expect(db).toMatchObject({
+      kind: 'url',
+      url: 'postgres://x@127.0.0.1:1/db',
+      startupMs: 0,
+      local: true,
+    });
+  });
+
+  it('rejects a DATABASE_URL that is not a URL, and --db url without one', async () => {
+    await expect(
+      provisionPostgres({
+        source: 'auto',
+        logger: silentLogger,
+        env: { DATABASE_URL: 'not a url' },
+      }),
+    ).rejects.toThrow(UsageError);
+    await expect(
+      provisionPostgres({ source: 'url', logger: silentLogger, env: {} }),
+    ).rejects.toThrow(/--db url needs DATABASE_URL/);
+  });
+
+  it('without a Docker engine, --db testcontainers says so and names the alternatives', async () => {
+    const previous = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    try {
+      const error = await provisionPostgres({
+        source: 'testcontainers',
+        logger: silentLogger,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toMatch(
+        /needs a running Docker engine.*\n.*--db embedded.*\n.*DATABASE_URL/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = previous;
+    }
+  });
+
+  it('starts an embedded server (as an unprivileged account when root) and removes it on stop()', async () => {
+    const db = await provisionPostgres({
+      source: 'embedded',
+      logger: silentLogger,
+      durability: 'relaxed',
+    });
+    try {
+      expect(db.kind).toBe('embedded');
+      expect(db.startupMs).toBeGreaterThan(0);
+      const client = new pg.Client(db.url);
+      await client.connect();
+      const { rows } = await client.query<{ user: string; preload: string }>(
+        `SELECT current_user AS user, current_setting('shared_preload_libraries') AS preload`,
+      );
+      await client.end();
+      expect(rows[0]).toEqual({ user: 'postgres', preload: 'pg_stat_statements' });
+      // The server process never runs as root, whoever started the harness.
+      const postmasterPid =
+        readFileSync(`${db.dataDir ?? ''}/postmaster.pid`, 'utf8').split('\n')[0] ?? '';
+      expect(statSync(`/proc/${postmasterPid}`).uid).not.toBe(0);
+    } finally {
+      await db.stop();
+    }
+    expect(existsSync(dirname(db.dataDir ?? '/nonexistent'))).toBe(false);
+    expect(await canConnect(db.url)).toBe(false);
+  });
+
+  it('removes the embedded server when the harness is interrupted (SIGINT)', async () => {
+    const holder = await startHolder();
+    expect(await canConnect(holder.url)).toBe(true);
+    holder.child.kill('SIGINT');
+    await eventually(async () => !existsSync(holder.rootDir) && !(await canConnect(holder.url)));
+  });
+
+  it('removes the embedded server when the harness dies without cleaning up (SIGKILL)', async () => {
+    const holder = await startHolder();
+    expect(await canConnect(holder.url)).toBe(true);
+    holder.child.kill('SIGKILL');
+    await eventually(async () => !existsSync(holder.rootDir) && !(await canConnect(holder.url)));
+  });
+});

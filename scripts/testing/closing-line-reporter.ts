@@ -1,0 +1,22 @@
+import type { Reporter, TestModule } from 'vitest/node';
+
+/**
+ * Ends the run with one plain line, `tests: N passed, N failed, N skipped`, that CI systems
+ * and people reading logs can find without knowing vitest's own summary format.
+ */
+export default class ClosingLineReporter implements Reporter {
+  onTestRunEnd(testModules: readonly TestModule[]): void {
+    const count = { passed: 0, failed: 0, skipped: 0 };
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') count.passed++;
+        else if (state === 'failed') count.failed++;
+        else count.skipped++;
+      }
+    }
+    process.stdout.write(
+      `tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`,
+    );
+  }
+}
