@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
+import { sweepCommand } from './commands/sweep-command.ts';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
 import { isUsageError } from './lib/usage-error.ts';
 import { InvalidBatchError } from '../sut/repository/progress-increment.ts';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const logger = (): Logger =>
     createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
-  for (const command of [checkCommand(logger), seedCommand(logger)]) {
+  for (const command of [checkCommand(logger), seedCommand(logger), sweepCommand(logger)]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;

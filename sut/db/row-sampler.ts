@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import { partitionOf } from '../partitioning/fnv1a.ts';
 
 export interface SampleKey {
   readonly userId: string;
@@ -20,6 +21,16 @@ export class RowSampler {
     private readonly goals: ReadonlyMap<string, { targetValue: number; daily: boolean }>,
     private readonly random: () => number,
   ) {}
+
+  /**
+   * Splits the keys into `parts` samplers by player (FNV-1a of user_id, as the service
+   * partitions), so parallel flushers never touch the same rows.
+   */
+  splitByPlayer(parts: number, randomFor: (part: number) => () => number): RowSampler[] {
+    const buckets = Array.from({ length: parts }, () => [] as SampleKey[]);
+    for (const key of this.keys) buckets[partitionOf(key.userId, parts)]?.push(key);
+    return buckets.map((keys, i) => new RowSampler(keys, this.goals, randomFor(i)));
+  }
 
   static async load(
     client: pg.ClientBase,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SqlVariant } from '../sql/variant-registry.ts';
+import { booleanArrayLiteral, integerArrayLiteral, textArrayLiteral } from './array-literal.ts';
 import {
   assertValidBatch,
   toBatchParameters,
@@ -20,35 +21,76 @@ export interface ApplyBatchResult {
   readonly rowsUpdated: number;
 }
 
+/**
+ * A validated batch with its seven parameters already serialised to PostgreSQL array
+ * literals (array-literal.ts). Building it is all the client-side work a
+ * flush does; keeping it apart lets the sweep time it apart from the round trip.
+ */
+export interface PreparedBatch {
+  readonly size: number;
+  readonly values: readonly (string | null)[];
+}
+
 export function preparedStatementName(variant: SqlVariant): string {
   return `batch_increment_${variant.name}`;
 }
 
+/** Validates (bad input never reaches SQL) and serialises a batch. */
+export function prepareBatch(increments: readonly ProgressIncrement[]): PreparedBatch {
+  assertValidBatch(increments);
+  const [userIds, goalIds, challengeIds, namespaces, deltas, targets, daily] = toBatchParameters(increments);
+  return {
+    size: increments.length,
+    values: [
+      textArrayLiteral(userIds),
+      textArrayLiteral(goalIds),
+      textArrayLiteral(challengeIds),
+      textArrayLiteral(namespaces),
+      integerArrayLiteral(deltas),
+      integerArrayLiteral(targets),
+      booleanArrayLiteral(daily),
+    ],
+  };
+}
+
 /**
- * BatchIncrementProgress: applies one batch with the named SQL variant in one transaction
- * on the given connection. The batch is validated first, so bad input never reaches SQL;
- * an error inside the transaction rolls it back and leaves the table as it was.
+ * Runs a prepared batch with the SQL variant in one transaction on the given connection; an
+ * error inside the transaction rolls it back and leaves the table as it was.
  */
+export async function executeBatch(
+  client: pg.ClientBase,
+  variant: SqlVariant,
+  batch: PreparedBatch,
+  options: ApplyBatchOptions = {},
+): Promise<ApplyBatchResult> {
+  if (batch.size === 0) return { rowsUpdated: 0 };
+  const values = [...batch.values];
+  const query =
+    options.prepared === true
+      ? { name: preparedStatementName(variant), text: variant.sql, values }
+      : { text: variant.sql, values };
+  await client.query('BEGIN');
+  let result: pg.QueryResult;
+  try {
+    result = await client.query(query);
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      throw new AggregateError([error, rollbackError], 'batch failed, and so did its ROLLBACK');
+    }
+    throw error;
+  }
+  await client.query('COMMIT');
+  return { rowsUpdated: result.rowCount ?? 0 };
+}
+
+/** BatchIncrementProgress: validate, serialise and apply one batch in one transaction. */
 export async function applyBatch(
   client: pg.ClientBase,
   variant: SqlVariant,
   increments: readonly ProgressIncrement[],
   options: ApplyBatchOptions = {},
 ): Promise<ApplyBatchResult> {
-  assertValidBatch(increments);
-  if (increments.length === 0) return { rowsUpdated: 0 };
-  const values = toBatchParameters(increments);
-  const query =
-    options.prepared === true
-      ? { name: preparedStatementName(variant), text: variant.sql, values }
-      : { text: variant.sql, values };
-  await client.query('BEGIN');
-  try {
-    const result = await client.query(query);
-    await client.query('COMMIT');
-    return { rowsUpdated: result.rowCount ?? 0 };
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
+  return executeBatch(client, variant, prepareBatch(increments), options);
 }

@@ -33,56 +33,76 @@ export class InvalidBatchError extends Error {
   }
 }
 
+/** VARCHAR(100) counts characters (code points), not UTF-16 units. */
+function characterCount(value: string): number {
+  return value.length <= MAX_ID_LENGTH ? value.length : [...value].length;
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && characterCount(value) <= MAX_ID_LENGTH;
+}
+
+function isPositiveInt32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= INT32_MAX;
+}
+
 function idProblem(field: string, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0)
     return `${field} must be a non-empty string, got ${JSON.stringify(value)}`;
-  if (value.length > MAX_ID_LENGTH)
-    return `${field} is ${value.length} characters; at most ${MAX_ID_LENGTH} fit VARCHAR(${MAX_ID_LENGTH})`;
+  const length = characterCount(value);
+  if (length > MAX_ID_LENGTH)
+    return `${field} is ${length} characters; at most ${MAX_ID_LENGTH} fit VARCHAR(${MAX_ID_LENGTH})`;
   return undefined;
 }
 
 function positiveInt32Problem(field: string, value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > INT32_MAX) {
-    return `${field} must be an integer from 1 to ${INT32_MAX}, got ${JSON.stringify(value)}`;
-  }
-  return undefined;
+  return isPositiveInt32(value)
+    ? undefined
+    : `${field} must be an integer from 1 to ${INT32_MAX}, got ${JSON.stringify(value)}`;
+}
+
+function incrementProblems(inc: ProgressIncrement, at: string): string[] {
+  const problems = [
+    idProblem(`${at}: userId`, inc.userId),
+    idProblem(`${at}: goalId`, inc.goalId),
+    idProblem(`${at}: challengeId`, inc.challengeId),
+    idProblem(`${at}: namespace`, inc.namespace),
+    positiveInt32Problem(`${at}: delta`, inc.delta),
+    positiveInt32Problem(`${at}: targetValue`, inc.targetValue),
+    typeof inc.isDaily === 'boolean'
+      ? undefined
+      : `${at}: isDaily must be true or false, got ${JSON.stringify(inc.isDaily)}`,
+  ];
+  return problems.filter((p): p is string => p !== undefined);
 }
 
 /**
  * Checks a batch before any SQL runs: ids fit VARCHAR(100), deltas and targets are positive
  * INT values, and no (user, goal) key appears twice (a flush aggregates by key, and an
- * UPDATE ... FROM with two matches applies only one of them).
+ * UPDATE ... FROM with two matches applies only one of them). Runs on every flush, so the
+ * valid case is a few comparisons per increment and messages are built only for bad ones.
  */
 export function batchProblems(increments: readonly ProgressIncrement[]): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  increments.forEach((inc, i) => {
-    const at = `increment ${i}`;
-    for (const [field, value] of [
-      ['userId', inc.userId],
-      ['goalId', inc.goalId],
-      ['challengeId', inc.challengeId],
-      ['namespace', inc.namespace],
-    ] as const) {
-      const p = idProblem(`${at}: ${field}`, value);
-      if (p !== undefined) problems.push(p);
-    }
-    for (const [field, value] of [
-      ['delta', inc.delta],
-      ['targetValue', inc.targetValue],
-    ] as const) {
-      const p = positiveInt32Problem(`${at}: ${field}`, value);
-      if (p !== undefined) problems.push(p);
-    }
-    if (typeof inc.isDaily !== 'boolean')
-      problems.push(`${at}: isDaily must be true or false, got ${JSON.stringify(inc.isDaily)}`);
+  for (let i = 0; i < increments.length; i++) {
+    const inc = increments[i] as ProgressIncrement;
+    const valid =
+      isId(inc.userId) &&
+      isId(inc.goalId) &&
+      isId(inc.challengeId) &&
+      isId(inc.namespace) &&
+      isPositiveInt32(inc.delta) &&
+      isPositiveInt32(inc.targetValue) &&
+      typeof inc.isDaily === 'boolean';
+    if (!valid) problems.push(...incrementProblems(inc, `increment ${i}`));
     const key = `${inc.userId}\u0000${inc.goalId}`;
     if (seen.has(key))
       problems.push(
-        `${at}: (${inc.userId}, ${inc.goalId}) appears twice; a batch carries each key once`,
+        `increment ${i}: (${inc.userId}, ${inc.goalId}) appears twice; a batch carries each key once`,
       );
     seen.add(key);
-  });
+  }
   return problems;
 }
 

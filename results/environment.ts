@@ -1,0 +1,51 @@
+import { cpus, platform, release } from 'node:os';
+import type pg from 'pg';
+
+/** PostgreSQL settings that move the numbers; recorded so results can be compared fairly. */
+export const RECORDED_POSTGRES_SETTINGS = [
+  'shared_buffers',
+  'work_mem',
+  'effective_cache_size',
+  'synchronous_commit',
+  'fsync',
+  'wal_level',
+  'max_connections',
+  'jit',
+  'plan_cache_mode',
+  'autovacuum',
+  'shared_preload_libraries',
+] as const;
+
+export interface Environment {
+  readonly node: string;
+  readonly os: string;
+  readonly cpu: { readonly model: string; readonly count: number };
+  readonly postgres: {
+    readonly version: string;
+    /** Where the server came from: url, embedded or testcontainers. */
+    readonly source: string;
+    readonly settings: Record<string, string>;
+  };
+}
+
+export async function collectEnvironment(
+  client: pg.ClientBase,
+  source: string,
+): Promise<Environment> {
+  const { rows } = await client.query<{ name: string; setting: string }>(
+    `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1) ORDER BY name`,
+    [RECORDED_POSTGRES_SETTINGS],
+  );
+  const { rows: version } = await client.query<{ server_version: string }>('SHOW server_version');
+  const cores = cpus();
+  return {
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    cpu: { model: cores[0]?.model.trim() ?? 'unknown', count: cores.length },
+    postgres: {
+      version: version[0]?.server_version ?? 'unknown',
+      source,
+      settings: Object.fromEntries(rows.map((r) => [r.name, r.setting])),
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { z } from 'zod';
+
+/**
+ * The results JSON (DESIGN.md contract), one file per measuring command. Bump
+ * SCHEMA_VERSION on any change that an older reader would misread, and document it in
+ * results/README.md. `results.schema.json` beside this file is generated from these
+ * definitions (`npm run schema`) and checked by a test.
+ */
+export const SCHEMA_VERSION = 1;
+
+const finite = z.number().finite();
+const nonNegative = finite.nonnegative();
+
+export const gitSchema = z.strictObject({
+  commit: z.string(),
+  branch: z.string(),
+  dirty: z.boolean(),
+});
+
+export const environmentSchema = z.strictObject({
+  node: z.string(),
+  os: z.string(),
+  cpu: z.strictObject({ model: z.string(), count: z.number().int().positive() }),
+  postgres: z.strictObject({
+    version: z.string(),
+    source: z.string(),
+    settings: z.record(z.string(), z.string()),
+  }),
+  kafka: z.string().optional(),
+});
+
+export const thresholdSchema = z.strictObject({
+  metric: z.string(),
+  expression: z.string(),
+  value: finite.nullable(),
+  ok: z.boolean(),
+});
+
+export const summarySchema = z
+  .strictObject({
+    n: z.number().int().nonnegative(),
+    min: finite,
+    max: finite,
+    mean: finite,
+    median: finite,
+    p95: finite,
+    q1: finite,
+    q3: finite,
+  })
+  .describe(
+    'Descriptive statistics of samples in milliseconds (quantiles: linear interpolation, type 7)',
+  );
+
+export const statementModeSchema = z.enum(['unprepared', 'prepared']);
+
+export const sweepCellSchema = z.strictObject({
+  variant: z.string(),
+  size: z.number().int().positive().describe('Rows per batch'),
+  statement: statementModeSchema,
+  wallMs: summarySchema.describe(
+    'Wall time per batch as the flusher sees it: BEGIN, UPDATE, COMMIT',
+  ),
+  samplesMs: z
+    .array(nonNegative)
+    .describe('Every timed batch, in run order (raw samples for significance tests)'),
+  hdr: z
+    .string()
+    .describe(
+      'The same samples as an HdrHistogram in microseconds, compressed base64 (hdr-histogram-js), mergeable across runs',
+    ),
+  msPerRow: nonNegative.describe('Median wall time / size'),
+  rowsPerSecond: nonNegative.describe(
+    'Rows updated per second of flusher time, all flushers together',
+  ),
+  clientOverheadMs: nonNegative.describe(
+    'Median time spent in the harness before the batch is sent: validation, array building, serialisation',
+  ),
+  planningMs: nonNegative
+    .nullable()
+    .describe('Median planning time from EXPLAIN (ANALYZE) runs (unprepared only)'),
+  executionMs: nonNegative
+    .nullable()
+    .describe('Median execution time from EXPLAIN (ANALYZE) runs (unprepared only)'),
+  explainRuns: z.number().int().nonnegative(),
+  planningShare: nonNegative.nullable().describe('Median planning / median wall time'),
+  sharedBlocksHit: nonNegative.nullable(),
+  sharedBlocksRead: nonNegative.nullable(),
+});
+
+export const crossoverSchema = z.strictObject({
+  faster: z.string(),
+  slower: z.string(),
+  statement: statementModeSchema,
+  fromSize: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe(
+      'Smallest size from which `faster` wins at every larger size; null when it never does',
+    ),
+  everySize: z.boolean().describe('`faster` wins at every size measured'),
+  overlapAtCrossover: z
+    .boolean()
+    .describe('Interquartile ranges overlap at fromSize: the win there is within noise'),
+});
+
+export const linearitySchema = z.strictObject({
+  variant: z.string(),
+  statement: statementModeSchema,
+  baseSize: z.number().int().positive(),
+  baseMsPerRow: nonNegative,
+  ratios: z.array(
+    z.strictObject({
+      size: z.number().int().positive(),
+      msPerRow: nonNegative,
+      ratio: nonNegative,
+    }),
+  ),
+});
+
+export const preparedDeltaSchema = z.strictObject({
+  variant: z.string(),
+  size: z.number().int().positive(),
+  unpreparedMs: nonNegative,
+  preparedMs: nonNegative,
+  deltaPercent: finite.describe(
+    '(prepared - unprepared) / unprepared x 100: negative when preparing helps',
+  ),
+});
+
+export const pgStatStatementsSchema = z.union([
+  z.strictObject({
+    available: z.literal(true),
+    statements: z.array(
+      z.strictObject({
+        variant: z.string(),
+        calls: z.number().int().nonnegative(),
+        meanExecMs: nonNegative,
+        meanPlanMs: nonNegative.nullable(),
+        rows: z.number().int().nonnegative(),
+      }),
+    ),
+  }),
+  z.strictObject({ available: z.literal(false), reason: z.string() }),
+]);
+
+export const pgbenchCheckSchema = z.strictObject({
+  variant: z.string(),
+  size: z.number().int().positive(),
+  transactions: z.number().int().positive(),
+  pgbenchMeanMs: nonNegative,
+  harnessMeanMs: nonNegative,
+  differencePercent: finite.describe('(harness - pgbench) / pgbench x 100'),
+});
+
+export const sweepMetricsSchema = z.strictObject({
+  durationMs: nonNegative,
+  seed: z.strictObject({
+    rows: z.number().int().nonnegative(),
+    ms: nonNegative,
+    rowsPerSecond: nonNegative,
+    updatableRows: z.number().int().nonnegative(),
+  }),
+  roundTripMs: nonNegative.describe(
+    'Median `SELECT 1` round trip: the floor under every statement',
+  ),
+  cells: z.array(sweepCellSchema),
+  crossovers: z.array(crossoverSchema),
+  linearity: z.array(linearitySchema),
+  preparedDelta: z.array(preparedDeltaSchema),
+  overhead: z
+    .strictObject({
+      size: z.number().int().positive(),
+      medianWallMs: nonNegative,
+      clientOverheadMs: nonNegative,
+      percent: nonNegative,
+    })
+    .nullable()
+    .describe('Harness overhead at the largest size up to 1,000 rows, worst variant'),
+  table: z.strictObject({
+    deadTuplesBefore: z.number().int().nonnegative(),
+    deadTuplesAfter: z.number().int().nonnegative(),
+    vacuumBetweenSizes: z.boolean(),
+  }),
+  pgStatStatements: pgStatStatementsSchema,
+  pgbench: z
+    .union([z.array(pgbenchCheckSchema), z.strictObject({ skipped: z.string() })])
+    .nullable(),
+  findings: z.array(z.string()),
+});
+
+export const sweepConfigSchema = z.strictObject({
+  sizes: z.array(z.number().int().positive()),
+  variants: z.array(z.string()),
+  players: z.number().int().positive(),
+  goals: z.number().int().positive(),
+  seed: z.number().int(),
+  minSamples: z.number().int().positive(),
+  minTimeMs: nonNegative,
+  statements: z.array(statementModeSchema),
+  concurrency: z.number().int().positive(),
+  explainRuns: z.number().int().nonnegative(),
+  warmupBatches: z.number().int().nonnegative(),
+  vacuumBetweenSizes: z.boolean(),
+  quick: z.boolean(),
+  pgbench: z.boolean(),
+  db: z.string(),
+});
+
+const common = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  createdAt: z.iso.datetime(),
+  git: gitSchema,
+  env: environmentSchema,
+  thresholds: z.array(thresholdSchema),
+};
+
+export const sweepResultSchema = z.strictObject({
+  ...common,
+  kind: z.literal('sweep'),
+  name: z.string(),
+  config: sweepConfigSchema,
+  metrics: sweepMetricsSchema,
+  verdict: z.null().describe('A sweep measures; verdicts come from `harness run`'),
+});
+
+export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema]);
+
+export type SweepResult = z.infer<typeof sweepResultSchema>;
+export type SweepCell = z.infer<typeof sweepCellSchema>;
+export type SweepConfig = z.infer<typeof sweepConfigSchema>;
+export type SweepMetrics = z.infer<typeof sweepMetricsSchema>;
+export type Crossover = z.infer<typeof crossoverSchema>;
+export type Linearity = z.infer<typeof linearitySchema>;
+export type PreparedDelta = z.infer<typeof preparedDeltaSchema>;
+export type PgStatStatements = z.infer<typeof pgStatStatementsSchema>;
+export type PgbenchCheck = z.infer<typeof pgbenchCheckSchema>;
+export type StatementMode = z.infer<typeof statementModeSchema>;
+export type Summary = z.infer<typeof summarySchema>;
+export type ResultFile = z.infer<typeof resultSchema>;

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type pg from 'pg';
+import type { PgbenchCheck } from '../../results/schema/result-schema.ts';
+import {
+  executeBatch,
+  type PreparedBatch,
+} from '../../sut/repository/batch-increment-repository.ts';
+import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
+
+const execFileAsync = promisify(execFile);
+const TARGET_MS = 2000;
+
+export async function findPgbench(): Promise<string | undefined> {
+  try {
+    await execFileAsync('pgbench', ['--version']);
+    return 'pgbench';
+  } catch {
+    return undefined;
+  }
+}
+
+/** The variant with its seven parameters written in as literals, for a pgbench script. */
+export function inlineParameters(variant: SqlVariant, batch: PreparedBatch): string {
+  return variant.sql.replace(/\$([1-7])(?!\d)/g, (_, n: string) => {
+    const literal = batch.values[Number(n) - 1];
+    if (literal === null || literal === undefined) throw new Error(`parameter $${n} has no value`);
+    return `'${literal.replace(/'/g, "''")}'`;
+  });
+}
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+function parseLatency(output: string): number {
+  const match = /latency average = ([\d.]+) ms/.exec(output);
+  if (match?.[1] === undefined)
+    throw new Error(`could not read pgbench's latency from:\n${output}`);
+  return Number(match[1]);
+}
+
+/**
+ * The same statement with the same batch, timed by pgbench and by the harness, alternately
+ * (harness, pgbench, harness, pgbench) so drift hits both. pgbench runs the script
+ * BEGIN; UPDATE ...; COMMIT; like the harness's flush, over the simple protocol with
+ * literal arrays; the harness sends the arrays as parameters.
+ */
+export async function pgbenchCheck(
+  client: pg.ClientBase,
+  url: string,
+  variant: SqlVariant,
+  batch: PreparedBatch,
+  medianMs: number,
+): Promise<PgbenchCheck> {
+  const transactions = Math.max(
+    10,
+    Math.min(500, Math.round(TARGET_MS / Math.max(medianMs, 0.1) / 2)),
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'harness-pgbench-'));
+  try {
+    const script = join(dir, `${variant.name}.sql`);
+    await writeFile(script, `BEGIN;\n${inlineParameters(variant, batch)};\nCOMMIT;\n`);
+    const harness: number[] = [];
+    const bench: number[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      const t0 = performance.now();
+      for (let i = 0; i < transactions; i++) await executeBatch(client, variant, batch);
+      harness.push((performance.now() - t0) / transactions);
+      const { stdout } = await execFileAsync(
+        'pgbench',
+        ['-n', '-M', 'simple', '-c', '1', '-t', String(transactions), '-f', script, url],
+        {
+          maxBuffer: 10 * 1024 * 1024,
+        },
+      );
+      bench.push(parseLatency(stdout));
+    }
+    const harnessMeanMs = mean(harness);
+    const pgbenchMeanMs = mean(bench);
+    return {
+      variant: variant.name,
+      size: batch.size,
+      transactions: transactions * 2,
+      pgbenchMeanMs,
+      harnessMeanMs,
+      differencePercent: ((harnessMeanMs - pgbenchMeanMs) / pgbenchMeanMs) * 100,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

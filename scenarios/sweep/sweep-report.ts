@@ -1,0 +1,213 @@
+import type { StatementMode, SweepMetrics } from '../../results/schema/result-schema.ts';
+import { createTable } from '../../scripts/lib/table.ts';
+import { DEGRADATION_RATIO, SEED_CORRELATED_MS } from './seed-figures.ts';
+
+const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`);
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const pct = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} %`;
+const rows = (n: number) => `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
+const ratio = (v: number) => `${v.toFixed(2)}x`;
+
+function modesOf(metrics: SweepMetrics): StatementMode[] {
+  return [...new Set(metrics.cells.map((c) => c.statement))];
+}
+
+/** One table per variant and statement mode, in the seed's shape plus the spread and EXPLAIN's split. */
+export function variantTables(metrics: SweepMetrics): string {
+  const out: string[] = [];
+  for (const statement of modesOf(metrics)) {
+    for (const variant of [...new Set(metrics.cells.map((c) => c.variant))]) {
+      const cells = metrics.cells
+        .filter((c) => c.variant === variant && c.statement === statement)
+        .sort((a, b) => a.size - b.size);
+      const withSeed = variant === 'correlated';
+      const table = createTable([
+        'Batch Size',
+        'Execution Time',
+        'ms/row',
+        'Throughput',
+        'p95',
+        'IQR',
+        'n',
+        'Planning',
+        'Execution',
+        'Plan share',
+        ...(withSeed ? ['Seed'] : []),
+      ]);
+      for (const c of cells) {
+        const seed = SEED_CORRELATED_MS.get(c.size);
+        table.push([
+          rows(c.size),
+          ms(c.wallMs.median),
+          c.msPerRow.toFixed(3),
+          `${int(c.rowsPerSecond)} rows/s`,
+          ms(c.wallMs.p95),
+          ms(c.wallMs.q3 - c.wallMs.q1),
+          String(c.wallMs.n),
+          ms(c.planningMs),
+          ms(c.executionMs),
+          c.planningShare === null ? '-' : pct(c.planningShare * 100),
+          ...(withSeed ? [seed === undefined ? '-' : ms(seed)] : []),
+        ]);
+      }
+      out.push(`${variant} (${statement})\n${table.toString()}`);
+    }
+  }
+  return out.join('\n\n');
+}
+
+/** Median wall time of every variant side by side, with each relative to the first (correlated when present). */
+export function ratioTable(metrics: SweepMetrics): string {
+  const variants = [...new Set(metrics.cells.map((c) => c.variant))];
+  const base = variants.includes('correlated') ? 'correlated' : (variants[0] as string);
+  const others = variants.filter((v) => v !== base);
+  const out: string[] = [];
+  for (const statement of modesOf(metrics)) {
+    const table = createTable(['Batch Size', ...variants, ...others.map((v) => `${v}/${base}`)]);
+    const sizes = [...new Set(metrics.cells.map((c) => c.size))].sort((a, b) => a - b);
+    for (const size of sizes) {
+      const median = (v: string) =>
+        metrics.cells.find((c) => c.variant === v && c.size === size && c.statement === statement)
+          ?.wallMs.median;
+      const b = median(base);
+      table.push([
+        rows(size),
+        ...variants.map((v) => {
+          const m = median(v);
+          return m === undefined ? '-' : ms(m);
+        }),
+        ...others.map((v) => {
+          const m = median(v);
+          return m === undefined || b === undefined ? '-' : ratio(m / b);
+        }),
+      ]);
+    }
+    out.push(`side by side (${statement}; ratio < 1 = faster than ${base})\n${table.toString()}`);
+  }
+  return out.join('\n\n');
+}
+
+export function preparedTable(metrics: SweepMetrics): string {
+  if (metrics.preparedDelta.length === 0) return '';
+  const table = createTable(['Variant', 'Batch Size', 'Unprepared', 'Prepared', 'Difference']);
+  for (const d of metrics.preparedDelta)
+    table.push([
+      d.variant,
+      rows(d.size),
+      ms(d.unpreparedMs),
+      ms(d.preparedMs),
+      `${d.deltaPercent >= 0 ? '+' : ''}${d.deltaPercent.toFixed(1)} %`,
+    ]);
+  return `prepared vs unprepared (median wall time)\n${table.toString()}`;
+}
+
+export function statementsTable(metrics: SweepMetrics): string {
+  const p = metrics.pgStatStatements;
+  if (!p.available) return `pg_stat_statements: not available (${p.reason})`;
+  const table = createTable(['Variant', 'Calls', 'Mean exec', 'Mean plan', 'Rows']);
+  for (const s of p.statements)
+    table.push([
+      s.variant,
+      int(s.calls),
+      ms(s.meanExecMs),
+      s.meanPlanMs === null ? 'not tracked' : ms(s.meanPlanMs),
+      int(s.rows),
+    ]);
+  return `pg_stat_statements (all timed batches, both statement modes)\n${table.toString()}`;
+}
+
+export function pgbenchTable(metrics: SweepMetrics): string {
+  const p = metrics.pgbench;
+  if (p === null) return '';
+  if ('skipped' in p) return `pgbench cross-check skipped: ${p.skipped}`;
+  const table = createTable([
+    'Variant',
+    'Batch Size',
+    'Transactions',
+    'pgbench',
+    'harness',
+    'Difference',
+  ]);
+  for (const c of p)
+    table.push([
+      c.variant,
+      rows(c.size),
+      int(c.transactions),
+      ms(c.pgbenchMeanMs),
+      ms(c.harnessMeanMs),
+      `${c.differencePercent >= 0 ? '+' : ''}${c.differencePercent.toFixed(1)} %`,
+    ]);
+  return `pgbench cross-check (same statement, same batch, mean latency per transaction)\n${table.toString()}`;
+}
+
+/** What the numbers say, in sentences a reviewer can paste into a pull request. */
+export function findings(metrics: SweepMetrics): string[] {
+  const out: string[] = [];
+  const modes = modesOf(metrics);
+  const mainMode: StatementMode = modes.includes('unprepared')
+    ? 'unprepared'
+    : (modes[0] as StatementMode);
+  const suffix = (s: StatementMode) => (modes.length > 1 ? ` (${s})` : '');
+  for (const c of metrics.crossovers.filter((x) => x.statement === mainMode)) {
+    const noise = c.overlapAtCrossover
+      ? `; at ${rows(c.fromSize ?? 0)} the interquartile ranges overlap, so the win there is within noise`
+      : '';
+    out.push(
+      c.everySize
+        ? `${c.faster} is faster than ${c.slower} at every size measured${suffix(c.statement)}${noise}.`
+        : `${c.faster} is faster than ${c.slower} at every size from ${rows(c.fromSize ?? 0)}${suffix(c.statement)}, slower or level below${noise}.`,
+    );
+  }
+  for (const l of metrics.linearity.filter((x) => x.statement === mainMode)) {
+    const at = l.ratios.find((r) => r.size === 1000) ?? l.ratios[l.ratios.length - 1];
+    if (at === undefined) continue;
+    const verdict = at.ratio > DEGRADATION_RATIO ? 'degrades' : 'stays about linear';
+    out.push(
+      `${l.variant}'s ms/row at ${rows(at.size)} is ${ratio(at.ratio)} its ms/row at ${rows(l.baseSize)} (${at.msPerRow.toFixed(3)} vs ${l.baseMsPerRow.toFixed(3)}): it ${verdict}${suffix(l.statement)}.`,
+    );
+  }
+  const planned = metrics.cells.filter((c) => c.planningShare !== null && c.statement === mainMode);
+  for (const variant of [...new Set(planned.map((c) => c.variant))]) {
+    const cs = planned.filter((c) => c.variant === variant).sort((a, b) => a.size - b.size);
+    const first = cs[0];
+    const last = cs[cs.length - 1];
+    if (
+      first === undefined ||
+      last === undefined ||
+      first.planningMs === null ||
+      last.planningMs === null
+    )
+      continue;
+    out.push(
+      `planning is ${pct((first.planningShare ?? 0) * 100)} of ${variant}'s time at ${rows(first.size)} (${ms(first.planningMs)}) and ${pct((last.planningShare ?? 0) * 100)} at ${rows(last.size)} (${ms(last.planningMs)}).`,
+    );
+  }
+  for (const variant of [...new Set(metrics.preparedDelta.map((d) => d.variant))]) {
+    const ds = metrics.preparedDelta.filter((d) => d.variant === variant);
+    const best = ds.reduce((a, b) => (b.deltaPercent < a.deltaPercent ? b : a));
+    out.push(
+      best.deltaPercent < 0
+        ? `a prepared statement saves ${pct(-best.deltaPercent)} for ${variant} at ${rows(best.size)} (${ms(best.unpreparedMs)} -> ${ms(best.preparedMs)}).`
+        : `a prepared statement does not help ${variant} at any size (best: ${best.deltaPercent.toFixed(1)} % at ${rows(best.size)}).`,
+    );
+  }
+  const seedCells = metrics.cells.filter(
+    (c) => c.variant === 'correlated' && c.statement === mainMode && SEED_CORRELATED_MS.has(c.size),
+  );
+  if (seedCells.length > 0) {
+    const parts = seedCells.map(
+      (c) =>
+        `${rows(c.size)} ${ms(c.wallMs.median)} (seed ${ms(SEED_CORRELATED_MS.get(c.size) ?? 0)})`,
+    );
+    out.push(`correlated here vs the seed's measurement: ${parts.join(', ')}.`);
+  }
+  if (metrics.overhead !== null) {
+    out.push(
+      `harness overhead at ${rows(metrics.overhead.size)}: ${ms(metrics.overhead.clientOverheadMs)} of ${ms(metrics.overhead.medianWallMs)} (${pct(metrics.overhead.percent)}) spent building and serialising the batch; round trip floor ${ms(metrics.roundTripMs)}.`,
+    );
+  }
+  out.push(
+    `dead tuples in user_goal_progress: ${int(metrics.table.deadTuplesBefore)} before, ${int(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
+  );
+  return out;
+}

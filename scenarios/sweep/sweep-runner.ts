@@ -1,0 +1,208 @@
+import type pg from 'pg';
+import type { StatementMode } from '../../results/schema/result-schema.ts';
+import { connectClient } from '../../sut/db/pool.ts';
+import { createRandom } from '../../sut/db/random.ts';
+import { RowSampler } from '../../sut/db/row-sampler.ts';
+import { seedProgress } from '../../sut/db/seeder.ts';
+import { executeBatch, prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
+import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
+import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { explainBatch, type ExplainSample } from './explain.ts';
+import type { SweepSettings } from './sweep-settings.ts';
+
+/** Raw measurements of one cell: a variant at a batch size in one statement mode. */
+export interface CellMeasurement {
+  readonly variant: string;
+  readonly size: number;
+  readonly statement: StatementMode;
+  /** Wall time per batch (client preparation + BEGIN/UPDATE/COMMIT), every flusher's. */
+  readonly samplesMs: number[];
+  /** Client-side preparation per batch: validation, arrays, serialisation. */
+  readonly prepMs: number[];
+  /** Time the cell's rounds took, all flushers together, and the rows they updated. */
+  elapsedMs: number;
+  rows: number;
+  readonly explain: ExplainSample[];
+}
+
+export interface SweepHooks {
+  /** Called when a size starts and when each of its cells reaches its minimum. */
+  onProgress?(done: number, total: number, label: string): void;
+}
+
+export interface SweepMeasurement {
+  readonly seed: { rows: number; ms: number; rowsPerSecond: number; updatableRows: number };
+  readonly cells: CellMeasurement[];
+  readonly roundTripMs: number[];
+  readonly deadTuplesBefore: number;
+}
+
+interface Flusher {
+  readonly client: pg.Client;
+  readonly sampler: RowSampler;
+}
+
+const ROUND_TRIP_PROBES = 50;
+
+export async function deadTuples(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    `SELECT coalesce(n_dead_tup, 0) AS n FROM pg_stat_user_tables WHERE relname = 'user_goal_progress'`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Measures every variant at every size straight against PostgreSQL. Per size, cells are
+ * run round by round, one batch of each per round in a rotating order, so that drift
+ * (autovacuum, checkpoints, cache warmth, a noisy neighbour) hits every variant alike; a
+ * cell stops once it has both its minimum samples and its minimum time. Every batch names
+ * distinct, existing, active rows and must update all of them.
+ */
+export async function runSweep(
+  session: { client: pg.Client; url: string },
+  variants: readonly SqlVariant[],
+  settings: SweepSettings,
+  hooks: SweepHooks = {},
+): Promise<SweepMeasurement> {
+  const { client } = session;
+  const largest = settings.sizes[settings.sizes.length - 1] ?? 0;
+  const seeded = await seedProgress(client, {
+    players: settings.players,
+    goalsPerPlayer: settings.goals,
+    seed: settings.seed,
+    shares: { inactive: 0.05, claimed: 0.05, completed: 0.1 },
+  });
+  const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed));
+  const samplers = all.splitByPlayer(settings.concurrency, (i) =>
+    createRandom(settings.seed + 1 + i),
+  );
+  const capacity = Math.min(...samplers.map((s) => s.capacity));
+  if (largest > capacity) {
+    throw new UsageError(
+      `batch size ${largest} is larger than the ${capacity} distinct updatable rows${settings.concurrency > 1 ? ` each of the ${settings.concurrency} flushers can draw from` : ''}; seed more (--players, --goals) or use smaller --sizes`,
+    );
+  }
+
+  const roundTripMs: number[] = [];
+  for (let i = 0; i < ROUND_TRIP_PROBES; i++) {
+    const t0 = performance.now();
+    await client.query('SELECT 1');
+    roundTripMs.push(performance.now() - t0);
+  }
+
+  const deadTuplesBefore = await deadTuples(client);
+  const flushers: Flusher[] = [];
+  try {
+    for (const sampler of samplers)
+      flushers.push({ client: await connectClient(session.url), sampler });
+    const modes = settings.statements;
+    const runOne = async (
+      f: Flusher,
+      variant: SqlVariant,
+      size: number,
+      statement: StatementMode,
+    ) => {
+      const increments = f.sampler.batch(size);
+      const t0 = performance.now();
+      const batch = prepareBatch(increments);
+      const t1 = performance.now();
+      const { rowsUpdated } = await executeBatch(f.client, variant, batch, {
+        prepared: statement === 'prepared',
+      });
+      const t2 = performance.now();
+      if (rowsUpdated !== size) {
+        throw new Error(
+          `${variant.name} (${statement}) updated ${rowsUpdated} rows of a ${size}-row batch of distinct updatable rows`,
+        );
+      }
+      return { wall: t2 - t0, prep: t1 - t0 };
+    };
+
+    const warmupSize = Math.min(100, largest);
+    for (let w = 0; w < settings.warmupBatches; w++) {
+      for (const variant of variants) {
+        for (const mode of modes)
+          await Promise.all(flushers.map((f) => runOne(f, variant, warmupSize, mode)));
+      }
+    }
+
+    const cells: CellMeasurement[] = [];
+    const cellsPerSize = variants.length * modes.length;
+    const total = settings.sizes.length * cellsPerSize;
+    for (const [sizeIndex, size] of settings.sizes.entries()) {
+      if (settings.vacuumBetweenSizes && sizeIndex > 0)
+        await client.query('VACUUM user_goal_progress');
+      const sizeCells: { variant: SqlVariant; cell: CellMeasurement }[] = [];
+      for (const variant of variants) {
+        for (const statement of modes) {
+          const cell: CellMeasurement = {
+            variant: variant.name,
+            size,
+            statement,
+            samplesMs: [],
+            prepMs: [],
+            elapsedMs: 0,
+            rows: 0,
+            explain: [],
+          };
+          sizeCells.push({ variant, cell });
+          cells.push(cell);
+        }
+      }
+      const finished = (c: CellMeasurement) =>
+        c.samplesMs.length >= settings.minSamples && c.elapsedMs >= settings.minTimeMs;
+      hooks.onProgress?.(sizeIndex * cellsPerSize, total, `${size} rows`);
+      for (let round = 0; !sizeCells.every(({ cell }) => finished(cell)); round++) {
+        for (let k = 0; k < sizeCells.length; k++) {
+          const { variant, cell } = sizeCells[
+            (round + k) % sizeCells.length
+          ] as (typeof sizeCells)[number];
+          if (finished(cell)) continue;
+          const t0 = performance.now();
+          const results = await Promise.all(
+            flushers.map((f) => runOne(f, variant, size, cell.statement)),
+          );
+          cell.elapsedMs += performance.now() - t0;
+          cell.rows += size * flushers.length;
+          for (const r of results) {
+            cell.samplesMs.push(r.wall);
+            cell.prepMs.push(r.prep);
+          }
+          if (finished(cell)) {
+            hooks.onProgress?.(
+              sizeIndex * cellsPerSize + sizeCells.filter((c) => finished(c.cell)).length,
+              total,
+              `${size} rows`,
+            );
+          }
+        }
+      }
+      const explainer = flushers[0] as Flusher;
+      for (let run = 0; run < settings.explainRuns; run++) {
+        for (const { variant, cell } of sizeCells) {
+          if (cell.statement !== 'unprepared' && modes.includes('unprepared')) continue;
+          cell.explain.push(
+            await explainBatch(
+              explainer.client,
+              variant,
+              prepareBatch(explainer.sampler.batch(size)),
+            ),
+          );
+        }
+      }
+    }
+    return {
+      seed: {
+        rows: seeded.rows,
+        ms: seeded.ms,
+        rowsPerSecond: seeded.rowsPerSecond,
+        updatableRows: all.capacity,
+      },
+      cells,
+      roundTripMs,
+      deadTuplesBefore,
+    };
+  } finally {
+    await Promise.all(flushers.map((f) => f.client.end()));
+  }
+}

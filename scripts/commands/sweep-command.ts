@@ -1,0 +1,330 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { collectEnvironment } from '../../results/environment.ts';
+import { readGitInfo } from '../../results/git-info.ts';
+import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
+import {
+  SCHEMA_VERSION,
+  sweepResultSchema,
+  type PgbenchCheck,
+  type SweepConfig,
+  type SweepMetrics,
+  type SweepResult,
+} from '../../results/schema/result-schema.ts';
+import { median } from '../../results/stats/descriptive.ts';
+import { createRandom } from '../../sut/db/random.ts';
+import { RowSampler } from '../../sut/db/row-sampler.ts';
+import { generateCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
+import { prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
+import { loadVariants, type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
+import { probeStatements } from '../../scenarios/sweep/pg-stat-statements.ts';
+import {
+  crossovers,
+  harnessOverhead,
+  linearity,
+  preparedDeltas,
+  summarizeCell,
+} from '../../scenarios/sweep/sweep-analysis.ts';
+import {
+  findings,
+  pgbenchTable,
+  preparedTable,
+  ratioTable,
+  statementsTable,
+  variantTables,
+} from '../../scenarios/sweep/sweep-report.ts';
+import { deadTuples, runSweep } from '../../scenarios/sweep/sweep-runner.ts';
+import {
+  DEFAULT_SWEEP_SETTINGS,
+  parseSizes,
+  parseStatements,
+  QUICK_SWEEP_SETTINGS,
+  type SweepSettings,
+} from '../../scenarios/sweep/sweep-settings.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { Logger } from '../lib/logger.ts';
+import { integer, positiveInt } from '../lib/option-parsers.ts';
+import { createProgress } from '../lib/progress.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+
+interface SweepFlags extends DatabaseOptions {
+  sizes: number[];
+  variant?: string[];
+  players: number;
+  goals: number;
+  seed: number;
+  minSamples: number;
+  minTime: number;
+  statements: SweepSettings['statements'];
+  prepared?: boolean;
+  unprepared?: boolean;
+  concurrency: number;
+  explainRuns: number;
+  warmup: number;
+  vacuumBetweenSizes: boolean;
+  quick: boolean;
+  pgbench: boolean;
+  output?: string;
+}
+
+const nonNegativeInt = (flag: string) => (value: string) => {
+  const n = integer(flag)(value);
+  if (n < 0) throw new UsageError(`${flag} "${value}" must not be negative`);
+  return n;
+};
+
+function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
+  const given = (name: string) => command.getOptionValueSource(name) !== 'default';
+  const quick = flags.quick ? QUICK_SWEEP_SETTINGS : undefined;
+  const pick = <K extends keyof typeof QUICK_SWEEP_SETTINGS>(
+    key: K,
+    flag: string,
+    value: (typeof QUICK_SWEEP_SETTINGS)[K],
+  ) => (quick !== undefined && !given(flag) ? quick[key] : value);
+  if (flags.prepared === true && flags.unprepared === true) {
+    throw new UsageError(
+      '--prepared and --unprepared together mean both: leave them out (both is the default) or use --statements',
+    );
+  }
+  const statements =
+    flags.prepared === true
+      ? ['prepared' as const]
+      : flags.unprepared === true
+        ? ['unprepared' as const]
+        : flags.statements;
+  return {
+    sizes: pick('sizes', 'sizes', flags.sizes),
+    players: flags.players,
+    goals: flags.goals,
+    seed: flags.seed,
+    minSamples: pick('minSamples', 'minSamples', flags.minSamples),
+    minTimeMs: pick('minTimeMs', 'minTime', flags.minTime),
+    statements,
+    concurrency: flags.concurrency,
+    explainRuns: pick('explainRuns', 'explainRuns', flags.explainRuns),
+    warmupBatches: pick('warmupBatches', 'warmup', flags.warmup),
+    vacuumBetweenSizes: flags.vacuumBetweenSizes,
+    pgbench: flags.pgbench,
+    quick: flags.quick,
+  };
+}
+
+async function runPgbenchChecks(
+  client: Parameters<typeof pgbenchCheck>[0],
+  url: string,
+  variants: readonly SqlVariant[],
+  settings: SweepSettings,
+  metricsCells: SweepMetrics['cells'],
+  logger: Logger,
+): Promise<PgbenchCheck[] | { skipped: string }> {
+  if ((await findPgbench()) === undefined) {
+    logger.warn(
+      '--pgbench: pgbench is not on PATH (it ships with the PostgreSQL client tools); cross-check skipped',
+    );
+    return { skipped: 'pgbench is not on PATH' };
+  }
+  const size = settings.sizes.includes(100)
+    ? 100
+    : (settings.sizes[Math.floor(settings.sizes.length / 2)] as number);
+  const sampler = await RowSampler.load(
+    client,
+    generateCatalogue(),
+    createRandom(settings.seed + 999),
+  );
+  const checks: PgbenchCheck[] = [];
+  for (const variant of variants) {
+    const cell = metricsCells.find((c) => c.variant === variant.name && c.size === size);
+    checks.push(
+      await pgbenchCheck(
+        client,
+        url,
+        variant,
+        prepareBatch(sampler.batch(size)),
+        cell?.wallMs.median ?? 10,
+      ),
+    );
+  }
+  return checks;
+}
+
+/** `harness sweep`: every SQL variant at every batch size, straight against PostgreSQL. */
+export function sweepCommand(logger: () => Logger): Command {
+  const d = DEFAULT_SWEEP_SETTINGS;
+  const command = new Command('sweep').description(
+    'measure every SQL variant at every batch size straight against PostgreSQL',
+  );
+  addDatabaseOptions(command)
+    .option('--sizes <list>', 'batch sizes, comma-separated', (v) => parseSizes(v), [...d.sizes])
+    .option('--variant <name...>', 'SQL variants (default: every file in sut/sql/variants/)')
+    .option('--players <n>', 'players seeded', positiveInt('--players'), d.players)
+    .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), d.goals)
+    .option(
+      '--seed <n>',
+      'seed for the table and the rows each batch picks',
+      integer('--seed'),
+      d.seed,
+    )
+    .option(
+      '--min-samples <n>',
+      'timed batches per cell, at least',
+      positiveInt('--min-samples'),
+      d.minSamples,
+    )
+    .option(
+      '--min-time <ms>',
+      'timed wall time per cell, at least (ms)',
+      nonNegativeInt('--min-time'),
+      d.minTimeMs,
+    )
+    .option('--statements <modes>', 'unprepared, prepared, or both', parseStatements, [
+      ...d.statements,
+    ])
+    .option('--prepared', 'prepared statements only (named, planned once per connection)')
+    .option('--unprepared', 'unprepared statements only (parsed and planned every time)')
+    .option(
+      '--concurrency <n>',
+      'parallel flushers on separate connections (8 = the service)',
+      positiveInt('--concurrency'),
+      d.concurrency,
+    )
+    .option(
+      '--explain-runs <n>',
+      'EXPLAIN (ANALYZE, BUFFERS) runs per variant x size',
+      nonNegativeInt('--explain-runs'),
+      d.explainRuns,
+    )
+    .option(
+      '--warmup <n>',
+      'untimed batches per variant and statement mode first',
+      nonNegativeInt('--warmup'),
+      d.warmupBatches,
+    )
+    .option('--vacuum-between-sizes', 'VACUUM the table before each size after the first', false)
+    .option(
+      '--quick',
+      `a fast look: sizes ${QUICK_SWEEP_SETTINGS.sizes.join(',')}, short cells`,
+      false,
+    )
+    .option(
+      '--pgbench',
+      'cross-check one size per variant against pgbench (needs pgbench on PATH)',
+      false,
+    )
+    .addOption(
+      new Option(
+        '--output <file>',
+        'results JSON path (default: results/runs/<time>_<sha>_sweep.json)',
+      ),
+    );
+  return command.action(async (flags: SweepFlags) => {
+    const log = logger();
+    const settings = settingsFrom(flags, command);
+    const variants = await loadVariants(flags.variant);
+    const largest = settings.sizes[settings.sizes.length - 1] ?? 0;
+    const perFlusher = Math.floor((settings.players * settings.goals) / settings.concurrency);
+    if (largest > perFlusher) {
+      throw new UsageError(
+        `--sizes: ${largest} rows is more than the ${settings.players * settings.goals} seeded rows (--players x --goals${settings.concurrency > 1 ? `, split over ${settings.concurrency} flushers` : ''}) can serve as distinct rows`,
+      );
+    }
+    const createdAt = new Date();
+    const git = readGitInfo();
+    const started = performance.now();
+    await withDatabase(
+      { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
+      async ({ database, client }) => {
+        const env = await collectEnvironment(client, database.kind);
+        const probe = await probeStatements(client, variants, database.kind !== 'url');
+        const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
+        const progress = createProgress('sweep', log);
+        let measurement;
+        try {
+          measurement = await runSweep({ client, url: database.url }, variants, settings, {
+            onProgress: (done, total, label) => progress.update(done, total, label),
+          });
+        } finally {
+          progress.stop();
+        }
+        const pgStatStatements =
+          'snapshot' in probe && before !== undefined
+            ? probe.report(before, await probe.snapshot())
+            : (probe as { available: false; reason: string });
+        await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
+        const deadTuplesAfter = await deadTuples(client);
+        const cells = measurement.cells.map(summarizeCell);
+        const metrics: SweepMetrics = {
+          durationMs: 0,
+          seed: measurement.seed,
+          roundTripMs: median(measurement.roundTripMs),
+          cells,
+          crossovers: crossovers(cells),
+          linearity: linearity(cells),
+          preparedDelta: preparedDeltas(cells),
+          overhead: harnessOverhead(cells),
+          table: {
+            deadTuplesBefore: measurement.deadTuplesBefore,
+            deadTuplesAfter,
+            vacuumBetweenSizes: settings.vacuumBetweenSizes,
+          },
+          pgStatStatements,
+          pgbench: settings.pgbench
+            ? await runPgbenchChecks(client, database.url, variants, settings, cells, log)
+            : null,
+          findings: [],
+        };
+        metrics.findings.push(...findings(metrics));
+        metrics.durationMs = performance.now() - started;
+        const config: SweepConfig = {
+          sizes: [...settings.sizes],
+          variants: variants.map((v) => v.name),
+          players: settings.players,
+          goals: settings.goals,
+          seed: settings.seed,
+          minSamples: settings.minSamples,
+          minTimeMs: settings.minTimeMs,
+          statements: [...settings.statements],
+          concurrency: settings.concurrency,
+          explainRuns: settings.explainRuns,
+          warmupBatches: settings.warmupBatches,
+          vacuumBetweenSizes: settings.vacuumBetweenSizes,
+          quick: settings.quick,
+          pgbench: settings.pgbench,
+          db: database.kind,
+        };
+        const name = settings.quick ? 'sweep-quick' : 'sweep';
+        const result: SweepResult = sweepResultSchema.parse({
+          schemaVersion: SCHEMA_VERSION,
+          kind: 'sweep',
+          name,
+          createdAt: createdAt.toISOString(),
+          git,
+          env,
+          config,
+          metrics,
+          thresholds: [],
+          verdict: null,
+        });
+        const out = process.stdout;
+        out.write(
+          `PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals = ${measurement.seed.rows.toLocaleString('en-US')} rows, seeded at ${Math.round(measurement.seed.rowsPerSecond).toLocaleString('en-US')} rows/s; concurrency ${settings.concurrency}\n\n`,
+        );
+        out.write(`${variantTables(metrics)}\n\n${ratioTable(metrics)}\n\n`);
+        for (const section of [
+          preparedTable(metrics),
+          statementsTable(metrics),
+          pgbenchTable(metrics),
+        ])
+          if (section !== '') out.write(`${section}\n\n`);
+        out.write(`findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}\n\n`);
+        out.write(`sweep took ${(metrics.durationMs / 1000).toFixed(1)} s\n`);
+        const path = await saveResult(
+          result,
+          flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),
+        );
+        out.write(`results: ${path}\n`);
+      },
+    );
+  });
+}
