@@ -14,29 +14,16 @@ describe('harness CLI', () => {
   it('--help lists the commands', async () => {
     const run = await runHarness(['--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/check \[options\]/);
+    expect(run.stdout).toMatch(/sweep \[options\]/);
     expect(run.stdout).toMatch(/seed \[options\]/);
   });
 
-  it('check: seeds, applies every variant, verifies row counts and prints the table', async () => {
-    const run = await runHarness(
-      ['check', '--players', '100', '--goals', '10', '--rounds', '3', '--batch-size', '25'],
-      { DATABASE_URL: db.url },
-    );
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/seeded 1,000 rows in [\d.]+ s \([\d,]+ rows\/s\)/);
-    for (const variant of ['correlated', 'cte', 'join'])
-      expect(run.stdout).toMatch(new RegExp(`│ ${variant}\\s+│\\s+25 rows`));
-    expect(run.stdout).toContain('every batch updated all 25 rows it named');
-  });
-
-  it('seed: fills the table on DATABASE_URL', async () => {
+  it('seed: fills the table on DATABASE_URL and prints the rate', async () => {
     const run = await runHarness(['seed', '--players', '20', '--goals', '5'], {
       DATABASE_URL: db.url,
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/seeded 100 rows/);
+    expect(run.stdout).toMatch(/seeded 100 rows in [\d.]+ s \([\d,]+ rows\/s\)/);
     const { rows } = await db.client.query<{ n: string }>(
       'SELECT count(*) AS n FROM user_goal_progress',
     );
@@ -44,24 +31,15 @@ describe('harness CLI', () => {
   });
 
   it.each([
-    [['check', '--players', '0'], /--players "0" is not a positive integer/],
-    [['check', '--batch-size', '1.5'], /--batch-size "1.5" is not a positive integer/],
+    [['seed', '--players', '0'], /--players "0" is not a positive integer/],
+    [['seed', '--goals', '1.5'], /--goals "1.5" is not a positive integer/],
+    [['seed', '--goals', '501'], /goals per player \(501\) exceeds the catalogue's 500 goals/],
+    [['seed', '--db', 'docker'], /--db "docker" is not one of auto, url, embedded, testcontainers/],
+    [['seed', '--inactive-share', '2'], /--inactive-share "2" is not a share between 0 and 1/],
+    [['--log-level', 'loud', 'seed'], /option '--log-level <level>' argument 'loud' is invalid/],
     [
-      ['check', '--variant', 'nope', 'join'],
-      /unknown SQL variant "nope"; the variants are: correlated, cte, join/,
-    ],
-    [
-      ['check', '--db', 'docker'],
-      /--db "docker" is not one of auto, url, embedded, testcontainers/,
-    ],
-    [['check', '--inactive-share', '2'], /--inactive-share "2" is not a share between 0 and 1/],
-    [
-      ['check', '--players', '10', '--goals', '2', '--batch-size', '5000'],
-      /--batch-size 5000 exceeds the 20 rows seeded/,
-    ],
-    [
-      ['check', '--players', '10', '--goals', '2', '--batch-size', '20'],
-      /--batch-size 20 exceeds the 1\d updatable rows seeded/,
+      ['sweep', '--players', '10', '--goals', '2', '--sizes', '20', '--min-time', '0'],
+      /batch size 20 is larger than the 1\d distinct updatable rows/,
     ],
     [['nope'], /unknown command 'nope'/],
   ])('bad input %j: one clear message, exit code 2', async (args, message) => {
@@ -71,8 +49,8 @@ describe('harness CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('an unreachable DATABASE_URL: exit code 2, naming it', async () => {
-    const run = await runHarness(['check'], {
+  it('an unreachable DATABASE_URL: exit code 2, naming it with the password hidden', async () => {
+    const run = await runHarness(['seed'], {
       DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/postgres',
     });
     expect(run.code).toBe(2);

@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
@@ -23,7 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const logger = (): Logger =>
     createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
-  for (const command of [checkCommand(logger), seedCommand(logger), sweepCommand(logger)]) {
+  for (const command of [sweepCommand(logger), seedCommand(logger)]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;

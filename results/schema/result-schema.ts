@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 export const SCHEMA_VERSION = 1;
 
-const finite = z.number().finite();
+const finite = z.number();
 const nonNegative = finite.nonnegative();
 
 export const gitSchema = z.strictObject({
@@ -58,7 +58,7 @@ export const sweepCellSchema = z.strictObject({
   size: z.number().int().positive().describe('Rows per batch'),
   statement: statementModeSchema,
   wallMs: summarySchema.describe(
-    'Wall time per batch as the flusher sees it: BEGIN, UPDATE, COMMIT',
+    'Wall time per batch as the flusher sees it: preparing the batch and running the UPDATE to its commit',
   ),
   samplesMs: z
     .array(nonNegative)

@@ -23,13 +23,12 @@ export async function findPgbench(): Promise<string | undefined> {
   }
 }
 
-/** The variant with its seven parameters written in as literals, for a pgbench script. */
-export function inlineParameters(variant: SqlVariant, batch: PreparedBatch): string {
-  return variant.sql.replace(/\$([1-7])(?!\d)/g, (_, n: string) => {
-    const literal = batch.values[Number(n) - 1];
-    if (literal === null || literal === undefined) throw new Error(`parameter $${n} has no value`);
-    return `'${literal.replace(/'/g, "''")}'`;
-  });
+/**
+ * The variant as a pgbench script statement: $1..$7 become pgbench variables :p1..:p7, which
+ * pgbench's extended protocol sends as bind parameters, exactly as the harness does.
+ */
+export function pgbenchStatement(variant: SqlVariant): string {
+  return variant.sql.replace(/\$([1-7])(?!\d)/g, ':p$1');
 }
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -43,9 +42,10 @@ function parseLatency(output: string): number {
 
 /**
  * The same statement with the same batch, timed by pgbench and by the harness, alternately
- * (harness, pgbench, harness, pgbench) so drift hits both. pgbench runs the script
- * BEGIN; UPDATE ...; COMMIT; like the harness's flush, over the simple protocol with
- * literal arrays; the harness sends the arrays as parameters.
+ * (harness, pgbench, harness, pgbench) so drift hits both. pgbench runs the lone UPDATE
+ * in autocommit like the harness's flush, over the extended protocol with the
+ * seven arrays as parameters (unnamed statements, parsed and planned each time), as the
+ * harness sends them unprepared.
  */
 export async function pgbenchCheck(
   client: pg.ClientBase,
@@ -61,7 +61,8 @@ export async function pgbenchCheck(
   const dir = await mkdtemp(join(tmpdir(), 'harness-pgbench-'));
   try {
     const script = join(dir, `${variant.name}.sql`);
-    await writeFile(script, `BEGIN;\n${inlineParameters(variant, batch)};\nCOMMIT;\n`);
+    await writeFile(script, `${pgbenchStatement(variant)};\n`);
+    const variables = batch.values.flatMap((value, i) => ['-D', `p${i + 1}=${value ?? ''}`]);
     const harness: number[] = [];
     const bench: number[] = [];
     for (let pass = 0; pass < 2; pass++) {
@@ -70,7 +71,19 @@ export async function pgbenchCheck(
       harness.push((performance.now() - t0) / transactions);
       const { stdout } = await execFileAsync(
         'pgbench',
-        ['-n', '-M', 'simple', '-c', '1', '-t', String(transactions), '-f', script, url],
+        [
+          '-n',
+          '-M',
+          'extended',
+          '-c',
+          '1',
+          '-t',
+          String(transactions),
+          ...variables,
+          '-f',
+          script,
+          url,
+        ],
         {
           maxBuffer: 10 * 1024 * 1024,
         },

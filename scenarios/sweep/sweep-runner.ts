@@ -15,7 +15,7 @@ export interface CellMeasurement {
   readonly variant: string;
   readonly size: number;
   readonly statement: StatementMode;
-  /** Wall time per batch (client preparation + BEGIN/UPDATE/COMMIT), every flusher's. */
+  /** Wall time per batch (client preparation + the UPDATE, committed), every flusher's. */
   readonly samplesMs: number[];
   /** Client-side preparation per batch: validation, arrays, serialisation. */
   readonly prepMs: number[];

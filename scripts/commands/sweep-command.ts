@@ -242,7 +242,9 @@ export function sweepCommand(logger: () => Logger): Command {
         let measurement;
         try {
           measurement = await runSweep({ client, url: database.url }, variants, settings, {
-            onProgress: (done, total, label) => progress.update(done, total, label),
+            onProgress: (done, total, label) => {
+              progress.update(done, total, label);
+            },
           });
         } finally {
           progress.stop();
