@@ -3,7 +3,7 @@ import type { StatementMode } from '../../results/schema/result-schema.ts';
 import { connectClient } from '../../sut/db/pool.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
-import { seedProgress } from '../../sut/db/seeder.ts';
+import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { executeBatch, prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
@@ -70,7 +70,7 @@ export async function runSweep(
     players: settings.players,
     goalsPerPlayer: settings.goals,
     seed: settings.seed,
-    shares: { inactive: 0.05, claimed: 0.05, completed: 0.1 },
+    shares: DEFAULT_SEED_SHARES,
   });
   const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed));
   const samplers = all.splitByPlayer(settings.concurrency, (i) =>

@@ -15,6 +15,7 @@ export interface SeedTableOptions {
   inactiveShare: number;
   claimedShare: number;
   completedShare: number;
+  dailyTodayShare: number;
 }
 
 export function addDatabaseOptions(command: Command): Command {
@@ -56,6 +57,12 @@ export function addSeedOptions(command: Command): Command {
       'share of completed rows',
       share('--completed-share'),
       DEFAULT_SEED_SHARES.completed,
+    )
+    .option(
+      '--daily-today-share <x>',
+      'share of daily-goal rows already counted today',
+      share('--daily-today-share'),
+      DEFAULT_SEED_SHARES.dailyToday,
     );
 }
 
@@ -64,5 +71,6 @@ export function seedSharesOf(options: SeedTableOptions) {
     inactive: options.inactiveShare,
     claimed: options.claimedShare,
     completed: options.completedShare,
+    dailyToday: options.dailyTodayShare,
   };
 }

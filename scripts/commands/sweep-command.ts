@@ -14,7 +14,7 @@ import {
 import { median } from '../../results/stats/descriptive.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
-import { generateCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
+import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
 import { loadVariants, type SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
@@ -130,7 +130,7 @@ async function runPgbenchChecks(
     : (settings.sizes[Math.floor(settings.sizes.length / 2)] as number);
   const sampler = await RowSampler.load(
     client,
-    generateCatalogue(),
+    await loadCatalogue(),
     createRandom(settings.seed + 999),
   );
   const checks: PgbenchCheck[] = [];

@@ -19,7 +19,7 @@ const base: SeedOptions = {
   players: 200,
   goalsPerPlayer: 50,
   seed: 7,
-  shares: { inactive: 0.1, claimed: 0.1, completed: 0.2 },
+  shares: { inactive: 0.1, claimed: 0.1, completed: 0.2, dailyToday: 0.5 },
   now: () => NOW,
 };
 
@@ -82,6 +82,21 @@ describe('seeder', () => {
     expect(bad[0]?.n).toBe('0');
   });
 
+  it("spreads each player's goals over all challenges and counts a share of daily rows as done today", async () => {
+    await seedProgress(db.client, { ...base, players: 1000 });
+    const { rows } = await db.client.query<{ challenges: string; per_player: string }>(
+      `SELECT count(DISTINCT challenge_id) AS challenges, count(*) / count(DISTINCT user_id) AS per_player FROM user_goal_progress`,
+    );
+    expect(rows[0]).toEqual({ challenges: '10', per_player: '50' });
+    const { rows: daily } = await db.client.query<{ today: number }>(
+      `SELECT avg((updated_at >= date_trunc('day', $1::timestamp))::int)::float AS today
+         FROM user_goal_progress WHERE goal_id LIKE '%-goal-001' AND status = 'in_progress' AND is_active`,
+      [new Date(NOW).toISOString().slice(0, 19)],
+    );
+    expect(daily[0]?.today).toBeGreaterThan(0.4);
+    expect(daily[0]?.today).toBeLessThan(0.65);
+  });
+
   it('rejects impossible options, all at once, before touching the table', async () => {
     await seedProgress(db.client, base);
     const before = await tableDigest(db.client);
@@ -89,7 +104,7 @@ describe('seeder', () => {
       ...base,
       players: 0,
       goalsPerPlayer: 501,
-      shares: { inactive: 0.6, claimed: 0.6, completed: -1 },
+      shares: { inactive: 0.6, claimed: 0.6, completed: -1, dailyToday: 0 },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     const message = (error as Error).message;

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { generatePlayerIds } from '../../simulator/population.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
-import { generateCatalogue, type Goal, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
+import { loadCatalogue, type Goal, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import { toPgTimestamp } from '../model/progress-row.ts';
 import { createRandom } from './random.ts';
 
@@ -15,24 +15,34 @@ export interface SeedShares {
   readonly claimed: number;
   /** Completed, not yet claimed rows. */
   readonly completed: number;
+  /** Of the rows of daily goals still in play, those already counted today (updated since 00:00 UTC). */
+  readonly dailyToday: number;
 }
 
 export interface SeedOptions {
   /** Players (production load tests: 10,000). */
   readonly players: number;
-  /** Goal rows per player: the first goal of player p is goal (p x goalsPerPlayer) of the catalogue, wrapping. */
+  /**
+   * Goal rows per player. Every player is assigned the same goals, spread over all
+   * challenges: the first goal of each challenge, then the second of each, and so on.
+   */
   readonly goalsPerPlayer: number;
   /** Seed for player ids and row states: the same seed and clock give the same table. */
   readonly seed: number;
   readonly shares: SeedShares;
-  /** Defaults to the generated catalogue (10 challenges x 50 goals). */
+  /** Defaults to the shipped catalogue (sut/catalogue/default-catalogue.json). */
   readonly catalogue?: GoalCatalogue;
   /** Wall clock in ms; rows' timestamps are placed relative to it. */
   readonly now?: () => number;
   readonly onProgress?: (rowsWritten: number, rowsTotal: number) => void;
 }
 
-export const DEFAULT_SEED_SHARES: SeedShares = { inactive: 0.05, claimed: 0.05, completed: 0.1 };
+export const DEFAULT_SEED_SHARES: SeedShares = {
+  inactive: 0.05,
+  claimed: 0.05,
+  completed: 0.1,
+  dailyToday: 0.3,
+};
 
 export interface SeedResult {
   readonly rows: number;
@@ -66,7 +76,7 @@ export function seedOptionProblems(options: SeedOptions, catalogue: GoalCatalogu
   if (!Number.isInteger(options.seed))
     problems.push(`seed must be an integer, got ${options.seed}`);
   const { inactive, claimed, completed } = options.shares;
-  for (const [name, v] of Object.entries(options.shares)) {
+  for (const [name, v] of Object.entries(options.shares) as [string, number][]) {
     if (!(v >= 0 && v <= 1)) problems.push(`${name} share must be between 0 and 1, got ${v}`);
   }
   if (inactive + claimed + completed > 1)
@@ -83,6 +93,22 @@ function copyText(value: string): string {
     : value;
 }
 
+/** The catalogue's goals in assignment order: the first goal of every challenge, then the second, ... */
+export function assignmentOrder(catalogue: GoalCatalogue): Goal[] {
+  const byChallenge = new Map<string, Goal[]>();
+  for (const goal of catalogue.goals) {
+    const list = byChallenge.get(goal.challengeId) ?? [];
+    list.push(goal);
+    byChallenge.set(goal.challengeId, list);
+  }
+  const lists = [...byChallenge.values()];
+  const longest = Math.max(...lists.map((l) => l.length));
+  const order: Goal[] = [];
+  for (let i = 0; i < longest; i++)
+    for (const list of lists) if (i < list.length) order.push(list[i] as Goal);
+  return order;
+}
+
 function* rowChunks(
   options: SeedOptions,
   catalogue: GoalCatalogue,
@@ -90,19 +116,18 @@ function* rowChunks(
   nowMs: number,
 ): Generator<string> {
   const random = createRandom(options.seed ^ 0x5eed);
-  const goals = catalogue.goals;
-  const { inactive, claimed, completed } = options.shares;
+  const assigned = assignmentOrder(catalogue).slice(0, options.goalsPerPlayer);
+  const { inactive, claimed, completed, dailyToday } = options.shares;
+  const startOfToday = nowMs - (nowMs % DAY_MS);
   const ns = copyText(catalogue.namespace);
   const createdAt = toPgTimestamp(nowMs - 30 * DAY_MS);
   const total = options.players * options.goalsPerPlayer;
   let lines: string[] = [];
   for (let p = 0; p < options.players; p++) {
     const userId = copyText(playerIds[p] as string);
-    const first = p * options.goalsPerPlayer;
-    for (let g = 0; g < options.goalsPerPlayer; g++) {
-      const goal = goals[(first + g) % goals.length] as Goal;
-      const updatedMs = nowMs - Math.floor(random() * UPDATED_WINDOW_MS);
-      const updatedAt = toPgTimestamp(updatedMs);
+    for (let g = 0; g < assigned.length; g++) {
+      const goal = assigned[g] as Goal;
+      let updatedMs = nowMs - Math.floor(random() * UPDATED_WINDOW_MS);
       const roll = random();
       let progress: number;
       let status: string;
@@ -117,11 +142,11 @@ function* rowChunks(
         progress = goal.targetValue;
         status = 'claimed';
         completedAt = toPgTimestamp(updatedMs - HOUR_MS);
-        claimedAt = updatedAt;
+        claimedAt = toPgTimestamp(updatedMs);
       } else if (roll < inactive + claimed + completed) {
         progress = goal.targetValue;
         status = 'completed';
-        completedAt = updatedAt;
+        completedAt = toPgTimestamp(updatedMs);
       } else if (goal.targetValue === 1 || random() < NOT_STARTED_SHARE) {
         progress = 0;
         status = 'not_started';
@@ -129,13 +154,17 @@ function* rowChunks(
         progress = 1 + Math.floor(random() * (goal.targetValue - 1));
         status = 'in_progress';
       }
+      if (goal.daily && status === 'in_progress' && random() < dailyToday) {
+        updatedMs = startOfToday + Math.floor(random() * (nowMs - startOfToday));
+      }
+      const updatedAt = toPgTimestamp(updatedMs);
       lines.push(
         `${userId}\t${copyText(goal.goalId)}\t${copyText(goal.challengeId)}\t${ns}\t${progress}\t${status}\t${completedAt}\t${claimedAt}\t${createdAt}\t${updatedAt}\t${isActive}\t${createdAt}\t\\N\n`,
       );
       if (lines.length === ROWS_PER_CHUNK) {
         yield lines.join('');
         lines = [];
-        options.onProgress?.(p * options.goalsPerPlayer + g + 1, total);
+        options.onProgress?.(p * assigned.length + g + 1, total);
       }
     }
   }
@@ -152,7 +181,7 @@ export async function seedProgress(
   client: pg.ClientBase,
   options: SeedOptions,
 ): Promise<SeedResult> {
-  const catalogue = options.catalogue ?? generateCatalogue();
+  const catalogue = options.catalogue ?? (await loadCatalogue());
   const problems = seedOptionProblems(options, catalogue);
   if (problems.length > 0) throw new UsageError('cannot seed user_goal_progress:', problems);
   const started = performance.now();
