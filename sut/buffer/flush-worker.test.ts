@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Goal } from '../catalogue/goal-catalogue.ts';
+import { SutMetrics } from '../metrics/sut-metrics.ts';
+import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { BatchWriter } from './batch-writer.ts';
+import {
+  BackpressureTimeoutError,
+  FlushWorker,
+  PRODUCTION_FLUSH_CONFIG,
+  type FlushConfig,
+} from './flush-worker.ts';
+
+const goals: Goal[] = Array.from({ length: 10 }, (_, i) => ({
+  goalId: `g${i}`,
+  challengeId: 'c',
+  source: 'wins',
+  targetValue: 100,
+  daily: false,
+}));
+const oneGoal = goals.slice(0, 1);
+
+/** A writer whose calls the test controls: records batches, fails or blocks on demand. */
+class ScriptedWriter implements BatchWriter {
+  readonly batches: ProgressIncrement[][] = [];
+  failuresLeft = 0;
+  gate: Promise<void> | undefined;
+
+  async write(_partition: number, increments: readonly ProgressIncrement[]) {
+    if (this.gate !== undefined) await this.gate;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error('database unavailable');
+    }
+    this.batches.push([...increments]);
+    return { rowsUpdated: increments.length };
+  }
+
+  close() {
+    return Promise.resolve();
+  }
+
+  totalDelta(): number {
+    return this.batches.flat().reduce((sum, i) => sum + i.delta, 0);
+  }
+}
+
+const config: FlushConfig = {
+  ...PRODUCTION_FLUSH_CONFIG,
+  bufferSize: 100,
+  backpressureTimeoutMs: 5000,
+  retryBaseMs: 100,
+  retryMaxMs: 1000,
+  shutdownTimeoutMs: 3000,
+};
+
+async function metricValue(
+  metrics: SutMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as {
+    value: number;
+    labels: Record<string, string>;
+    metricName?: string;
+  }[];
+  return values
+    .filter(
+      (v) =>
+        (v.metricName === undefined || v.metricName === name || v.metricName === `${name}_count`) &&
+        Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+    )
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('flush worker (fake timers)', () => {
+  let writer: ScriptedWriter;
+  let metrics: SutMetrics;
+  let worker: FlushWorker;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    writer = new ScriptedWriter();
+    metrics = new SutMetrics('join', 1);
+    worker = new FlushWorker(0, writer, metrics.partition(0), config);
+    worker.start();
+  });
+  afterEach(async () => {
+    writer.gate = undefined;
+    writer.failuresLeft = 0;
+    const stopping = worker.stop();
+    await vi.runAllTimersAsync();
+    await stopping;
+    vi.useRealTimers();
+  });
+
+  it('flushes every interval, not before', async () => {
+    worker.tryAdd('u1', 'ns', goals, 1, Date.now());
+    await vi.advanceTimersByTimeAsync(99);
+    expect(writer.batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(writer.batches).toHaveLength(1);
+    expect(writer.batches[0]).toHaveLength(10);
+    expect(await metricValue(metrics, 'harness_flushes_total', { trigger: 'interval' })).toBe(1);
+  });
+
+  it('flushes at once when the buffer reaches its size', async () => {
+    for (let u = 0; u < 10; u++) worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writer.batches).toHaveLength(1);
+    expect(writer.batches[0]).toHaveLength(100);
+    expect(await metricValue(metrics, 'harness_flushes_total', { trigger: 'size' })).toBe(1);
+  });
+
+  it("records event-to-commit latency from each event's intended time", async () => {
+    const sentAt = Date.now();
+    worker.tryAdd('u1', 'ns', oneGoal, 1, sentAt - 40);
+    await vi.advanceTimersByTimeAsync(100);
+    const histogram = (await metrics.registry.getMetricsAsJSON()).find(
+      (m) => m.name === 'harness_event_to_commit_seconds',
+    );
+    const sum = (histogram?.values as unknown as { metricName: string; value: number }[]).find(
+      (v) => v.metricName === 'harness_event_to_commit_seconds_sum',
+    );
+    expect(sum?.value).toBeCloseTo(0.14, 5);
+  });
+
+  it('retries a failed flush with backoff and loses no increment', async () => {
+    writer.failuresLeft = 2;
+    for (let u = 0; u < 5; u++) worker.tryAdd(`u${u}`, 'ns', oneGoal, 2, Date.now());
+    await vi.advanceTimersByTimeAsync(100); // first attempt fails
+    for (let u = 0; u < 5; u++) worker.tryAdd(`u${u}`, 'ns', oneGoal, 3, Date.now()); // same keys, new increments
+    await vi.advanceTimersByTimeAsync(100); // retry after 100 ms fails
+    expect(writer.batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(200); // retry after 200 ms succeeds
+    expect(writer.batches).toHaveLength(1);
+    expect(writer.totalDelta()).toBe(5 * 2 + 5 * 3);
+    expect(await metricValue(metrics, 'harness_flush_errors_total')).toBe(2);
+    expect(await metricValue(metrics, 'harness_flush_retries_total')).toBe(2);
+  });
+
+  it('backpressure: above 1.5x the size, ingest waits for a flush and fails after the timeout', async () => {
+    let release: () => void = () => undefined;
+    writer.gate = new Promise((r) => {
+      release = r;
+    });
+    for (let u = 0; u < 10; u++) worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now()); // 100 keys: a flush starts and blocks
+    await vi.advanceTimersByTimeAsync(0);
+    for (let u = 10; u < 25; u++) worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now()); // 150 keys waiting
+    expect(worker.needsRoom).toBe(true);
+    const waiting = worker.waitForRoom();
+    const outcome = waiting.then(
+      () => 'room',
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(4999);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await outcome).toBeInstanceOf(BackpressureTimeoutError);
+    expect(String(await outcome)).toMatch(
+      /partition 0's buffer stayed at or above 150 keys for 5000 ms/,
+    );
+    // Once the database answers, the next flush drains the buffer and waiters get room.
+    const second = worker.waitForRoom();
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(second).resolves.toBeUndefined();
+    expect(await metricValue(metrics, 'harness_backpressure_waits_total')).toBe(2);
+  });
+
+  it('circuit breaker: above 2.5x the size, events are rejected and counted', async () => {
+    writer.failuresLeft = 1000;
+    let accepted = 0;
+    for (let u = 0; u < 30; u++) if (worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now())) accepted++;
+    expect(accepted).toBe(25); // 250 keys = 2.5 x 100
+    expect(worker.buffer.size).toBe(250);
+    expect(await metricValue(metrics, 'harness_circuit_breaker_rejections_total')).toBe(5);
+  });
+
+  it('stop() flushes what is buffered, retrying through failures', async () => {
+    for (let u = 0; u < 3; u++) worker.tryAdd(`u${u}`, 'ns', oneGoal, 7, Date.now());
+    writer.failuresLeft = 1;
+    const stopping = worker.stop();
+    await vi.runAllTimersAsync();
+    expect(await stopping).toBe(0);
+    expect(writer.totalDelta()).toBe(21);
+    expect(await metricValue(metrics, 'harness_flushes_total', { trigger: 'shutdown' })).toBe(1);
+  });
+
+  it('stop() gives up after the shutdown timeout and reports what is left', async () => {
+    worker.tryAdd('u1', 'ns', oneGoal, 1, Date.now());
+    writer.failuresLeft = 1_000_000;
+    const stopping = worker.stop();
+    await vi.advanceTimersByTimeAsync(config.shutdownTimeoutMs + config.retryMaxMs * 2);
+    expect(await stopping).toBe(1);
+  });
+});

@@ -1,0 +1,103 @@
+import type { Goal } from '../catalogue/goal-catalogue.ts';
+import type { ProgressIncrement } from '../repository/progress-increment.ts';
+
+interface PlayerEntries {
+  readonly namespace: string;
+  /** Summed delta per goal; Goal objects are keys, so no string key is built per increment. */
+  readonly goals: Map<Goal, number>;
+}
+
+/** What a flush takes out of a buffer: the entries and the events they came from. */
+export interface DrainedEntries {
+  readonly players: Map<string, PlayerEntries>;
+  readonly size: number;
+  /** Intended send time of every event folded into these entries (epoch ms). */
+  readonly eventTimes: number[];
+}
+
+/**
+ * One partition's buffer of increments, aggregated by (user_id, goal_id): a key's deltas are
+ * summed, so a flush carries each key once (CONTEXT.md, "The event handler's buffering").
+ */
+export class PartitionBuffer {
+  private players = new Map<string, PlayerEntries>();
+  private eventTimes: number[] = [];
+  private entries = 0;
+
+  /** Distinct (user, goal) keys buffered: what the size limit and the thresholds count. */
+  get size(): number {
+    return this.entries;
+  }
+
+  /** Folds one event's increments in: `delta` for each of `goals`. */
+  add(
+    userId: string,
+    namespace: string,
+    goals: readonly Goal[],
+    delta: number,
+    intendedAt: number,
+  ): void {
+    let player = this.players.get(userId);
+    if (player === undefined) {
+      player = { namespace, goals: new Map() };
+      this.players.set(userId, player);
+    }
+    for (const goal of goals) {
+      const current = player.goals.get(goal);
+      if (current === undefined) this.entries++;
+      player.goals.set(goal, (current ?? 0) + delta);
+    }
+    this.eventTimes.push(intendedAt);
+  }
+
+  /** Takes everything out, leaving the buffer empty for the increments that arrive meanwhile. */
+  drain(): DrainedEntries {
+    const drained = { players: this.players, size: this.entries, eventTimes: this.eventTimes };
+    this.players = new Map();
+    this.eventTimes = [];
+    this.entries = 0;
+    return drained;
+  }
+
+  /**
+   * Puts a failed flush's entries back, summing with whatever arrived for the same keys since
+   * the drain. (The published service re-adds an entry only when its key is absent, which
+   * loses the older increment whenever the key received new events meanwhile.)
+   */
+  mergeBack(drained: DrainedEntries): void {
+    for (const [userId, failed] of drained.players) {
+      const player = this.players.get(userId);
+      if (player === undefined) {
+        this.players.set(userId, failed);
+        this.entries += failed.goals.size;
+        continue;
+      }
+      for (const [goal, delta] of failed.goals) {
+        const current = player.goals.get(goal);
+        if (current === undefined) this.entries++;
+        player.goals.set(goal, (current ?? 0) + delta);
+      }
+    }
+    for (const t of drained.eventTimes) this.eventTimes.push(t);
+  }
+}
+
+/** The batch a flush sends: one increment per buffered key. */
+export function toIncrements(drained: DrainedEntries): ProgressIncrement[] {
+  const out = new Array<ProgressIncrement>(drained.size);
+  let i = 0;
+  for (const [userId, player] of drained.players) {
+    for (const [goal, delta] of player.goals) {
+      out[i++] = {
+        userId,
+        goalId: goal.goalId,
+        challengeId: goal.challengeId,
+        namespace: player.namespace,
+        delta,
+        targetValue: goal.targetValue,
+        isDaily: goal.daily,
+      };
+    }
+  }
+  return out;
+}

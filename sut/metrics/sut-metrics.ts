@@ -1,0 +1,181 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Bucket boundaries. Flush sizes resolve the production ~60 rows, the seed's 200-row limit
+ * and the 500-row revisit line; durations resolve 50 ms (the seed's target) finely;
+ * event-to-commit covers a 100 ms flush interval up to seconds of backlog.
+ */
+export const FLUSH_SIZE_BUCKETS = [
+  1, 5, 10, 25, 50, 60, 75, 100, 150, 200, 300, 400, 500, 600, 750, 1000, 1500, 2000, 3000, 4500,
+  7500,
+];
+export const FLUSH_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5,
+  1, 2, 5,
+];
+export const EVENT_TO_COMMIT_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10,
+  30,
+];
+
+export type FlushTrigger = 'interval' | 'size' | 'shutdown';
+export type EventRejection =
+  | 'invalid_event'
+  | 'unknown_event_type'
+  | 'malformed_body'
+  | 'body_too_large'
+  | 'circuit_breaker'
+  | 'backpressure_timeout'
+  | 'shutting_down';
+
+/** The metrics of one partition, resolved once so the hot path does no label lookups. */
+export interface PartitionMetrics {
+  readonly flushSize: { observe(rows: number): void };
+  readonly rowsUpdated: { observe(rows: number): void };
+  readonly flushDuration: { observe(seconds: number): void };
+  readonly eventToCommit: { observe(seconds: number): void };
+  readonly flushes: Record<FlushTrigger, { inc(n?: number): void }>;
+  readonly eventsAccepted: { inc(n?: number): void };
+  readonly incrementsBuffered: { inc(n?: number): void };
+  readonly bufferDepth: { set(value: number): void };
+  readonly backpressureWaits: { inc(n?: number): void };
+  readonly breakerRejections: { inc(n?: number): void };
+  readonly flushErrors: { inc(n?: number): void };
+  readonly flushRetries: { inc(n?: number): void };
+}
+
+/** The service's Prometheus metrics (prom-client), every series labelled with the SQL variant. */
+export class SutMetrics {
+  readonly registry = new Registry();
+  private readonly partitions: PartitionMetrics[];
+  private readonly eventsReceived: Counter;
+  private readonly eventsRejected: Counter<'reason'>;
+
+  constructor(variant: string, partitionCount: number) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ variant });
+    const byPartition = ['partition'] as const;
+    const flushSize = new Histogram({
+      name: 'harness_flush_size_rows',
+      help: 'Rows (buffered keys) sent per flush',
+      labelNames: byPartition,
+      buckets: FLUSH_SIZE_BUCKETS,
+      registers,
+    });
+    const rowsUpdated = new Histogram({
+      name: 'harness_flush_rows_updated',
+      help: 'Rows the UPDATE changed per flush',
+      labelNames: byPartition,
+      buckets: FLUSH_SIZE_BUCKETS,
+      registers,
+    });
+    const flushDuration = new Histogram({
+      name: 'harness_flush_duration_seconds',
+      help: 'Time a flush took, from drain to commit',
+      labelNames: byPartition,
+      buckets: FLUSH_DURATION_BUCKETS,
+      registers,
+    });
+    const eventToCommit = new Histogram({
+      name: 'harness_event_to_commit_seconds',
+      help: "From an event's intended send time to the commit of the flush that applied it",
+      labelNames: byPartition,
+      buckets: EVENT_TO_COMMIT_BUCKETS,
+      registers,
+    });
+    const flushes = new Counter({
+      name: 'harness_flushes_total',
+      help: 'Flushes that committed, by trigger',
+      labelNames: ['partition', 'trigger'],
+      registers,
+    });
+    const accepted = new Counter({
+      name: 'harness_events_accepted_total',
+      help: 'Events buffered',
+      labelNames: byPartition,
+      registers,
+    });
+    const buffered = new Counter({
+      name: 'harness_increments_buffered_total',
+      help: 'Goal increments folded into buffers',
+      labelNames: byPartition,
+      registers,
+    });
+    const depth = new Gauge({
+      name: 'harness_buffer_depth',
+      help: 'Keys in the buffer now',
+      labelNames: byPartition,
+      registers,
+    });
+    const waits = new Counter({
+      name: 'harness_backpressure_waits_total',
+      help: 'Times ingest waited for a flush',
+      labelNames: byPartition,
+      registers,
+    });
+    const breaker = new Counter({
+      name: 'harness_circuit_breaker_rejections_total',
+      help: 'Events rejected by the circuit breaker',
+      labelNames: byPartition,
+      registers,
+    });
+    const errors = new Counter({
+      name: 'harness_flush_errors_total',
+      help: 'Flushes that failed',
+      labelNames: byPartition,
+      registers,
+    });
+    const retries = new Counter({
+      name: 'harness_flush_retries_total',
+      help: 'Flush retries after a failure',
+      labelNames: byPartition,
+      registers,
+    });
+    this.eventsReceived = new Counter({
+      name: 'harness_events_received_total',
+      help: 'Events received, valid or not',
+      registers,
+    });
+    this.eventsRejected = new Counter({
+      name: 'harness_events_rejected_total',
+      help: 'Events rejected, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.partitions = Array.from({ length: partitionCount }, (_, p) => {
+      const partition = String(p);
+      return {
+        flushSize: flushSize.labels(partition),
+        rowsUpdated: rowsUpdated.labels(partition),
+        flushDuration: flushDuration.labels(partition),
+        eventToCommit: eventToCommit.labels(partition),
+        flushes: {
+          interval: flushes.labels(partition, 'interval'),
+          size: flushes.labels(partition, 'size'),
+          shutdown: flushes.labels(partition, 'shutdown'),
+        },
+        eventsAccepted: accepted.labels(partition),
+        incrementsBuffered: buffered.labels(partition),
+        bufferDepth: depth.labels(partition),
+        backpressureWaits: waits.labels(partition),
+        breakerRejections: breaker.labels(partition),
+        flushErrors: errors.labels(partition),
+        flushRetries: retries.labels(partition),
+      };
+    });
+  }
+
+  partition(p: number): PartitionMetrics {
+    const m = this.partitions[p];
+    if (m === undefined) throw new RangeError(`no partition ${p}`);
+    return m;
+  }
+
+  received(n: number): void {
+    this.eventsReceived.inc(n);
+  }
+
+  rejected(reason: EventRejection, n = 1): void {
+    if (n > 0) this.eventsRejected.inc({ reason }, n);
+  }
+}

@@ -1,0 +1,108 @@
+import { GoalRouter } from '../catalogue/goal-router.ts';
+import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
+import type { BatchWriter } from '../buffer/batch-writer.ts';
+import { BackpressureTimeoutError, FlushWorker, type FlushConfig } from '../buffer/flush-worker.ts';
+import type { PlayerEvent } from '../events/player-event.ts';
+import type { SutMetrics } from '../metrics/sut-metrics.ts';
+import { partitionOf } from '../partitioning/fnv1a.ts';
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Set when ingest stopped early: backpressure timed out or the service is stopping. */
+  readonly error?: string;
+}
+
+/** Where sources deliver events: the service's ingest side. */
+export interface EventSink {
+  /**
+   * Buffers events. `partition` is given when the transport already partitioned them
+   * (a Kafka partition); otherwise the service partitions by FNV-1a of the player id.
+   */
+  ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult>;
+}
+
+/**
+ * The event handler: routes each event to its partition's buffer as increments for the goals
+ * it feeds, and runs one flush worker per partition.
+ */
+export class FlushService implements EventSink {
+  readonly workers: FlushWorker[];
+  private readonly router: GoalRouter;
+  private accepting = false;
+
+  constructor(
+    catalogue: GoalCatalogue,
+    private readonly writer: BatchWriter,
+    private readonly metrics: SutMetrics,
+    readonly partitions: number,
+    config: FlushConfig,
+    onFlushError: (partition: number, error: unknown) => void = () => undefined,
+  ) {
+    this.router = new GoalRouter(catalogue);
+    this.workers = Array.from(
+      { length: partitions },
+      (_, p) => new FlushWorker(p, writer, metrics.partition(p), config, onFlushError),
+    );
+  }
+
+  start(): void {
+    for (const w of this.workers) w.start();
+    this.accepting = true;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  async ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult> {
+    let accepted = 0;
+    let rejected = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as PlayerEvent;
+      if (!this.accepting) {
+        this.metrics.rejected('shutting_down', events.length - i);
+        return {
+          accepted,
+          rejected: rejected + events.length - i,
+          error: 'the service is shutting down',
+        };
+      }
+      const worker = this.workers[
+        partition ?? partitionOf(event.playerId, this.partitions)
+      ] as FlushWorker;
+      if (worker.needsRoom) {
+        try {
+          await worker.waitForRoom();
+        } catch (error) {
+          if (!(error instanceof BackpressureTimeoutError)) throw error;
+          this.metrics.rejected('backpressure_timeout', events.length - i);
+          return { accepted, rejected: rejected + events.length - i, error: error.message };
+        }
+      }
+      if (
+        worker.tryAdd(
+          event.playerId,
+          event.namespace,
+          this.router.goalsFor(event),
+          event.delta,
+          event.intendedAt,
+        )
+      )
+        accepted++;
+      else {
+        rejected++;
+        this.metrics.rejected('circuit_breaker');
+      }
+    }
+    return { accepted, rejected };
+  }
+
+  /** Stops taking events, flushes every partition, closes the writer; returns keys left unwritten. */
+  async stop(): Promise<number> {
+    this.accepting = false;
+    const left = await Promise.all(this.workers.map((w) => w.stop()));
+    await this.writer.close();
+    return left.reduce((a, b) => a + b, 0);
+  }
+}

@@ -1,0 +1,77 @@
+import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
+import type { BatchWriter } from '../buffer/batch-writer.ts';
+import type { FlushConfig } from '../buffer/flush-worker.ts';
+import { SutMetrics } from '../metrics/sut-metrics.ts';
+import type { EventSource } from '../sources/event-source.ts';
+import { HttpEventSource } from '../sources/http-event-source.ts';
+import { FlushService } from './flush-service.ts';
+import { startSutServer } from './sut-server.ts';
+
+export interface SutOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly partitions: number;
+  readonly variant: string;
+  readonly flush: FlushConfig;
+  readonly catalogue: GoalCatalogue;
+  readonly writer: BatchWriter;
+  readonly bodyLimitBytes?: number;
+  /** Another transport (Kafka); without it, events come over HTTP (`POST /events`). */
+  readonly source?: EventSource;
+  readonly onFlushError?: (partition: number, error: unknown) => void;
+}
+
+export interface RunningSut {
+  readonly url: string;
+  readonly metrics: SutMetrics;
+  readonly service: FlushService;
+  /** Graceful stop: no new events, every partition flushed; returns keys left unwritten. */
+  stop(): Promise<number>;
+}
+
+/** Wires source, partition buffers, flush workers, metrics and the HTTP server together. */
+export async function startSut(options: SutOptions): Promise<RunningSut> {
+  const metrics = new SutMetrics(options.variant, options.partitions);
+  const service = new FlushService(
+    options.catalogue,
+    options.writer,
+    metrics,
+    options.partitions,
+    options.flush,
+    options.onFlushError,
+  );
+  const http =
+    options.source === undefined ? new HttpEventSource(metrics, options.bodyLimitBytes) : undefined;
+  const source: EventSource = options.source ?? (http as HttpEventSource);
+  let stopping = false;
+  const server = await startSutServer({
+    host: options.host,
+    port: options.port,
+    metrics,
+    ...(http === undefined ? {} : { events: http }),
+    health: () => ({
+      ok: !stopping,
+      variant: options.variant,
+      partitions: options.partitions,
+      source: source.name,
+    }),
+  });
+  service.start();
+  await source.start(service);
+  let stopped: Promise<number> | undefined;
+  return {
+    url: server.url,
+    metrics,
+    service,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await source.stop();
+        const left = await service.stop();
+        await server.close();
+        return left;
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SutMetrics } from '../metrics/sut-metrics.ts';
+import type { HttpEventSource } from '../sources/http-event-source.ts';
+
+export interface SutServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The service's HTTP face: `GET /metrics` (Prometheus text), `GET /healthz`, and
+ * `POST /events` when the HTTP source is the transport.
+ */
+export async function startSutServer(options: {
+  host: string;
+  port: number;
+  metrics: SutMetrics;
+  events?: HttpEventSource;
+  health: () => { ok: boolean; [key: string]: unknown };
+}): Promise<SutServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/events' && options.events !== undefined) {
+      if (req.method === 'POST') {
+        options.events.handle(req, res);
+        return;
+      }
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      options.metrics.registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': options.metrics.registry.contentType }).end(text);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(500).end(String(error));
+        });
+      return;
+    }
+    if (path === '/healthz' && req.method === 'GET') {
+      const health = options.health();
+      res
+        .writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(health));
+      return;
+    }
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: `no route ${req.method ?? ''} ${path ?? ''}` }));
+  });
+  // Load generators hold connections open between batches; Node's 5 s default would cut them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${address.port}`,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

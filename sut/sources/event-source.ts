@@ -1,0 +1,12 @@
+import type { EventSink } from '../service/flush-service.ts';
+
+/**
+ * A transport that delivers events to the service: the embedded HTTP source, or Kafka.
+ * `start` begins delivering into the sink; `stop` stops taking new events and returns once
+ * every delivery in progress has reached the sink.
+ */
+export interface EventSource {
+  readonly name: string;
+  start(sink: EventSink): Promise<void>;
+  stop(): Promise<void>;
+}
