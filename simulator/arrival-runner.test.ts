@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import type { PlayerEvent } from '../sut/events/player-event.ts';
+import { runArrivals } from './arrival-runner.ts';
+import { EventGenerator } from './event-generator.ts';
+import { buildMix, DEFAULT_MIX_WEIGHTS } from './event-mix.ts';
+import { planConstantArrivalRate } from './executors/constant-arrival-rate.ts';
+import { planRampingArrivalRate } from './executors/ramping-arrival-rate.ts';
+import { Population } from './population.ts';
+import { FakeClock } from './sim-clock.ts';
+import type { EventSinkTarget, SinkStats } from './sinks/event-sink.ts';
+import { MemorySink } from './sinks/memory-sink.ts';
+
+const population = new Population(500, 42, 8);
+const generator = new EventGenerator(population, buildMix(DEFAULT_MIX_WEIGHTS), 42, 'harness');
+const constant = (rate: number, duration: string) =>
+  planConstantArrivalRate({ executor: 'constant-arrival-rate', rate, duration });
+
+/** A sink that takes `capacity` events, then refuses, and lets time pass on each offer. */
+class SlowSink implements EventSinkTarget {
+  readonly name = 'slow';
+  taken = 0;
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly costMs: number,
+    private readonly capacity = Infinity,
+  ) {}
+  offer(_e: PlayerEvent): boolean {
+    this.clock.advance(this.costMs);
+    if (this.taken >= this.capacity) return false;
+    this.taken++;
+    return true;
+  }
+  drain() {
+    return Promise.resolve();
+  }
+  close() {
+    return Promise.resolve();
+  }
+  stats(): SinkStats {
+    return { delivered: this.taken, rejected: 0, failed: 0, requests: 0, errors: [] };
+  }
+}
+
+describe('arrival runner (fake clock)', () => {
+  it('sends every event at its intended time: achieved rate equals the target, no lag, none dropped', async () => {
+    const clock = new FakeClock();
+    const sink = new MemorySink(true);
+    const stats = await runArrivals({
+      plan: constant(1000, '10s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink,
+      clock,
+      dropAfterMs: 100,
+    });
+    expect(stats).toMatchObject({
+      scheduled: 10_000,
+      sent: 10_000,
+      dropped: 0,
+      elapsedMs: 10_000,
+      targetRate: 1000,
+      achievedRate: 1000,
+    });
+    expect(stats.lag.maxMs).toBeLessThanOrEqual(0.001);
+    expect(sink.events[250]?.event.intendedAt).toBe(1_800_000_000_000 + 250);
+    expect(stats.partitions.reduce((s, p) => s + p.sent, 0)).toBe(10_000);
+  });
+
+  it('a slow sink does not slow the schedule: lag is measured and late events are dropped, not delayed', async () => {
+    const clock = new FakeClock();
+    // Each offer costs 2 ms while events are due every 1 ms: the generator falls behind.
+    const stats = await runArrivals({
+      plan: constant(1000, '2s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new SlowSink(clock, 2),
+      clock,
+      dropAfterMs: 50,
+    });
+    expect(stats.scheduled).toBe(2000);
+    expect(stats.sent + stats.dropped).toBe(2000);
+    expect(stats.dropped).toBeGreaterThan(900);
+    expect(stats.lag.maxMs).toBeLessThanOrEqual(50);
+    expect(stats.lag.p99Ms).toBeGreaterThan(10);
+  });
+
+  it('events the sink refuses are counted as dropped, per partition', async () => {
+    const clock = new FakeClock();
+    const stats = await runArrivals({
+      plan: constant(100, '10s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new SlowSink(clock, 0, 600),
+      clock,
+      dropAfterMs: 1000,
+    });
+    expect(stats.sent).toBe(600);
+    expect(stats.dropped).toBe(400);
+    expect(stats.partitions.reduce((s, p) => s + p.dropped, 0)).toBe(400);
+  });
+
+  it('follows a ramping plan', async () => {
+    const clock = new FakeClock();
+    const plan = planRampingArrivalRate({
+      executor: 'ramping-arrival-rate',
+      startRate: 100,
+      stages: [{ duration: '5s', target: 500 }],
+    });
+    const stats = await runArrivals({
+      plan,
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new MemorySink(),
+      clock,
+      dropAfterMs: 100,
+    });
+    expect(stats.sent).toBe(1500);
+    expect(stats.dropped).toBe(0);
+  });
+});
+
+describe('event stream', () => {
+  it("is the same for the same seed, and N shards together produce exactly one process's events", async () => {
+    const one = new MemorySink(true);
+    await runArrivals({
+      plan: constant(2000, '3s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: one,
+      clock: new FakeClock(),
+      dropAfterMs: 100,
+    });
+    const shards = await Promise.all(
+      [0, 1, 2].map(async (index) => {
+        const sink = new MemorySink(true);
+        const stats = await runArrivals({
+          plan: constant(2000, '3s'),
+          generator,
+          population,
+          shard: { index, count: 3 },
+          sink,
+          clock: new FakeClock(),
+          dropAfterMs: 100,
+        });
+        return { sink, stats };
+      }),
+    );
+    const key = (e: { event: PlayerEvent; partition: number }) =>
+      JSON.stringify([e.event, e.partition]);
+    expect(shards.flatMap((s) => s.sink.events.map(key)).sort()).toEqual(
+      one.events.map(key).sort(),
+    );
+    // Each shard owns a third of the players, and about a third of the rate.
+    for (const { sink, stats } of shards) {
+      expect(
+        new Set(sink.events.map((e) => population.ids.indexOf(e.event.playerId) % 3)).size,
+      ).toBe(1);
+      expect(stats.sent / 6000).toBeGreaterThan(0.28);
+      expect(stats.sent / 6000).toBeLessThan(0.39);
+    }
+  });
+
+  it('mixes 20 % logins and 80 % stat updates across the five stat codes by default', async () => {
+    const sink = new MemorySink(true);
+    await runArrivals({
+      plan: constant(10_000, '2s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink,
+      clock: new FakeClock(),
+      dropAfterMs: 100,
+    });
+    const logins = sink.events.filter((e) => e.event.type === 'login').length / sink.events.length;
+    expect(logins).toBeGreaterThan(0.19);
+    expect(logins).toBeLessThan(0.21);
+    expect(new Set(sink.events.map((e) => e.event.statCode).filter(Boolean))).toEqual(
+      new Set(['login_count', 'enemy_kills', 'games_played', 'headshots', 'wins']),
+    );
+  });
+
+  it('a Zipf exponent makes a few players produce far more events', async () => {
+    const skewed = new Population(1000, 42, 8, 1.2);
+    const gen = new EventGenerator(skewed, buildMix(DEFAULT_MIX_WEIGHTS), 42, 'harness');
+    const sink = new MemorySink(true);
+    await runArrivals({
+      plan: constant(10_000, '2s'),
+      generator: gen,
+      population: skewed,
+      shard: { index: 0, count: 1 },
+      sink,
+      clock: new FakeClock(),
+      dropAfterMs: 100,
+    });
+    const top = new Set(skewed.ids.slice(0, 10));
+    const share = sink.events.filter((e) => top.has(e.event.playerId)).length / sink.events.length;
+    expect(share).toBeGreaterThan(0.3); // 1 % of the players, over 30 % of the events
+  });
+
+  it("uses the seeder's player ids and partitions by FNV-1a of the id", async () => {
+    const { generatePlayerIds } = await import('./population.ts');
+    const { partitionOf } = await import('../sut/partitioning/fnv1a.ts');
+    expect(population.ids).toEqual(generatePlayerIds(500, 42));
+    const sink = new MemorySink(true);
+    await runArrivals({
+      plan: constant(100, '1s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink,
+      clock: new FakeClock(),
+      dropAfterMs: 100,
+    });
+    for (const { event, partition } of sink.events)
+      expect(partition).toBe(partitionOf(event.playerId, 8));
+  });
+});

@@ -1,0 +1,171 @@
+import * as hdr from 'hdr-histogram-js';
+import type { ArrivalPlan } from './executors/arrival-plan.ts';
+import type { EventGenerator } from './event-generator.ts';
+import type { Population } from './population.ts';
+import type { SimClock } from './sim-clock.ts';
+import type { EventSinkTarget } from './sinks/event-sink.ts';
+
+export interface Shard {
+  /** 0-based. */
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface RunnerOptions {
+  readonly plan: ArrivalPlan;
+  readonly generator: EventGenerator;
+  readonly population: Population;
+  readonly shard: Shard;
+  readonly sink: EventSinkTarget;
+  readonly clock: SimClock;
+  /** An event still unsent this long after it was due is dropped, as k6 drops iterations. */
+  readonly dropAfterMs: number;
+  /** Called about once a second with the counts so far. */
+  readonly onProgress?: (progress: {
+    elapsedMs: number;
+    sent: number;
+    dropped: number;
+    targetRate: number;
+  }) => void;
+}
+
+export interface PartitionStats {
+  readonly partition: number;
+  readonly sent: number;
+  readonly dropped: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+}
+
+export interface RunStats {
+  /** Events the schedule gave this shard. */
+  readonly scheduled: number;
+  readonly sent: number;
+  /** Too late (past dropAfterMs) or refused by the sink. */
+  readonly dropped: number;
+  readonly elapsedMs: number;
+  /** Scheduled events per second of the plan's duration. */
+  readonly targetRate: number;
+  /** Sent events per second of elapsed time. */
+  readonly achievedRate: number;
+  readonly lag: {
+    readonly p50Ms: number;
+    readonly p90Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+  };
+  /** Schedule lag of every sent event (microseconds), as a compressed HdrHistogram. */
+  readonly lagHdr: string;
+  readonly partitions: readonly PartitionStats[];
+}
+
+/** Events emitted between clock reads: small enough for sub-millisecond lag accounting. */
+const CLOCK_EVERY = 64;
+/** Longest stretch of emitting without yielding to I/O (sinks send while the loop runs). */
+const YIELD_EVERY_MS = 5;
+const histogramOptions = {
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000,
+  numberOfSignificantValueDigits: 3 as const,
+};
+
+/**
+ * Keeps to an arrival plan, open-model: every event goes out at its due time whatever
+ * happened to the ones before (offer() never blocks), late ones are measured (lag = actual
+ * minus intended send time), and events more than dropAfterMs late are dropped and counted
+ * instead of silently slowing the schedule.
+ */
+export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
+  const { plan, generator, population, shard, sink, clock, dropAfterMs } = options;
+  const partitionCount = Math.max(...population.partitions) + 1;
+  const sent = new Array<number>(partitionCount).fill(0);
+  const dropped = new Array<number>(partitionCount).fill(0);
+  const lagAll = hdr.build(histogramOptions);
+  const lagByPartition = Array.from({ length: partitionCount }, () => hdr.build(histogramOptions));
+  let scheduled = 0;
+  const start = clock.now();
+  const wallStart = clock.wallNow();
+  let nextProgress = 1000;
+  let k = 0;
+  const total = plan.totalEvents;
+  while (k < total) {
+    let now = clock.now() - start;
+    const sliceEnd = now + YIELD_EVERY_MS;
+    let emitted = 0;
+    while (k < total) {
+      const due = plan.offsetMs(k);
+      if (due > now) {
+        now = clock.now() - start;
+        if (due > now || now > sliceEnd) break;
+      }
+      const player = generator.playerAt(k);
+      if (player % shard.count === shard.index) {
+        scheduled++;
+        const partition = population.partitions[player] as number;
+        const lag = now - due;
+        if (
+          lag > dropAfterMs ||
+          !sink.offer(generator.eventAt(k, player, wallStart + due), partition)
+        )
+          dropped[partition] = (dropped[partition] ?? 0) + 1;
+        else {
+          sent[partition] = (sent[partition] ?? 0) + 1;
+          const lagUs = Math.max(1, Math.round(lag * 1000));
+          lagAll.recordValue(lagUs);
+          (lagByPartition[partition] as hdr.Histogram).recordValue(lagUs);
+        }
+      }
+      k++;
+      if (++emitted % CLOCK_EVERY === 0) now = clock.now() - start;
+    }
+    if (now >= nextProgress) {
+      nextProgress = now + 1000;
+      options.onProgress?.({
+        elapsedMs: now,
+        sent: sum(sent),
+        dropped: sum(dropped),
+        targetRate: plan.rateAt(now) / shard.count,
+      });
+    }
+    if (k >= total) break;
+    await clock.sleep(plan.offsetMs(k) - (clock.now() - start));
+  }
+  const elapsedMs = Math.max(clock.now() - start, plan.durationMs);
+  await sink.drain();
+  const ms = (h: hdr.Histogram, p: number) =>
+    h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1000;
+  const stats: RunStats = {
+    scheduled,
+    sent: sum(sent),
+    dropped: sum(dropped),
+    elapsedMs,
+    targetRate: (scheduled / plan.durationMs) * 1000,
+    achievedRate: (sum(sent) / elapsedMs) * 1000,
+    lag: {
+      p50Ms: ms(lagAll, 50),
+      p90Ms: ms(lagAll, 90),
+      p99Ms: ms(lagAll, 99),
+      maxMs: lagAll.totalCount === 0 ? 0 : lagAll.maxValue / 1000,
+    },
+    lagHdr: hdr.encodeIntoCompressedBase64(lagAll),
+    partitions: sent.map((s, p) => {
+      const h = lagByPartition[p] as hdr.Histogram;
+      return {
+        partition: p,
+        sent: s,
+        dropped: dropped[p] as number,
+        lagP50Ms: ms(h, 50),
+        lagP99Ms: ms(h, 99),
+        lagMaxMs: h.totalCount === 0 ? 0 : h.maxValue / 1000,
+      };
+    }),
+  };
+  lagAll.destroy();
+  for (const h of lagByPartition) h.destroy();
+  return stats;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,77 @@
+import { LOGIN } from '../sut/catalogue/goal-catalogue.ts';
+import type { PlayerEvent } from '../sut/events/player-event.ts';
+import { pickSource, type EventMix } from './event-mix.ts';
+import type { Population } from './population.ts';
+
+/** Largest delta a stat update carries (1 for the others): a kill streak, a few headshots. */
+const MAX_DELTA: Readonly<Record<string, number>> = { enemy_kills: 10, headshots: 3 };
+
+/** A 32-bit integer hash (lowbias32): spreads consecutive inputs over the whole range. */
+function hash32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * Event k of a run as a pure function of (seed, k): its player, type and delta come from
+ * hashes of k, not from a sequential generator. So any process can produce any slice of the
+ * stream, and N shards that each keep their own players' events produce, together, exactly
+ * the events one process would.
+ */
+export class EventGenerator {
+  private readonly seedHash: number;
+
+  constructor(
+    private readonly population: Population,
+    private readonly mix: EventMix,
+    private readonly seed: number,
+    private readonly namespace: string,
+  ) {
+    this.seedHash = hash32(seed ^ 0x5bd1e995);
+  }
+
+  private uniform(k: number, lane: number): number {
+    const lo = k >>> 0;
+    const hi = Math.floor(k / TWO_32);
+    return (
+      hash32(this.seedHash ^ hash32(lo + lane * 0x9e3779b9) ^ hash32(hi + 0x85ebca6b + lane)) /
+      TWO_32
+    );
+  }
+
+  /** Index of the player who sends event k. */
+  playerAt(k: number): number {
+    return this.population.pick(this.uniform(k, 1));
+  }
+
+  /** Event k, sent by player `player` (from playerAt(k)), due at `intendedAt` (epoch ms). */
+  eventAt(k: number, player: number, intendedAt: number): PlayerEvent {
+    const source = pickSource(this.mix, this.uniform(k, 2));
+    const playerId = this.population.ids[player] as string;
+    if (source === LOGIN)
+      return {
+        eventId: `${this.seed}-${k}`,
+        playerId,
+        namespace: this.namespace,
+        type: 'login',
+        delta: 1,
+        intendedAt,
+      };
+    const max = MAX_DELTA[source] ?? 1;
+    return {
+      eventId: `${this.seed}-${k}`,
+      playerId,
+      namespace: this.namespace,
+      type: 'stat',
+      statCode: source,
+      delta: max === 1 ? 1 : 1 + Math.floor(this.uniform(k, 3) * max),
+      intendedAt,
+    };
+  }
+}

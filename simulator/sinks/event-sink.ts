@@ -1,0 +1,29 @@
+import type { PlayerEvent } from '../../sut/events/player-event.ts';
+
+export interface SinkStats {
+  /** Events the target confirmed it accepted. */
+  readonly delivered: number;
+  /** Events the target refused (its answer said rejected). */
+  readonly rejected: number;
+  /** Events lost to failed requests: errors, timeouts, non-2xx answers. Never retried. */
+  readonly failed: number;
+  /** Requests (or produce calls) made. */
+  readonly requests: number;
+  /** Failure messages, the first few. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Where the simulator's events go: memory, the service over HTTP, or Kafka. `offer` never
+ * blocks: it takes the event or says no at once, so a slow target shows up as dropped events
+ * and never as a slower schedule (no coordinated omission).
+ */
+export interface EventSinkTarget {
+  readonly name: string;
+  /** Takes an event for `partition`; false when the sink cannot hold more right now. */
+  offer(event: PlayerEvent, partition: number): boolean;
+  /** Sends what is buffered and waits for every request in flight. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+  stats(): SinkStats;
+}
