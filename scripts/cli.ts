@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { seedCommand } from './commands/seed-command.ts';
+import { simulateCommand } from './commands/simulate-command.ts';
 import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
@@ -23,7 +24,12 @@ export function buildProgram(): Command {
     .exitOverride();
   const logger = (): Logger =>
     createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
-  for (const command of [sweepCommand(logger), sutCommand(logger), seedCommand(logger)]) {
+  for (const command of [
+    sweepCommand(logger),
+    sutCommand(logger),
+    simulateCommand(logger),
+    seedCommand(logger),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;

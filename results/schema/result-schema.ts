@@ -240,7 +240,37 @@ export const benchResultSchema = z.strictObject({
   verdict: z.null(),
 });
 
-export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema, benchResultSchema]);
+export const simulateResultSchema = z.strictObject({
+  ...common,
+  env: environmentSchema.nullable(),
+  kind: z.literal('simulate'),
+  name: z.string(),
+  config: z.record(z.string(), z.unknown()).describe('Every option of the run'),
+  metrics: z.strictObject({
+    scheduled: z.number().int().nonnegative(),
+    sent: z.number().int().nonnegative(),
+    dropped: z.number().int().nonnegative(),
+    elapsedMs: nonNegative,
+    targetRate: nonNegative,
+    achievedRate: nonNegative,
+    lag: z.strictObject({ p50Ms: nonNegative, p90Ms: nonNegative, p99Ms: nonNegative, maxMs: nonNegative }),
+    lagHdr: z.string().describe('Schedule lag of every sent event in microseconds, compressed HdrHistogram'),
+    partitions: z.array(
+      z.strictObject({ partition: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), dropped: z.number().int().nonnegative(), lagP50Ms: nonNegative, lagP99Ms: nonNegative, lagMaxMs: nonNegative }),
+    ),
+    sink: z.strictObject({
+      name: z.string(),
+      delivered: z.number().int().nonnegative(),
+      rejected: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+      requests: z.number().int().nonnegative(),
+      errors: z.array(z.string()),
+    }),
+  }),
+  verdict: z.null(),
+});
+
+export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema, benchResultSchema, simulateResultSchema]);
 
 export type SweepResult = z.infer<typeof sweepResultSchema>;
 export type SweepCell = z.infer<typeof sweepCellSchema>;
@@ -255,3 +285,4 @@ export type StatementMode = z.infer<typeof statementModeSchema>;
 export type Summary = z.infer<typeof summarySchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
 export type BenchResult = z.infer<typeof benchResultSchema>;
+export type SimulateResult = z.infer<typeof simulateResultSchema>;

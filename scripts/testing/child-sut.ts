@@ -1,10 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readGitInfo } from '../../results/git-info.ts';
-import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
-import { SCHEMA_VERSION, benchResultSchema } from '../../results/schema/result-schema.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/harness.js', import.meta.url));
 
@@ -41,29 +37,4 @@ export async function startChildSut(
         child.kill('SIGTERM');
       }),
   };
-}
-
-/** Writes a benchmark's figures as a results JSON and returns the `results: <path>` line. */
-export async function saveBenchResult(
-  name: string,
-  figures: Record<string, number>,
-  notes: string[],
-  config: Record<string, unknown>,
-): Promise<string> {
-  const createdAt = new Date();
-  const git = readGitInfo();
-  const result = benchResultSchema.parse({
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'bench',
-    name,
-    createdAt: createdAt.toISOString(),
-    git,
-    env: null,
-    config,
-    metrics: { figures, notes },
-    thresholds: [],
-    verdict: null,
-  });
-  const path = await saveResult(result, join(RUNS_DIR, runFileName(createdAt, git, name)));
-  return `results: ${path}`;
 }

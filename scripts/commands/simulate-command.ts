@@ -1,0 +1,294 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { readGitInfo } from '../../results/git-info.ts';
+import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
+import { SCHEMA_VERSION, simulateResultSchema } from '../../results/schema/result-schema.ts';
+import type { RunStats } from '../../simulator/arrival-runner.ts';
+import { DEFAULT_MIX_WEIGHTS, parseMix } from '../../simulator/event-mix.ts';
+import { parseStages } from '../../simulator/executors/ramping-arrival-rate.ts';
+import {
+  DEFAULT_SIMULATION,
+  parseShard,
+  prepareSimulation,
+  simulate,
+  type ExecutorConfig,
+  type SimulationConfig,
+} from '../../simulator/simulation.ts';
+import type { EventSinkTarget } from '../../simulator/sinks/event-sink.ts';
+import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
+import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
+import { parseDuration } from '../../simulator/duration.ts';
+import type { Logger } from '../lib/logger.ts';
+import { integer, positiveInt } from '../lib/option-parsers.ts';
+import { createTable } from '../lib/table.ts';
+import { UsageError } from '../lib/usage-error.ts';
+
+interface SimulateFlags {
+  players: number;
+  seed: number;
+  skew: number;
+  mix?: Record<string, number>;
+  namespace: string;
+  partitions: number;
+  shard: { index: number; count: number };
+  executor: ExecutorConfig['executor'];
+  rate: number;
+  timeUnit: string;
+  duration: string;
+  startRate: number;
+  stages?: { target: number; duration: string }[];
+  sink: 'memory' | 'http';
+  target: string;
+  linger: number;
+  maxBatch: number;
+  maxInFlight: number;
+  dropAfter: string;
+  output?: string;
+}
+
+const nonNegativeNumber = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${flag} "${value}" must be a number of at least 0`);
+  return n;
+};
+
+const positiveNumber = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} "${value}" must be a number above 0`);
+  return n;
+};
+
+function executorFrom(flags: SimulateFlags): ExecutorConfig {
+  if (flags.executor === 'ramping-arrival-rate') {
+    if (flags.stages === undefined)
+      throw new UsageError('--executor ramping-arrival-rate needs --stages, like 30s:100,1m:500');
+    return {
+      executor: 'ramping-arrival-rate',
+      startRate: flags.startRate,
+      timeUnit: flags.timeUnit,
+      stages: flags.stages,
+    };
+  }
+  return {
+    executor: 'constant-arrival-rate',
+    rate: flags.rate,
+    timeUnit: flags.timeUnit,
+    duration: flags.duration,
+  };
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+export function printRunStats(
+  stats: RunStats,
+  sink: EventSinkTarget,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
+  const s = sink.stats();
+  const summary = createTable([
+    'Scheduled',
+    'Sent',
+    'Dropped',
+    'Target',
+    'Achieved',
+    'Lag p50',
+    'Lag p99',
+    'Lag max',
+  ]);
+  summary.push([
+    fmt(stats.scheduled),
+    fmt(stats.sent),
+    fmt(stats.dropped),
+    `${fmt(stats.targetRate, 1)} ev/s`,
+    `${fmt(stats.achievedRate, 1)} ev/s`,
+    `${fmt(stats.lag.p50Ms, 2)} ms`,
+    `${fmt(stats.lag.p99Ms, 2)} ms`,
+    `${fmt(stats.lag.maxMs, 2)} ms`,
+  ]);
+  const partitions = createTable(['Partition', 'Sent', 'Share', 'Dropped', 'Lag p50', 'Lag p99']);
+  for (const p of stats.partitions) {
+    partitions.push([
+      String(p.partition),
+      fmt(p.sent),
+      `${fmt((p.sent / Math.max(stats.sent, 1)) * 100, 1)} %`,
+      fmt(p.dropped),
+      `${fmt(p.lagP50Ms, 2)} ms`,
+      `${fmt(p.lagP99Ms, 2)} ms`,
+    ]);
+  }
+  out.write(`${summary.toString()}\n${partitions.toString()}\n`);
+  out.write(
+    `sink ${sink.name}: ${fmt(s.delivered)} delivered, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} failed, ${fmt(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
+  );
+}
+
+/** `harness simulate`: players sending events at a target rate, k6-style, into a sink. */
+export function simulateCommand(logger: () => Logger): Command {
+  const d = DEFAULT_SIMULATION;
+  const command = new Command('simulate')
+    .description('generate player events at a target rate (k6 arrival-rate executors) into a sink')
+    .option(
+      '--players <n>',
+      "players (the seeder's ids for the same seed)",
+      positiveInt('--players'),
+      d.players,
+    )
+    .option('--seed <n>', 'seed of ids and of the event stream', integer('--seed'), d.seed)
+    .option(
+      '--skew <s>',
+      'Zipf exponent of player activity (0 = uniform)',
+      nonNegativeNumber('--skew'),
+      d.skew,
+    )
+    .option(
+      '--mix <weights>',
+      `event mix as source=weight pairs (default ${Object.entries(DEFAULT_MIX_WEIGHTS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')})`,
+      parseMix,
+    )
+    .option('--namespace <ns>', 'namespace on every event', d.namespace)
+    .option(
+      '--partitions <n>',
+      'partitions (FNV-1a of the player id)',
+      positiveInt('--partitions'),
+      d.partitions,
+    )
+    .option(
+      '--shard <i/N>',
+      "this process's share of players and rate, of N simulators",
+      parseShard,
+      d.shard,
+    )
+    .addOption(
+      new Option('--executor <type>', 'arrival-rate executor')
+        .choices(['constant-arrival-rate', 'ramping-arrival-rate'])
+        .default('constant-arrival-rate'),
+    )
+    .option(
+      '--rate <n>',
+      'events per time unit (constant-arrival-rate)',
+      positiveNumber('--rate'),
+      494,
+    )
+    .option('--time-unit <duration>', 'time unit of rates', '1s')
+    .option('--duration <duration>', 'how long (constant-arrival-rate)', '30s')
+    .option(
+      '--start-rate <n>',
+      'rate at the start (ramping-arrival-rate)',
+      nonNegativeNumber('--start-rate'),
+      0,
+    )
+    .option(
+      '--stages <list>',
+      'duration:target pairs (ramping-arrival-rate), like 30s:100,1m:500',
+      parseStages,
+    )
+    .addOption(
+      new Option('--sink <name>', 'where events go').choices(['memory', 'http']).default('memory'),
+    )
+    .option('--target <url>', 'the service, for --sink http', 'http://127.0.0.1:8080')
+    .option(
+      '--linger <ms>',
+      "http sink: send a partition's batch after this long",
+      positiveInt('--linger'),
+      DEFAULT_HTTP_SINK.lingerMs,
+    )
+    .option(
+      '--max-batch <n>',
+      'http sink: events per request at most',
+      positiveInt('--max-batch'),
+      DEFAULT_HTTP_SINK.maxBatch,
+    )
+    .option(
+      '--max-in-flight <n>',
+      'http sink: requests in flight at most',
+      positiveInt('--max-in-flight'),
+      DEFAULT_HTTP_SINK.maxInFlight,
+    )
+    .option('--drop-after <duration>', 'an event this late is dropped', '1s')
+    .option('--output <file>', 'results JSON path');
+  return command.action(async (flags: SimulateFlags) => {
+    const log = logger();
+    const config: SimulationConfig = {
+      players: flags.players,
+      seed: flags.seed,
+      skew: flags.skew,
+      mix: flags.mix ?? DEFAULT_MIX_WEIGHTS,
+      namespace: flags.namespace,
+      partitions: flags.partitions,
+      shard: flags.shard,
+      executor: executorFrom(flags),
+      dropAfterMs: parseDuration(flags.dropAfter, '--drop-after'),
+    };
+    if (flags.sink === 'http') {
+      try {
+        new URL(flags.target);
+      } catch {
+        throw new UsageError(`--target "${flags.target}" is not a URL; expected http://host:port`);
+      }
+    }
+    // Validate and plan everything before the first event: bad input fails here, whole.
+    prepareSimulation(config);
+    const sink: EventSinkTarget =
+      flags.sink === 'http'
+        ? new HttpSink({
+            ...DEFAULT_HTTP_SINK,
+            url: flags.target,
+            partitions: flags.partitions,
+            lingerMs: flags.linger,
+            maxBatch: flags.maxBatch,
+            maxInFlight: flags.maxInFlight,
+          })
+        : new MemorySink();
+    const createdAt = new Date();
+    const stats = await simulate(config, sink, {
+      onProgress: (p) => {
+        log.info(
+          `${(p.elapsedMs / 1000).toFixed(0)} s: target ${fmt(p.targetRate)} ev/s, sent ${fmt(p.sent)}, dropped ${fmt(p.dropped)}`,
+        );
+      },
+    });
+    await sink.close();
+    printRunStats(stats, sink);
+    const git = readGitInfo();
+    const result = simulateResultSchema.parse({
+      schemaVersion: SCHEMA_VERSION,
+      kind: 'simulate',
+      name: 'simulate',
+      createdAt: createdAt.toISOString(),
+      git,
+      env: null,
+      config: {
+        ...config,
+        sink: flags.sink,
+        ...(flags.sink === 'http'
+          ? {
+              target: flags.target,
+              linger: flags.linger,
+              maxBatch: flags.maxBatch,
+              maxInFlight: flags.maxInFlight,
+            }
+          : {}),
+      },
+      metrics: {
+        ...stats,
+        sink: { name: sink.name, ...sink.stats(), errors: [...sink.stats().errors] },
+      },
+      thresholds: [],
+      verdict: null,
+    });
+    const path = await saveResult(
+      result,
+      flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, 'simulate')),
+    );
+    process.stdout.write(`results: ${path}\n`);
+  });
+}

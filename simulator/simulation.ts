@@ -1,0 +1,111 @@
+import { UsageError } from '../scripts/lib/usage-error.ts';
+import { runArrivals, type RunStats, type Shard } from './arrival-runner.ts';
+import { EventGenerator } from './event-generator.ts';
+import { buildMix, DEFAULT_MIX_WEIGHTS } from './event-mix.ts';
+import type { ArrivalPlan } from './executors/arrival-plan.ts';
+import {
+  planConstantArrivalRate,
+  type ConstantArrivalRateConfig,
+} from './executors/constant-arrival-rate.ts';
+import {
+  planRampingArrivalRate,
+  type RampingArrivalRateConfig,
+} from './executors/ramping-arrival-rate.ts';
+import { Population } from './population.ts';
+import { systemClock, type SimClock } from './sim-clock.ts';
+import type { EventSinkTarget } from './sinks/event-sink.ts';
+
+export type ExecutorConfig = ConstantArrivalRateConfig | RampingArrivalRateConfig;
+
+/** The executors by their k6 type string: an explicit map, no registration by side effect. */
+export const EXECUTORS: Record<ExecutorConfig['executor'], (config: never) => ArrivalPlan> = {
+  'constant-arrival-rate': planConstantArrivalRate,
+  'ramping-arrival-rate': planRampingArrivalRate,
+};
+
+export interface SimulationConfig {
+  /** Players (default 10,000), the seeder's ids for the same seed. */
+  readonly players: number;
+  readonly seed: number;
+  /** Zipf exponent of player activity; 0 = uniform. */
+  readonly skew: number;
+  /** Weights per source (`login` or a stat code). */
+  readonly mix: Readonly<Record<string, number>>;
+  readonly namespace: string;
+  readonly partitions: number;
+  readonly shard: Shard;
+  readonly executor: ExecutorConfig;
+  /** Events more than this late are dropped (ms). */
+  readonly dropAfterMs: number;
+}
+
+export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'executor'> = {
+  players: 10_000,
+  seed: 42,
+  skew: 0,
+  mix: DEFAULT_MIX_WEIGHTS,
+  namespace: 'harness',
+  partitions: 8,
+  shard: { index: 0, count: 1 },
+  dropAfterMs: 1000,
+};
+
+/** Parses `i/N` (0-based i < N). */
+export function parseShard(value: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || count < 1 || index >= count) {
+    throw new UsageError(
+      `--shard "${value}" must be i/N with 0 <= i < N, like 0/4 for the first of four simulators`,
+    );
+  }
+  return { index, count };
+}
+
+/** Everything checked and planned before a single event goes out. */
+export interface PreparedSimulation {
+  readonly plan: ArrivalPlan;
+  readonly population: Population;
+  readonly generator: EventGenerator;
+}
+
+export function prepareSimulation(config: SimulationConfig): PreparedSimulation {
+  const problems: string[] = [];
+  if (!Number.isInteger(config.players) || config.players < 1)
+    problems.push(`players must be a positive integer, got ${config.players}`);
+  if (!(config.skew >= 0))
+    problems.push(`skew (Zipf exponent) must be at least 0, got ${config.skew}`);
+  if (!Number.isInteger(config.partitions) || config.partitions < 1)
+    problems.push(`partitions must be a positive integer, got ${config.partitions}`);
+  if (problems.length > 0) throw new UsageError('the simulation is not valid:', problems);
+  const mix = buildMix(config.mix);
+  const plan = (EXECUTORS[config.executor.executor] as (c: ExecutorConfig) => ArrivalPlan)(
+    config.executor,
+  );
+  const population = new Population(config.players, config.seed, config.partitions, config.skew);
+  return {
+    plan,
+    population,
+    generator: new EventGenerator(population, mix, config.seed, config.namespace),
+  };
+}
+
+/** The library entry point the scenario runner uses: plan, run against a sink, report. */
+export async function simulate(
+  config: SimulationConfig,
+  sink: EventSinkTarget,
+  options: { clock?: SimClock; onProgress?: Parameters<typeof runArrivals>[0]['onProgress'] } = {},
+): Promise<RunStats> {
+  const { plan, population, generator } = prepareSimulation(config);
+  return runArrivals({
+    plan,
+    generator,
+    population,
+    shard: config.shard,
+    sink,
+    clock: options.clock ?? systemClock,
+    dropAfterMs: config.dropAfterMs,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+}
