@@ -95,9 +95,13 @@ export function prepareSimulation(config: SimulationConfig): PreparedSimulation 
 export async function simulate(
   config: SimulationConfig,
   sink: EventSinkTarget,
-  options: { clock?: SimClock; onProgress?: Parameters<typeof runArrivals>[0]['onProgress'] } = {},
+  options: {
+    clock?: SimClock;
+    onProgress?: Parameters<typeof runArrivals>[0]['onProgress'];
+    prepared?: PreparedSimulation;
+  } = {},
 ): Promise<RunStats> {
-  const { plan, population, generator } = prepareSimulation(config);
+  const { plan, population, generator } = options.prepared ?? prepareSimulation(config);
   return runArrivals({
     plan,
     generator,

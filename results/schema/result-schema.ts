@@ -253,10 +253,24 @@ export const simulateResultSchema = z.strictObject({
     elapsedMs: nonNegative,
     targetRate: nonNegative,
     achievedRate: nonNegative,
-    lag: z.strictObject({ p50Ms: nonNegative, p90Ms: nonNegative, p99Ms: nonNegative, maxMs: nonNegative }),
-    lagHdr: z.string().describe('Schedule lag of every sent event in microseconds, compressed HdrHistogram'),
+    lag: z.strictObject({
+      p50Ms: nonNegative,
+      p90Ms: nonNegative,
+      p99Ms: nonNegative,
+      maxMs: nonNegative,
+    }),
+    lagHdr: z
+      .string()
+      .describe('Schedule lag of every sent event in microseconds, compressed HdrHistogram'),
     partitions: z.array(
-      z.strictObject({ partition: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), dropped: z.number().int().nonnegative(), lagP50Ms: nonNegative, lagP99Ms: nonNegative, lagMaxMs: nonNegative }),
+      z.strictObject({
+        partition: z.number().int().nonnegative(),
+        sent: z.number().int().nonnegative(),
+        dropped: z.number().int().nonnegative(),
+        lagP50Ms: nonNegative,
+        lagP99Ms: nonNegative,
+        lagMaxMs: nonNegative,
+      }),
     ),
     sink: z.strictObject({
       name: z.string(),
@@ -270,7 +284,11 @@ export const simulateResultSchema = z.strictObject({
   verdict: z.null(),
 });
 
-export const resultSchema = z.discriminatedUnion('kind', [sweepResultSchema, benchResultSchema, simulateResultSchema]);
+export const resultSchema = z.discriminatedUnion('kind', [
+  sweepResultSchema,
+  benchResultSchema,
+  simulateResultSchema,
+]);
 
 export type SweepResult = z.infer<typeof sweepResultSchema>;
 export type SweepCell = z.infer<typeof sweepCellSchema>;

@@ -236,7 +236,7 @@ export function simulateCommand(logger: () => Logger): Command {
       }
     }
     // Validate and plan everything before the first event: bad input fails here, whole.
-    prepareSimulation(config);
+    const prepared = prepareSimulation(config);
     const sink: EventSinkTarget =
       flags.sink === 'http'
         ? new HttpSink({
@@ -250,6 +250,7 @@ export function simulateCommand(logger: () => Logger): Command {
         : new MemorySink();
     const createdAt = new Date();
     const stats = await simulate(config, sink, {
+      prepared,
       onProgress: (p) => {
         log.info(
           `${(p.elapsedMs / 1000).toFixed(0)} s: target ${fmt(p.targetRate)} ev/s, sent ${fmt(p.sent)}, dropped ${fmt(p.dropped)}`,

@@ -56,6 +56,14 @@ export class FlushService implements EventSink {
   }
 
   async ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult> {
+    if (
+      partition !== undefined &&
+      !(Number.isInteger(partition) && partition >= 0 && partition < this.partitions)
+    ) {
+      throw new RangeError(
+        `partition ${partition} does not exist; this service has partitions 0 to ${this.partitions - 1}`,
+      );
+    }
     let accepted = 0;
     let rejected = 0;
     for (let i = 0; i < events.length; i++) {

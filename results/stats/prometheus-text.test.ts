@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { histogramQuantile, parsePrometheusText, sampleDelta, sumOf } from './prometheus-text.ts';
+
+const text = `# HELP h a histogram
+# TYPE h histogram
+h_bucket{le="0.1",partition="0"} 10
+h_bucket{le="0.2",partition="0"} 30
+h_bucket{le="+Inf",partition="0"} 40
+h_bucket{le="0.1",partition="1"} 10
+h_bucket{le="0.2",partition="1"} 10
+h_bucket{le="+Inf",partition="1"} 10
+h_sum{partition="0"} 9
+h_count{partition="0"} 40
+c_total{reason="a b",variant="join"} 3
+c_total{reason="x",variant="join"} 4
+`;
+
+describe('Prometheus text', () => {
+  const samples = parsePrometheusText(text);
+
+  it('parses samples with labels', () => {
+    expect(samples).toContainEqual({
+      name: 'c_total',
+      labels: { reason: 'a b', variant: 'join' },
+      value: 3,
+    });
+    expect(sumOf(samples, 'c_total')).toBe(7);
+    expect(sumOf(samples, 'c_total', { reason: 'x' })).toBe(4);
+  });
+
+  it.each([
+    [0.2, 0.05], // rank 10 of 50: halfway through the 20 in [0, 0.1]
+    [0.5, 0.125], // rank 25: 5 of the 20 in (0.1, 0.2]
+    [0.8, 0.2],
+    [0.99, 0.2], // in +Inf: the highest finite bound
+  ])('histogram_quantile(%d) over both partitions = %d', (q, expected) => {
+    expect(histogramQuantile(samples, 'h', q)).toBeCloseTo(expected, 10);
+  });
+
+  it('filters series and is NaN when empty', () => {
+    expect(histogramQuantile(samples, 'h', 0.5, { partition: '1' })).toBeCloseTo(0.05, 10);
+    expect(histogramQuantile(samples, 'nope', 0.5)).toBeNaN();
+  });
+
+  it('subtracts an earlier scrape, series by series', () => {
+    const later = parsePrometheusText(
+      text.replace('c_total{reason="x",variant="join"} 4', 'c_total{reason="x",variant="join"} 10'),
+    );
+    const delta = sampleDelta(later, samples);
+    expect(sumOf(delta, 'c_total', { reason: 'x' })).toBe(6);
+    expect(sumOf(delta, 'c_total', { reason: 'a b' })).toBe(0);
+  });
+});

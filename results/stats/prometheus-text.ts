@@ -1,0 +1,90 @@
+/** One sample line of the Prometheus text format. */
+export interface PromSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses the Prometheus text exposition format (what prom-client serves on /metrics). */
+export function parsePrometheusText(text: string): PromSample[] {
+  const samples: PromSample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = LINE.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(LABEL))
+      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, '$1');
+    samples.push({
+      name: m[1] as string,
+      labels,
+      value: m[3] === '+Inf' ? Infinity : Number(m[3]),
+    });
+  }
+  return samples;
+}
+
+/** Sum of a metric's samples whose labels include `match`. */
+export function sumOf(
+  samples: readonly PromSample[],
+  name: string,
+  match: Readonly<Record<string, string>> = {},
+): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+/**
+ * A quantile of a Prometheus histogram, its series summed (over partitions, say), estimated
+ * as PromQL's histogram_quantile does: linear interpolation inside the bucket that holds it.
+ * NaN when the histogram is empty; the highest finite bound when the quantile lies in +Inf.
+ */
+export function histogramQuantile(
+  samples: readonly PromSample[],
+  name: string,
+  q: number,
+  match: Readonly<Record<string, string>> = {},
+): number {
+  const buckets = new Map<number, number>();
+  for (const s of samples) {
+    if (s.name !== `${name}_bucket` || !Object.entries(match).every(([k, v]) => s.labels[k] === v))
+      continue;
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    buckets.set(le, (buckets.get(le) ?? 0) + s.value);
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted[sorted.length - 1]?.[1] ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let previousBound = 0;
+  let previousCount = 0;
+  for (const [bound, count] of sorted) {
+    if (count >= rank) {
+      if (bound === Infinity) return previousBound;
+      const inBucket = count - previousCount;
+      return inBucket === 0
+        ? bound
+        : previousBound + ((bound - previousBound) * (rank - previousCount)) / inBucket;
+    }
+    previousBound = bound;
+    previousCount = count;
+  }
+  return previousBound;
+}
+
+/**
+ * The samples of `after` minus those of `before` (same name and labels): what counters and
+ * histograms gathered between two scrapes, e.g. a measurement window after a warm-up.
+ */
+export function sampleDelta(
+  after: readonly PromSample[],
+  before: readonly PromSample[],
+): PromSample[] {
+  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+  const earlier = new Map(before.map((s) => [key(s), s.value]));
+  return after.map((s) => ({ ...s, value: s.value - (earlier.get(key(s)) ?? 0) }));
+}

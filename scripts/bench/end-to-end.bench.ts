@@ -1,0 +1,170 @@
+// The service end to end on one machine: embedded PostgreSQL (full durability), `harness sut`
+// in its own process, the simulator in this one over HTTP.
+// Each run starts on freshly seeded data and measures after a 15 s warm-up at the same rate.
+//  1. per variant: 5,000 events/s for D seconds
+//     [join: sustained, p99 event-to-commit < 300 ms, no circuit-breaker rejections];
+//  2. the highest rate join sustains (steps of 1,000 events/s);
+//  3. efficiency (join): the service driven past what the database takes, its rows/s against
+//     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
+// Run: npm run bench:e2e [-- <seconds, default 60>]
+import { provisionPostgres } from '../db/provision-postgres.ts';
+import { createLogger } from '../lib/logger.ts';
+import {
+  histogramQuantile,
+  parsePrometheusText,
+  sampleDelta,
+  sumOf,
+  type PromSample,
+} from '../../results/stats/prometheus-text.ts';
+import type { RunStats } from '../../simulator/arrival-runner.ts';
+import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
+import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
+import { connectClient } from '../../sut/db/pool.ts';
+import { migrate } from '../../sut/db/migrate.ts';
+import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
+import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
+import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
+import { startChildSut } from '../testing/child-sut.ts';
+import { saveBenchResult } from './bench-results.ts';
+
+const SECONDS = Number(process.argv[2] ?? 60);
+const RATE = 5000;
+const fmt = (v: number, d = 0) =>
+  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const logger = createLogger('warn');
+const database = await provisionPostgres({ source: 'embedded', logger });
+const client = await connectClient(database.url);
+await migrate(client);
+const figures: Record<string, number> = {};
+const notes: string[] = [];
+
+async function scrape(url: string): Promise<PromSample[]> {
+  return parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+}
+
+/** Warm-up before every measured window: a freshly seeded table pays full-page writes and a cold cache first. */
+const WARMUP_SECONDS = 15;
+
+async function drive(
+  variant: string,
+  rate: number,
+  seconds: number,
+): Promise<{ stats: RunStats; metrics: PromSample[]; delivered: number; wallMs: number }> {
+  await seedProgress(client, {
+    players: 10_000,
+    goalsPerPlayer: 50,
+    seed: 42,
+    shares: DEFAULT_SEED_SHARES,
+  });
+  const sut = await startChildSut(['--variant', variant], { DATABASE_URL: database.url });
+  const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
+  const constant = (s: number) => ({
+    ...DEFAULT_SIMULATION,
+    executor: { executor: 'constant-arrival-rate' as const, rate, duration: `${s}s` },
+  });
+  await simulate(constant(WARMUP_SECONDS), sink);
+  const before = await scrape(sut.url);
+  const deliveredBefore = sink.stats().delivered;
+  const started = performance.now();
+  const stats = await simulate(constant(seconds), sink);
+  await sink.drain();
+  // Let the last flushes commit, then take what the measured window added.
+  await new Promise((r) => setTimeout(r, 500));
+  const metrics = sampleDelta(await scrape(sut.url), before);
+  const wallMs = performance.now() - started;
+  await sink.close();
+  const code = await sut.stop();
+  if (code !== 0) throw new Error(`harness sut exited with ${String(code)}`);
+  return { stats, metrics, delivered: sink.stats().delivered - deliveredBefore, wallMs };
+}
+
+try {
+  for (const variant of ['join', 'correlated', 'cte']) {
+    const { stats, metrics, delivered, wallMs } = await drive(variant, RATE, SECONDS);
+    const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
+    const p50 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.5) * 1000;
+    const breaker = sumOf(metrics, 'harness_circuit_breaker_rejections_total');
+    const rows = sumOf(metrics, 'harness_flush_rows_updated_sum');
+    const flushRows = sumOf(metrics, 'harness_flush_size_rows_sum');
+    const flushes = sumOf(metrics, 'harness_flush_size_rows_count');
+    const flushP95 = histogramQuantile(metrics, 'harness_flush_duration_seconds', 0.95) * 1000;
+    process.stdout.write(
+      `${variant}: ${fmt(RATE)} ev/s for ${SECONDS} s: achieved ${fmt(stats.achievedRate)} ev/s, delivered ${fmt(delivered)}, dropped ${fmt(stats.dropped)}; ` +
+        `event-to-commit p50 ${fmt(p50, 1)} ms p99 ${fmt(p99, 1)} ms; ${fmt(flushes)} flushes, avg ${fmt(flushRows / flushes, 1)} rows, flush p95 ${fmt(flushP95, 1)} ms; ` +
+        `${fmt((rows / wallMs) * 1000)} rows updated/s; breaker rejections ${fmt(breaker)}\n`,
+    );
+    Object.assign(figures, {
+      [`${variant}_achieved_events_per_second`]: stats.achievedRate,
+      [`${variant}_event_to_commit_p99_ms`]: p99,
+      [`${variant}_breaker_rejections`]: breaker,
+      [`${variant}_avg_flush_rows`]: flushRows / flushes,
+      [`${variant}_dropped`]: stats.dropped,
+    });
+    if (variant === 'join') {
+      process.stdout.write(
+        `target (join): >= 5,000 ev/s sustained, p99 event-to-commit < 300 ms, no breaker rejections -> ${stats.achievedRate >= RATE * 0.99 && p99 < 300 && breaker === 0 && stats.dropped === 0 ? 'met' : 'NOT met'}\n`,
+      );
+    }
+  }
+
+  // The highest rate join sustains here: achieved within 1 %, nothing dropped, no breaker
+  // rejections, p99 event-to-commit under 300 ms.
+  let sustained = 0;
+  for (const rate of [1000, 2000, 3000, 4000]) {
+    const { stats, metrics } = await drive('join', rate, 20);
+    const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
+    const ok =
+      Math.abs(stats.achievedRate - rate) / rate <= 0.01 &&
+      stats.dropped === 0 &&
+      sumOf(metrics, 'harness_circuit_breaker_rejections_total') === 0 &&
+      p99 < 300;
+    process.stdout.write(
+      `join at ${fmt(rate)} ev/s for 20 s: p99 event-to-commit ${fmt(p99, 1)} ms, achieved ${fmt(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
+    );
+    if (!ok) break;
+    sustained = rate;
+  }
+  process.stdout.write(
+    `highest rate join sustains here (of 1,000 / 2,000 / 3,000 / 4,000 ev/s): ${fmt(sustained)} ev/s\n`,
+  );
+  figures.join_highest_sustained_events_per_second = sustained;
+
+  // Efficiency: offer far more than the database takes; backpressure holds flushes at their
+  // largest; compare the rows/s the service committed with the sweep's at that size.
+  const overload = await drive('join', 30_000, 20);
+  const rows = sumOf(overload.metrics, 'harness_flush_rows_updated_sum');
+  const flushRows = sumOf(overload.metrics, 'harness_flush_size_rows_sum');
+  const flushes = sumOf(overload.metrics, 'harness_flush_size_rows_count');
+  const size = Math.max(1, Math.round(flushRows / flushes));
+  const serviceRowsPerSecond = (rows / overload.wallMs) * 1000;
+  const sweep = await runSweep({ client, url: database.url }, [await loadVariant('join')], {
+    ...DEFAULT_SWEEP_SETTINGS,
+    sizes: [size],
+    statements: ['unprepared'],
+    concurrency: 8,
+    minSamples: 40,
+    minTimeMs: 10_000,
+    explainRuns: 0,
+  });
+  const cell = sweep.cells[0];
+  const sweepRowsPerSecond = cell === undefined ? Number.NaN : (cell.rows * 1000) / cell.elapsedMs;
+  const ratio = serviceRowsPerSecond / sweepRowsPerSecond;
+  process.stdout.write(
+    `efficiency (join, overload 30,000 ev/s for 20 s): service ${fmt(serviceRowsPerSecond)} rows/s at avg flush ${fmt(size)} rows, 8 partitions; ` +
+      `sweep ${fmt(sweepRowsPerSecond)} rows/s at ${fmt(size)} rows, concurrency 8; ratio ${fmt(ratio * 100, 1)} % -> ${ratio >= 0.7 ? 'met' : 'NOT met'} (target >= 70 %)\n`,
+  );
+  Object.assign(figures, {
+    efficiency_service_rows_per_second: serviceRowsPerSecond,
+    efficiency_sweep_rows_per_second: sweepRowsPerSecond,
+    efficiency_ratio: ratio,
+    efficiency_flush_rows: size,
+  });
+  notes.push('PostgreSQL, the service and the simulator share the 2 cores of one machine');
+  process.stdout.write(
+    `${await saveBenchResult('bench-e2e', figures, notes, { seconds: SECONDS, rate: RATE })}\n`,
+  );
+} finally {
+  await client.end();
+  await database.stop();
+}
