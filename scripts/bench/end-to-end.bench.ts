@@ -6,7 +6,7 @@
 //  2. the highest rate join sustains (steps of 1,000 events/s);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- <seconds, default 60>]
+// Run: npm run bench:e2e [-- <seconds, default 60> [variants, default join,correlated,cte] [--prepared] [--only-rate]]
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import { createLogger } from '../lib/logger.ts';
 import {
@@ -29,6 +29,10 @@ import { startChildSut } from '../testing/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
+/** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
+const VARIANTS = (process.argv[3] ?? 'join,correlated,cte').split(',');
+const PREPARED = process.argv.includes('--prepared') ? ['--prepared'] : [];
+const ONLY_STEP_ONE = process.argv.includes('--only-rate');
 const RATE = 5000;
 const fmt = (v: number, d = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -57,7 +61,9 @@ async function drive(
     seed: 42,
     shares: DEFAULT_SEED_SHARES,
   });
-  const sut = await startChildSut(['--variant', variant], { DATABASE_URL: database.url });
+  const sut = await startChildSut(['--variant', variant, ...PREPARED], {
+    DATABASE_URL: database.url,
+  });
   const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
   const constant = (s: number) => ({
     ...DEFAULT_SIMULATION,
@@ -80,7 +86,7 @@ async function drive(
 }
 
 try {
-  for (const variant of ['join', 'correlated', 'cte']) {
+  for (const variant of VARIANTS) {
     const { stats, metrics, delivered, wallMs } = await drive(variant, RATE, SECONDS);
     const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
     const p50 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.5) * 1000;
@@ -108,61 +114,64 @@ try {
     }
   }
 
-  // The highest rate join sustains here: achieved within 1 %, nothing dropped, no breaker
-  // rejections, p99 event-to-commit under 300 ms.
-  let sustained = 0;
-  for (const rate of [1000, 2000, 3000, 4000]) {
-    const { stats, metrics } = await drive('join', rate, 20);
-    const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
-    const ok =
-      Math.abs(stats.achievedRate - rate) / rate <= 0.01 &&
-      stats.dropped === 0 &&
-      sumOf(metrics, 'harness_circuit_breaker_rejections_total') === 0 &&
-      p99 < 300;
+  if (!ONLY_STEP_ONE) {
+    // The highest rate join sustains here: achieved within 1 %, nothing dropped, no breaker
+    // rejections, p99 event-to-commit under 300 ms.
+    let sustained = 0;
+    for (const rate of [1000, 2000, 3000, 4000]) {
+      const { stats, metrics } = await drive('join', rate, 20);
+      const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
+      const ok =
+        Math.abs(stats.achievedRate - rate) / rate <= 0.01 &&
+        stats.dropped === 0 &&
+        sumOf(metrics, 'harness_circuit_breaker_rejections_total') === 0 &&
+        p99 < 300;
+      process.stdout.write(
+        `join at ${fmt(rate)} ev/s for 20 s: p99 event-to-commit ${fmt(p99, 1)} ms, achieved ${fmt(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
+      );
+      if (!ok) break;
+      sustained = rate;
+    }
     process.stdout.write(
-      `join at ${fmt(rate)} ev/s for 20 s: p99 event-to-commit ${fmt(p99, 1)} ms, achieved ${fmt(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
+      `highest rate join sustains here (of 1,000 / 2,000 / 3,000 / 4,000 ev/s): ${fmt(sustained)} ev/s\n`,
     );
-    if (!ok) break;
-    sustained = rate;
-  }
-  process.stdout.write(
-    `highest rate join sustains here (of 1,000 / 2,000 / 3,000 / 4,000 ev/s): ${fmt(sustained)} ev/s\n`,
-  );
-  figures.join_highest_sustained_events_per_second = sustained;
+    figures.join_highest_sustained_events_per_second = sustained;
 
-  // Efficiency: offer far more than the database takes; backpressure holds flushes at their
-  // largest; compare the rows/s the service committed with the sweep's at that size.
-  const overload = await drive('join', 30_000, 20);
-  const rows = sumOf(overload.metrics, 'harness_flush_rows_updated_sum');
-  const flushRows = sumOf(overload.metrics, 'harness_flush_size_rows_sum');
-  const flushes = sumOf(overload.metrics, 'harness_flush_size_rows_count');
-  const size = Math.max(1, Math.round(flushRows / flushes));
-  const serviceRowsPerSecond = (rows / overload.wallMs) * 1000;
-  const sweep = await runSweep({ client, url: database.url }, [await loadVariant('join')], {
-    ...DEFAULT_SWEEP_SETTINGS,
-    sizes: [size],
-    statements: ['unprepared'],
-    concurrency: 8,
-    minSamples: 40,
-    minTimeMs: 10_000,
-    explainRuns: 0,
-  });
-  const cell = sweep.cells[0];
-  const sweepRowsPerSecond = cell === undefined ? Number.NaN : (cell.rows * 1000) / cell.elapsedMs;
-  const ratio = serviceRowsPerSecond / sweepRowsPerSecond;
-  process.stdout.write(
-    `efficiency (join, overload 30,000 ev/s for 20 s): service ${fmt(serviceRowsPerSecond)} rows/s at avg flush ${fmt(size)} rows, 8 partitions; ` +
-      `sweep ${fmt(sweepRowsPerSecond)} rows/s at ${fmt(size)} rows, concurrency 8; ratio ${fmt(ratio * 100, 1)} % -> ${ratio >= 0.7 ? 'met' : 'NOT met'} (target >= 70 %)\n`,
-  );
-  Object.assign(figures, {
-    efficiency_service_rows_per_second: serviceRowsPerSecond,
-    efficiency_sweep_rows_per_second: sweepRowsPerSecond,
-    efficiency_ratio: ratio,
-    efficiency_flush_rows: size,
-  });
+    // Efficiency: offer far more than the database takes; backpressure holds flushes at their
+    // largest; compare the rows/s the service committed with the sweep's at that size.
+    const overload = await drive('join', 30_000, 20);
+    const rows = sumOf(overload.metrics, 'harness_flush_rows_updated_sum');
+    const flushRows = sumOf(overload.metrics, 'harness_flush_size_rows_sum');
+    const flushes = sumOf(overload.metrics, 'harness_flush_size_rows_count');
+    const size = Math.max(1, Math.round(flushRows / flushes));
+    const serviceRowsPerSecond = (rows / overload.wallMs) * 1000;
+    const sweep = await runSweep({ client, url: database.url }, [await loadVariant('join')], {
+      ...DEFAULT_SWEEP_SETTINGS,
+      sizes: [size],
+      statements: ['unprepared'],
+      concurrency: 8,
+      minSamples: 40,
+      minTimeMs: 10_000,
+      explainRuns: 0,
+    });
+    const cell = sweep.cells[0];
+    const sweepRowsPerSecond =
+      cell === undefined ? Number.NaN : (cell.rows * 1000) / cell.elapsedMs;
+    const ratio = serviceRowsPerSecond / sweepRowsPerSecond;
+    process.stdout.write(
+      `efficiency (join, overload 30,000 ev/s for 20 s): service ${fmt(serviceRowsPerSecond)} rows/s at avg flush ${fmt(size)} rows, 8 partitions; ` +
+        `sweep ${fmt(sweepRowsPerSecond)} rows/s at ${fmt(size)} rows, concurrency 8; ratio ${fmt(ratio * 100, 1)} % -> ${ratio >= 0.7 ? 'met' : 'NOT met'} (target >= 70 %)\n`,
+    );
+    Object.assign(figures, {
+      efficiency_service_rows_per_second: serviceRowsPerSecond,
+      efficiency_sweep_rows_per_second: sweepRowsPerSecond,
+      efficiency_ratio: ratio,
+      efficiency_flush_rows: size,
+    });
+  }
   notes.push('PostgreSQL, the service and the simulator share the 2 cores of one machine');
   process.stdout.write(
-    `${await saveBenchResult('bench-e2e', figures, notes, { seconds: SECONDS, rate: RATE })}\n`,
+    `${await saveBenchResult('bench-e2e', figures, notes, { seconds: SECONDS, rate: RATE, variants: VARIANTS, prepared: PREPARED.length > 0 })}\n`,
   );
 } finally {
   await client.end();
