@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { seedCommand } from './commands/seed-command.ts';
+import { runCommand, ThresholdsFailedError } from './commands/run-command.ts';
 import { simulateCommand } from './commands/simulate-command.ts';
 import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   const logger = (): Logger =>
     createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
   for (const command of [
+    runCommand(logger),
     sweepCommand(logger),
     sutCommand(logger),
     simulateCommand(logger),
@@ -43,6 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // commander has already printed its message (or the help / version text).
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ThresholdsFailedError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT.thresholds;
     }
     if (isUsageError(error) || error instanceof InvalidBatchError) {
       process.stderr.write(`error: ${error.message}\n`);

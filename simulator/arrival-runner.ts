@@ -27,6 +27,8 @@ export interface RunnerOptions {
     dropped: number;
     targetRate: number;
   }) => void;
+  /** Stops the schedule early (a threshold with abortOnFail failed, or Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 export interface PartitionStats {
@@ -89,7 +91,7 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
   let nextProgress = 1000;
   let k = 0;
   const total = plan.totalEvents;
-  while (k < total) {
+  while (k < total && options.signal?.aborted !== true) {
     let now = clock.now() - start;
     const sliceEnd = now + YIELD_EVERY_MS;
     let emitted = 0;

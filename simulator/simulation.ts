@@ -99,6 +99,7 @@ export async function simulate(
     clock?: SimClock;
     onProgress?: Parameters<typeof runArrivals>[0]['onProgress'];
     prepared?: PreparedSimulation;
+    signal?: AbortSignal;
   } = {},
 ): Promise<RunStats> {
   const { plan, population, generator } = options.prepared ?? prepareSimulation(config);
@@ -111,5 +112,6 @@ export async function simulate(
     clock: options.clock ?? systemClock,
     dropAfterMs: config.dropAfterMs,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
 }

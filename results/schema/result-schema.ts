@@ -284,10 +284,64 @@ export const simulateResultSchema = z.strictObject({
   verdict: z.null(),
 });
 
+export const runResultSchema = z.strictObject({
+  ...common,
+  kind: z.literal('run'),
+  name: z.string().describe('The scenario'),
+  config: z
+    .record(z.string(), z.unknown())
+    .describe('The scenario file and its options after command-line overrides'),
+  metrics: z.strictObject({
+    durationMs: nonNegative,
+    values: z
+      .record(z.string(), z.record(z.string(), finite.nullable()))
+      .describe('Each metric under each aggregation the summary shows'),
+    series: z
+      .array(
+        z.strictObject({
+          t: nonNegative,
+          eventsPerSecond: nonNegative,
+          flushP95Ms: finite.nullable(),
+          bufferDepth: nonNegative,
+          errors: nonNegative,
+        }),
+      )
+      .describe('One sample of the service per second'),
+    partitions: z.array(
+      z.strictObject({
+        partition: z.number().int().nonnegative(),
+        flushes: nonNegative,
+        sharePercent: nonNegative,
+        avgRows: finite.nullable(),
+      }),
+    ),
+    predictedFlushRows: nonNegative,
+    measuredFlushRows: finite.nullable(),
+    dbCpu: z.union([
+      z.strictObject({ percent: nonNegative }),
+      z.strictObject({ unavailable: z.string() }),
+    ]),
+    simulator: z.record(z.string(), z.unknown()),
+    aborted: z.string().nullable().describe('Why the run stopped early, when it did'),
+  }),
+  verdict: z.strictObject({
+    result: z.enum(['KEEP', 'REVISIT']),
+    checks: z.array(
+      z.strictObject({
+        trigger: z.string(),
+        measured: z.string(),
+        limit: z.string(),
+        fired: z.boolean().nullable(),
+      }),
+    ),
+  }),
+});
+
 export const resultSchema = z.discriminatedUnion('kind', [
   sweepResultSchema,
   benchResultSchema,
   simulateResultSchema,
+  runResultSchema,
 ]);
 
 export type SweepResult = z.infer<typeof sweepResultSchema>;
@@ -304,3 +358,4 @@ export type Summary = z.infer<typeof summarySchema>;
 export type ResultFile = z.infer<typeof resultSchema>;
 export type BenchResult = z.infer<typeof benchResultSchema>;
 export type SimulateResult = z.infer<typeof simulateResultSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;

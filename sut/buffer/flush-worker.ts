@@ -61,6 +61,8 @@ export class FlushWorker {
   private roomWaiters: (() => void)[] = [];
   private lastFlushStart = 0;
   private failures = 0;
+  private largestFlush = 0;
+  private longestFlushSeconds = 0;
   private readonly backpressureAt: number;
   private readonly breakerAt: number;
 
@@ -185,8 +187,13 @@ export class FlushWorker {
     try {
       const { rowsUpdated } = await this.writer.write(this.partition, toIncrements(drained));
       const committedAt = this.clock();
-      this.metrics.flushDuration.observe((performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.flushDuration.observe(seconds);
       this.metrics.flushSize.observe(drained.size);
+      if (drained.size > this.largestFlush)
+        this.metrics.flushSizeMax.set((this.largestFlush = drained.size));
+      if (seconds > this.longestFlushSeconds)
+        this.metrics.flushDurationMax.set((this.longestFlushSeconds = seconds));
       this.metrics.rowsUpdated.observe(rowsUpdated);
       this.metrics.flushes[trigger].inc();
       for (const t of drained.eventTimes)

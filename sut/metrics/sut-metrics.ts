@@ -33,6 +33,9 @@ export interface PartitionMetrics {
   readonly flushSize: { observe(rows: number): void };
   readonly rowsUpdated: { observe(rows: number): void };
   readonly flushDuration: { observe(seconds: number): void };
+  /** Largest flush so far (rows) and longest (seconds): histograms only bound them by a bucket. */
+  readonly flushSizeMax: { set(value: number): void };
+  readonly flushDurationMax: { set(value: number): void };
   readonly eventToCommit: { observe(seconds: number): void };
   readonly flushes: Record<FlushTrigger, { inc(n?: number): void }>;
   readonly eventsAccepted: { inc(n?: number): void };
@@ -81,6 +84,18 @@ export class SutMetrics {
       help: "From an event's intended send time to the commit of the flush that applied it",
       labelNames: byPartition,
       buckets: EVENT_TO_COMMIT_BUCKETS,
+      registers,
+    });
+    const sizeMax = new Gauge({
+      name: 'harness_flush_size_rows_max',
+      help: 'Largest flush so far (rows sent)',
+      labelNames: byPartition,
+      registers,
+    });
+    const durationMax = new Gauge({
+      name: 'harness_flush_duration_seconds_max',
+      help: 'Longest flush so far',
+      labelNames: byPartition,
       registers,
     });
     const flushes = new Counter({
@@ -148,6 +163,8 @@ export class SutMetrics {
         flushSize: flushSize.labels(partition),
         rowsUpdated: rowsUpdated.labels(partition),
         flushDuration: flushDuration.labels(partition),
+        flushSizeMax: sizeMax.labels(partition),
+        flushDurationMax: durationMax.labels(partition),
         eventToCommit: eventToCommit.labels(partition),
         flushes: {
           interval: flushes.labels(partition, 'interval'),

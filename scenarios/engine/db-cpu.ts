@@ -1,0 +1,64 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+
+/** CPU time of PostgreSQL's processes, sampled from /proc: the seed's "database CPU" (21 %). */
+export interface DbCpuProbe {
+  /** Percent of the machine's total CPU (all cores) used by the server since the last call. */
+  sample(): Promise<number>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+async function cpuTicks(pid: number): Promise<{ ticks: number; ppid: number } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The postmaster and all its children: backends, walwriter, checkpointer, autovacuum. */
+async function serverTicks(postmasterPid: number): Promise<number> {
+  let total = (await cpuTicks(postmasterPid))?.ticks ?? 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = await cpuTicks(Number(entry));
+    if (info?.ppid === postmasterPid) total += info.ticks;
+  }
+  return total;
+}
+
+/**
+ * A probe for a local server whose data directory holds postmaster.pid; otherwise the reason
+ * why the figure is not available.
+ */
+export async function dbCpuProbe(
+  dataDir: string | undefined,
+): Promise<DbCpuProbe | { unavailable: string }> {
+  if (dataDir === undefined)
+    return {
+      unavailable:
+        'the database is not one this harness started on this machine (DATABASE_URL or a container), so its processes cannot be read',
+    };
+  let pid: number;
+  try {
+    pid = Number((await readFile(`${dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
+  } catch (error) {
+    return { unavailable: `cannot read ${dataDir}/postmaster.pid: ${(error as Error).message}` };
+  }
+  const cores = cpus().length;
+  let lastTicks = await serverTicks(pid);
+  let lastAt = performance.now();
+  return {
+    async sample() {
+      const ticks = await serverTicks(pid);
+      const at = performance.now();
+      const percent = ((ticks - lastTicks) / CLOCK_TICKS / ((at - lastAt) / 1000) / cores) * 100;
+      lastTicks = ticks;
+      lastAt = at;
+      return percent;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RUNS_DIR } from '../../results/run-store.ts';
+import { sweepResultSchema, type SweepResult } from '../../results/schema/result-schema.ts';
+import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
+import type { MetricReader } from './run-metrics.ts';
+import type { HarnessMetric } from './scenario-options.ts';
+
+/** The seed's "When to revisit" (BATCH_INCREMENT_OPTIMIZATION.md), as limits. */
+export const REVISIT_LIMITS = {
+  flushRows: 500,
+  eventsPerSecond: 1000,
+  degradationRatio: DEGRADATION_RATIO,
+  dbCpuPercent: 70,
+};
+
+export interface RevisitCheck {
+  readonly trigger: string;
+  readonly measured: string;
+  readonly limit: string;
+  /** true: this trigger fired; false: it did not; null: it could not be evaluated (reason in `measured`). */
+  readonly fired: boolean | null;
+}
+
+export interface Verdict {
+  readonly result: 'KEEP' | 'REVISIT';
+  readonly checks: readonly RevisitCheck[];
+}
+
+/** The newest sweep result saved for this commit, if any. */
+export async function latestSweepFor(
+  commit: string,
+  dir = RUNS_DIR,
+): Promise<SweepResult | undefined> {
+  let files: string[];
+  try {
+    files = (await readdir(dir))
+      .filter(
+        (f) => f.endsWith('.json') && f.includes(`_${commit.slice(0, 7)}`) && f.includes('_sweep'),
+      )
+      .sort()
+      .reverse();
+  } catch {
+    return undefined;
+  }
+  for (const file of files) {
+    try {
+      const parsed = sweepResultSchema.safeParse(
+        JSON.parse(await readFile(join(dir, file), 'utf8')),
+      );
+      if (parsed.success && parsed.data.git.commit === commit) return parsed.data;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+const fmt = (v: number, d = 0) =>
+  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+export function revisitVerdict(
+  readers: Record<HarnessMetric, MetricReader>,
+  variant: string,
+  sweep: SweepResult | undefined,
+  dbCpuLimitPercent: number,
+  dbCpuUnavailable: string | undefined,
+): Verdict {
+  const p95 = readers.flush_size({ kind: 'p', percentile: 95 });
+  const max = readers.flush_size({ kind: 'max' });
+  const eps = readers.events_per_second({ kind: 'value' });
+  const cpu = readers.db_cpu({ kind: 'value' });
+  const checks: RevisitCheck[] = [
+    {
+      trigger: `flush sizes of ${REVISIT_LIMITS.flushRows}+ rows`,
+      measured: Number.isFinite(p95)
+        ? `p95 ${fmt(p95)} rows, max ${fmt(max)} rows`
+        : 'no flush measured',
+      limit: `p95 or max >= ${REVISIT_LIMITS.flushRows}`,
+      fired: Number.isFinite(p95)
+        ? p95 >= REVISIT_LIMITS.flushRows || max >= REVISIT_LIMITS.flushRows
+        : null,
+    },
+    {
+      trigger: `${fmt(REVISIT_LIMITS.eventsPerSecond)}+ events/s`,
+      measured: Number.isFinite(eps) ? `${fmt(eps, 1)} events/s` : 'not measured',
+      limit: `>= ${fmt(REVISIT_LIMITS.eventsPerSecond)}`,
+      fired: Number.isFinite(eps) ? eps >= REVISIT_LIMITS.eventsPerSecond : null,
+    },
+  ];
+  const lin = sweep?.metrics.linearity.find(
+    (l) => l.variant === variant && l.statement === 'unprepared',
+  );
+  const at =
+    lin?.ratios.find((r) => r.size === 1000) ??
+    lin?.ratios.find((r) => r.size === 500) ??
+    lin?.ratios[lin.ratios.length - 1];
+  checks.push(
+    lin === undefined || at === undefined
+      ? {
+          trigger: 'per-row cost degrading beyond 200 rows',
+          measured: `not evaluated: no sweep of ${variant} saved for this commit (run \`harness sweep --quick\` first)`,
+          limit: `ms/row ratio > ${REVISIT_LIMITS.degradationRatio}`,
+          fired: null,
+        }
+      : {
+          trigger: 'per-row cost degrading beyond 200 rows',
+          measured: `${variant} ms/row at ${fmt(at.size)} rows = ${fmt(at.ratio, 2)}x that at ${fmt(lin.baseSize)} rows (sweep of ${sweep?.createdAt ?? '?'})`,
+          limit: `> ${REVISIT_LIMITS.degradationRatio}x`,
+          fired: at.ratio > REVISIT_LIMITS.degradationRatio,
+        },
+  );
+  checks.push({
+    trigger: 'database CPU constrained',
+    measured: Number.isFinite(cpu)
+      ? `${fmt(cpu, 1)} % of all cores`
+      : `not available: ${dbCpuUnavailable ?? 'no sample'}`,
+    limit: `> ${fmt(dbCpuLimitPercent)} %`,
+    fired: Number.isFinite(cpu) ? cpu > dbCpuLimitPercent : null,
+  });
+  return { result: checks.some((c) => c.fired === true) ? 'REVISIT' : 'KEEP', checks };
+}

@@ -1,0 +1,238 @@
+import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
+import type { Logger } from '../../scripts/lib/logger.ts';
+import { startChildSut } from '../../scripts/testing/child-sut.ts';
+import {
+  histogramQuantile,
+  parsePrometheusText,
+  sampleDelta,
+  sumOf,
+  type PromSample,
+} from '../../results/stats/prometheus-text.ts';
+import type { RunStats } from '../../simulator/arrival-runner.ts';
+import { parseDuration } from '../../simulator/duration.ts';
+import {
+  DEFAULT_SIMULATION,
+  prepareSimulation,
+  simulate,
+  type ExecutorConfig,
+} from '../../simulator/simulation.ts';
+import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
+import type pg from 'pg';
+import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
+import { dbCpuProbe } from './db-cpu.ts';
+import {
+  evaluate,
+  metricReaders,
+  parseThresholds,
+  type MetricReader,
+  type ThresholdOutcome,
+} from './run-metrics.ts';
+import type { HarnessMetric, ValidScenarioOptions } from './scenario-options.ts';
+
+/** The harness keys of a scenario with every default filled in (the production configuration). */
+export interface RunSettings {
+  readonly variant: string;
+  readonly partitions: number;
+  readonly flushIntervalMs: number;
+  readonly bufferSize: number;
+  readonly players: number;
+  readonly goals: number;
+  readonly seed: number;
+  readonly dbCpuLimitPercent: number;
+  readonly executor: ExecutorConfig;
+  readonly scenarioName: string;
+}
+
+export function runSettings(options: ValidScenarioOptions): RunSettings {
+  const [scenarioName, scenario] = Object.entries(options.scenarios)[0] as [
+    string,
+    ValidScenarioOptions['scenarios'][string],
+  ];
+  const h = options.harness ?? {};
+  const executor: ExecutorConfig =
+    scenario.executor === 'constant-arrival-rate'
+      ? {
+          executor: 'constant-arrival-rate',
+          rate: scenario.rate,
+          duration: scenario.duration,
+          ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
+        }
+      : {
+          executor: 'ramping-arrival-rate',
+          startRate: scenario.startRate ?? 0,
+          stages: scenario.stages,
+          ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
+        };
+  return {
+    variant: h.variant ?? 'join',
+    partitions: h.partitions ?? 8,
+    flushIntervalMs: h.flushIntervalMs ?? 100,
+    bufferSize: h.bufferSize ?? 3000,
+    players: h.players ?? 10_000,
+    goals: h.goals ?? 50,
+    seed: h.seed ?? 42,
+    dbCpuLimitPercent: h.dbCpuLimitPercent ?? 70,
+    executor,
+    scenarioName,
+  };
+}
+
+export interface RunOutcome {
+  readonly durationMs: number;
+  readonly samples: PromSample[];
+  readonly sim: RunStats;
+  readonly readers: Record<HarnessMetric, MetricReader>;
+  readonly thresholds: ThresholdOutcome[];
+  readonly series: {
+    t: number;
+    eventsPerSecond: number;
+    flushP95Ms: number | null;
+    bufferDepth: number;
+    errors: number;
+  }[];
+  readonly dbCpu: { percent: number } | { unavailable: string };
+  readonly aborted: string | null;
+}
+
+/**
+ * One scenario, end to end: seed, start the service as a child process, drive it with the
+ * simulator over HTTP, sample its /metrics and the database's CPU every second (checking
+ * abortOnFail thresholds as it goes), stop everything, and evaluate the thresholds.
+ */
+export async function runScenario(
+  session: { client: pg.Client; database: ProvisionedDatabase },
+  options: ValidScenarioOptions,
+  settings: RunSettings,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
+  const simulation = {
+    ...DEFAULT_SIMULATION,
+    players: settings.players,
+    seed: settings.seed,
+    partitions: settings.partitions,
+    executor: settings.executor,
+  };
+  const prepared = prepareSimulation(simulation);
+  await seedProgress(session.client, {
+    players: settings.players,
+    goalsPerPlayer: settings.goals,
+    seed: settings.seed,
+    shares: DEFAULT_SEED_SHARES,
+  });
+  const cpu = await dbCpuProbe(session.database.dataDir);
+  const sut = await startChildSut(
+    [
+      '--variant',
+      settings.variant,
+      '--partitions',
+      String(settings.partitions),
+      '--flush-interval',
+      String(settings.flushIntervalMs),
+      '--buffer-size',
+      String(settings.bufferSize),
+    ],
+    { DATABASE_URL: session.database.url },
+  );
+  const sink = new HttpSink({
+    ...DEFAULT_HTTP_SINK,
+    url: sut.url,
+    partitions: settings.partitions,
+  });
+  const series: RunOutcome['series'] = [];
+  const cpuSamples: number[] = [];
+  const abort = new AbortController();
+  let aborted: string | null = null;
+  const onOuterAbort = () => {
+    aborted = 'interrupted';
+    abort.abort();
+  };
+  signal.addEventListener('abort', onOuterAbort);
+  const started = performance.now();
+  let previous: PromSample[] = [];
+  let sent = 0;
+  let sampling = Promise.resolve();
+  const sampler = setInterval(() => {
+    sampling = sampling
+      .then(async () => {
+        const text = await (await fetch(`${sut.url}/metrics`)).text();
+        const samples = parsePrometheusText(text);
+        const window = sampleDelta(samples, previous);
+        previous = samples;
+        const t = (performance.now() - started) / 1000;
+        const accepted = sumOf(window, 'harness_events_accepted_total');
+        const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
+        const point = {
+          t,
+          eventsPerSecond: accepted,
+          flushP95Ms: Number.isFinite(p95) ? p95 : null,
+          bufferDepth: sumOf(samples, 'harness_buffer_depth'),
+          errors:
+            sumOf(samples, 'harness_flush_errors_total') +
+            sumOf(samples, 'harness_events_rejected_total'),
+        };
+        series.push(point);
+        if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+        logger.info(
+          `${t.toFixed(0)} s | target ${prepared.plan.rateAt(t * 1000).toFixed(0)} ev/s, achieved ${accepted.toFixed(0)} ev/s | flush p95 ${point.flushP95Ms === null ? '-' : point.flushP95Ms.toFixed(1)} ms | buffer ${point.bufferDepth} | errors ${point.errors} | sent ${sent}`,
+        );
+        const meanCpu =
+          cpuSamples.length === 0
+            ? undefined
+            : cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length;
+        const failing = evaluate(
+          thresholds.filter((th) => th.abortOnFail && t * 1000 >= th.delayAbortEvalMs),
+          metricReaders(samples, undefined, t, meanCpu),
+        ).filter((o) => !o.ok);
+        if (failing.length > 0 && aborted === null) {
+          aborted = `threshold ${failing[0]?.metric ?? ''} ${failing[0]?.expression ?? ''} failed with abortOnFail at ${t.toFixed(0)} s`;
+          logger.warn(aborted);
+          abort.abort();
+        }
+      })
+      .catch((error: unknown) => {
+        logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
+      });
+  }, 1000);
+  let sim: RunStats;
+  try {
+    sim = await simulate(simulation, sink, {
+      prepared,
+      signal: abort.signal,
+      onProgress: (p) => (sent = p.sent),
+    });
+    await sink.close();
+  } finally {
+    clearInterval(sampler);
+    signal.removeEventListener('abort', onOuterAbort);
+    await sampling;
+  }
+  // The service flushes what it holds on SIGTERM; its last figures are read just before.
+  await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));
+  const samples = parsePrometheusText(await (await fetch(`${sut.url}/metrics`)).text());
+  if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+  const code = await sut.stop();
+  if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
+  const durationMs = performance.now() - started;
+  const dbCpu =
+    'sample' in cpu
+      ? { percent: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(cpuSamples.length, 1) }
+      : { unavailable: cpu.unavailable };
+  const readers = metricReaders(
+    samples,
+    sim,
+    durationMs / 1000,
+    'percent' in dbCpu ? dbCpu.percent : undefined,
+  );
+  return {
+    durationMs,
+    samples,
+    sim,
+    readers,
+    thresholds: evaluate(thresholds, readers),
+    series,
+    dbCpu,
+    aborted,
+  };
+}

@@ -1,0 +1,179 @@
+import { createTable } from '../../scripts/lib/table.ts';
+import { sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
+import type { SweepResult } from '../../results/schema/result-schema.ts';
+import { HARNESS_METRICS, type HarnessMetric } from './scenario-options.ts';
+import type { MetricReader, ThresholdOutcome } from './run-metrics.ts';
+import type { Verdict } from './revisit-verdict.ts';
+
+const fmt = (v: number, d = 2) =>
+  Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: d }) : '-';
+const TREND = [
+  ['avg', { kind: 'avg' }],
+  ['min', { kind: 'min' }],
+  ['med', { kind: 'med' }],
+  ['max', { kind: 'max' }],
+  ['p(90)', { kind: 'p', percentile: 90 }],
+  ['p(95)', { kind: 'p', percentile: 95 }],
+  ['p(99)', { kind: 'p', percentile: 99 }],
+] as const;
+const UNITS: Partial<Record<HarnessMetric, string>> = {
+  flush_duration: 'ms',
+  event_to_commit: 'ms',
+  schedule_lag: 'ms',
+  flush_size: 'rows',
+  rows_updated: 'rows',
+  db_cpu: '%',
+};
+
+/** Every metric under the aggregations the summary shows, for the results JSON. */
+export function metricValues(
+  readers: Record<HarnessMetric, MetricReader>,
+): Record<string, Record<string, number | null>> {
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const [metric, type] of Object.entries(HARNESS_METRICS) as [HarnessMetric, string][]) {
+    const read = readers[metric];
+    const entries: [string, number][] =
+      type === 'trend'
+        ? TREND.map(([name, a]) => [name, read(a)])
+        : type === 'counter'
+          ? [
+              ['count', read({ kind: 'count' })],
+              ['rate', read({ kind: 'rate' })],
+            ]
+          : [['value', read({ kind: 'value' })]];
+    out[metric] = Object.fromEntries(entries.map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+  }
+  return out;
+}
+
+/** k6's end-of-test summary shape: one line per metric, a check mark when its thresholds passed. */
+export function metricLines(
+  values: Record<string, Record<string, number | null>>,
+  thresholds: readonly ThresholdOutcome[],
+): string {
+  const width = Math.max(...Object.keys(values).map((m) => m.length)) + 3;
+  return Object.entries(values)
+    .map(([metric, v]) => {
+      const own = thresholds.filter((t) => t.metric === metric);
+      const mark = own.length === 0 ? ' ' : own.every((t) => t.ok) ? '✓' : '✗';
+      const unit = UNITS[metric as HarnessMetric] ?? '';
+      const parts = Object.entries(v).map(
+        ([k, x]) =>
+          `${k}=${x === null ? '-' : `${fmt(x)}${unit === '%' ? '%' : unit === '' ? '' : ` ${unit}`}`}`,
+      );
+      return `  ${mark} ${metric.padEnd(width, '.')}: ${parts.join(' ')}`;
+    })
+    .join('\n');
+}
+
+export function thresholdTable(thresholds: readonly ThresholdOutcome[]): string {
+  if (thresholds.length === 0) return 'no thresholds';
+  const table = createTable(
+    ['Metric', 'Threshold', 'Value', 'Result'],
+    ['left', 'left', 'right', 'left'],
+  );
+  for (const t of thresholds)
+    table.push([
+      t.metric,
+      t.expression,
+      t.value === null ? '-' : fmt(t.value),
+      t.ok ? 'ok' : 'FAILED',
+    ]);
+  return table.toString();
+}
+
+export interface PartitionRow {
+  readonly partition: number;
+  readonly flushes: number;
+  readonly sharePercent: number;
+  readonly avgRows: number | null;
+}
+
+/** The seed's per-partition table: flushes, share of all flushes, average records per flush. */
+export function partitionRows(samples: readonly PromSample[], partitions: number): PartitionRow[] {
+  const total = sumOf(samples, 'harness_flush_size_rows_count');
+  return Array.from({ length: partitions }, (_, p) => {
+    const flushes = sumOf(samples, 'harness_flush_size_rows_count', { partition: String(p) });
+    const rows = sumOf(samples, 'harness_flush_size_rows_sum', { partition: String(p) });
+    return {
+      partition: p,
+      flushes,
+      sharePercent: total === 0 ? 0 : (flushes / total) * 100,
+      avgRows: flushes === 0 ? null : rows / flushes,
+    };
+  });
+}
+
+export function partitionTable(rows: readonly PartitionRow[]): string {
+  const table = createTable(['Partition', 'Flushes', 'Share', 'Avg records/flush']);
+  for (const r of rows)
+    table.push([
+      `Partition ${r.partition}`,
+      r.flushes.toLocaleString('en-US'),
+      `${fmt(r.sharePercent, 1)} %`,
+      r.avgRows === null ? '-' : fmt(r.avgRows, 1),
+    ]);
+  return table.toString();
+}
+
+export function verdictTable(verdict: Verdict): string {
+  const table = createTable(
+    ['Revisit when', 'Measured', 'Limit', 'Fired'],
+    ['left', 'left', 'left', 'left'],
+  );
+  for (const c of verdict.checks)
+    table.push([
+      c.trigger,
+      c.measured,
+      c.limit,
+      c.fired === null ? 'not evaluated' : c.fired ? 'YES' : 'no',
+    ]);
+  return table.toString();
+}
+
+/** The seed's "Performance Targets Revisited" table, filled with this run's numbers. */
+export function targetsRevisited(
+  readers: Record<HarnessMetric, MetricReader>,
+  sweep: SweepResult | undefined,
+  variant: string,
+): string {
+  const avgRows = readers.flush_size({ kind: 'avg' });
+  const p95 = readers.flush_duration({ kind: 'p', percentile: 95 });
+  const avgMs = readers.flush_duration({ kind: 'avg' });
+  const planning = sweep?.metrics.cells
+    .filter((c) => c.variant === variant && c.statement === 'unprepared' && c.planningMs !== null)
+    .sort((a, b) => Math.abs(a.size - avgRows) - Math.abs(b.size - avgRows))[0];
+  const lin = sweep?.metrics.linearity.find(
+    (l) => l.variant === variant && l.statement === 'unprepared',
+  );
+  const degrading = lin?.ratios.some((r) => r.ratio > 1.5);
+  const table = createTable(
+    ['Operation', 'Target', `Actual (${fmt(avgRows, 0)} rows)`, 'Status'],
+    ['left', 'left', 'left', 'left'],
+  );
+  table.push([
+    'BatchIncrementProgress',
+    '< 50ms',
+    `${fmt(p95)} ms (p95 flush)`,
+    Number.isFinite(p95) ? (p95 < 50 ? 'PASS' : 'FAIL') : '-',
+  ]);
+  table.push([
+    'Planning overhead',
+    'N/A',
+    planning === undefined
+      ? 'no sweep for this commit'
+      : `${fmt(planning.planningMs ?? Number.NaN)} ms (sweep, ${planning.size} rows)`,
+    planning === undefined ? '-' : 'measured',
+  ]);
+  table.push([
+    'Per-row cost',
+    'N/A',
+    `${fmt(avgMs / avgRows, 3)} ms/row`,
+    degrading === undefined
+      ? 'no sweep for this commit'
+      : degrading
+        ? 'Degrading'
+        : 'Linear scaling',
+  ]);
+  return table.toString();
+}

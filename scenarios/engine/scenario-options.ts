@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { UsageError } from '../../scripts/lib/usage-error.ts';
+
+/**
+ * A scenario file's `options`: k6's `scenarios` and `thresholds`, plus the harness's keys.
+ * Strict: unknown keys are errors, and every problem is reported at once.
+ */
+const duration = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration like 500ms, 30s or 1m30s');
+const constantArrivalRate = z.strictObject({
+  executor: z.literal('constant-arrival-rate'),
+  rate: z.number().positive(),
+  timeUnit: duration.optional(),
+  duration,
+  gracefulStop: duration.optional(),
+});
+const rampingArrivalRate = z.strictObject({
+  executor: z.literal('ramping-arrival-rate'),
+  startRate: z.number().nonnegative().optional(),
+  timeUnit: duration.optional(),
+  stages: z.array(z.strictObject({ target: z.number().nonnegative(), duration })).min(1),
+  gracefulStop: duration.optional(),
+});
+const thresholdEntry = z.union([
+  z.string(),
+  z.strictObject({
+    threshold: z.string(),
+    abortOnFail: z.boolean().optional(),
+    delayAbortEval: duration.optional(),
+  }),
+]);
+
+export const HARNESS_METRICS = {
+  flush_size: 'trend',
+  rows_updated: 'trend',
+  flush_duration: 'trend',
+  event_to_commit: 'trend',
+  schedule_lag: 'trend',
+  events_per_second: 'gauge',
+  events_sent: 'counter',
+  dropped_events: 'counter',
+  rejected_events: 'counter',
+  flushes: 'counter',
+  flush_errors: 'counter',
+  db_cpu: 'gauge',
+} as const;
+export type HarnessMetric = keyof typeof HARNESS_METRICS;
+
+export const scenarioOptionsSchema = z.strictObject({
+  scenarios: z
+    .record(z.string(), z.discriminatedUnion('executor', [constantArrivalRate, rampingArrivalRate]))
+    .refine(
+      (s) => Object.keys(s).length === 1,
+      'exactly one scenario: the harness drives one load at a time',
+    ),
+  thresholds: z
+    .record(z.string(), z.array(thresholdEntry))
+    .refine(
+      (t) => Object.keys(t).every((m) => m in HARNESS_METRICS),
+      `threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
+    )
+    .optional(),
+  harness: z
+    .strictObject({
+      transport: z.enum(['http']).optional(),
+      variant: z.string().optional(),
+      partitions: z.number().int().positive().optional(),
+      flushIntervalMs: z.number().int().positive().optional(),
+      bufferSize: z.number().int().positive().optional(),
+      players: z.number().int().positive().optional(),
+      goals: z.number().int().positive().optional(),
+      seed: z.number().int().optional(),
+      dbCpuLimitPercent: z.number().positive().max(100).optional(),
+    })
+    .optional(),
+});
+
+export type ScenarioOptions = z.input<typeof scenarioOptionsSchema>;
+export type ValidScenarioOptions = z.output<typeof scenarioOptionsSchema>;
+
+/** Validates options from a file; the error names the file and every key at fault. */
+export function validateScenarioOptions(file: string, raw: unknown): ValidScenarioOptions {
+  const parsed = scenarioOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(
+      `scenario ${file} is not valid:`,
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}

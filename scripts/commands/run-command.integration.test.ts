@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runResultSchema } from '../../results/schema/result-schema.ts';
+import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
+import { runHarness } from '../testing/run-harness.ts';
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../scenarios/engine/fixtures/${name}`, import.meta.url));
+let db: TestDatabase;
+const dir = mkdtempSync(join(tmpdir(), 'harness-run-test-'));
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('harness run', () => {
+  it('runs the smoke scenario end to end: summary, thresholds, per-partition table, verdict, results JSON', async () => {
+    const output = join(dir, 'smoke.json');
+    const run = await runHarness(['run', 'smoke', '--duration', '4s', '--output', output], {
+      DATABASE_URL: db.url,
+    });
+    // Timing thresholds (flush p95 < 50 ms) depend on how busy this machine is; the run itself
+    // must complete either way: 0 when they hold, 99 when one does not.
+    expect([0, 99], run.stderr).toContain(run.code);
+    expect(run.stdout).toMatch(/[✓✗] event_to_commit\.+: avg=/);
+    expect(run.stdout).toMatch(/│ Partition 0 │/);
+    expect(run.stdout).toMatch(/flush size: predicted [\d.]+ rows/);
+    expect(run.stdout).toMatch(
+      /database CPU constrained +│ not available: the database is not one this harness started/,
+    );
+    expect(run.stdout).toMatch(/verdict: (KEEP|REVISIT)/);
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`results: ${output}`);
+    const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
+    expect(result.name).toBe('smoke');
+    expect(result.thresholds.map((t) => t.metric)).toContain('event_to_commit');
+    expect(result.thresholds.every((t) => t.ok)).toBe(run.code === 0);
+    expect(result.metrics.series.length).toBeGreaterThanOrEqual(3);
+    expect(result.metrics.partitions.reduce((s, p) => s + p.flushes, 0)).toBeGreaterThan(0);
+  });
+
+  it('exits 99 when a threshold fails, after printing the summary', async () => {
+    const run = await runHarness(
+      ['run', fixture('failing-threshold.ts'), '--output', join(dir, 'fail.json')],
+      { DATABASE_URL: db.url },
+    );
+    expect(run.code).toBe(99);
+    expect(run.stdout).toMatch(/✗ flush_size/);
+    expect(run.stdout).toMatch(/│ flush_size +│ max<0 +│ +\d+ │ FAILED │/);
+    expect(run.stderr).toMatch(/1 threshold failed: flush_size max<0/);
+  });
+
+  it.each([
+    [
+      [fixture('bad-scenario.ts')],
+      /bad-scenario\.ts is not valid:[\s\S]*rate[\s\S]*duration[\s\S]*vus[\s\S]*thresholds[\s\S]*partitons/,
+    ],
+    [['nope'], /scenario "nope" not found/],
+    [['smoke', '--variant', 'fast'], /unknown SQL variant "fast"/],
+    [['smoke', '--duration', '10x'], /duration: a duration like 500ms/],
+    [['smoke', '-e', 'NOEQUALS'], /-e "NOEQUALS" must be KEY=VALUE/],
+  ])('bad scenario or options %j: exit 2, naming the file and the keys', async (args, message) => {
+    const run = await runHarness(['run', ...args], { DATABASE_URL: db.url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,197 @@
+import { basename, join } from 'node:path';
+import { Command } from 'commander';
+import { collectEnvironment } from '../../results/environment.ts';
+import { readGitInfo } from '../../results/git-info.ts';
+import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
+import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
+import { loadScenario } from '../../scenarios/engine/load-scenario.ts';
+import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
+import { runScenario, runSettings } from '../../scenarios/engine/run-scenario.ts';
+import {
+  metricLines,
+  metricValues,
+  partitionRows,
+  partitionTable,
+  targetsRevisited,
+  thresholdTable,
+  verdictTable,
+} from '../../scenarios/engine/run-summary.ts';
+import { validateScenarioOptions } from '../../scenarios/engine/scenario-options.ts';
+import { parseThresholds } from '../../scenarios/engine/run-metrics.ts';
+import { parseDuration } from '../../simulator/duration.ts';
+import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { Logger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+
+interface RunFlags extends DatabaseOptions {
+  rate?: string;
+  duration?: string;
+  variant?: string;
+  env: Record<string, string>;
+  output?: string;
+}
+
+/** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
+const ROWS_PER_EVENT = 10;
+
+function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new UsageError(`-e "${value}" must be KEY=VALUE`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** Thrown after the summary is printed when thresholds failed: exit code 99, as k6. */
+export class ThresholdsFailedError extends Error {
+  override readonly name = 'ThresholdsFailedError';
+  readonly exitCode = 99;
+}
+
+/** `harness run <scenario>`: a k6-style scenario against the service, thresholds, and the revisit verdict. */
+export function runCommand(logger: () => Logger): Command {
+  const command = new Command('run')
+    .description(
+      'run a load scenario (scenarios/<name>.ts or a file) against the service; thresholds and the revisit verdict',
+    )
+    .argument(
+      '<scenario>',
+      'smoke, production, revisit-1000eps, flush-500, or a path to a scenario file',
+    )
+    .option('--rate <n>', 'override the scenario rate (constant-arrival-rate)')
+    .option('--duration <duration>', 'override the scenario duration (constant-arrival-rate)')
+    .option('--variant <name>', 'override the SQL variant')
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'environment for the scenario file, like k6 --env (repeatable)',
+      collectEnv,
+      {},
+    )
+    .option('--output <file>', 'results JSON path');
+  addDatabaseOptions(command);
+  return command.action(async (scenario: string, flags: RunFlags) => {
+    const log = logger();
+    const loaded = await loadScenario(scenario, flags.env);
+    const raw = structuredClone(loaded.options) as Record<string, unknown> & {
+      scenarios: Record<string, Record<string, unknown>>;
+      harness?: Record<string, unknown>;
+    };
+    const [name, first] = Object.entries(raw.scenarios)[0] as [string, Record<string, unknown>];
+    if (flags.rate !== undefined || flags.duration !== undefined) {
+      if (first.executor !== 'constant-arrival-rate')
+        throw new UsageError(
+          `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(first.executor)}`,
+        );
+      if (flags.rate !== undefined) first.rate = Number(flags.rate);
+      if (flags.duration !== undefined) first.duration = flags.duration;
+    }
+    if (flags.variant !== undefined)
+      raw.harness = { ...(raw.harness ?? {}), variant: flags.variant };
+    const options = validateScenarioOptions(`${loaded.path} (with command-line overrides)`, raw);
+    const settings = runSettings(options);
+    await loadVariant(settings.variant);
+    parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
+    const createdAt = new Date();
+    const git = readGitInfo();
+    const interrupt = new AbortController();
+    const onSignal = () => {
+      log.warn('interrupted: stopping the load, then the service and the database');
+      interrupt.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      await withDatabase(
+        { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
+        async ({ database, client }) => {
+          const env = await collectEnvironment(client, database.kind);
+          const outcome = await runScenario(
+            { client, database },
+            options,
+            settings,
+            log,
+            interrupt.signal,
+          );
+          const sweep = await latestSweepFor(git.commit);
+          const verdict = revisitVerdict(
+            outcome.readers,
+            settings.variant,
+            sweep,
+            settings.dbCpuLimitPercent,
+            'unavailable' in outcome.dbCpu ? outcome.dbCpu.unavailable : undefined,
+          );
+          const values = metricValues(outcome.readers);
+          const partitions = partitionRows(outcome.samples, settings.partitions);
+          const eps = outcome.sim.achievedRate;
+          const predicted =
+            (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
+          const measured = outcome.readers.flush_size({ kind: 'avg' });
+          const out = process.stdout;
+          out.write(
+            `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
+              `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
+              (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
+              `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
+          );
+          out.write(
+            `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
+          );
+          out.write(
+            `${verdictTable(verdict)}\n\n${targetsRevisited(outcome.readers, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
+              verdict.result === 'REVISIT'
+                ? ` (${verdict.checks
+                    .filter((c) => c.fired === true)
+                    .map((c) => `${c.trigger}: ${c.measured}`)
+                    .join('; ')})`
+                : ' (no revisit trigger fired)'
+            }\n`,
+          );
+          const result = runResultSchema.parse({
+            schemaVersion: SCHEMA_VERSION,
+            kind: 'run',
+            name: basename(loaded.path).replace(/\.[tj]s$/, ''),
+            createdAt: createdAt.toISOString(),
+            git,
+            env,
+            config: { scenarioFile: loaded.path, options, env: flags.env },
+            metrics: {
+              durationMs: outcome.durationMs,
+              values,
+              series: outcome.series,
+              partitions,
+              predictedFlushRows: predicted,
+              measuredFlushRows: Number.isFinite(measured) ? measured : null,
+              dbCpu: outcome.dbCpu,
+              simulator: { ...outcome.sim },
+              aborted: outcome.aborted,
+            },
+            thresholds: outcome.thresholds.map((t) => ({
+              metric: t.metric,
+              expression: t.expression,
+              value: t.value,
+              ok: t.ok,
+            })),
+            verdict,
+          });
+          const path = await saveResult(
+            result,
+            flags.output ??
+              join(
+                RUNS_DIR,
+                runFileName(createdAt, git, basename(loaded.path).replace(/\.[tj]s$/, '')),
+              ),
+          );
+          out.write(`results: ${path}\n`);
+          const failed = outcome.thresholds.filter((t) => !t.ok);
+          if (failed.length > 0)
+            throw new ThresholdsFailedError(
+              `${failed.length} threshold${failed.length > 1 ? 's' : ''} failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join(', ')}`,
+            );
+        },
+      );
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}
