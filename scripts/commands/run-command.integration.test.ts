@@ -22,9 +22,23 @@ afterAll(async () => {
 describe('harness run', () => {
   it('runs the smoke scenario end to end: summary, thresholds, per-partition table, verdict, results JSON', async () => {
     const output = join(dir, 'smoke.json');
-    const run = await runHarness(['run', 'smoke', '--duration', '4s', '--output', output], {
-      DATABASE_URL: db.url,
-    });
+    const summaryExport = join(dir, 'export.json');
+    const summaryData = join(dir, 'data.json');
+    const run = await runHarness(
+      [
+        'run',
+        'smoke',
+        '--duration',
+        '4s',
+        '--output',
+        output,
+        '--summary-export',
+        summaryExport,
+        '--summary-data',
+        summaryData,
+      ],
+      { DATABASE_URL: db.url },
+    );
     // Timing thresholds (flush p95 < 50 ms) depend on how busy this machine is; the run itself
     // must complete either way: 0 when they hold, 99 when one does not.
     expect([0, 99], run.stderr).toContain(run.code);
@@ -42,6 +56,18 @@ describe('harness run', () => {
     expect(result.thresholds.every((t) => t.ok)).toBe(run.code === 0);
     expect(result.metrics.series.length).toBeGreaterThanOrEqual(3);
     expect(result.metrics.partitions.reduce((s, p) => s + p.flushes, 0)).toBeGreaterThan(0);
+    const exported = JSON.parse(readFileSync(summaryExport, 'utf8')) as {
+      metrics: Record<string, { thresholds?: Record<string, boolean> }>;
+    };
+    expect(exported.metrics.flush_duration?.thresholds).toEqual({
+      'p(95)<50': !result.thresholds.find((t) => t.metric === 'flush_duration')?.ok,
+    });
+    const data = JSON.parse(readFileSync(summaryData, 'utf8')) as {
+      metrics: Record<string, { type: string }>;
+      state: { testRunDurationMs: number };
+    };
+    expect(data.metrics.event_to_commit?.type).toBe('trend');
+    expect(data.state.testRunDurationMs).toBeGreaterThan(4000);
   });
 
   it('exits 99 when a threshold fails, after printing the summary', async () => {

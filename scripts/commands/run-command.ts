@@ -4,6 +4,7 @@ import { collectEnvironment } from '../../results/environment.ts';
 import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
+import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
 import { loadScenario } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
 import { runScenario, runSettings } from '../../scenarios/engine/run-scenario.ts';
@@ -31,6 +32,8 @@ interface RunFlags extends DatabaseOptions {
   variant?: string;
   env: Record<string, string>;
   output?: string;
+  summaryExport?: string;
+  summaryData?: string;
 }
 
 /** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
@@ -67,7 +70,15 @@ export function runCommand(logger: () => Logger): Command {
       collectEnv,
       {},
     )
-    .option('--output <file>', 'results JSON path');
+    .option('--output <file>', 'results JSON path')
+    .option(
+      '--summary-export <file>',
+      "also write k6's legacy summary export (thresholds.<expr> is true when it FAILED)",
+    )
+    .option(
+      '--summary-data <file>',
+      'also write the data k6 gives handleSummary() (k6 summary tools read it)',
+    );
   addDatabaseOptions(command);
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
@@ -173,6 +184,13 @@ export function runCommand(logger: () => Logger): Command {
             })),
             verdict,
           });
+          if (flags.summaryExport !== undefined)
+            await saveResult(legacySummaryExport(values, outcome.thresholds), flags.summaryExport);
+          if (flags.summaryData !== undefined)
+            await saveResult(
+              handleSummaryData(values, outcome.thresholds, outcome.durationMs),
+              flags.summaryData,
+            );
           const path = await saveResult(
             result,
             flags.output ??

@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { handleSummaryData, legacySummaryExport } from './k6-summary.ts';
+import type { ThresholdOutcome } from './run-metrics.ts';
+
+const values = {
+  flush_duration: {
+    avg: 7.5,
+    min: 0.5,
+    med: 4.9,
+    max: 441,
+    'p(90)': 16.6,
+    'p(95)': 21.9,
+    'p(99)': 41.6,
+  },
+  dropped_events: { count: 0, rate: 0 },
+  db_cpu: { value: 12.8 },
+  event_to_commit: {
+    avg: null,
+    min: null,
+    med: null,
+    max: null,
+    'p(90)': null,
+    'p(95)': null,
+    'p(99)': null,
+  },
+};
+const thresholds: ThresholdOutcome[] = [
+  {
+    metric: 'flush_duration',
+    expression: 'p(95)<50',
+    value: 21.9,
+    ok: true,
+    abortOnFail: false,
+    delayAbortEvalMs: 0,
+  },
+  {
+    metric: 'dropped_events',
+    expression: 'count>0',
+    value: 0,
+    ok: false,
+    abortOnFail: false,
+    delayAbortEvalMs: 0,
+  },
+];
+const dir = mkdtempSync(join(tmpdir(), 'harness-k6-summary-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('k6 summary shapes', () => {
+  it('handleSummary data: type, contains, values, thresholds.<expr>.ok, root_group, state', () => {
+    const data = handleSummaryData(values, thresholds, 600_000);
+    expect(data.state.testRunDurationMs).toBe(600_000);
+    expect(data.metrics.flush_duration).toEqual({
+      type: 'trend',
+      contains: 'time',
+      values: values.flush_duration,
+      thresholds: { 'p(95)<50': { ok: true } },
+    });
+    expect(data.metrics.dropped_events).toMatchObject({
+      type: 'counter',
+      contains: 'default',
+      thresholds: { 'count>0': { ok: false } },
+    });
+    expect(data.metrics.db_cpu?.values).toEqual({ value: 12.8, min: 12.8, max: 12.8 });
+    expect(data.metrics).not.toHaveProperty('event_to_commit'); // no samples: left out, as k6 does
+  });
+
+  it('legacy summary-export: flattened values, thresholds.<expr> true when the threshold failed', () => {
+    const data = legacySummaryExport(values, thresholds);
+    expect(data.metrics.flush_duration).toEqual({
+      ...values.flush_duration,
+      thresholds: { 'p(95)<50': false },
+    });
+    expect(data.metrics.dropped_events).toEqual({
+      count: 0,
+      rate: 0,
+      thresholds: { 'count>0': true },
+    });
+  });
+
+  it('k6-html-reporter (npm) renders a report from the handleSummary data', async () => {
+    const jsonFile = join(dir, 'summary.json');
+    writeFileSync(jsonFile, JSON.stringify(handleSummaryData(values, thresholds, 600_000)));
+    const reporter = createRequire(import.meta.url)('k6-html-reporter') as {
+      generateSummaryReport(o: { jsonFile: string; output: string }): void;
+    };
+    reporter.generateSummaryReport({ jsonFile, output: join(dir, 'html') });
+    const report = join(dir, 'html', 'report.html');
+    for (let i = 0; i < 50 && !existsSync(report); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const html = readFileSync(report, 'utf8');
+    for (const name of ['flush_duration', 'dropped_events', 'db_cpu', 'p(95)&lt;50'])
+      expect(html).toContain(name);
+  });
+});
