@@ -1,6 +1,6 @@
 import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
 import type { Logger } from '../../scripts/lib/logger.ts';
-import { startChildSut } from '../../scripts/testing/child-sut.ts';
+import { startChildSut } from '../../scripts/lib/child-sut.ts';
 import {
   histogramQuantile,
   parsePrometheusText,

@@ -25,7 +25,7 @@ import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
-import { startChildSut } from '../testing/child-sut.ts';
+import { startChildSut } from '../lib/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);

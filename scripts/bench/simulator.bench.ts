@@ -7,7 +7,7 @@ import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
 import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
-import { startChildSut } from '../testing/child-sut.ts';
+import { startChildSut } from '../lib/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const LONG_SECONDS = Number(process.argv[2] ?? 60);

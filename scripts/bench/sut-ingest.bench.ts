@@ -9,7 +9,7 @@ import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 import { FlushService } from '../../sut/service/flush-service.ts';
-import { startChildSut } from '../testing/child-sut.ts';
+import { startChildSut } from '../lib/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);

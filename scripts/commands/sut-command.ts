@@ -43,14 +43,38 @@ const factor =
     return n;
   };
 
-/** Waits for SIGTERM or SIGINT (Ctrl-C). */
-function terminationSignal(): Promise<NodeJS.Signals> {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits for SIGTERM or SIGINT (Ctrl-C), or, when started by another harness process
+ * (HARNESS_PARENT_PID), for that process to die: an orphaned service would otherwise keep
+ * retrying flushes against a database that is gone.
+ */
+function terminationSignal(): Promise<string> {
   return new Promise((resolve) => {
+    const parent = Number(process.env.HARNESS_PARENT_PID ?? 0);
+    const watch =
+      parent > 0
+        ? setInterval(() => {
+            if (!alive(parent)) finish(`parent process ${parent} is gone`);
+          }, 1000)
+        : undefined;
     const on = (signal: NodeJS.Signals) => {
+      finish(signal);
+    };
+    function finish(reason: string) {
       process.off('SIGTERM', on);
       process.off('SIGINT', on);
-      resolve(signal);
-    };
+      if (watch !== undefined) clearInterval(watch);
+      resolve(reason);
+    }
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });

@@ -10,13 +10,16 @@ export interface ChildSut {
   stop(): Promise<number | null>;
 }
 
-/** Starts `harness sut` in its own process and waits for its `listening on` line. */
+/**
+ * Starts `harness sut` in its own process and waits for its `listening on` line. The child
+ * is told this process's pid, and shuts itself down if this process dies first.
+ */
 export async function startChildSut(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ChildSut> {
   const child = spawn(process.execPath, [BIN, 'sut', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, HARNESS_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
