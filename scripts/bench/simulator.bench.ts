@@ -1,4 +1,4 @@
-// The simulator's own figures (issue targets in brackets):
+// The simulator's own figures (targets in brackets):
 //  1. into the memory sink, as fast as one core goes [>= 200,000 events/s, within 1 % of target];
 //  2. into the HTTP sink against `harness sut --no-database` [>= 30,000 events/s];
 //  3. 5,000 events/s for 60 s into the HTTP sink [within 1 %, p99 schedule lag < 5 ms, none dropped].
