@@ -300,8 +300,10 @@ export const runResultSchema = z.strictObject({
       .array(
         z.strictObject({
           t: nonNegative,
+          targetRate: nonNegative,
           eventsPerSecond: nonNegative,
           flushP95Ms: finite.nullable(),
+          eventToCommitP99Ms: finite.nullable().describe('p99 over this second alone'),
           bufferDepth: nonNegative,
           errors: nonNegative,
         }),
@@ -323,6 +325,16 @@ export const runResultSchema = z.strictObject({
     ]),
     simulator: z.record(z.string(), z.unknown()),
     aborted: z.string().nullable().describe('Why the run stopped early, when it did'),
+    breakpoint: z
+      .strictObject({
+        limitMs: nonNegative,
+        highestSustainedRate: nonNegative.nullable(),
+        firstOverAt: nonNegative.nullable(),
+      })
+      .nullable()
+      .describe(
+        'For scenarios with an abortOnFail event_to_commit p(N) threshold: the highest target rate whose seconds all kept that percentile under the limit',
+      ),
   }),
   verdict: z.strictObject({
     result: z.enum(['KEEP', 'REVISIT']),

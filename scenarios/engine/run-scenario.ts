@@ -77,19 +77,24 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
   };
 }
 
+/** One second of the run, from the difference between two scrapes of the service. */
+export interface SeriesPoint {
+  t: number;
+  targetRate: number;
+  eventsPerSecond: number;
+  flushP95Ms: number | null;
+  eventToCommitP99Ms: number | null;
+  bufferDepth: number;
+  errors: number;
+}
+
 export interface RunOutcome {
   readonly durationMs: number;
   readonly samples: PromSample[];
   readonly sim: RunStats;
   readonly readers: Record<HarnessMetric, MetricReader>;
   readonly thresholds: ThresholdOutcome[];
-  readonly series: {
-    t: number;
-    eventsPerSecond: number;
-    flushP95Ms: number | null;
-    bufferDepth: number;
-    errors: number;
-  }[];
+  readonly series: SeriesPoint[];
   readonly dbCpu: { percent: number } | { unavailable: string };
   readonly aborted: string | null;
 }
@@ -163,10 +168,13 @@ export async function runScenario(
         const t = (performance.now() - started) / 1000;
         const accepted = sumOf(window, 'harness_events_accepted_total');
         const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
-        const point = {
+        const e2c = histogramQuantile(window, 'harness_event_to_commit_seconds', 0.99) * 1000;
+        const point: SeriesPoint = {
           t,
+          targetRate: prepared.plan.rateAt(t * 1000),
           eventsPerSecond: accepted,
           flushP95Ms: Number.isFinite(p95) ? p95 : null,
+          eventToCommitP99Ms: Number.isFinite(e2c) ? e2c : null,
           bufferDepth: sumOf(samples, 'harness_buffer_depth'),
           errors:
             sumOf(samples, 'harness_flush_errors_total') +

@@ -65,6 +65,8 @@ export const scenarioOptionsSchema = z.strictObject({
     .strictObject({
       transport: z.enum(['http']).optional(),
       variant: z.string().optional(),
+      /** Several variants: the scenario runs once per variant, one after another, each on fresh data. */
+      variants: z.array(z.string()).min(1).optional(),
       partitions: z.number().int().positive().optional(),
       flushIntervalMs: z.number().int().positive().optional(),
       bufferSize: z.number().int().positive().optional(),

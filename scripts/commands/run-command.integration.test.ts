@@ -81,6 +81,17 @@ describe('harness run', () => {
     expect(run.stderr).toMatch(/1 threshold failed: flush_size max<0/);
   });
 
+  it('runs each variant of a breakpoint scenario on fresh data and reads the breakpoint side by side', async () => {
+    const run = await runHarness(['run', fixture('tiny-breakpoint.ts')], { DATABASE_URL: db.url });
+    expect(run.code, run.stderr).toBe(99);
+    expect(run.stdout).toMatch(/variant join,/);
+    expect(run.stdout).toMatch(/variant cte,/);
+    expect(run.stdout).toMatch(/side by side \(event-to-commit p99 limit 1 ms, per second\)/);
+    expect(run.stdout).toMatch(/│ join +│/);
+    expect(run.stdout).toMatch(/│ cte +│/);
+    expect(run.stderr).toMatch(/join: event_to_commit p\(99\)<1/);
+  });
+
   it.each([
     [
       [fixture('bad-scenario.ts')],
