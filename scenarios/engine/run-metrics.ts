@@ -2,7 +2,6 @@ import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
 import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import {
-  aggregationName,
   compare,
   parseThreshold,
   type Aggregation,
@@ -156,4 +155,3 @@ export function evaluate(
   });
 }
 
-export { aggregationName };

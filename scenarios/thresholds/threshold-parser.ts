@@ -81,7 +81,3 @@ export function compare(actual: number, operator: Operator, limit: number): bool
       return actual !== limit;
   }
 }
-
-export function aggregationName(a: Aggregation): string {
-  return a.kind === 'p' ? `p(${a.percentile})` : a.kind;
-}
