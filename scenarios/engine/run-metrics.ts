@@ -1,11 +1,7 @@
 import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
 import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
-import {
-  compare,
-  parseThreshold,
-  type Aggregation,
-} from '../thresholds/threshold-parser.ts';
+import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
 import {
   HARNESS_METRICS,
   type HarnessMetric,
@@ -154,4 +150,3 @@ export function evaluate(
     };
   });
 }
-
