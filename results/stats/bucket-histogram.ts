@@ -1,0 +1,98 @@
+import type { PromSample } from './prometheus-text.ts';
+import type { WeightedValue } from './mann-whitney.ts';
+
+/**
+ * A Prometheus histogram kept whole in a results file: its upper bounds and, per partition,
+ * the count in each bucket (not cumulative; the last count is the +Inf bucket). Keeping the
+ * buckets, not only the quantiles read from them, lets runs be merged, percentiles recomputed
+ * and two runs tested against each other.
+ */
+export interface BucketHistogram {
+  readonly unit: string;
+  /** Finite upper bounds, ascending, in `unit`. */
+  readonly bounds: readonly number[];
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly counts: readonly number[];
+  }[];
+}
+
+/** Reads histogram `name` from scraped samples, one row per `partition` label, scaled to `unit`. */
+export function bucketHistogram(
+  samples: readonly PromSample[],
+  name: string,
+  unit: string,
+  scale: number,
+): BucketHistogram {
+  const cumulative = new Map<number, Map<number, number>>();
+  for (const s of samples) {
+    if (s.name !== `${name}_bucket`) continue;
+    const partition = Number(s.labels.partition ?? 0);
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    const row = cumulative.get(partition) ?? new Map<number, number>();
+    row.set(le, (row.get(le) ?? 0) + s.value);
+    cumulative.set(partition, row);
+  }
+  const finite = [
+    ...new Set([...cumulative.values()].flatMap((row) => [...row.keys()]).filter(Number.isFinite)),
+  ].sort((a, b) => a - b);
+  const partitions = [...cumulative.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([partition, row]) => {
+      const counts: number[] = [];
+      let previous = 0;
+      for (const le of [...finite, Infinity]) {
+        const c = row.get(le) ?? previous;
+        counts.push(Math.max(0, c - previous));
+        previous = c;
+      }
+      return { partition, counts };
+    });
+  return { unit, bounds: finite.map((b) => roundScaled(b * scale)), partitions };
+}
+
+function roundScaled(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/** Bucket counts summed over partitions. */
+export function totalCounts(histogram: BucketHistogram): number[] {
+  const totals = new Array<number>(histogram.bounds.length + 1).fill(0);
+  for (const p of histogram.partitions)
+    p.counts.forEach((c, i) => (totals[i] = (totals[i] ?? 0) + c));
+  return totals;
+}
+
+/**
+ * Each bucket as one value weighted by its count, for rank tests: the bucket's midpoint
+ * (the +Inf bucket sits at the highest finite bound). Both runs of a comparison share bounds,
+ * so a value lands on the same rank whichever run it came from.
+ */
+export function weightedBuckets(histogram: BucketHistogram): WeightedValue[] {
+  const totals = totalCounts(histogram);
+  return totals.map((weight, i) => {
+    const upper = histogram.bounds[i];
+    const lower = i === 0 ? 0 : (histogram.bounds[i - 1] as number);
+    return { value: upper === undefined ? lower : (lower + upper) / 2, weight };
+  });
+}
+
+/** A quantile by linear interpolation inside its bucket, as PromQL's histogram_quantile; NaN when empty. */
+export function bucketQuantile(histogram: BucketHistogram, q: number): number {
+  const totals = totalCounts(histogram);
+  const total = totals.reduce((a, b) => a + b, 0);
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < totals.length; i += 1) {
+    const inBucket = totals[i] as number;
+    const lower = i === 0 ? 0 : (histogram.bounds[i - 1] as number);
+    const upper = histogram.bounds[i];
+    if (seen + inBucket >= rank && inBucket > 0) {
+      if (upper === undefined) return lower;
+      return lower + ((upper - lower) * (rank - seen)) / inBucket;
+    }
+    seen += inBucket;
+  }
+  return histogram.bounds[histogram.bounds.length - 1] ?? Number.NaN;
+}
