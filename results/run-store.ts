@@ -1,9 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GitInfo } from './git-info.ts';
 
-export const RESULTS_DIR = fileURLToPath(new URL('.', import.meta.url));
+/**
+ * Where saved runs, baselines and reports live: `results/` of the checkout, or
+ * HARNESS_RESULTS_DIR (a shared disk on a CI runner, a scratch directory in tests).
+ */
+export const RESULTS_DIR = resolve(
+  process.env.HARNESS_RESULTS_DIR ?? fileURLToPath(new URL('.', import.meta.url)),
+);
 export const RUNS_DIR = join(RESULTS_DIR, 'runs');
 
 /** `20261128T120000Z`: sortable, and safe in file names on every OS. */

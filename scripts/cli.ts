@@ -1,4 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
+import { compareCommand, RegressionError } from './commands/compare-command.ts';
+import { resultsCommand } from './commands/results-command.ts';
+import { reportCommand } from './commands/report-command.ts';
+import { historyCommand } from './commands/history-command.ts';
+import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
 import { runCommand, ThresholdsFailedError } from './commands/run-command.ts';
 import { simulateCommand } from './commands/simulate-command.ts';
@@ -26,11 +31,16 @@ export function buildProgram(): Command {
   const logger = (): Logger =>
     createLogger(parseLogLevel(program.opts<{ logLevel: string }>().logLevel, 'info'));
   for (const command of [
+    checkCommand(),
     runCommand(logger),
     sweepCommand(logger),
     sutCommand(logger),
     simulateCommand(logger),
     seedCommand(logger),
+    compareCommand(),
+    resultsCommand(),
+    reportCommand(),
+    historyCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
@@ -46,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       // commander has already printed its message (or the help / version text).
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof ThresholdsFailedError) {
+    if (error instanceof ThresholdsFailedError || error instanceof RegressionError) {
       process.stderr.write(`error: ${error.message}\n`);
       return EXIT.thresholds;
     }

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * results/README.md. `results.schema.json` beside this file is generated from these
  * definitions (`npm run schema`) and checked by a test.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const finite = z.number();
 const nonNegative = finite.nonnegative();
@@ -284,6 +284,21 @@ export const simulateResultSchema = z.strictObject({
   verdict: z.null(),
 });
 
+export const bucketHistogramSchema = z
+  .strictObject({
+    unit: z.string(),
+    bounds: z.array(finite).describe('Finite upper bounds of the buckets, ascending'),
+    partitions: z.array(
+      z.strictObject({
+        partition: z.number().int().nonnegative(),
+        counts: z
+          .array(nonNegative)
+          .describe('Observations per bucket (not cumulative); the last is the +Inf bucket'),
+      }),
+    ),
+  })
+  .describe('A Prometheus histogram of the service, bucket by bucket and partition by partition');
+
 export const runResultSchema = z.strictObject({
   ...common,
   kind: z.literal('run'),
@@ -325,6 +340,14 @@ export const runResultSchema = z.strictObject({
     ]),
     simulator: z.record(z.string(), z.unknown()),
     aborted: z.string().nullable().describe('Why the run stopped early, when it did'),
+    histograms: z
+      .strictObject({
+        flushSizeRows: bucketHistogramSchema,
+        flushDurationMs: bucketHistogramSchema,
+        eventToCommitMs: bucketHistogramSchema,
+      })
+      .nullable()
+      .describe('null in files migrated from schema version 1, which did not keep them'),
     breakpoint: z
       .strictObject({
         limitMs: nonNegative,

@@ -1,7 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RUNS_DIR } from '../../results/run-store.ts';
-import { sweepResultSchema, type SweepResult } from '../../results/schema/result-schema.ts';
+import { indexResults } from '../../results/run-index.ts';
+import type { SweepResult } from '../../results/schema/result-schema.ts';
 import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
 import type { MetricReader } from './run-metrics.ts';
 import type { HarnessMetric } from './scenario-options.ts';
@@ -27,33 +26,15 @@ export interface Verdict {
   readonly checks: readonly RevisitCheck[];
 }
 
-/** The newest sweep result saved for this commit, if any. */
-export async function latestSweepFor(
-  commit: string,
-  dir = RUNS_DIR,
-): Promise<SweepResult | undefined> {
-  let files: string[];
-  try {
-    files = (await readdir(dir))
-      .filter(
-        (f) => f.endsWith('.json') && f.includes(`_${commit.slice(0, 7)}`) && f.includes('_sweep'),
-      )
-      .sort()
-      .reverse();
-  } catch {
-    return undefined;
-  }
-  for (const file of files) {
-    try {
-      const parsed = sweepResultSchema.safeParse(
-        JSON.parse(await readFile(join(dir, file), 'utf8')),
-      );
-      if (parsed.success && parsed.data.git.commit === commit) return parsed.data;
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
+/**
+ * The newest sweep result saved for this commit, if any. Unreadable files are passed over
+ * here (`harness results` lists them with the reason).
+ */
+export function latestSweepFor(commit: string, dir = RUNS_DIR): Promise<SweepResult | undefined> {
+  const sweeps = indexResults(dir).results.flatMap((r) =>
+    r.result.kind === 'sweep' && r.result.git.commit === commit ? [r.result] : [],
+  );
+  return Promise.resolve(sweeps[sweeps.length - 1]);
 }
 
 const fmt = (v: number, d = 0) =>

@@ -4,6 +4,7 @@ import { collectEnvironment } from '../../results/environment.ts';
 import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
+import { runHistograms } from '../../scenarios/engine/run-histograms.ts';
 import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint.ts';
 import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
 import { createTable } from '../lib/table.ts';
@@ -192,6 +193,7 @@ export function runCommand(logger: () => Logger): Command {
                 dbCpu: outcome.dbCpu,
                 simulator: { ...outcome.sim },
                 aborted: outcome.aborted,
+                histograms: runHistograms(outcome.samples),
                 breakpoint,
               },
               thresholds: outcome.thresholds.map((t) => ({

@@ -1,0 +1,89 @@
+import type { Comparison, ComparisonRow } from './compare-results.ts';
+
+/** Four significant digits, no exponent for the magnitudes the harness measures. */
+export function formatFigure(value: number | null): string {
+  if (value === null) return '-';
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : abs >= 1 ? 3 : 4;
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function formatP(p: number): string {
+  return p < 0.001 ? '0.000' : p.toFixed(3);
+}
+
+function formatN(r: ComparisonRow): string {
+  const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  return r.nBase === r.nHead ? `n=${n(r.nBase)}` : `n=${n(r.nBase)}+${n(r.nHead)}`;
+}
+
+/** benchstat's last column: the change and its p, or `~` when it is within noise. */
+export function formatChange(r: ComparisonRow): string {
+  if (r.base === null || r.head === null) return r.base === null ? '(head only)' : '(base only)';
+  if (r.p === null)
+    return r.deltaPercent === null
+      ? '(single figure)'
+      : `${signed(r.deltaPercent)} (single figure, not tested)`;
+  if (!r.significant) return `~ (p=${formatP(r.p)} ${formatN(r)})`;
+  const verdict = r.direction === 'none' ? '' : r.regression ? ' worse' : ' better';
+  return `${signed(r.deltaPercent ?? 0)} (p=${formatP(r.p)} ${formatN(r)})${verdict}`;
+}
+
+function signed(percent: number): string {
+  return `${percent >= 0 ? '+' : ''}${percent.toFixed(2)}%`;
+}
+
+function geomean(values: readonly number[]): number | null {
+  const positive = values.filter((v) => v > 0);
+  if (positive.length === 0 || positive.length !== values.length) return null;
+  return Math.exp(positive.reduce((s, v) => s + Math.log(v), 0) / positive.length);
+}
+
+function sideLine(label: string, s: Comparison['base']): string {
+  const sha =
+    s.commit === 'unknown' ? 'no git' : `${s.commit.slice(0, 7)}${s.dirty ? '-dirty' : ''}`;
+  return `${label}: ${s.path} (${sha}, ${s.createdAt})`;
+}
+
+/**
+ * The comparison as benchstat prints it: one block per section, label, base, head and the
+ * change with its p and n, `~` when not significant. Sweep sections end with the geometric
+ * mean, benchstat's summary of a whole table.
+ */
+export function formatComparison(c: Comparison): string {
+  const lines = [`${c.kind} ${c.name}`, sideLine('base', c.base), sideLine('head', c.head)];
+  const sections = [...new Set(c.rows.map((r) => r.section))];
+  for (const section of sections) {
+    const rows = c.rows.filter((r) => r.section === section);
+    const table: string[][] = rows.map((r) => [
+      r.label,
+      formatFigure(r.base),
+      formatFigure(r.head),
+      formatChange(r),
+    ]);
+    if (c.kind === 'sweep') {
+      const paired = rows.filter((r) => r.base !== null && r.head !== null);
+      const gb = geomean(paired.map((r) => r.base as number));
+      const gh = geomean(paired.map((r) => r.head as number));
+      if (gb !== null && gh !== null)
+        table.push(['geomean', formatFigure(gb), formatFigure(gh), signed(((gh - gb) / gb) * 100)]);
+    }
+    const widths = [0, 1, 2].map((i) =>
+      Math.max(['', 'base', 'head'][i]?.length ?? 0, ...table.map((t) => (t[i] ?? '').length)),
+    );
+    lines.push('', section);
+    lines.push(
+      `${''.padEnd(widths[0] ?? 0)}  ${'base'.padStart(widths[1] ?? 0)}  ${'head'.padStart(widths[2] ?? 0)}  vs base`,
+    );
+    for (const t of table)
+      lines.push(
+        `${(t[0] ?? '').padEnd(widths[0] ?? 0)}  ${(t[1] ?? '').padStart(widths[1] ?? 0)}  ${(t[2] ?? '').padStart(widths[2] ?? 0)}  ${t[3] ?? ''}`.trimEnd(),
+      );
+  }
+  for (const note of c.notes) lines.push('', `note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,298 @@
+import { UsageError } from '../../scripts/lib/usage-error.ts';
+import {
+  weightedBuckets,
+  bucketQuantile,
+  type BucketHistogram,
+} from '../stats/bucket-histogram.ts';
+import { median } from '../stats/descriptive.ts';
+import { mannWhitneyU, weightsOf, type WeightedValue } from '../stats/mann-whitney.ts';
+import type { IndexedResult } from '../run-index.ts';
+import type { ResultFile, RunResult, SweepResult } from '../schema/result-schema.ts';
+
+/** benchstat's default: a change is significant when p < 0.05. */
+export const ALPHA = 0.05;
+
+/** Which way is good: lower latencies, higher throughput; `none` for figures that only describe. */
+export type Direction = 'lower' | 'higher' | 'none';
+
+export interface ComparisonRow {
+  /** Rows of one section share a heading and unit, like a benchstat table. */
+  readonly section: string;
+  readonly label: string;
+  readonly base: number | null;
+  readonly head: number | null;
+  /** (head - base) / base x 100; null when either side is missing or base is 0. */
+  readonly deltaPercent: number | null;
+  /** Two-sided Mann-Whitney p; null when there is nothing to test (a single figure). */
+  readonly p: number | null;
+  readonly nBase: number;
+  readonly nHead: number;
+  readonly direction: Direction;
+  readonly significant: boolean;
+  /** Significant and in the bad direction. */
+  readonly regression: boolean;
+}
+
+export interface ComparedSide {
+  readonly path: string;
+  readonly commit: string;
+  readonly dirty: boolean;
+  readonly createdAt: string;
+}
+
+export interface Comparison {
+  readonly kind: ResultFile['kind'];
+  readonly name: string;
+  readonly base: ComparedSide;
+  readonly head: ComparedSide;
+  readonly rows: readonly ComparisonRow[];
+  readonly notes: readonly string[];
+}
+
+interface Measure {
+  readonly value: number | null;
+  /** The samples behind the value, when it has any: raw, or histogram buckets. */
+  readonly samples?: readonly WeightedValue[];
+}
+
+function row(
+  section: string,
+  label: string,
+  direction: Direction,
+  base: Measure | undefined,
+  head: Measure | undefined,
+): ComparisonRow {
+  const b = base?.value ?? null;
+  const h = head?.value ?? null;
+  const deltaPercent = b === null || h === null || b === 0 ? null : ((h - b) / b) * 100;
+  const weight = (s: readonly WeightedValue[] | undefined) =>
+    s === undefined ? (base === undefined ? 0 : 1) : s.reduce((sum, v) => sum + v.weight, 0);
+  let p: number | null = null;
+  if (base?.samples !== undefined && head?.samples !== undefined)
+    p = mannWhitneyU(base.samples, head.samples).p;
+  const significant = p !== null && p < ALPHA && deltaPercent !== null && deltaPercent !== 0;
+  const worse =
+    deltaPercent !== null &&
+    ((direction === 'lower' && deltaPercent > 0) || (direction === 'higher' && deltaPercent < 0));
+  return {
+    section,
+    label,
+    base: b,
+    head: h,
+    deltaPercent,
+    p,
+    nBase: base === undefined ? 0 : base.samples === undefined ? 1 : weight(base.samples),
+    nHead: head === undefined ? 0 : head.samples === undefined ? 1 : weight(head.samples),
+    direction,
+    significant,
+    regression: significant && worse,
+  };
+}
+
+function side(r: IndexedResult): ComparedSide {
+  return {
+    path: r.path,
+    commit: r.result.git.commit,
+    dirty: r.result.git.dirty,
+    createdAt: r.result.createdAt,
+  };
+}
+
+/**
+ * Compares two results of the same kind (and, for runs and benchmarks, the same scenario or
+ * benchmark) metric by metric. Significance comes from a Mann-Whitney U test on the samples
+ * behind each figure: a sweep cell's timed batches, a run's flush and event-to-commit
+ * histograms (bucket by bucket), a run's per-second series. Single figures (counts, CPU) are
+ * shown with their change but never called significant: one run cannot tell noise apart.
+ */
+export function compareResults(base: IndexedResult, head: IndexedResult): Comparison {
+  const a = base.result;
+  const b = head.result;
+  if (a.kind !== b.kind)
+    throw new UsageError(
+      `cannot compare a ${a.kind} result (${base.path}) with a ${b.kind} result (${head.path}): both sides must be the same kind`,
+    );
+  if (a.kind !== 'sweep' && a.name !== b.name)
+    throw new UsageError(
+      `cannot compare ${a.kind} "${a.name}" (${base.path}) with ${b.kind} "${b.name}" (${head.path}): both sides must be the same ${a.kind === 'run' ? 'scenario' : a.kind}`,
+    );
+  const notes: string[] = [];
+  let rows: ComparisonRow[];
+  switch (a.kind) {
+    case 'sweep':
+      rows = sweepRows(a, b as SweepResult, notes);
+      break;
+    case 'run':
+      rows = runRows(a, b as RunResult, notes);
+      break;
+    default:
+      rows = figureRows(a, b);
+  }
+  return { kind: a.kind, name: b.name, base: side(base), head: side(head), rows, notes };
+}
+
+function sweepRows(base: SweepResult, head: SweepResult, notes: string[]): ComparisonRow[] {
+  const key = (c: SweepResult['metrics']['cells'][number]) =>
+    `${c.statement}\u0000${c.variant}\u0000${String(c.size).padStart(8, '0')}`;
+  const baseCells = new Map(base.metrics.cells.map((c) => [key(c), c]));
+  const headCells = new Map(head.metrics.cells.map((c) => [key(c), c]));
+  const keys = [...new Set([...baseCells.keys(), ...headCells.keys()])].sort();
+  const rows: ComparisonRow[] = [];
+  const onlyOne: string[] = [];
+  for (const k of keys) {
+    const bc = baseCells.get(k);
+    const hc = headCells.get(k);
+    const cell = (hc ?? bc) as SweepResult['metrics']['cells'][number];
+    const label = `${cell.variant} ${cell.size} rows`;
+    if (bc === undefined || hc === undefined) onlyOne.push(`${label} ${cell.statement}`);
+    const measure = (c: typeof bc): Measure | undefined =>
+      c === undefined ? undefined : { value: median(c.samplesMs), samples: weightsOf(c.samplesMs) };
+    rows.push(
+      row(
+        `wall time per batch, ${cell.statement} (ms, median)`,
+        label,
+        'lower',
+        measure(bc),
+        measure(hc),
+      ),
+    );
+  }
+  if (onlyOne.length > 0)
+    notes.push(`measured on one side only (no comparison): ${onlyOne.join(', ')}`);
+  if (base.config.players !== head.config.players || base.config.goals !== head.config.goals)
+    notes.push(
+      `the table sizes differ (${base.config.players} x ${base.config.goals} vs ${head.config.players} x ${head.config.goals}): timings are not like for like`,
+    );
+  return rows;
+}
+
+const HISTOGRAM_ROWS: readonly [
+  keyof NonNullable<RunResult['metrics']['histograms']>,
+  string,
+  string,
+  Direction,
+][] = [
+  ['flushDurationMs', 'flush_duration', 'ms', 'lower'],
+  ['eventToCommitMs', 'event_to_commit', 'ms', 'lower'],
+  ['flushSizeRows', 'flush_size', 'rows', 'none'],
+];
+
+const SERIES_ROWS: readonly [keyof RunResult['metrics']['series'][number], string, Direction][] = [
+  ['eventsPerSecond', 'events/s', 'higher'],
+  ['flushP95Ms', 'flush p95 (ms)', 'lower'],
+  ['eventToCommitP99Ms', 'event-to-commit p99 (ms)', 'lower'],
+  ['bufferDepth', 'buffer depth', 'lower'],
+];
+
+const COUNTER_ROWS: readonly [string, string, Direction][] = [
+  ['events_sent', 'count', 'none'],
+  ['dropped_events', 'count', 'lower'],
+  ['rejected_events', 'count', 'lower'],
+  ['flush_errors', 'count', 'lower'],
+  ['flushes', 'count', 'none'],
+  ['schedule_lag', 'p(99)', 'lower'],
+  ['db_cpu', 'value', 'lower'],
+];
+
+function runRows(base: RunResult, head: RunResult, notes: string[]): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  const bh = base.metrics.histograms;
+  const hh = head.metrics.histograms;
+  for (const [field, metric, unit, direction] of HISTOGRAM_ROWS) {
+    const section = `${metric} (${unit}), whole run`;
+    const bHist = bh?.[field];
+    const hHist = hh?.[field];
+    const sameBounds =
+      bHist !== undefined && hHist !== undefined && bHist.bounds.join() === hHist.bounds.join();
+    for (const [label, q] of [
+      ['med', 0.5],
+      ['p(95)', 0.95],
+      ['p(99)', 0.99],
+    ] as const) {
+      const measure = (h: BucketHistogram | undefined, r: RunResult): Measure => {
+        if (h === undefined) return { value: r.metrics.values[metric]?.[label] ?? null };
+        const v = bucketQuantile(h, q);
+        return {
+          value: Number.isFinite(v) ? v : null,
+          ...(sameBounds ? { samples: weightedBuckets(h) } : {}),
+        };
+      };
+      rows.push(
+        row(section, `${metric} ${label}`, direction, measure(bHist, base), measure(hHist, head)),
+      );
+    }
+  }
+  if (bh === null || hh === null)
+    notes.push(
+      'one side has no histograms (migrated from schema version 1): its percentiles come from the summary and are not tested',
+    );
+  for (const [field, label, direction] of SERIES_ROWS) {
+    const values = (r: RunResult): Measure => {
+      const xs = r.metrics.series
+        .map((p) => p[field])
+        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      return xs.length === 0 ? { value: null } : { value: median(xs), samples: weightsOf(xs) };
+    };
+    rows.push(
+      row(
+        'per second of the run (median of the seconds)',
+        label,
+        direction,
+        values(base),
+        values(head),
+      ),
+    );
+  }
+  for (const [metric, aggregation, direction] of COUNTER_ROWS) {
+    const value = (r: RunResult): Measure => ({
+      value: r.metrics.values[metric]?.[aggregation] ?? null,
+    });
+    rows.push(
+      row(
+        'totals (one figure per run)',
+        `${metric} ${aggregation}`,
+        direction,
+        value(base),
+        value(head),
+      ),
+    );
+  }
+  return rows;
+}
+
+function figureRows(base: ResultFile, head: ResultFile): ComparisonRow[] {
+  const figures = (r: ResultFile): Record<string, number> => {
+    if (r.kind === 'bench') return r.metrics.figures;
+    if (r.kind === 'simulate')
+      return {
+        achieved_events_per_second: r.metrics.achievedRate,
+        dropped: r.metrics.dropped,
+        lag_p99_ms: r.metrics.lag.p99Ms,
+      };
+    return {};
+  };
+  const bf = figures(base);
+  const hf = figures(head);
+  return [...new Set([...Object.keys(bf), ...Object.keys(hf)])]
+    .sort()
+    .map((name) =>
+      row(
+        'figures (one per run)',
+        name,
+        /per_second|ratio|efficiency/.test(name)
+          ? 'higher'
+          : /_ms$|dropped|failed|lag/.test(name)
+            ? 'lower'
+            : 'none',
+        name in bf ? { value: bf[name] ?? null } : undefined,
+        name in hf ? { value: hf[name] ?? null } : undefined,
+      ),
+    );
+}
+
+/** Rows that are significant regressions beyond `percent`. */
+export function regressionsBeyond(comparison: Comparison, percent: number): ComparisonRow[] {
+  return comparison.rows.filter(
+    (r) => r.regression && r.deltaPercent !== null && Math.abs(r.deltaPercent) > percent,
+  );
+}

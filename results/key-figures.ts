@@ -1,0 +1,36 @@
+import type { ResultFile } from './schema/result-schema.ts';
+
+function ms(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** One line of the figures that matter most in a result, for listings. */
+export function keyFigures(r: ResultFile): string {
+  switch (r.kind) {
+    case 'sweep': {
+      const largest = Math.max(...r.metrics.cells.map((c) => c.size));
+      const cells = r.metrics.cells.filter(
+        (c) => c.size === largest && c.statement === 'unprepared',
+      );
+      return `${largest} rows: ${cells.map((c) => `${c.variant} ${ms(c.wallMs.median)}`).join(' / ')} ms`;
+    }
+    case 'run': {
+      const v = r.metrics.values;
+      const parts = [
+        `${Math.round(v.events_per_second?.value ?? v.events_sent?.rate ?? 0).toLocaleString('en-US')} ev/s`,
+        `flush p95 ${ms(v.flush_duration?.['p(95)'] ?? Number.NaN)} ms`,
+        `e2c p99 ${ms(v.event_to_commit?.['p(99)'] ?? Number.NaN)} ms`,
+      ];
+      const failed = r.thresholds.filter((t) => !t.ok).length;
+      if (failed > 0) parts.push(`${failed} threshold${failed === 1 ? '' : 's'} failed`);
+      return parts.join(', ');
+    }
+    case 'simulate':
+      return `${Math.round(r.metrics.achievedRate).toLocaleString('en-US')} ev/s, ${r.metrics.dropped} dropped`;
+    case 'bench':
+      return Object.entries(r.metrics.figures)
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`)
+        .join(', ');
+  }
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { formatComparison } from '../compare/compare-format.ts';
+import { formatFigure } from '../compare/compare-format.ts';
+import { keyFigures } from '../key-figures.ts';
+import type { RunResult, SweepResult, ResultFile } from '../schema/result-schema.ts';
+import {
+  flushSizeChart,
+  runSeriesChart,
+  sweepTimeChart,
+  type ChartOption,
+} from './chart-options.ts';
+import { escapeXml, scriptJson } from './html-escape.ts';
+import type { ReportInput } from './report-input.ts';
+
+const require = createRequire(import.meta.url);
+
+/** ECharts' common bundle (line, bar, log axes, mark lines), inlined so the page opens offline. */
+function echartsBundle(): string {
+  return readFileSync(require.resolve('echarts/dist/echarts.common.min.js'), 'utf8');
+}
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .6rem 0; } th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.ok { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; }
+.verdict { display: inline-block; padding: .3rem .8rem; border-radius: 4px; font-weight: 700; }
+.verdict.KEEP { background: #dafbe1; color: #1a7f37; } .verdict.REVISIT { background: #fff1e5; color: #bc4c00; }
+.chart { width: 100%; height: 360px; margin: .8rem 0; }
+pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; font-size: 12px; }
+.meta { color: #555; }
+`;
+
+interface Section {
+  readonly html: string;
+  readonly charts: Record<string, ChartOption>;
+}
+
+function table(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  numeric: readonly boolean[] = [],
+): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${numeric[i] === true ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+function meta(path: string, r: ResultFile): string {
+  const env = r.env;
+  const sha =
+    r.git.commit === 'unknown'
+      ? 'no git'
+      : `${r.git.commit.slice(0, 10)}${r.git.dirty ? ' (dirty)' : ''}`;
+  return `<p class="meta">${escapeXml(path)}<br>commit ${escapeXml(sha)} on ${escapeXml(r.git.branch)}, ${escapeXml(r.createdAt)}${
+    env === null
+      ? ''
+      : `<br>PostgreSQL ${escapeXml(env.postgres.version)} (${escapeXml(env.postgres.source)}), ${escapeXml(env.cpu.model)} x ${env.cpu.count}, Node.js ${escapeXml(env.node)}`
+  }</p>`;
+}
+
+function thresholdsHtml(r: ResultFile): string {
+  if (r.thresholds.length === 0) return '<p>No thresholds.</p>';
+  return table(
+    ['Metric', 'Threshold', 'Value', 'Result'],
+    r.thresholds.map((t) => [
+      escapeXml(t.metric),
+      escapeXml(t.expression),
+      formatFigure(t.value),
+      t.ok ? '<span class="ok">pass</span>' : '<span class="fail">FAIL</span>',
+    ]),
+    [false, false, true, false],
+  );
+}
+
+function runSection(id: string, path: string, r: RunResult): Section {
+  const charts: Record<string, ChartOption> = {
+    [`${id}-rate`]: runSeriesChart(r, 'Events per second', 'events/s', [
+      ['targetRate', 'target'],
+      ['eventsPerSecond', 'achieved'],
+    ]),
+    [`${id}-latency`]: runSeriesChart(r, 'Flush p95 and event-to-commit p99, per second', 'ms', [
+      ['flushP95Ms', 'flush p95'],
+      ['eventToCommitP99Ms', 'event-to-commit p99'],
+    ]),
+    [`${id}-depth`]: runSeriesChart(r, 'Buffer depth (keys waiting, all partitions)', 'keys', [
+      ['bufferDepth', 'buffer depth'],
+    ]),
+  };
+  const sizes = flushSizeChart(r);
+  if (sizes !== null) charts[`${id}-sizes`] = sizes;
+  const verdict = r.verdict;
+  const html = `<h2>Scenario ${escapeXml(r.name)}</h2>${meta(path, r)}
+<p>Verdict: <span class="verdict ${verdict.result}">${verdict.result}</span> &nbsp; ${escapeXml(keyFigures(r))}${r.metrics.aborted === null ? '' : `<br><span class="fail">Stopped early: ${escapeXml(r.metrics.aborted)}</span>`}</p>
+${table(
+  ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
+  verdict.checks.map((c) => [
+    escapeXml(c.trigger),
+    escapeXml(c.measured),
+    escapeXml(c.limit),
+    c.fired === null
+      ? 'not evaluated'
+      : c.fired
+        ? '<span class="fail">yes</span>'
+        : '<span class="ok">no</span>',
+  ]),
+)}
+<h3>Thresholds</h3>${thresholdsHtml(r)}
+${Object.keys(charts)
+  .map((k) => `<div class="chart" data-chart="${k}"></div>`)
+  .join('\n')}
+<h3>Partitions</h3>${table(
+    ['Partition', 'Flushes', 'Share', 'Avg rows per flush'],
+    r.metrics.partitions.map((p) => [
+      String(p.partition),
+      p.flushes.toLocaleString('en-US'),
+      `${p.sharePercent.toFixed(1)} %`,
+      formatFigure(p.avgRows),
+    ]),
+    [true, true, true, true],
+  )}`;
+  return { html, charts };
+}
+
+function sweepSection(id: string, path: string, r: SweepResult): Section {
+  const statements = [...new Set(r.metrics.cells.map((c) => c.statement))];
+  const charts: Record<string, ChartOption> = {};
+  for (const s of statements) charts[`${id}-wall-${s}`] = sweepTimeChart(r, 'wallMs', s);
+  if (r.metrics.cells.some((c) => c.planningMs !== null)) {
+    charts[`${id}-planning`] = sweepTimeChart(r, 'planningMs');
+    charts[`${id}-execution`] = sweepTimeChart(r, 'executionMs');
+  }
+  const variants = [...new Set(r.metrics.cells.map((c) => c.variant))];
+  const sizes = [...new Set(r.metrics.cells.map((c) => c.size))].sort((a, b) => a - b);
+  const cellRows = sizes.map((size) => [
+    size.toLocaleString('en-US'),
+    ...variants.map((v) => {
+      const c = r.metrics.cells.find(
+        (x) => x.variant === v && x.size === size && x.statement === 'unprepared',
+      );
+      return c === undefined
+        ? '-'
+        : `${formatFigure(c.wallMs.median)} ms (${formatFigure(c.msPerRow)}/row)`;
+    }),
+  ]);
+  const html = `<h2>Sweep ${escapeXml(r.name)}</h2>${meta(path, r)}
+<p>${escapeXml(keyFigures(r))}; ${r.config.players.toLocaleString('en-US')} players x ${r.config.goals} goals, concurrency ${r.config.concurrency}.</p>
+${Object.keys(charts)
+  .map((k) => `<div class="chart" data-chart="${k}"></div>`)
+  .join('\n')}
+<h3>Median wall time per batch, unprepared</h3>${table(['Batch size', ...variants], cellRows, [true, ...variants.map(() => true)])}
+<h3>Findings</h3><ul>${r.metrics.findings.map((f) => `<li>${escapeXml(f)}</li>`).join('')}</ul>`;
+  return { html, charts };
+}
+
+function figuresSection(path: string, r: ResultFile): Section {
+  const figures =
+    r.kind === 'bench'
+      ? r.metrics.figures
+      : r.kind === 'simulate'
+        ? {
+            achieved_events_per_second: r.metrics.achievedRate,
+            dropped: r.metrics.dropped,
+            lag_p99_ms: r.metrics.lag.p99Ms,
+          }
+        : {};
+  return {
+    html: `<h2>${escapeXml(r.kind)} ${escapeXml(r.name)}</h2>${meta(path, r)}${table(
+      ['Figure', 'Value'],
+      Object.entries(figures).map(([k, v]) => [escapeXml(k), formatFigure(v)]),
+      [false, true],
+    )}`,
+    charts: {},
+  };
+}
+
+/**
+ * One self-contained HTML page: the ECharts bundle and every chart's data are inlined, so
+ * the file opens offline, from a CI artefact or an e-mail. Once the charts are drawn the
+ * page sets `data-charts-drawn` on <body> to how many it drew (tests wait for it).
+ */
+export function renderHtmlReport(input: ReportInput): string {
+  const sections: Section[] = input.results.map((entry, i) => {
+    const id = `r${i}`;
+    const r = entry.result;
+    if (r.kind === 'run') return runSection(id, entry.path, r);
+    if (r.kind === 'sweep') return sweepSection(id, entry.path, r);
+    return figuresSection(entry.path, r);
+  });
+  const charts = Object.assign({}, ...sections.map((s) => s.charts)) as Record<string, ChartOption>;
+  const comparisons =
+    input.comparisons.length === 0 && input.comparisonNotes.length === 0
+      ? ''
+      : `<h2>Compared with earlier runs</h2>${input.comparisonNotes.map((n) => `<p>${escapeXml(n)}</p>`).join('')}${input.comparisons
+          .map((c) => `<pre>${escapeXml(formatComparison(c))}</pre>`)
+          .join('')}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(input.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
+<body>
+<h1>${escapeXml(input.title)}</h1>
+${sections.map((s) => s.html).join('\n')}
+${comparisons}
+<script>${echartsBundle()}</script>
+<script>
+const CHARTS = ${scriptJson(charts)};
+let drawn = 0;
+for (const element of document.querySelectorAll('[data-chart]')) {
+  const chart = echarts.init(element, null, { renderer: 'svg' });
+  chart.setOption(CHARTS[element.dataset.chart]);
+  addEventListener('resize', () => chart.resize());
+  drawn += 1;
+}
+document.body.dataset.chartsDrawn = String(drawn);
+</script>
+</body></html>
+`;
+}

@@ -1,0 +1,142 @@
+import { Command } from 'commander';
+import { compareResults, type Comparison } from '../../results/compare/compare-results.ts';
+import { formatComparison } from '../../results/compare/compare-format.ts';
+import { readGitInfo } from '../../results/git-info.ts';
+import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
+import { compactUtc } from '../../results/run-store.ts';
+import { writeReport } from '../../results/report/write-report.ts';
+import { isUsageError } from '../lib/usage-error.ts';
+import { runHarnessStep } from '../lib/harness-step.ts';
+import { parseDuration } from '../../simulator/duration.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import { gateRegressions, percent } from './compare-command.ts';
+import { ThresholdsFailedError } from './run-command.ts';
+
+/** The production scenario is 10 minutes; the check runs its first minute unless --full. */
+const SHORT_DURATION = '1m';
+
+interface CheckOptions extends DatabaseOptions {
+  full: boolean;
+  duration?: string;
+  scenario: string;
+  sweep: boolean;
+  failOnRegression?: number;
+}
+
+const EXIT_THRESHOLDS = 99;
+
+/** The newest earlier result of the same kind and name, compared with `head`; null when there is none. */
+function compareWithPrevious(head: IndexedResult, notes: string[]): Comparison | null {
+  try {
+    const base = resolveResult('latest', {
+      kind: head.result.kind,
+      name: head.result.name,
+      exclude: head.path,
+    });
+    return compareResults(base, head);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    notes.push(
+      `${head.result.kind} ${head.result.name}: no earlier run saved on this machine, nothing to compare with yet (the next check will compare with this one)`,
+    );
+    return null;
+  }
+}
+
+/**
+ * `harness check`: the release check. A quick sweep, the production scenario (its first
+ * minute, or all of it with --full) with the revisit verdict, a comparison of both with the
+ * previous check's results, and one report.
+ */
+export function checkCommand(): Command {
+  const command = new Command('check')
+    .description(
+      'the release check: quick sweep, production scenario with the revisit verdict, comparison with the previous check, report',
+    )
+    .option('--full', 'run the production scenario for its full 10 minutes', false)
+    .option(
+      '--duration <duration>',
+      `how long to run the scenario (default ${SHORT_DURATION}; --full: the scenario's own)`,
+    )
+    .option('--scenario <name>', 'the scenario to run', 'production')
+    .option(
+      '--no-sweep',
+      'skip the quick sweep (the verdict then cannot judge per-row degradation)',
+    )
+    .option(
+      '--fail-on-regression <pct>',
+      'exit with code 99 when a significant change for the worse beyond pct percent appears against the previous check',
+      percent('--fail-on-regression'),
+    );
+  addDatabaseOptions(command);
+  return command.action(async (options: CheckOptions) => {
+    if (options.full && options.duration !== undefined)
+      throw new UsageError('--full and --duration contradict each other: give one');
+    if (options.duration !== undefined) parseDuration(options.duration, '--duration');
+    const db = [
+      '--db',
+      options.db,
+      ...(options.createPostgresUser ? ['--create-postgres-user'] : []),
+    ];
+    const started = performance.now();
+    const step = (n: number, text: string) =>
+      process.stdout.write(`\n== release check ${n}/4: ${text}\n\n`);
+    const produced: string[] = [];
+
+    if (options.sweep) {
+      step(1, 'quick sweep of every SQL variant');
+      const sweep = await runHarnessStep(['sweep', '--quick', ...db]);
+      if (sweep.code !== 0)
+        throw new Error(`the sweep failed (exit code ${String(sweep.code)}); the check stops here`);
+      produced.push(...sweep.results);
+    } else step(1, 'sweep skipped (--no-sweep)');
+
+    step(
+      2,
+      `scenario ${options.scenario}${options.full ? ' (full length)' : `, first ${options.duration ?? SHORT_DURATION}`}`,
+    );
+    const run = await runHarnessStep([
+      'run',
+      options.scenario,
+      ...(options.full ? [] : ['--duration', options.duration ?? SHORT_DURATION]),
+      ...db,
+    ]);
+    if (run.code !== 0 && run.code !== EXIT_THRESHOLDS)
+      throw new Error(`the scenario failed (exit code ${String(run.code)}); the check stops here`);
+    produced.push(...run.results);
+
+    step(3, 'comparison with the previous check');
+    const results = produced.map((p) => resolveResult(p));
+    const notes: string[] = [];
+    const comparisons = results
+      .map((r) => compareWithPrevious(r, notes))
+      .filter((c): c is Comparison => c !== null);
+    for (const c of comparisons) process.stdout.write(`${formatComparison(c)}\n`);
+    for (const n of notes) process.stdout.write(`${n}\n`);
+
+    step(4, 'report');
+    const git = readGitInfo();
+    const written = await writeReport(
+      {
+        title: `Release check of ${git.commit.slice(0, 7)}${git.dirty ? ' (dirty)' : ''}`,
+        results,
+        comparisons,
+        comparisonNotes: notes,
+      },
+      `${compactUtc(new Date())}_${git.commit === 'unknown' ? 'nogit' : git.commit.slice(0, 7)}${git.dirty ? '-dirty' : ''}_check`,
+    );
+    const verdict = results.find((r) => r.result.kind === 'run')?.result.verdict?.result ?? '-';
+    process.stdout.write(
+      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT_THRESHOLDS ? ', thresholds FAILED' : ''}\n` +
+        `markdown: ${written.markdown}\njunit: ${written.junit}\nreport: ${written.html}\n` +
+        produced.map((p) => `results: ${p}\n`).join(''),
+    );
+    if (options.failOnRegression !== undefined)
+      for (const c of comparisons) gateRegressions(c, options.failOnRegression);
+    if (run.code === EXIT_THRESHOLDS)
+      throw new ThresholdsFailedError(
+        `the ${options.scenario} scenario's thresholds failed (see above)`,
+      );
+  });
+}

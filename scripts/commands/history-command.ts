@@ -1,0 +1,101 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { formatChange, formatFigure } from '../../results/compare/compare-format.ts';
+import { metricHistory, parseHistoryMetric } from '../../results/history.ts';
+import { historyChart } from '../../results/report/chart-options.ts';
+import { renderSvg } from '../../results/report/svg-chart.ts';
+import { REPORTS_DIR } from '../../results/report/write-report.ts';
+import { displayPath, indexResults } from '../../results/run-index.ts';
+import type { StatementMode } from '../../results/schema/result-schema.ts';
+import { positiveInt } from '../lib/option-parsers.ts';
+import { createTable } from '../lib/table.ts';
+import { UsageError } from '../lib/usage-error.ts';
+
+interface HistoryOptions {
+  name?: string;
+  last: number;
+  statement: StatementMode;
+  chart?: string;
+}
+
+export function historyCommand(): Command {
+  return new Command('history')
+    .description(
+      'one metric across the last commits that have saved results: a table and an SVG chart',
+    )
+    .argument(
+      '<metric>',
+      'a run metric with an optional aggregation (flush_duration:p(95), event_to_commit:p(99), events_per_second), a sweep cell (join@1000), or a benchmark figure with --name',
+    )
+    .option(
+      '--name <name>',
+      'the scenario, sweep or benchmark name (default: production for run metrics)',
+    )
+    .option('--last <n>', 'how many commits', positiveInt('--last'), 10)
+    .addOption(
+      new Option('--statement <mode>', 'for sweep cells')
+        .choices(['unprepared', 'prepared'])
+        .default('unprepared'),
+    )
+    .option(
+      '--chart <path>',
+      'where to write the SVG chart (default: results/reports/history-<metric>.svg)',
+    )
+    .action(async (spec: string, options: HistoryOptions) => {
+      const index = indexResults();
+      const isBench =
+        options.name !== undefined &&
+        index.results.some((r) => r.result.kind === 'bench' && r.result.name === options.name);
+      const metric = parseHistoryMetric(spec, options.statement, isBench);
+      const name = options.name ?? (metric.kind === 'run' ? 'production' : undefined);
+      const results = index.results.filter(
+        (r) => r.result.kind === metric.kind && (name === undefined || r.result.name === name),
+      );
+      const history = metricHistory(results, metric, options.last);
+      if (history.length === 0)
+        throw new UsageError(
+          `no saved ${metric.kind} result${name === undefined ? '' : ` named "${name}"`} has ${metric.label}: run \`harness ${metric.kind === 'sweep' ? 'sweep' : metric.kind === 'run' ? `run ${name ?? 'production'}` : 'check'}\` on the commits to follow`,
+        );
+      const table = createTable(
+        ['Commit', 'When (UTC)', metric.label, 'vs previous'],
+        ['left', 'left', 'right', 'left'],
+      );
+      let previous: number | null = null;
+      for (const h of history) {
+        const g = h.entry.result.git;
+        const change =
+          h.change !== null
+            ? formatChange(h.change)
+            : previous === null || h.value === null || previous === 0
+              ? ''
+              : `${(((h.value - previous) / previous) * 100).toFixed(2)}% (single figure, not tested)`;
+        table.push([
+          `${g.commit.slice(0, 7)}${g.dirty ? '-dirty' : ''}`,
+          h.entry.result.createdAt.slice(0, 16).replace('T', ' '),
+          formatFigure(h.value),
+          change,
+        ]);
+        previous = h.value;
+      }
+      process.stdout.write(`${table.toString()}\n`);
+      const path =
+        options.chart ??
+        join(REPORTS_DIR, `history-${spec.replace(/[^A-Za-z0-9@._-]+/g, '_')}.svg`);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(
+        path,
+        renderSvg(
+          historyChart(
+            `${metric.label}${name === undefined ? '' : ` (${name})`}`,
+            metric.unit,
+            history.map((h) => ({
+              label: `${h.entry.result.git.commit.slice(0, 7)}${h.entry.result.git.dirty ? '*' : ''}`,
+              value: h.value,
+            })),
+          ),
+        ),
+      );
+      process.stdout.write(`chart: ${displayPath(path)}\n`);
+    });
+}

@@ -1,0 +1,222 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHarness } from '../testing/run-harness.ts';
+
+const FIXTURES = 'results/compare/fixtures';
+const git = (ref: string) => execFileSync('git', ['rev-parse', ref], { encoding: 'utf8' }).trim();
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+/** Saves a fixture into the scratch store under a run file name, as `commit` (clean). */
+function save(
+  fixture: string,
+  name: string,
+  commit: string,
+  edit = (d: Record<string, unknown>) => d,
+): string {
+  const doc = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as Record<string, unknown>;
+  doc.git = { commit, branch: 'main', dirty: false };
+  const path = join(dir, 'runs', name);
+  writeFileSync(path, JSON.stringify(edit(doc), null, 2));
+  return path;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'harness-results-'));
+  mkdirSync(join(dir, 'runs'));
+  env = { HARNESS_RESULTS_DIR: dir };
+  const previous = git('HEAD~1');
+  const head = git('HEAD');
+  save('run-base.json', `20261128T100000Z_${previous.slice(0, 7)}_production.json`, previous);
+  save('run-head.json', `20261128T110000Z_${head.slice(0, 7)}_production.json`, head);
+  save('sweep-base.json', `20261128T100500Z_${previous.slice(0, 7)}_sweep-quick.json`, previous);
+  save('sweep-head.json', `20261128T110500Z_${head.slice(0, 7)}_sweep-quick.json`, head);
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('harness compare', () => {
+  it('resolves git refs to the newest saved run of each commit and prints benchstat-style', async () => {
+    const run = await runHarness(['compare', 'HEAD~1', 'HEAD', '--name', 'production'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^run production\nbase: .*20261128T100000Z_\w{7}_production\.json/);
+    expect(run.stdout).toMatch(
+      /flush_duration p\(95\)\s+39\.61\s+82\.34\s+\+107\.89% \(p=0\.000 n=3108\+2896\) worse/,
+    );
+    expect(run.stdout).toMatch(/events\/s\s+494\.0\s+495\.0\s+~ \(p=0\.315 n=39\)/);
+  });
+
+  it('matches `latest` to the kind and name of the other side', async () => {
+    const base = join(dir, 'runs', readdir('sweep-quick')[0] as string);
+    const run = await runHarness(['compare', base, 'latest'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^sweep sweep-quick\n/);
+    expect(run.stdout).toMatch(/head: .*20261128T110500Z_\w{7}_sweep-quick\.json/);
+  });
+
+  it('--fail-on-regression exits 99 naming the regressions beyond the limit', async () => {
+    const run = await runHarness(
+      ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '50%'],
+      env,
+    );
+    expect(run.code).toBe(99);
+    expect(run.stderr).toMatch(
+      /error: \d+ significant regressions? beyond 50%: flush_duration med 104\.88%/,
+    );
+    const lenient = await runHarness(
+      ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '500'],
+      env,
+    );
+    expect(lenient.code).toBe(0);
+  });
+
+  it.each([
+    [
+      ['compare', join(FIXTURES, 'sweep-base.json'), join(FIXTURES, 'run-base.json')],
+      /cannot compare a sweep result .* with a run result/,
+    ],
+    [
+      ['compare', join(FIXTURES, 'sweep-v1.json'), 'latest'],
+      /is schema version 1; this harness reads version 2\. Migrate it with `harness results migrate/,
+    ],
+    [
+      ['compare', 'nonsense', 'latest'],
+      /"nonsense" is neither a results file, "latest", "baseline", nor a git ref/,
+    ],
+    [
+      ['compare', 'baseline', 'latest', '--name', 'production'],
+      /"baseline": no saved run result named "production" in .*baselines/,
+    ],
+    [
+      ['compare', 'latest', 'latest', '--fail-on-regression', 'much'],
+      /--fail-on-regression "much" is not a percentage/,
+    ],
+  ])('%j: exit 2 with one clear message', async (args, message) => {
+    const run = await runHarness(args, env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+  });
+});
+
+function readdir(name: string): string[] {
+  return execFileSync('ls', [join(dir, 'runs')], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.endsWith(`_${name}.json`));
+}
+
+describe('harness results', () => {
+  it('lists saved results with commit, verdict and key figures, and says which files it cannot read', async () => {
+    writeFileSync(
+      join(dir, 'runs', '20261128T120000Z_0000000_broken.json'),
+      '{"schemaVersion": 2, "kind": "run"',
+    );
+    const run = await runHarness(['results'], env);
+    rmSync(join(dir, 'runs', '20261128T120000Z_0000000_broken.json'));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /run\s+│ production\s+│ KEEP\s+│ 494 ev\/s, flush p95 82\.3 ms, e2c p99 572 ms/,
+    );
+    expect(run.stdout).toMatch(/sweep │ sweep-quick │ -\s+│ 1000 rows: correlated/);
+    expect(run.stdout).toMatch(
+      /unreadable: 20261128T120000Z_0000000_broken\.json: .*not valid JSON/,
+    );
+  });
+
+  it('migrate rewrites an old file and keeps the original; a bad file among them stops all', async () => {
+    const old = join(dir, 'old.json');
+    const truncated = join(dir, 'truncated.json');
+    writeFileSync(old, readFileSync(join(FIXTURES, 'sweep-v1.json')));
+    writeFileSync(truncated, readFileSync(join(FIXTURES, 'sweep-v1.json'), 'utf8').slice(0, 100));
+    const refused = await runHarness(['results', 'migrate', old, truncated], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /nothing migrated; these files cannot be:\n {2}- .*truncated\.json: /,
+    );
+    expect(existsSync(`${old}.v1.bak`)).toBe(false);
+
+    const run = await runHarness(['results', 'migrate', old], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /old\.json: schema version 1 -> 2 \(original kept as .*old\.json\.v1\.bak\)/,
+    );
+    expect((JSON.parse(readFileSync(old, 'utf8')) as { schemaVersion: number }).schemaVersion).toBe(
+      2,
+    );
+    expect(readFileSync(`${old}.v1.bak`, 'utf8')).toBe(
+      readFileSync(join(FIXTURES, 'sweep-v1.json'), 'utf8'),
+    );
+  });
+
+  it('baseline promotes a run, which `compare baseline latest` then uses', async () => {
+    const promoted = await runHarness(
+      ['results', 'baseline', 'HEAD~1', '--name', 'production'],
+      env,
+    );
+    expect(promoted.code).toBe(0);
+    expect(promoted.stdout).toMatch(/baseline for run "production": .*baselines\/production\.json/);
+    const run = await runHarness(['compare', 'baseline', 'latest', '--name', 'production'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/base: .*baselines\/production\.json/);
+  });
+});
+
+describe('harness report and history', () => {
+  it('report writes the HTML page, the Markdown summary and JUnit XML', async () => {
+    const out = join(dir, 'reports');
+    const head = join(dir, 'runs', readdir('production')[1] as string);
+    const run = await runHarness(
+      ['report', head, '--name', 'rep', '--out', out, '--compare', 'HEAD~1'],
+      env,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/report: .*rep\.html\n$/);
+    const html = readFileSync(join(out, 'rep.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    const md = readFileSync(join(out, 'rep.md'), 'utf8');
+    expect(md).toMatch(/Verdict: \*\*KEEP\*\*/);
+    expect(md).toMatch(/```text\nrun production\n/);
+    const junit = readFileSync(join(out, 'rep.junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="run production" tests="4" failures="1"/);
+    expect(junit).toMatch(
+      /<testcase classname="run.production" name="flush_duration: p\(95\)&lt;50">\n\s+<failure message="p\(95\)&lt;50 failed: measured 82\.34"/,
+    );
+  });
+
+  it('history follows a metric across commits with the change tested, and draws it as SVG', async () => {
+    const chart = join(dir, 'history.svg');
+    const run = await runHarness(['history', 'flush_duration:p(95)', '--chart', chart], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/│\s+39\.61 │\s+│/);
+    expect(run.stdout).toMatch(/│\s+82\.34 │ \+107\.89% \(p=0\.000 n=3108\+2896\) worse/);
+    expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/);
+    const cell = await runHarness(['history', 'join@60', '--chart', chart], env);
+    expect(cell.code).toBe(0);
+    expect(cell.stdout).toMatch(/join 60 rows, unprepared \(median wall ms\)/);
+  });
+
+  it.each([
+    [['history', 'speed'], /metric "speed" is not one the harness records/],
+    [['history', 'join@60', '--last', '0'], /--last "0" is not a positive integer/],
+    [
+      ['history', 'flush_duration:p(95)', '--name', 'flush-500'],
+      /no saved run result named "flush-500" has flush_duration p\(95\)/,
+    ],
+    [['report', 'missing.json'], /"missing\.json" is neither a results file/],
+    [['check', '--duration', '10x'], /--duration/],
+    [['check', '--full', '--duration', '1m'], /--full and --duration contradict each other/],
+  ])('%j: exit 2 with one clear message, nothing started', async (args, message) => {
+    const run = await runHarness(args, env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+  });
+});
