@@ -1,0 +1,56 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
+import { runHarness } from '../testing/run-harness.ts';
+
+let db: TestDatabase;
+let dir: string;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'harness-check-'));
+});
+afterAll(async () => {
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('harness check', () => {
+  // The sweep step is the sweep command, tested on its own; here the check runs a small
+  // scenario twice to show the second check comparing itself with the first.
+  const scenario = fileURLToPath(
+    new URL('../../scenarios/engine/fixtures/tiny-check.ts', import.meta.url),
+  );
+  const args = ['check', '--no-sweep', '--scenario', scenario, '--duration', '3s'];
+  const env = () => ({ DATABASE_URL: db.url, HARNESS_RESULTS_DIR: dir });
+
+  it('runs the scenario, says there is nothing to compare with yet, and writes the report', async () => {
+    const run = await runHarness(args, env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/== release check 2\/4: scenario .*tiny-check\.ts, first 3s/);
+    expect(run.stdout).toMatch(
+      /run tiny-check: no earlier run saved on this machine, nothing to compare with yet/,
+    );
+    expect(run.stdout).toMatch(/release check finished in \d+ s: verdict (KEEP|REVISIT)/);
+    expect(run.stdout).toMatch(/report: .*_check\.html\nresults: .*_tiny-check\.json\n$/);
+    const reports = readdirSync(join(dir, 'reports'));
+    expect(reports.filter((f) => /_check\.(html|md|junit\.xml)$/.test(f))).toHaveLength(3);
+  });
+
+  it('compares a second check with the first', async () => {
+    const run = await runHarness(args, env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /== release check 3\/4: comparison with the previous check\n\nrun tiny-check\nbase: /,
+    );
+    expect(run.stdout).toMatch(/event_to_commit med\s+[\d.,]+\s+[\d.,]+\s+(~|[+-][\d.]+%) \(p=/);
+    const md = readdirSync(join(dir, 'reports'))
+      .filter((f) => f.endsWith('_check.md'))
+      .sort();
+    expect(readFileSync(join(dir, 'reports', md[md.length - 1] as string), 'utf8')).toMatch(
+      /### Compared with the previous run/,
+    );
+  });
+});
