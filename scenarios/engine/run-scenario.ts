@@ -1,3 +1,4 @@
+import type { FlushPhase } from '../../sut/buffer/flush-worker.ts';
 import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
 import type { Logger } from '../../scripts/lib/logger.ts';
 import { startChildSut } from '../../scripts/lib/child-sut.ts';
@@ -34,6 +35,7 @@ export interface RunSettings {
   readonly variant: string;
   readonly partitions: number;
   readonly flushIntervalMs: number;
+  readonly flushPhase: FlushPhase;
   readonly bufferSize: number;
   readonly players: number;
   readonly goals: number;
@@ -67,6 +69,7 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     variant: h.variant ?? 'join',
     partitions: h.partitions ?? 8,
     flushIntervalMs: h.flushIntervalMs ?? 100,
+    flushPhase: h.flushPhase ?? 'aligned',
     bufferSize: h.bufferSize ?? 3000,
     players: h.players ?? 10_000,
     goals: h.goals ?? 50,
@@ -135,6 +138,8 @@ export async function runScenario(
       String(settings.partitions),
       '--flush-interval',
       String(settings.flushIntervalMs),
+      '--flush-phase',
+      settings.flushPhase,
       '--buffer-size',
       String(settings.bufferSize),
     ],

@@ -1,3 +1,4 @@
+import { FLUSH_PHASES } from '../../sut/buffer/flush-worker.ts';
 import { z } from 'zod';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 
@@ -69,6 +70,7 @@ export const scenarioOptionsSchema = z.strictObject({
       variants: z.array(z.string()).min(1).optional(),
       partitions: z.number().int().positive().optional(),
       flushIntervalMs: z.number().int().positive().optional(),
+      flushPhase: z.enum(FLUSH_PHASES).optional(),
       bufferSize: z.number().int().positive().optional(),
       players: z.number().int().positive().optional(),
       goals: z.number().int().positive().optional(),

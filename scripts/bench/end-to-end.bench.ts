@@ -6,7 +6,7 @@
 //  2. the highest rate join sustains (steps of 1,000 events/s);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- <seconds, default 60> [variants, default join,correlated,cte] [--prepared] [--only-rate]]
+// Run: npm run bench:e2e [-- <seconds, default 60> [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate]]
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import { createLogger } from '../lib/logger.ts';
 import {
@@ -32,6 +32,8 @@ const SECONDS = Number(process.argv[2] ?? 60);
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
 const VARIANTS = (process.argv[3] ?? 'join,correlated,cte').split(',');
 const PREPARED = process.argv.includes('--prepared') ? ['--prepared'] : [];
+/** `--staggered`: the service's partitions flush at staggered phases (`harness sut --flush-phase`). */
+const PHASE = process.argv.includes('--staggered') ? 'staggered' : 'aligned';
 const ONLY_STEP_ONE = process.argv.includes('--only-rate');
 const RATE = 5000;
 const fmt = (v: number, d = 0) =>
@@ -61,7 +63,7 @@ async function drive(
     seed: 42,
     shares: DEFAULT_SEED_SHARES,
   });
-  const sut = await startChildSut(['--variant', variant, ...PREPARED], {
+  const sut = await startChildSut(['--variant', variant, '--flush-phase', PHASE, ...PREPARED], {
     DATABASE_URL: database.url,
   });
   const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
@@ -170,8 +172,9 @@ try {
     });
   }
   notes.push('PostgreSQL, the service and the simulator share the 2 cores of one machine');
+  notes.push(`flush phase: ${PHASE}`);
   process.stdout.write(
-    `${await saveBenchResult('bench-e2e', figures, notes, { seconds: SECONDS, rate: RATE, variants: VARIANTS, prepared: PREPARED.length > 0 })}\n`,
+    `${await saveBenchResult('bench-e2e', figures, notes, { seconds: SECONDS, rate: RATE, variants: VARIANTS, prepared: PREPARED.length > 0, flushPhase: PHASE })}\n`,
   );
 } finally {
   await client.end();

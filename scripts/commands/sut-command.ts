@@ -1,7 +1,11 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadCatalogue, DEFAULT_CATALOGUE_PATH } from '../../sut/catalogue/goal-catalogue.ts';
 import { NoopBatchWriter, type BatchWriter } from '../../sut/buffer/batch-writer.ts';
-import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
+import {
+  FLUSH_PHASES,
+  PRODUCTION_FLUSH_CONFIG,
+  type FlushPhase,
+} from '../../sut/buffer/flush-worker.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
 import { startSut } from '../../sut/service/sut-app.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
@@ -19,6 +23,7 @@ interface SutFlags extends DatabaseOptions {
   partitions: number;
   flushInterval: number;
   bufferSize: number;
+  flushPhase: FlushPhase;
   backpressureFactor: number;
   breakerFactor: number;
   backpressureTimeout: number;
@@ -102,6 +107,14 @@ export function sutCommand(logger: () => Logger): Command {
       positiveInt('--flush-interval'),
       d.intervalMs,
     )
+    .addOption(
+      new Option(
+        '--flush-phase <phase>',
+        'aligned: every partition flushes on the same tick (as production); staggered: partition p offset by p/partitions of the interval',
+      )
+        .choices(FLUSH_PHASES)
+        .default(d.phase),
+    )
     .option(
       '--buffer-size <n>',
       'flush at once at this many buffered keys per partition',
@@ -149,6 +162,7 @@ export function sutCommand(logger: () => Logger): Command {
     const flush = {
       ...PRODUCTION_FLUSH_CONFIG,
       intervalMs: flags.flushInterval,
+      phase: flags.flushPhase,
       bufferSize: flags.bufferSize,
       backpressureFactor: flags.backpressureFactor,
       breakerFactor: flags.breakerFactor,

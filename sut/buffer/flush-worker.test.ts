@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Goal } from '../catalogue/goal-catalogue.ts';
+import { loadCatalogue, type Goal } from '../catalogue/goal-catalogue.ts';
+import { FlushService } from '../service/flush-service.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import type { BatchWriter } from './batch-writer.ts';
@@ -191,5 +192,46 @@ describe('flush worker (fake timers)', () => {
     const stopping = worker.stop();
     await vi.advanceTimersByTimeAsync(config.shutdownTimeoutMs + config.retryMaxMs * 2);
     expect(await stopping).toBe(1);
+  });
+});
+
+describe('flush phase (fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('staggered: partition p flushes p/partitions of an interval after partition 0', async () => {
+    vi.useFakeTimers();
+    const flushedAt = new Map<number, number>();
+    const writer: BatchWriter = {
+      write: (partition, increments) => {
+        if (!flushedAt.has(partition)) flushedAt.set(partition, Date.now());
+        return Promise.resolve({ rowsUpdated: increments.length });
+      },
+      close: () => Promise.resolve(),
+    };
+    const partitions = 4;
+    const catalogue = await loadCatalogue();
+    const run = async (phase: FlushConfig['phase']) => {
+      flushedAt.clear();
+      const service = new FlushService(
+        catalogue,
+        writer,
+        new SutMetrics('join', partitions),
+        partitions,
+        { ...config, phase },
+      );
+      const started = Date.now();
+      service.start();
+      for (let p = 0; p < partitions; p += 1)
+        service.workers[p]?.tryAdd(`u${p}`, 'ns', goals, 1, Date.now());
+      await vi.advanceTimersByTimeAsync(250);
+      const stopping = service.stop();
+      await vi.runAllTimersAsync();
+      await stopping;
+      return [...Array(partitions).keys()].map((p) => (flushedAt.get(p) ?? NaN) - started);
+    };
+    expect(await run('aligned')).toEqual([100, 100, 100, 100]);
+    expect(await run('staggered')).toEqual([100, 125, 150, 175]);
   });
 });

@@ -20,7 +20,17 @@ export interface FlushConfig {
   readonly retryMaxMs: number;
   /** How long shutdown keeps retrying to flush what is left. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * When the partitions' interval flushes fall: `aligned`, all partitions on the same tick
+   * (workers started together, as the production service starts them); `staggered`, partition
+   * p offset by p/partitions of the interval, which spreads the flushes over the interval so
+   * the database sees one at a time instead of all at once.
+   */
+  readonly phase: FlushPhase;
 }
+
+export const FLUSH_PHASES = ['aligned', 'staggered'] as const;
+export type FlushPhase = (typeof FLUSH_PHASES)[number];
 
 export const PRODUCTION_FLUSH_CONFIG: FlushConfig = {
   intervalMs: 100,
@@ -31,6 +41,7 @@ export const PRODUCTION_FLUSH_CONFIG: FlushConfig = {
   retryBaseMs: 100,
   retryMaxMs: 5000,
   shutdownTimeoutMs: 30_000,
+  phase: 'aligned',
 };
 
 export class BackpressureTimeoutError extends Error {
@@ -78,9 +89,10 @@ export class FlushWorker {
     this.breakerAt = Math.ceil(config.bufferSize * config.breakerFactor);
   }
 
-  start(): void {
+  /** Starts the worker; its first interval flush comes `offsetMs` after one interval. */
+  start(offsetMs = 0): void {
     this.running = true;
-    this.lastFlushStart = this.clock();
+    this.lastFlushStart = this.clock() + offsetMs;
     this.loopDone = this.loop();
   }
 

@@ -36,7 +36,7 @@ export class FlushService implements EventSink {
     private readonly writer: BatchWriter,
     private readonly metrics: SutMetrics,
     readonly partitions: number,
-    config: FlushConfig,
+    private readonly config: FlushConfig,
     onFlushError: (partition: number, error: unknown) => void = () => undefined,
   ) {
     this.router = new GoalRouter(catalogue);
@@ -47,7 +47,9 @@ export class FlushService implements EventSink {
   }
 
   start(): void {
-    for (const w of this.workers) w.start();
+    const { intervalMs, phase } = this.config;
+    for (const w of this.workers)
+      w.start(phase === 'staggered' ? Math.round((w.partition * intervalMs) / this.partitions) : 0);
     this.accepting = true;
   }
 
