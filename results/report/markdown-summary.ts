@@ -88,7 +88,11 @@ export function renderMarkdownSummary(input: ReportInput, htmlPath?: string): st
       verdicts.length === 0
         ? null
         : `Verdict: **${verdicts.includes('REVISIT') ? 'REVISIT' : 'KEEP'}**`,
-      failed.length === 0 ? 'thresholds: all passed' : `thresholds: **${failed.length} failed**`,
+      input.results.every((e) => e.result.thresholds.length === 0)
+        ? 'no thresholds'
+        : failed.length === 0
+          ? 'thresholds: all passed'
+          : `thresholds: **${failed.length} failed**`,
     ]
       .filter((x) => x !== null)
       .join(' · '),
