@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadCatalogue, DEFAULT_CATALOGUE_PATH } from '../../sut/catalogue/goal-catalogue.ts';
 import { NoopBatchWriter, type BatchWriter } from '../../sut/buffer/batch-writer.ts';
 import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
@@ -10,9 +10,24 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
-import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import {
+  addDatabaseOptions,
+  addKafkaOptions,
+  type DatabaseOptions,
+  type KafkaOptions,
+} from './common-options.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
+import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
+import type { EventSource } from '../../sut/sources/event-source.ts';
+import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
+import { provisionKafka } from '../kafka/provision-kafka.ts';
 
-interface SutFlags extends DatabaseOptions {
+/** The consumer group of `harness sut --source kafka` unless --group names another. */
+export const DEFAULT_GROUP = 'harness-sut';
+
+interface SutFlags extends DatabaseOptions, KafkaOptions {
+  source: 'http' | 'kafka';
+  group: string;
   host: string;
   port: number;
   variant: string;
@@ -86,7 +101,13 @@ export function sutCommand(logger: () => Logger): Command {
   const command = new Command('sut').description(
     'run the system under test: partitioned buffers flushed through a SQL variant; POST /events, GET /metrics, GET /healthz',
   );
-  addDatabaseOptions(command)
+  addKafkaOptions(addDatabaseOptions(command))
+    .addOption(
+      new Option('--source <transport>', 'where events come from: POST /events, or a Kafka topic')
+        .choices(['http', 'kafka'])
+        .default('http'),
+    )
+    .option('--group <name>', 'Kafka transport: the consumer group', DEFAULT_GROUP)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8080)
     .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
@@ -154,7 +175,15 @@ export function sutCommand(logger: () => Logger): Command {
       breakerFactor: flags.breakerFactor,
       backpressureTimeoutMs: flags.backpressureTimeout,
     };
-    const serve = async (writer: BatchWriter, where: string) => {
+    if (flags.source === 'kafka' && !flags.database)
+      throw new UsageError(
+        '--source kafka needs a database: the consumed offsets are stored in PostgreSQL with the increments (drop --no-database)',
+      );
+    const serve = async (
+      writer: BatchWriter,
+      where: string,
+      source?: (metrics: SutMetrics) => EventSource,
+    ) => {
       let lastReport = 0;
       const sut = await startSut({
         host: flags.host,
@@ -165,6 +194,7 @@ export function sutCommand(logger: () => Logger): Command {
         catalogue,
         writer,
         bodyLimitBytes: flags.bodyLimit,
+        ...(source === undefined ? {} : { source }),
         onFlushError: (partition, error) => {
           // One line a second at most: a database outage fails every flush of every partition.
           if (Date.now() - lastReport < 1000) return;
@@ -175,7 +205,7 @@ export function sutCommand(logger: () => Logger): Command {
         },
       });
       process.stdout.write(
-        `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where})\n`,
+        `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where}${source === undefined ? '' : `, events from Kafka topic ${flags.topic}, group ${flags.group}`})\n`,
       );
       const signal = await terminationSignal();
       log.info(`${signal}: stopping intake and flushing every partition`);
@@ -193,10 +223,34 @@ export function sutCommand(logger: () => Logger): Command {
     await withDatabase(
       { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
       async ({ database }) => {
-        await serve(
-          new PostgresBatchWriter(database.url, variant, flags.prepared),
-          `PostgreSQL from ${database.kind}`,
-        );
+        if (flags.source === 'http') {
+          await serve(
+            new PostgresBatchWriter(database.url, variant, flags.prepared),
+            `PostgreSQL from ${database.kind}`,
+          );
+          return;
+        }
+        const kafka = await provisionKafka({
+          source: flags.kafka,
+          ...(flags.kafkaBrokers === undefined ? {} : { brokers: flags.kafkaBrokers }),
+          logger: log,
+        });
+        try {
+          const transport = kafkaTransport({
+            databaseUrl: database.url,
+            variant,
+            prepared: flags.prepared,
+            kafka: createKafka(kafka.brokers, `harness-sut-${process.pid}`, log),
+            topic: flags.topic,
+            group: flags.group,
+            onError: (message) => {
+              log.warn(message);
+            },
+          });
+          await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
+        } finally {
+          await kafka.stop();
+        }
       },
     );
   });
