@@ -73,8 +73,9 @@ export class KafkaEventSource implements EventSource {
       groupId: options.offsets.scope.group,
       // Short fetch waits keep event-to-commit low at modest rates.
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      // A member that died (SIGKILL) holds its partitions until its session expires.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
       rebalanceTimeout: 30_000,
     });
     this.producer = options.kafka.producer({
