@@ -60,8 +60,10 @@ async function ceiling(topic: string, compression: KafkaCompression): Promise<nu
     compression,
   });
   const started = performance.now();
-  for (const event of events) {
-    while (!sink.offer(event, 0)) await new Promise((r) => setTimeout(r, 1));
+  for (let i = 0; i < events.length; i++) {
+    while (!sink.offer(events[i] as PlayerEvent, 0)) await new Promise((r) => setTimeout(r, 1));
+    // Let responses in between, as a generator with a schedule does.
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
   await sink.drain();
   const seconds = (performance.now() - started) / 1000;
@@ -99,6 +101,7 @@ for (const compression of ['none', 'gzip'] as const) {
 
 {
   const sink = await KafkaSink.connect({ ...DEFAULT_KAFKA_SINK, kafka, topic, partitions: 8 });
+  const started = performance.now();
   const stats = await simulate(
     {
       ...DEFAULT_SIMULATION,
@@ -110,12 +113,15 @@ for (const compression of ['none', 'gzip'] as const) {
     },
     sink,
   );
+  await sink.drain();
+  const acknowledgedRate = sink.stats().delivered / ((performance.now() - started) / 1000);
   await sink.close();
   const s = sink.stats();
   process.stdout.write(
-    `simulator -> KafkaSink at ${fmt(SIM_RATE)} events/s for ${SIM_SECONDS} s: achieved ${fmt(stats.achievedRate)} events/s, acknowledged ${fmt(s.delivered)}, dropped ${fmt(stats.dropped)}, failed ${fmt(s.failed)}, schedule lag p99 ${fmt(stats.lag.p99Ms, 1)} ms\n`,
+    `simulator -> KafkaSink at ${fmt(SIM_RATE)} events/s for ${SIM_SECONDS} s: achieved ${fmt(stats.achievedRate)} events/s, acknowledged ${fmt(s.delivered)} (${fmt(acknowledgedRate)} events/s from the first send to the last acknowledgement), dropped ${fmt(stats.dropped)}, failed ${fmt(s.failed)}, schedule lag p99 ${fmt(stats.lag.p99Ms, 1)} ms\n`,
   );
   figures.simulator_achieved_events_per_second = stats.achievedRate;
+  figures.simulator_acknowledged_events_per_second = acknowledgedRate;
   figures.simulator_dropped = stats.dropped;
 }
 
@@ -167,7 +173,7 @@ process.stdout.write(
     `target: KafkaSink >= 50,000 events/s -> ${ours >= 50_000 ? 'met' : 'NOT met'}\n`,
 );
 notes.push(
-  'KafkaSink: kafkajs 2.2.4 idempotent producer, one request in flight, batches of up to 2,000 records, 5 ms linger, keyed by player id',
+  'KafkaSink: kafkajs 2.2.4, two idempotent producers (one request in flight each, partitions split between them), batches of up to 5,000 records, 5 ms linger, keyed by player id',
   `kafka-producer-perf-test: Java client defaults plus acks=all, enable.idempotence=true, linger.ms=5, compression none, ${avgBytes}-byte records`,
 );
 process.stdout.write(
