@@ -16,8 +16,8 @@ export interface KafkaOptions {
   topic: string;
 }
 
-/** Where the Kafka broker comes from and which topic carries the events (Kafka transport only). */
-export function addKafkaOptions(command: Command): Command {
+/** Where the Kafka broker comes from (Kafka transport only). */
+export function addKafkaBrokerOptions(command: Command): Command {
   return command
     .addOption(
       new Option(
@@ -30,8 +30,16 @@ export function addKafkaOptions(command: Command): Command {
     .option(
       '--kafka-brokers <list>',
       'Kafka transport: host:port[,host:port...] (overrides KAFKA_BROKERS)',
-    )
-    .option('--topic <name>', 'Kafka transport: the events topic', DEFAULT_TOPIC);
+    );
+}
+
+/** The broker options and the topic that carries the events (Kafka transport only). */
+export function addKafkaOptions(command: Command): Command {
+  return addKafkaBrokerOptions(command).option(
+    '--topic <name>',
+    'Kafka transport: the events topic',
+    DEFAULT_TOPIC,
+  );
 }
 
 export interface SeedTableOptions {

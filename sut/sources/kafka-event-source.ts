@@ -39,6 +39,7 @@ interface PartitionState {
 }
 
 const HEARTBEAT_MS = 1000;
+const JOIN_TIMEOUT_MS = 60_000;
 
 /**
  * The Kafka transport: a consumer group on an N-partition topic, Kafka partition p feeding
@@ -106,8 +107,11 @@ export class KafkaEventSource implements EventSource {
         this.onStale(partition, error);
       },
     });
+    let joined: () => void = () => undefined;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.onAssignment(event.payload.memberAssignment[topic] ?? []);
+      joined();
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
@@ -116,6 +120,22 @@ export class KafkaEventSource implements EventSource {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: sink.partitions,
       eachBatch: (payload) => this.track(this.eachBatch(payload)),
+    });
+    // `run` returns before the group is joined: wait, so a started service is a consuming one.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      firstJoin,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(
+            new Error(
+              `consumer group ${this.options.offsets.scope.group} not joined within ${JOIN_TIMEOUT_MS} ms`,
+            ),
+          );
+        }, JOIN_TIMEOUT_MS);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
     });
     this.acknowledgeTimer = setInterval(() => {
       this.acknowledging = this.acknowledging.then(() => this.acknowledge());
