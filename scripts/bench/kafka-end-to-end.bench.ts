@@ -8,7 +8,7 @@
 //  2. the highest rate it sustains: steps of 1,000 events/s from 4,000, 20 s each, same
 //     criteria (achieved within 1 %, nothing dropped, p99 < 1 s, lag back under 1 s of events
 //     when the step ends).
-// Run: npm run bench:kafka-e2e [-- <seconds, default 60> [--only-rate]]
+// Run: npm run bench:kafka-e2e [-- <seconds, default 60> [--only-rate] [--gzip]]
 import type pg from 'pg';
 import { createLogger } from '../lib/logger.ts';
 import { startChildSut, type ChildSut } from '../lib/child-sut.ts';
@@ -32,6 +32,7 @@ import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const ONLY_RATE = process.argv.includes('--only-rate');
+const COMPRESSION = process.argv.includes('--gzip') ? 'gzip' : DEFAULT_KAFKA_SINK.compression;
 const RATE = 3000;
 const WARMUP_SECONDS = 10;
 const fmt = (v: number, d = 0) =>
@@ -120,7 +121,13 @@ const sut = await startChildSut(
   ['--source', 'kafka', '--topic', topic, '--group', group, '--variant', 'join', '--db', 'url'],
   { DATABASE_URL: database.url, KAFKA_BROKERS: brokers.join(','), HARNESS_LOG_LEVEL: 'error' },
 );
-const sink = await KafkaSink.connect({ ...DEFAULT_KAFKA_SINK, kafka, topic, partitions: 8 });
+const sink = await KafkaSink.connect({
+  ...DEFAULT_KAFKA_SINK,
+  kafka,
+  topic,
+  partitions: 8,
+  compression: COMPRESSION,
+});
 try {
   await drive(sut, sink, RATE, WARMUP_SECONDS);
   await waitForCatchUp(30_000);
@@ -128,7 +135,7 @@ try {
   const sustained =
     run.stats.achievedRate >= RATE * 0.99 && run.stats.dropped === 0 && run.p99Ms < 1000;
   process.stdout.write(
-    `join through Kafka at ${fmt(RATE)} ev/s for ${SECONDS} s: achieved ${fmt(run.stats.achievedRate)} ev/s, dropped ${fmt(run.stats.dropped)}, ` +
+    `join through Kafka (compression ${COMPRESSION}) at ${fmt(RATE)} ev/s for ${SECONDS} s: achieved ${fmt(run.stats.achievedRate)} ev/s, dropped ${fmt(run.stats.dropped)}, ` +
       `max consumer lag ${fmt(run.maxLag)} events (${fmt(run.endLag)} left 1 s after the last send), event-to-commit p50 ${fmt(run.p50Ms, 1)} ms p99 ${fmt(run.p99Ms, 1)} ms\n` +
       `target: >= 3,000 ev/s for 60 s, lag bounded, p99 event-to-commit < 1 s -> ${sustained && SECONDS >= 60 ? 'met' : 'NOT met'}\n`,
   );
@@ -172,5 +179,5 @@ try {
   await database.stop();
 }
 process.stdout.write(
-  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join' })}\n`,
+  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join', compression: COMPRESSION })}\n`,
 );

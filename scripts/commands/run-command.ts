@@ -29,10 +29,11 @@ import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
   addKafkaBrokerOptions,
+  provisionKafkaFrom,
   type DatabaseOptions,
   type KafkaOptions,
 } from './common-options.ts';
-import { provisionKafka, type ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   rate?: string;
@@ -126,13 +127,7 @@ export function runCommand(logger: () => Logger): Command {
     process.once('SIGTERM', onSignal);
     // Provisioned before the database so a missing broker fails before anything starts.
     const kafka: ProvisionedKafka | undefined =
-      baseSettings.transport === 'kafka'
-        ? await provisionKafka({
-            source: flags.kafka,
-            ...(flags.kafkaBrokers === undefined ? {} : { brokers: flags.kafkaBrokers }),
-            logger: log,
-          })
-        : undefined;
+      baseSettings.transport === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
       await withDatabase(
         { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },

@@ -24,8 +24,8 @@ import {
   type KafkaCompression,
 } from '../../simulator/sinks/kafka-sink.ts';
 import { createKafka } from '../../sut/kafka/kafka-client.ts';
-import { provisionKafka, type ProvisionedKafka } from '../kafka/provision-kafka.ts';
-import { addKafkaOptions, type KafkaOptions } from './common-options.ts';
+import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import type { Logger } from '../lib/logger.ts';
 import { integer, positiveInt } from '../lib/option-parsers.ts';
@@ -265,11 +265,7 @@ export function simulateCommand(logger: () => Logger): Command {
     let kafka: ProvisionedKafka | undefined;
     let sink: EventSinkTarget;
     if (flags.sink === 'kafka') {
-      kafka = await provisionKafka({
-        source: flags.kafka,
-        ...(flags.kafkaBrokers === undefined ? {} : { brokers: flags.kafkaBrokers }),
-        logger: log,
-      });
+      kafka = await provisionKafkaFrom(flags, log);
       sink = await KafkaSink.connect({
         ...DEFAULT_KAFKA_SINK,
         kafka: createKafka(kafka.brokers, `harness-simulate-${process.pid}`, log),

@@ -13,6 +13,7 @@ import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
   addKafkaOptions,
+  provisionKafkaFrom,
   type DatabaseOptions,
   type KafkaOptions,
 } from './common-options.ts';
@@ -20,7 +21,6 @@ import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
 import type { EventSource } from '../../sut/sources/event-source.ts';
 import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
-import { provisionKafka } from '../kafka/provision-kafka.ts';
 
 /** The consumer group of `harness sut --source kafka` unless --group names another. */
 export const DEFAULT_GROUP = 'harness-sut';
@@ -220,22 +220,19 @@ export function sutCommand(logger: () => Logger): Command {
       await serve(new NoopBatchWriter(), 'no database');
       return;
     }
-    await withDatabase(
-      { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
-      async ({ database }) => {
-        if (flags.source === 'http') {
-          await serve(
-            new PostgresBatchWriter(database.url, variant, flags.prepared),
-            `PostgreSQL from ${database.kind}`,
-          );
-          return;
-        }
-        const kafka = await provisionKafka({
-          source: flags.kafka,
-          ...(flags.kafkaBrokers === undefined ? {} : { brokers: flags.kafkaBrokers }),
-          logger: log,
-        });
-        try {
+    // The broker is settled before the database starts: a bad broker setting fails with nothing started.
+    const kafka = flags.source === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
+    try {
+      await withDatabase(
+        { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
+        async ({ database }) => {
+          if (kafka === undefined) {
+            await serve(
+              new PostgresBatchWriter(database.url, variant, flags.prepared),
+              `PostgreSQL from ${database.kind}`,
+            );
+            return;
+          }
           const transport = kafkaTransport({
             databaseUrl: database.url,
             variant,
@@ -248,10 +245,10 @@ export function sutCommand(logger: () => Logger): Command {
             },
           });
           await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
-        } finally {
-          await kafka.stop();
-        }
-      },
-    );
+        },
+      );
+    } finally {
+      await kafka?.stop();
+    }
   });
 }

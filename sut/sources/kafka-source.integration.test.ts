@@ -15,6 +15,7 @@ import { generatePlayerIds } from '../../simulator/population.ts';
 import { loadCatalogue, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import { seedProgress } from '../db/seeder.ts';
 import { deadLetterTopicOf, ensureTopic } from '../kafka/topic.ts';
+import { UsageError } from '../../scripts/lib/usage-error.ts';
 
 const PLAYERS = 300;
 const SEED = 7;
@@ -158,6 +159,21 @@ describe.skipIf(broker.skip !== undefined)('Kafka transport against a real broke
       expect(new Set(moved)).toEqual(new Set([5]));
     } finally {
       expect(await sut.stop()).toBe(0);
+    }
+  });
+
+  it('refuses a topic that exists with another partition count, naming it', async () => {
+    const topic = uniqueName('events');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+      await expect(ensureTopic(admin, topic, 8)).rejects.toThrow(
+        new RegExp(`Kafka topic "${topic}" exists with 3 partitions; the harness needs 8`),
+      );
+      await expect(ensureTopic(admin, topic, 8)).rejects.toBeInstanceOf(UsageError);
+    } finally {
+      await admin.disconnect();
     }
   });
 
