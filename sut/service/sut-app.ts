@@ -57,7 +57,14 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     }),
   });
   service.start();
-  await source.start(service);
+  try {
+    await source.start(service);
+  } catch (error) {
+    // A source that cannot start (no broker, a topic with the wrong partitions): undo the rest.
+    await service.stop();
+    await server.close();
+    throw error;
+  }
   let stopped: Promise<number> | undefined;
   return {
     url: server.url,
