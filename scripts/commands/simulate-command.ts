@@ -122,7 +122,15 @@ export function printRunStats(
     `${fmt(stats.lag.p99Ms, 2)} ms`,
     `${fmt(stats.lag.maxMs, 2)} ms`,
   ]);
-  const partitions = createTable(['Partition', 'Sent', 'Share', 'Dropped', 'Lag p50', 'Lag p99']);
+  // With Kafka the partition that counts is Kafka's (its own table below); this one is FNV-1a's.
+  const partitions = createTable([
+    sink.name === 'kafka' ? 'FNV-1a partition' : 'Partition',
+    'Sent',
+    'Share',
+    'Dropped',
+    'Lag p50',
+    'Lag p99',
+  ]);
   for (const p of stats.partitions) {
     partitions.push([
       String(p.partition),
