@@ -113,6 +113,13 @@ export class KafkaEventSource implements EventSource {
       this.onAssignment(event.payload.memberAssignment[topic] ?? []);
       joined();
     });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      // kafkajs restarts the consumer after retriable errors; a crash without restart leaves
+      // the partitions unconsumed, so it must be seen.
+      this.report(
+        `Kafka consumer crashed (${event.payload.restart ? 'restarting' : 'NOT restarting'}): ${event.payload.error.message}`,
+      );
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
