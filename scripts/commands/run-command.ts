@@ -191,7 +191,14 @@ export function runCommand(logger: () => Logger): Command {
               createdAt: createdAt.toISOString(),
               git,
               env,
-              config: { scenarioFile: loaded.path, options, env: flags.env },
+              config: {
+                scenarioFile: loaded.path,
+                options,
+                env: flags.env,
+                ...(kafka === undefined
+                  ? {}
+                  : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
+              },
               metrics: {
                 durationMs: outcome.durationMs,
                 values,
