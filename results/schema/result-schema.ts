@@ -279,6 +279,10 @@ export const simulateResultSchema = z.strictObject({
       failed: z.number().int().nonnegative(),
       requests: z.number().int().nonnegative(),
       errors: z.array(z.string()),
+      partitions: z
+        .array(z.number().int().nonnegative())
+        .optional()
+        .describe('Kafka sink: records acknowledged per Kafka partition'),
     }),
   }),
   verdict: z.null(),

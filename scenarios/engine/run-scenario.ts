@@ -18,6 +18,10 @@ import {
   type ExecutorConfig,
 } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
+import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
+import type { EventSinkTarget } from '../../simulator/sinks/event-sink.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { dbCpuProbe } from './db-cpu.ts';
@@ -32,6 +36,8 @@ import type { HarnessMetric, ValidScenarioOptions } from './scenario-options.ts'
 
 /** The harness keys of a scenario with every default filled in (the production configuration). */
 export interface RunSettings {
+  /** How events reach the service: `POST /events`, or a Kafka topic (KAFKA_BROKERS). */
+  readonly transport: 'http' | 'kafka';
   readonly variant: string;
   readonly partitions: number;
   readonly flushIntervalMs: number;
@@ -66,6 +72,7 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
           ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
         };
   return {
+    transport: h.transport ?? 'http',
     variant: h.variant ?? 'join',
     partitions: h.partitions ?? 8,
     flushIntervalMs: h.flushIntervalMs ?? 100,
@@ -108,12 +115,17 @@ export interface RunOutcome {
  * abortOnFail thresholds as it goes), stop everything, and evaluate the thresholds.
  */
 export async function runScenario(
-  session: { client: pg.Client; database: ProvisionedDatabase },
+  session: { client: pg.Client; database: ProvisionedDatabase; kafkaBrokers?: readonly string[] },
   options: ValidScenarioOptions,
   settings: RunSettings,
   logger: Logger,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
+  const brokers = session.kafkaBrokers;
+  if (settings.transport === 'kafka' && brokers === undefined)
+    throw new Error('a Kafka scenario needs the brokers provisioned by the caller');
+  // A topic and group of its own per run: a run never reads another run's events.
+  const kafkaNames = `scenario-${settings.scenarioName}-${randomBytes(4).toString('hex')}`;
   const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
   const simulation = {
     ...DEFAULT_SIMULATION,
@@ -142,14 +154,28 @@ export async function runScenario(
       settings.flushPhase,
       '--buffer-size',
       String(settings.bufferSize),
+      ...(settings.transport === 'kafka'
+        ? ['--source', 'kafka', '--topic', kafkaNames, '--group', kafkaNames, '--db', 'url']
+        : []),
     ],
-    { DATABASE_URL: session.database.url },
+    {
+      DATABASE_URL: session.database.url,
+      ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
+    },
   );
-  const sink = new HttpSink({
-    ...DEFAULT_HTTP_SINK,
-    url: sut.url,
-    partitions: settings.partitions,
-  });
+  const sink: EventSinkTarget =
+    settings.transport === 'kafka'
+      ? await KafkaSink.connect({
+          ...DEFAULT_KAFKA_SINK,
+          kafka: createKafka(brokers ?? [], `harness-run-${process.pid}`),
+          topic: kafkaNames,
+          partitions: settings.partitions,
+        })
+      : new HttpSink({
+          ...DEFAULT_HTTP_SINK,
+          url: sut.url,
+          partitions: settings.partitions,
+        });
   const series: RunOutcome['series'] = [];
   const cpuSamples: number[] = [];
   const abort = new AbortController();

@@ -64,7 +64,7 @@ export const scenarioOptionsSchema = z.strictObject({
     .optional(),
   harness: z
     .strictObject({
-      transport: z.enum(['http']).optional(),
+      transport: z.enum(['http', 'kafka']).optional(),
       variant: z.string().optional(),
       /** Several variants: the scenario runs once per variant, one after another, each on fresh data. */
       variants: z.array(z.string()).min(1).optional(),

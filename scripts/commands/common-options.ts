@@ -1,11 +1,64 @@
 import { Option, type Command } from 'commander';
 import { DB_SOURCES, parseDbSource, type DbSource } from '../db/provision-postgres.ts';
+import {
+  KAFKA_SOURCES,
+  parseKafkaSource,
+  provisionKafka,
+  type KafkaSource,
+  type ProvisionedKafka,
+} from '../kafka/provision-kafka.ts';
+import type { Logger } from '../lib/logger.ts';
+import { DEFAULT_TOPIC } from '../../sut/kafka/topic.ts';
 import { integer, positiveInt, share } from '../lib/option-parsers.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
 
 export interface DatabaseOptions {
   db: DbSource;
   createPostgresUser: boolean;
+}
+
+export interface KafkaOptions {
+  kafka: KafkaSource;
+  kafkaBrokers?: string;
+  topic: string;
+}
+
+/** Where the Kafka broker comes from (Kafka transport only). */
+export function addKafkaBrokerOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--kafka <source>',
+        `Kafka transport: where the broker comes from: ${KAFKA_SOURCES.join(' | ')} (auto = --kafka-brokers or KAFKA_BROKERS)`,
+      )
+        .default('auto')
+        .argParser(parseKafkaSource),
+    )
+    .option(
+      '--kafka-brokers <list>',
+      'Kafka transport: host:port[,host:port...] (overrides KAFKA_BROKERS)',
+    );
+}
+
+/** The broker the `--kafka` and `--kafka-brokers` flags name (KAFKA_BROKERS otherwise). */
+export function provisionKafkaFrom(
+  flags: Omit<KafkaOptions, 'topic'>,
+  logger: Logger,
+): Promise<ProvisionedKafka> {
+  return provisionKafka({
+    source: flags.kafka,
+    ...(flags.kafkaBrokers === undefined ? {} : { brokers: flags.kafkaBrokers }),
+    logger,
+  });
+}
+
+/** The broker options and the topic that carries the events (Kafka transport only). */
+export function addKafkaOptions(command: Command): Command {
+  return addKafkaBrokerOptions(command).option(
+    '--topic <name>',
+    'Kafka transport: the events topic',
+    DEFAULT_TOPIC,
+  );
 }
 
 export interface SeedTableOptions {

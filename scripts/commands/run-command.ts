@@ -27,9 +27,16 @@ import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
-import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import {
+  addDatabaseOptions,
+  addKafkaBrokerOptions,
+  provisionKafkaFrom,
+  type DatabaseOptions,
+  type KafkaOptions,
+} from './common-options.ts';
+import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
 
-interface RunFlags extends DatabaseOptions {
+interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   rate?: string;
   duration?: string;
   variant?: string;
@@ -82,7 +89,7 @@ export function runCommand(logger: () => Logger): Command {
       '--summary-data <file>',
       'also write the data k6 gives handleSummary() (k6 summary tools read it)',
     );
-  addDatabaseOptions(command);
+  addKafkaBrokerOptions(addDatabaseOptions(command));
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
     const loaded = await loadScenario(scenario, flags.env);
@@ -119,6 +126,9 @@ export function runCommand(logger: () => Logger): Command {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // Provisioned before the database so a missing broker fails before anything starts.
+    const kafka: ProvisionedKafka | undefined =
+      baseSettings.transport === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
       await withDatabase(
         { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
@@ -134,7 +144,7 @@ export function runCommand(logger: () => Logger): Command {
             const settings = { ...baseSettings, variant };
             const runName = `${basename(loaded.path).replace(/\.[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
             const outcome = await runScenario(
-              { client, database },
+              { client, database, ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }) },
               options,
               settings,
               log,
@@ -182,7 +192,14 @@ export function runCommand(logger: () => Logger): Command {
               createdAt: createdAt.toISOString(),
               git,
               env,
-              config: { scenarioFile: loaded.path, options, env: flags.env },
+              config: {
+                scenarioFile: loaded.path,
+                options,
+                env: flags.env,
+                ...(kafka === undefined
+                  ? {}
+                  : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
+              },
               metrics: {
                 durationMs: outcome.durationMs,
                 values,
@@ -262,6 +279,7 @@ export function runCommand(logger: () => Logger): Command {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await kafka?.stop();
     }
   });
 }

@@ -17,13 +17,23 @@ import {
 import type { EventSinkTarget } from '../../simulator/sinks/event-sink.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
 import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
+import {
+  DEFAULT_KAFKA_SINK,
+  KAFKA_COMPRESSIONS,
+  KafkaSink,
+  type KafkaCompression,
+} from '../../simulator/sinks/kafka-sink.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
+import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import type { Logger } from '../lib/logger.ts';
 import { integer, positiveInt } from '../lib/option-parsers.ts';
 import { createTable } from '../lib/table.ts';
 import { UsageError } from '../lib/usage-error.ts';
 
-interface SimulateFlags {
+interface SimulateFlags extends KafkaOptions {
+  compression: KafkaCompression;
   players: number;
   seed: number;
   skew: number;
@@ -37,10 +47,10 @@ interface SimulateFlags {
   duration: string;
   startRate: number;
   stages?: { target: number; duration: string }[];
-  sink: 'memory' | 'http';
+  sink: 'memory' | 'http' | 'kafka';
   target: string;
   linger: number;
-  maxBatch: number;
+  maxBatch?: number;
   maxInFlight: number;
   dropAfter: string;
   output?: string;
@@ -112,7 +122,15 @@ export function printRunStats(
     `${fmt(stats.lag.p99Ms, 2)} ms`,
     `${fmt(stats.lag.maxMs, 2)} ms`,
   ]);
-  const partitions = createTable(['Partition', 'Sent', 'Share', 'Dropped', 'Lag p50', 'Lag p99']);
+  // With Kafka the partition that counts is Kafka's (its own table below); this one is FNV-1a's.
+  const partitions = createTable([
+    sink.name === 'kafka' ? 'FNV-1a partition' : 'Partition',
+    'Sent',
+    'Share',
+    'Dropped',
+    'Lag p50',
+    'Lag p99',
+  ]);
   for (const p of stats.partitions) {
     partitions.push([
       String(p.partition),
@@ -124,6 +142,14 @@ export function printRunStats(
     ]);
   }
   out.write(`${summary.toString()}\n${partitions.toString()}\n`);
+  if (sink instanceof KafkaSink) {
+    const kafka = createTable(['Kafka partition', 'Acknowledged', 'Share']);
+    const acked = sink.stats().partitions;
+    acked.forEach((n, p) => {
+      kafka.push([String(p), fmt(n), `${fmt((n / Math.max(s.delivered, 1)) * 100, 1)} %`]);
+    });
+    out.write(`${kafka.toString()}\n`);
+  }
   out.write(
     `sink ${sink.name}: ${fmt(s.delivered)} delivered, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} failed, ${fmt(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
   );
@@ -132,7 +158,8 @@ export function printRunStats(
 /** `harness simulate`: players sending events at a target rate, k6-style, into a sink. */
 export function simulateCommand(logger: () => Logger): Command {
   const d = DEFAULT_SIMULATION;
-  const command = new Command('simulate')
+  const command = new Command('simulate');
+  addKafkaOptions(command)
     .description('generate player events at a target rate (k6 arrival-rate executors) into a sink')
     .option(
       '--players <n>',
@@ -192,20 +219,26 @@ export function simulateCommand(logger: () => Logger): Command {
       parseStages,
     )
     .addOption(
-      new Option('--sink <name>', 'where events go').choices(['memory', 'http']).default('memory'),
+      new Option('--sink <name>', 'where events go')
+        .choices(['memory', 'http', 'kafka'])
+        .default('memory'),
+    )
+    .addOption(
+      new Option('--compression <codec>', 'kafka sink: compression of produce batches')
+        .choices(KAFKA_COMPRESSIONS)
+        .default(DEFAULT_KAFKA_SINK.compression),
     )
     .option('--target <url>', 'the service, for --sink http', 'http://127.0.0.1:8080')
     .option(
       '--linger <ms>',
-      "http sink: send a partition's batch after this long",
+      'http and kafka sinks: send a batch after this long',
       positiveInt('--linger'),
       DEFAULT_HTTP_SINK.lingerMs,
     )
     .option(
       '--max-batch <n>',
-      'http sink: events per request at most',
+      `http and kafka sinks: events per request at most (default ${DEFAULT_HTTP_SINK.maxBatch} for http, ${DEFAULT_KAFKA_SINK.maxBatch} for kafka)`,
       positiveInt('--max-batch'),
-      DEFAULT_HTTP_SINK.maxBatch,
     )
     .option(
       '--max-in-flight <n>',
@@ -237,17 +270,29 @@ export function simulateCommand(logger: () => Logger): Command {
     }
     // Validate and plan everything before the first event: bad input fails here, whole.
     const prepared = prepareSimulation(config);
-    const sink: EventSinkTarget =
-      flags.sink === 'http'
-        ? new HttpSink({
-            ...DEFAULT_HTTP_SINK,
-            url: flags.target,
-            partitions: flags.partitions,
-            lingerMs: flags.linger,
-            maxBatch: flags.maxBatch,
-            maxInFlight: flags.maxInFlight,
-          })
-        : new MemorySink();
+    let kafka: ProvisionedKafka | undefined;
+    let sink: EventSinkTarget;
+    if (flags.sink === 'kafka') {
+      kafka = await provisionKafkaFrom(flags, log);
+      sink = await KafkaSink.connect({
+        ...DEFAULT_KAFKA_SINK,
+        kafka: createKafka(kafka.brokers, `harness-simulate-${process.pid}`, log),
+        topic: flags.topic,
+        partitions: flags.partitions,
+        lingerMs: flags.linger,
+        maxBatch: flags.maxBatch ?? DEFAULT_KAFKA_SINK.maxBatch,
+        compression: flags.compression,
+      });
+    } else if (flags.sink === 'http') {
+      sink = new HttpSink({
+        ...DEFAULT_HTTP_SINK,
+        url: flags.target,
+        partitions: flags.partitions,
+        lingerMs: flags.linger,
+        maxBatch: flags.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
+        maxInFlight: flags.maxInFlight,
+      });
+    } else sink = new MemorySink();
     const createdAt = new Date();
     const stats = await simulate(config, sink, {
       prepared,
@@ -258,6 +303,7 @@ export function simulateCommand(logger: () => Logger): Command {
       },
     });
     await sink.close();
+    await kafka?.stop();
     printRunStats(stats, sink);
     const git = readGitInfo();
     const result = simulateResultSchema.parse({
@@ -274,10 +320,18 @@ export function simulateCommand(logger: () => Logger): Command {
           ? {
               target: flags.target,
               linger: flags.linger,
-              maxBatch: flags.maxBatch,
+              maxBatch: flags.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
               maxInFlight: flags.maxInFlight,
             }
-          : {}),
+          : flags.sink === 'kafka'
+            ? {
+                topic: flags.topic,
+                brokers: kafka?.brokers.join(','),
+                linger: flags.linger,
+                maxBatch: flags.maxBatch ?? DEFAULT_KAFKA_SINK.maxBatch,
+                compression: flags.compression,
+              }
+            : {}),
       },
       metrics: {
         ...stats,

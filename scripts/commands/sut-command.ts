@@ -14,9 +14,24 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
-import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import {
+  addDatabaseOptions,
+  addKafkaOptions,
+  provisionKafkaFrom,
+  type DatabaseOptions,
+  type KafkaOptions,
+} from './common-options.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
+import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
+import type { EventSource } from '../../sut/sources/event-source.ts';
+import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 
-interface SutFlags extends DatabaseOptions {
+/** The consumer group of `harness sut --source kafka` unless --group names another. */
+export const DEFAULT_GROUP = 'harness-sut';
+
+interface SutFlags extends DatabaseOptions, KafkaOptions {
+  source: 'http' | 'kafka';
+  group: string;
   host: string;
   port: number;
   variant: string;
@@ -91,7 +106,13 @@ export function sutCommand(logger: () => Logger): Command {
   const command = new Command('sut').description(
     'run the system under test: partitioned buffers flushed through a SQL variant; POST /events, GET /metrics, GET /healthz',
   );
-  addDatabaseOptions(command)
+  addKafkaOptions(addDatabaseOptions(command))
+    .addOption(
+      new Option('--source <transport>', 'where events come from: POST /events, or a Kafka topic')
+        .choices(['http', 'kafka'])
+        .default('http'),
+    )
+    .option('--group <name>', 'Kafka transport: the consumer group', DEFAULT_GROUP)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8080)
     .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
@@ -168,7 +189,15 @@ export function sutCommand(logger: () => Logger): Command {
       breakerFactor: flags.breakerFactor,
       backpressureTimeoutMs: flags.backpressureTimeout,
     };
-    const serve = async (writer: BatchWriter, where: string) => {
+    if (flags.source === 'kafka' && !flags.database)
+      throw new UsageError(
+        '--source kafka needs a database: the consumed offsets are stored in PostgreSQL with the increments (drop --no-database)',
+      );
+    const serve = async (
+      writer: BatchWriter,
+      where: string,
+      source?: (metrics: SutMetrics) => EventSource,
+    ) => {
       let lastReport = 0;
       const sut = await startSut({
         host: flags.host,
@@ -179,6 +208,7 @@ export function sutCommand(logger: () => Logger): Command {
         catalogue,
         writer,
         bodyLimitBytes: flags.bodyLimit,
+        ...(source === undefined ? {} : { source }),
         onFlushError: (partition, error) => {
           // One line a second at most: a database outage fails every flush of every partition.
           if (Date.now() - lastReport < 1000) return;
@@ -189,7 +219,7 @@ export function sutCommand(logger: () => Logger): Command {
         },
       });
       process.stdout.write(
-        `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where})\n`,
+        `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where}${source === undefined ? '' : `, events from Kafka topic ${flags.topic}, group ${flags.group}`})\n`,
       );
       const signal = await terminationSignal();
       log.info(`${signal}: stopping intake and flushing every partition`);
@@ -204,14 +234,35 @@ export function sutCommand(logger: () => Logger): Command {
       await serve(new NoopBatchWriter(), 'no database');
       return;
     }
-    await withDatabase(
-      { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
-      async ({ database }) => {
-        await serve(
-          new PostgresBatchWriter(database.url, variant, flags.prepared),
-          `PostgreSQL from ${database.kind}`,
-        );
-      },
-    );
+    // The broker is settled before the database starts: a bad broker setting fails with nothing started.
+    const kafka = flags.source === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
+    try {
+      await withDatabase(
+        { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
+        async ({ database }) => {
+          if (kafka === undefined) {
+            await serve(
+              new PostgresBatchWriter(database.url, variant, flags.prepared),
+              `PostgreSQL from ${database.kind}`,
+            );
+            return;
+          }
+          const transport = kafkaTransport({
+            databaseUrl: database.url,
+            variant,
+            prepared: flags.prepared,
+            kafka: createKafka(kafka.brokers, `harness-sut-${process.pid}`, log),
+            topic: flags.topic,
+            group: flags.group,
+            onError: (message) => {
+              log.warn(message);
+            },
+          });
+          await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
+        },
+      );
+    } finally {
+      await kafka?.stop();
+    }
   });
 }

@@ -8,6 +8,9 @@ export default class ClosingLineReporter implements Reporter {
   onTestRunEnd(testModules: readonly TestModule[]): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
+      // A file that failed outside its tests (it could not load, a hook threw) counts as one
+      // failure: its tests never ran, and "0 failed" would read as a pass.
+      if (module.errors().length > 0) count.failed++;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') count.passed++;

@@ -1,6 +1,6 @@
 import type { Goal } from '../catalogue/goal-catalogue.ts';
 import type { PartitionMetrics, FlushTrigger } from '../metrics/sut-metrics.ts';
-import type { BatchWriter } from './batch-writer.ts';
+import { StalePositionError, type BatchWriter } from './batch-writer.ts';
 import { PartitionBuffer, toIncrements } from './partition-buffer.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (CONTEXT.md). */
@@ -57,6 +57,14 @@ export class BackpressureTimeoutError extends Error {
   }
 }
 
+/** What a log transport (Kafka) hears from a partition's flushes. */
+export interface LogFlushListener {
+  /** A flush that carried a position committed: the log may be acknowledged up to it. */
+  committed(partition: number, nextOffset: number): void;
+  /** The stored position had moved (another owner): the buffer was dropped, re-read from the store. */
+  stale(partition: number, error: StalePositionError): void;
+}
+
 /**
  * One partition's buffer and its flush worker: flushes every interval and at once at the
  * size limit, one flush at a time; a failed flush merges its entries back and is retried
@@ -74,6 +82,9 @@ export class FlushWorker {
   private failures = 0;
   private largestFlush = 0;
   private longestFlushSeconds = 0;
+  /** Bumped by discard(): a flush in flight from before must not put its entries back. */
+  private epoch = 0;
+  private logListener: LogFlushListener | undefined;
   private readonly backpressureAt: number;
   private readonly breakerAt: number;
 
@@ -94,6 +105,31 @@ export class FlushWorker {
     this.running = true;
     this.lastFlushStart = this.clock() + offsetMs;
     this.loopDone = this.loop();
+  }
+
+  listenToLog(listener: LogFlushListener): void {
+    this.logListener = listener;
+  }
+
+  /** Log transports: the buffer now covers the log below `nextOffset` (see PartitionBuffer). */
+  advanceTo(nextOffset: number): void {
+    this.buffer.advanceTo(nextOffset);
+  }
+
+  /**
+   * Drops everything buffered (a revoked Kafka partition): safe because the stored offsets
+   * cover only committed increments, so whoever owns the partition next reads these events
+   * again. Returns the keys dropped.
+   */
+  discard(): number {
+    this.epoch++;
+    const dropped = this.buffer.drain().size;
+    this.failures = 0;
+    this.metrics.bufferDepth.set(0);
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+    return dropped;
   }
 
   /** Whether ingest must wait for a flush before adding to this partition. */
@@ -188,8 +224,9 @@ export class FlushWorker {
   /** One flush of everything buffered; false if it failed (its entries are back in the buffer). */
   private async flushOnce(trigger: FlushTrigger): Promise<boolean> {
     this.lastFlushStart = this.clock();
-    if (this.buffer.size === 0) return true;
+    if (!this.buffer.hasPending) return true;
     if (this.failures > 0) this.metrics.flushRetries.inc();
+    const epoch = this.epoch;
     const drained = this.buffer.drain();
     this.metrics.bufferDepth.set(0);
     const waiters = this.roomWaiters;
@@ -197,7 +234,12 @@ export class FlushWorker {
     for (const w of waiters) w();
     const started = performance.now();
     try {
-      const { rowsUpdated } = await this.writer.write(this.partition, toIncrements(drained));
+      const position = drained.nextOffset;
+      const { rowsUpdated } = await this.writer.write(
+        this.partition,
+        toIncrements(drained),
+        position === undefined ? undefined : { nextOffset: position },
+      );
       const committedAt = this.clock();
       const seconds = (performance.now() - started) / 1000;
       this.metrics.flushDuration.observe(seconds);
@@ -211,8 +253,18 @@ export class FlushWorker {
       for (const t of drained.eventTimes)
         this.metrics.eventToCommit.observe(Math.max(0, committedAt - t) / 1000);
       this.failures = 0;
+      if (position !== undefined) this.logListener?.committed(this.partition, position);
       return true;
     } catch (error) {
+      if (error instanceof StalePositionError) {
+        // Nothing was applied and the partition's events will be read again from the store.
+        this.discard();
+        this.metrics.flushErrors.inc();
+        this.logListener?.stale(this.partition, error);
+        return true;
+      }
+      // discard() ran while this flush was in flight: these entries belong to nobody now.
+      if (epoch !== this.epoch) return true;
       this.buffer.mergeBack(drained);
       this.metrics.bufferDepth.set(this.buffer.size);
       this.metrics.flushErrors.inc();
@@ -231,7 +283,7 @@ export class FlushWorker {
     this.wake?.();
     await this.loopDone;
     const deadline = this.clock() + this.config.shutdownTimeoutMs;
-    while (this.buffer.size > 0) {
+    while (this.buffer.hasPending) {
       if (await this.flushOnce('shutdown')) continue;
       if (this.clock() >= deadline) return this.buffer.size;
       await new Promise((r) => setTimeout(r, this.backoffMs()));

@@ -13,6 +13,8 @@ export interface DrainedEntries {
   readonly size: number;
   /** Intended send time of every event folded into these entries (epoch ms). */
   readonly eventTimes: number[];
+  /** Log transports: every event below this offset is in these entries or already committed. */
+  readonly nextOffset: number | undefined;
 }
 
 /**
@@ -23,10 +25,24 @@ export class PartitionBuffer {
   private players = new Map<string, PlayerEntries>();
   private eventTimes: number[] = [];
   private entries = 0;
+  private nextOffset: number | undefined;
 
   /** Distinct (user, goal) keys buffered: what the size limit and the thresholds count. */
   get size(): number {
     return this.entries;
+  }
+
+  /**
+   * Whether a flush has anything to do: keys to write, or (log transports) a position to
+   * record, when the only events since the last flush were dead-lettered.
+   */
+  get hasPending(): boolean {
+    return this.entries > 0 || this.nextOffset !== undefined;
+  }
+
+  /** Log transports: the buffer now covers the log up to (not including) `nextOffset`. */
+  advanceTo(nextOffset: number): void {
+    this.nextOffset = nextOffset;
   }
 
   /** Folds one event's increments in: `delta` for each of `goals`. */
@@ -52,10 +68,16 @@ export class PartitionBuffer {
 
   /** Takes everything out, leaving the buffer empty for the increments that arrive meanwhile. */
   drain(): DrainedEntries {
-    const drained = { players: this.players, size: this.entries, eventTimes: this.eventTimes };
+    const drained = {
+      players: this.players,
+      size: this.entries,
+      eventTimes: this.eventTimes,
+      nextOffset: this.nextOffset,
+    };
     this.players = new Map();
     this.eventTimes = [];
     this.entries = 0;
+    this.nextOffset = undefined;
     return drained;
   }
 
@@ -79,6 +101,8 @@ export class PartitionBuffer {
       }
     }
     for (const t of drained.eventTimes) this.eventTimes.push(t);
+    // Events that arrived since the drain come later in the log: their position, if any, wins.
+    this.nextOffset ??= drained.nextOffset;
   }
 }
 

@@ -53,6 +53,9 @@ export class SutMetrics {
   private readonly partitions: PartitionMetrics[];
   private readonly eventsReceived: Counter;
   private readonly eventsRejected: Counter<'reason'>;
+  private readonly deadLetters: Counter<'reason'>;
+  private readonly logStale: Counter<'partition'>;
+  private readonly logCommitErrors: Counter;
 
   constructor(variant: string, partitionCount: number) {
     const registers = [this.registry];
@@ -157,6 +160,23 @@ export class SutMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.deadLetters = new Counter({
+      name: 'harness_dead_letters_total',
+      help: 'Kafka records that were not valid events, sent to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.logStale = new Counter({
+      name: 'harness_kafka_stale_flushes_total',
+      help: 'Flushes refused because another consumer had moved the stored offset (buffer dropped, partition re-read)',
+      labelNames: byPartition,
+      registers,
+    });
+    this.logCommitErrors = new Counter({
+      name: 'harness_kafka_commit_errors_total',
+      help: 'Offset commits to Kafka that failed (harmless: PostgreSQL holds the offsets that count)',
+      registers,
+    });
     this.partitions = Array.from({ length: partitionCount }, (_, p) => {
       const partition = String(p);
       return {
@@ -190,6 +210,18 @@ export class SutMetrics {
 
   received(n: number): void {
     this.eventsReceived.inc(n);
+  }
+
+  deadLettered(reason: string): void {
+    this.deadLetters.inc({ reason });
+  }
+
+  staleFlush(partition: number): void {
+    this.logStale.inc({ partition: String(partition) });
+  }
+
+  kafkaCommitFailed(): void {
+    this.logCommitErrors.inc();
   }
 
   rejected(reason: EventRejection, n = 1): void {

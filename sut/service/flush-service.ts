@@ -1,7 +1,12 @@
 import { GoalRouter } from '../catalogue/goal-router.ts';
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { BatchWriter } from '../buffer/batch-writer.ts';
-import { BackpressureTimeoutError, FlushWorker, type FlushConfig } from '../buffer/flush-worker.ts';
+import {
+  BackpressureTimeoutError,
+  FlushWorker,
+  type FlushConfig,
+  type LogFlushListener,
+} from '../buffer/flush-worker.ts';
 import type { PlayerEvent } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
@@ -22,11 +27,24 @@ export interface EventSink {
   ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult>;
 }
 
+/** Where a log transport (Kafka) delivers: per partition, in log order, with positions. */
+export interface LogSink {
+  appendFromLog(
+    partition: number,
+    event: PlayerEvent | undefined,
+    nextOffset: number,
+    keepWaiting: () => boolean,
+  ): Promise<boolean>;
+  discardPartition(partition: number): number;
+  listenToLog(listener: LogFlushListener): void;
+  readonly partitions: number;
+}
+
 /**
  * The event handler: routes each event to its partition's buffer as increments for the goals
  * it feeds, and runs one flush worker per partition.
  */
-export class FlushService implements EventSink {
+export class FlushService implements EventSink, LogSink {
   readonly workers: FlushWorker[];
   private readonly router: GoalRouter;
   private accepting = false;
@@ -106,6 +124,61 @@ export class FlushService implements EventSink {
       }
     }
     return { accepted, rejected };
+  }
+
+  /**
+   * The log transport's ingest (Kafka): folds one event into `partition` and records that the
+   * buffer now covers the log below `nextOffset` (`event` undefined: the record was
+   * dead-lettered, only the position moves). Above the backpressure threshold it waits for
+   * flushes as long as it takes while `keepWaiting()` holds, instead of rejecting: the log
+   * keeps the events, so waiting loses nothing, and the circuit breaker is never reached.
+   * Returns false when it gave up waiting or the service is stopping (nothing was added).
+   */
+  async appendFromLog(
+    partition: number,
+    event: PlayerEvent | undefined,
+    nextOffset: number,
+    keepWaiting: () => boolean,
+  ): Promise<boolean> {
+    const worker = this.workers[partition];
+    if (worker === undefined)
+      throw new RangeError(
+        `Kafka partition ${partition} has no flush worker; this service has partitions 0 to ${this.partitions - 1}: start it with --partitions matching the topic`,
+      );
+    while (worker.needsRoom) {
+      if (!this.accepting || !keepWaiting()) return false;
+      try {
+        await worker.waitForRoom();
+      } catch (error) {
+        if (!(error instanceof BackpressureTimeoutError)) throw error;
+      }
+    }
+    if (!this.accepting || !keepWaiting()) return false;
+    if (event !== undefined) {
+      const added = worker.tryAdd(
+        event.playerId,
+        event.namespace,
+        this.router.goalsFor(event),
+        event.delta,
+        event.intendedAt,
+      );
+      // Unreachable while the wait above holds the buffer under the backpressure threshold.
+      if (!added)
+        throw new Error(
+          `partition ${partition}: the circuit breaker refused an event from the log; the Kafka source must wait below the backpressure threshold`,
+        );
+    }
+    worker.advanceTo(nextOffset);
+    return true;
+  }
+
+  /** Drops a revoked log partition's buffer (see FlushWorker.discard); returns keys dropped. */
+  discardPartition(partition: number): number {
+    return this.workers[partition]?.discard() ?? 0;
+  }
+
+  listenToLog(listener: LogFlushListener): void {
+    for (const w of this.workers) w.listenToLog(listener);
   }
 
   /** Stops taking events, flushes every partition, closes the writer; returns keys left unwritten. */

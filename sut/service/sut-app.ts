@@ -16,8 +16,8 @@ export interface SutOptions {
   readonly catalogue: GoalCatalogue;
   readonly writer: BatchWriter;
   readonly bodyLimitBytes?: number;
-  /** Another transport (Kafka); without it, events come over HTTP (`POST /events`). */
-  readonly source?: EventSource;
+  /** Another transport (Kafka), built with the service's metrics; without it, events come over HTTP (`POST /events`). */
+  readonly source?: (metrics: SutMetrics) => EventSource;
   readonly onFlushError?: (partition: number, error: unknown) => void;
 }
 
@@ -42,7 +42,7 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
   );
   const http =
     options.source === undefined ? new HttpEventSource(metrics, options.bodyLimitBytes) : undefined;
-  const source: EventSource = options.source ?? (http as HttpEventSource);
+  const source: EventSource = options.source?.(metrics) ?? (http as HttpEventSource);
   let stopping = false;
   const server = await startSutServer({
     host: options.host,
@@ -57,7 +57,14 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     }),
   });
   service.start();
-  await source.start(service);
+  try {
+    await source.start(service);
+  } catch (error) {
+    // A source that cannot start (no broker, a topic with the wrong partitions): undo the rest.
+    await service.stop();
+    await server.close();
+    throw error;
+  }
   let stopped: Promise<number> | undefined;
   return {
     url: server.url,
@@ -68,6 +75,7 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
         stopping = true;
         await source.stop();
         const left = await service.stop();
+        await source.close?.();
         await server.close();
         return left;
       })();

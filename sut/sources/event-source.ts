@@ -1,4 +1,4 @@
-import type { EventSink } from '../service/flush-service.ts';
+import type { EventSink, LogSink } from '../service/flush-service.ts';
 
 /**
  * A transport that delivers events to the service: the embedded HTTP source, or Kafka.
@@ -7,6 +7,8 @@ import type { EventSink } from '../service/flush-service.ts';
  */
 export interface EventSource {
   readonly name: string;
-  start(sink: EventSink): Promise<void>;
+  start(sink: EventSink & LogSink): Promise<void>;
   stop(): Promise<void>;
+  /** After the service flushed everything: release what the source still holds (Kafka: acknowledge, leave the group). */
+  close?(): Promise<void>;
 }

@@ -1,0 +1,82 @@
+import { detectDockerEngine } from '../db/docker-engine.ts';
+import type { Logger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { parseBrokers } from '../../sut/kafka/kafka-client.ts';
+import { KAFKA_VERSION } from './kafka-broker.ts';
+
+export const KAFKA_SOURCES = ['auto', 'testcontainers'] as const;
+export type KafkaSource = (typeof KAFKA_SOURCES)[number];
+
+/**
+ * The Confluent image that carries Apache Kafka 3.9 (the version the local broker script
+ * runs, for the same kafkajs reasons; see scripts/kafka/README.md).
+ */
+export const TESTCONTAINERS_KAFKA_IMAGE = 'confluentinc/cp-kafka:7.9.0';
+
+export interface ProvisionedKafka {
+  readonly kind: 'brokers' | 'testcontainers';
+  readonly brokers: string[];
+  stop(): Promise<void>;
+}
+
+export function parseKafkaSource(value: string): KafkaSource {
+  const found = KAFKA_SOURCES.find((s) => s === value);
+  if (found === undefined)
+    throw new UsageError(`--kafka "${value}" is not one of ${KAFKA_SOURCES.join(', ')}`);
+  return found;
+}
+
+export const NO_BROKER_HELP = `start the local broker with \`npm run kafka:start\` (Kafka ${KAFKA_VERSION} in KRaft mode from Maven Central jars; needs Java 17 and Maven) and export the KAFKA_BROKERS it prints, or use --kafka testcontainers where a Docker engine runs`;
+
+/**
+ * The one way the CLI gets a Kafka broker: `--kafka-brokers` or KAFKA_BROKERS when set
+ * (nothing is started or stopped); `--kafka testcontainers`: a throwaway container.
+ */
+export async function provisionKafka(options: {
+  readonly source: KafkaSource;
+  readonly brokers?: string;
+  readonly logger: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}): Promise<ProvisionedKafka> {
+  const env = options.env ?? process.env;
+  if (options.source === 'auto') {
+    const flag = options.brokers;
+    const value = flag ?? env.KAFKA_BROKERS;
+    if (value === undefined || value === '')
+      throw new UsageError(
+        `Kafka transport: no broker named. Set KAFKA_BROKERS=host:port, or ${NO_BROKER_HELP}`,
+      );
+    return {
+      kind: 'brokers',
+      brokers: parseBrokers(value, flag === undefined ? 'KAFKA_BROKERS' : '--kafka-brokers'),
+      stop: () => Promise.resolve(),
+    };
+  }
+  const engine = await detectDockerEngine();
+  if (!engine.reachable)
+    throw new UsageError(
+      `--kafka testcontainers needs a running Docker engine: ${engine.reason}. Alternatives:`,
+      [
+        'KAFKA_BROKERS=host:port (or --kafka-brokers) to use a running broker;',
+        `npm run kafka:start: the local single-node broker (Kafka ${KAFKA_VERSION}, KRaft, from Maven Central; Java 17 + Maven, no Docker).`,
+      ],
+    );
+  // Loaded lazily: the module pulls in the Docker client, which the other paths never need.
+  const { KafkaContainer } = await import('@testcontainers/kafka');
+  const started = performance.now();
+  const container = await new KafkaContainer(TESTCONTAINERS_KAFKA_IMAGE).withKraft().start();
+  const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
+  options.logger.debug(
+    `testcontainers Kafka (${TESTCONTAINERS_KAFKA_IMAGE}) ready at ${brokers.join(',')} in ${(performance.now() - started).toFixed(0)} ms`,
+  );
+  let stopped = false;
+  return {
+    kind: 'testcontainers',
+    brokers,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await container.stop();
+    },
+  };
+}

@@ -1,0 +1,336 @@
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
+import type pg from 'pg';
+import type { StalePositionError } from '../buffer/batch-writer.ts';
+import { decodeRecord } from '../kafka/event-codec.ts';
+import { deadLetterTopicOf, ensureTopic } from '../kafka/topic.ts';
+import type { SutMetrics } from '../metrics/sut-metrics.ts';
+import type { OffsetStore } from '../repository/offset-store.ts';
+import type { EventSink, LogSink } from '../service/flush-service.ts';
+import type { EventSource } from './event-source.ts';
+
+export interface KafkaSourceOptions {
+  readonly kafka: Kafka;
+  /** The offsets kept in PostgreSQL; its scope names the consumer group and the topic. */
+  readonly offsets: OffsetStore;
+  /** A connection of its own for claiming partitions (never one a flush transaction uses). */
+  readonly connect: () => Promise<pg.Client>;
+  readonly metrics: SutMetrics;
+  /** Acknowledge the PostgreSQL-committed offsets to Kafka at most this often (ms). */
+  readonly commitIntervalMs?: number;
+  readonly onError?: (message: string) => void;
+}
+
+/** Where one assigned partition stands in this process. */
+interface PartitionState {
+  /** The next offset to apply; records below it are already in PostgreSQL or in the buffer. */
+  nextOffset: number;
+  /**
+   * After a seek: records the consumer fetched before the seek may still arrive; nothing is
+   * applied until the record at `nextOffset` itself shows up.
+   */
+  resyncing: boolean;
+}
+
+const HEARTBEAT_MS = 1000;
+const JOIN_TIMEOUT_MS = 60_000;
+
+/**
+ * The Kafka transport: a consumer group on an N-partition topic, Kafka partition p feeding
+ * the service's partition p. Exactly-once increments (KAFKA.md): each flush writes the
+ * offsets it covers into PostgreSQL in the same transaction as the UPDATE; on assignment a
+ * partition is claimed from PostgreSQL and the consumer seeks there; Kafka's own committed
+ * offsets trail PostgreSQL's and only save re-reading.
+ */
+export class KafkaEventSource implements EventSource {
+  readonly name = 'kafka';
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private sink: (EventSink & LogSink) | undefined;
+  private claimClient: pg.Client | undefined;
+  private readonly states = new Map<number, PartitionState>();
+  private readonly claiming = new Map<number, Promise<PartitionState>>();
+  private assigned = new Set<number>();
+  private stopping = false;
+  private readonly toAcknowledge = new Map<number, number>();
+  private acknowledgeTimer: NodeJS.Timeout | undefined;
+  private acknowledging: Promise<void> = Promise.resolve();
+  private readonly inBatch = new Set<Promise<void>>();
+  /** Claims share one connection, and a pg client runs one query at a time: queue them. */
+  private claimQueue: Promise<unknown> = Promise.resolve();
+
+  private readonly topic: string;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    this.topic = options.offsets.scope.topic;
+    this.consumer = options.kafka.consumer({
+      groupId: options.offsets.scope.group,
+      // Short fetch waits keep event-to-commit low at modest rates.
+      maxWaitTimeInMs: 100,
+      // A member that died (SIGKILL) holds its partitions until its session expires.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 30_000,
+    });
+    this.producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = options.kafka.admin();
+  }
+
+  private report(message: string): void {
+    this.options.onError?.(message);
+  }
+
+  async start(sink: EventSink & LogSink): Promise<void> {
+    this.sink = sink;
+    const topic = this.topic;
+    this.claimClient = await this.options.connect();
+    await this.admin.connect();
+    await ensureTopic(this.admin, topic, sink.partitions);
+    await ensureTopic(this.admin, deadLetterTopicOf(topic), sink.partitions);
+    await this.producer.connect();
+    sink.listenToLog({
+      committed: (partition, nextOffset) => {
+        this.acknowledgeLater(partition, nextOffset);
+      },
+      stale: (partition, error) => {
+        this.onStale(partition, error);
+      },
+    });
+    let joined: () => void = () => undefined;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.onAssignment(event.payload.memberAssignment[topic] ?? []);
+      joined();
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      // kafkajs restarts the consumer after retriable errors; a crash without restart leaves
+      // the partitions unconsumed, so it must be seen.
+      this.report(
+        `Kafka consumer crashed (${event.payload.restart ? 'restarting' : 'NOT restarting'}): ${event.payload.error.message}`,
+      );
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: sink.partitions,
+      eachBatch: (payload) => this.track(this.eachBatch(payload)),
+    });
+    // `run` returns before the group is joined: wait, so a started service is a consuming one.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      firstJoin,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(
+            new Error(
+              `consumer group ${this.options.offsets.scope.group} not joined within ${JOIN_TIMEOUT_MS} ms`,
+            ),
+          );
+        }, JOIN_TIMEOUT_MS);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
+    });
+    this.acknowledgeTimer = setInterval(() => {
+      this.acknowledging = this.acknowledging.then(() => this.acknowledge());
+    }, this.options.commitIntervalMs ?? 1000);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inBatch.add(work);
+    return work.finally(() => this.inBatch.delete(work));
+  }
+
+  /**
+   * A new assignment: partitions no longer ours drop their buffers (the stored offsets cover
+   * only committed increments, so the next owner reads those events again); new ones are
+   * claimed from PostgreSQL on their first batch.
+   */
+  private onAssignment(partitions: readonly number[]): void {
+    const next = new Set(partitions);
+    for (const p of this.assigned) {
+      if (next.has(p)) continue;
+      this.states.delete(p);
+      this.claiming.delete(p);
+      this.toAcknowledge.delete(p);
+      this.options.offsets.release(p);
+      this.sink?.discardPartition(p);
+    }
+    this.assigned = next;
+  }
+
+  /** A flush found the stored offset moved: claim the partition again and seek to it. */
+  private onStale(partition: number, error: StalePositionError): void {
+    this.options.metrics.staleFlush(partition);
+    this.report(`${error.message}; re-reading the partition from PostgreSQL's offset`);
+    this.states.delete(partition);
+    this.claiming.delete(partition);
+    if (!this.assigned.has(partition) || this.stopping) return;
+    this.claim(partition).catch((claimError: unknown) => {
+      this.report(`claiming partition ${partition} failed: ${(claimError as Error).message}`);
+    });
+  }
+
+  private claim(partition: number): Promise<PartitionState> {
+    let pending = this.claiming.get(partition);
+    if (pending === undefined) {
+      pending = this.readClaim(partition);
+      this.claiming.set(partition, pending);
+      pending.catch(() => this.claiming.delete(partition));
+    }
+    return pending;
+  }
+
+  private readClaim(partition: number): Promise<PartitionState> {
+    const claimed = this.claimQueue.then(() => this.claimNow(partition));
+    this.claimQueue = claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  private async claimNow(partition: number): Promise<PartitionState> {
+    const client = this.claimClient;
+    if (client === undefined) throw new Error('the Kafka source is not started');
+    const stored = await this.options.offsets.claim(client, partition);
+    const start = stored ?? (await this.logStart(partition));
+    const state: PartitionState = { nextOffset: start, resyncing: true };
+    this.consumer.seek({ topic: this.topic, partition, offset: String(start) });
+    this.states.set(partition, state);
+    return state;
+  }
+
+  private async logStart(partition: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const found = offsets.find((o) => o.partition === partition);
+    if (found === undefined) throw new Error(`topic ${this.topic} has no partition ${partition}`);
+    return Number(found.low);
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const sink = this.sink;
+    if (sink === undefined || this.stopping) return;
+    const partition = batch.partition;
+    const state = this.states.get(partition) ?? (await this.claim(partition));
+    const beatState = { failed: false };
+    const live = () =>
+      !this.stopping &&
+      !beatState.failed &&
+      payload.isRunning() &&
+      !payload.isStale() &&
+      this.states.get(partition) === state;
+    const beat = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => {
+        // Usually a rebalance: stop so the consumer can rejoin; what was applied stays.
+        beatState.failed = true;
+        this.report(`heartbeat failed on partition ${partition}: ${(error as Error).message}`);
+      });
+    }, HEARTBEAT_MS);
+    try {
+      for (const message of batch.messages) {
+        if (!live()) return;
+        const offset = Number(message.offset);
+        if (offset < state.nextOffset) {
+          payload.resolveOffset(message.offset);
+          continue;
+        }
+        // Fetched before a seek: the seek will fetch again from nextOffset.
+        if (offset > state.nextOffset && state.resyncing) return;
+        state.resyncing = false;
+        this.options.metrics.received(1);
+        const decoded = decodeRecord(message.value, Date.now());
+        if (!decoded.ok) {
+          await this.deadLetter(partition, message, decoded.reason, decoded.problem);
+          this.options.metrics.deadLettered(decoded.reason);
+        }
+        const appended = await sink.appendFromLog(
+          partition,
+          decoded.ok ? decoded.event : undefined,
+          offset + 1,
+          live,
+        );
+        if (!appended) return;
+        state.nextOffset = offset + 1;
+        payload.resolveOffset(message.offset);
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async deadLetter(
+    partition: number,
+    message: EachBatchPayload['batch']['messages'][number],
+    reason: string,
+    problem: string,
+  ): Promise<void> {
+    await this.producer.send({
+      topic: deadLetterTopicOf(this.topic),
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            'dlq-reason': reason,
+            'dlq-problem': problem,
+            'dlq-source': `${this.topic}/${partition}/${message.offset}`,
+          },
+        },
+      ],
+    });
+  }
+
+  private acknowledgeLater(partition: number, nextOffset: number): void {
+    if (!this.assigned.has(partition)) return;
+    this.toAcknowledge.set(partition, nextOffset);
+  }
+
+  /** Kafka's committed offsets: only ever what PostgreSQL already committed. */
+  private async acknowledge(): Promise<void> {
+    if (this.toAcknowledge.size === 0) return;
+    const topicPartitions = [...this.toAcknowledge].map(([partition, offset]) => ({
+      topic: this.topic,
+      partition,
+      offset: String(offset),
+    }));
+    this.toAcknowledge.clear();
+    try {
+      await this.consumer.commitOffsets(topicPartitions);
+    } catch (error) {
+      this.options.metrics.kafkaCommitFailed();
+      this.report(
+        `committing offsets to Kafka failed (PostgreSQL has them): ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Stops taking records: batches in progress return without applying more. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.consumer.pause([{ topic: this.topic }]);
+    await Promise.all([...this.inBatch]);
+  }
+
+  /** After the final flushes: acknowledge them to Kafka, leave the group, disconnect. */
+  async close(): Promise<void> {
+    if (this.acknowledgeTimer !== undefined) clearInterval(this.acknowledgeTimer);
+    await this.acknowledging;
+    await this.acknowledge();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+    await this.claimClient?.end();
+  }
+}
