@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, IHeaders } from 'kafkajs';
 import type pg from 'pg';
+import { expect } from 'vitest';
+import { seedProgress } from '../../sut/db/seeder.ts';
 import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import type { GoalCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { readProgressRows } from '../../sut/db/progress-table.ts';
@@ -215,4 +217,28 @@ export async function conservationAfterCatchUp(options: {
     catalogue,
   );
   return { ...check, records };
+}
+
+/** Row states for conservation runs: every row can move (none inactive or claimed). */
+export const MOVING_ROWS = { inactive: 0, claimed: 0, completed: 0.1, dailyToday: 0.3 };
+
+/** Seeds `players` x 50 goal rows that can all move; returns every row's progress before the run. */
+export async function seedMovingRows(
+  client: pg.ClientBase,
+  catalogue: GoalCatalogue,
+  players: number,
+  seed: number,
+): Promise<Map<string, number>> {
+  await seedProgress(client, { players, goalsPerPlayer: 50, seed, catalogue, shares: MOVING_ROWS });
+  return progressByKey(client);
+}
+
+/** Every record the topic holds applied exactly once, and enough of them to mean something. */
+export function expectExactlyOnce(
+  check: { problems: string[]; total: number; records: TopicRecord[] },
+  records: number,
+): void {
+  expect(check.records).toHaveLength(records);
+  expect(check.problems).toEqual([]);
+  expect(check.total).toBeGreaterThan(10_000);
 }

@@ -3,13 +3,13 @@ import { startChildSut } from '../../scripts/lib/child-sut.ts';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import {
   conservationAfterCatchUp,
+  expectExactlyOnce,
   kafkaForTests,
-  progressByKey,
+  seedMovingRows,
   uniqueName,
 } from '../../scripts/testing/kafka-test-support.ts';
 import { produceSimulated } from '../../scripts/testing/kafka-sut.ts';
 import { loadCatalogue, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
-import { seedProgress } from '../db/seeder.ts';
 
 const PLAYERS = 300;
 const SEED = 9;
@@ -38,14 +38,7 @@ describe.skipIf(broker.skip !== undefined)('Kafka transport: the service killed 
   });
 
   it('SIGKILL between flushes and Kafka commits, then a restart: every increment applied exactly once', async () => {
-    await seedProgress(db.client, {
-      players: PLAYERS,
-      goalsPerPlayer: 50,
-      seed: SEED,
-      catalogue,
-      shares: { inactive: 0, claimed: 0, completed: 0.1, dailyToday: 0.3 },
-    });
-    const before = await progressByKey(db.client);
+    const before = await seedMovingRows(db.client, catalogue, PLAYERS, SEED);
     const topic = uniqueName('events');
     const group = uniqueName('group');
     const args = ['--source', 'kafka', '--topic', topic, '--group', group, '--db', 'url'];
@@ -79,9 +72,7 @@ describe.skipIf(broker.skip !== undefined)('Kafka transport: the service killed 
         before,
         catalogue,
       });
-      expect(check.records).toHaveLength(15_000);
-      expect(check.problems).toEqual([]);
-      expect(check.total).toBeGreaterThan(10_000);
+      expectExactlyOnce(check, 15_000);
     } finally {
       expect(await second.stop()).toBe(0);
     }
