@@ -34,7 +34,7 @@ import {
   type DatabaseOptions,
   type KafkaOptions,
 } from './common-options.ts';
-import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import { describeKafka, type ProvisionedKafka } from '../kafka/provision-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   rate?: string;
@@ -133,7 +133,10 @@ export function runCommand(logger: () => Logger): Command {
       await withDatabase(
         { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
         async ({ database, client }) => {
-          const env = await collectEnvironment(client, database.kind);
+          const env = {
+            ...(await collectEnvironment(client, database.kind)),
+            ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
+          };
           const failures: string[] = [];
           const readings: {
             variant: string;

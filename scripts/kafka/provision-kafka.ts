@@ -19,6 +19,17 @@ export interface ProvisionedKafka {
   stop(): Promise<void>;
 }
 
+/**
+ * The results' `env.kafka`: the version when the harness knows it (the container's image);
+ * a named broker only by its address, since the Kafka protocol does not report a broker's
+ * software version.
+ */
+export function describeKafka(kafka: ProvisionedKafka): string {
+  return kafka.kind === 'testcontainers'
+    ? `Apache Kafka 3.9 (${TESTCONTAINERS_KAFKA_IMAGE}, testcontainers) at ${kafka.brokers.join(',')}`
+    : `brokers ${kafka.brokers.join(',')} (named by KAFKA_BROKERS or --kafka-brokers; npm run kafka:start runs Kafka ${KAFKA_VERSION})`;
+}
+
 export function parseKafkaSource(value: string): KafkaSource {
   const found = KAFKA_SOURCES.find((s) => s === value);
   if (found === undefined)
