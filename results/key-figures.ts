@@ -34,3 +34,15 @@ export function keyFigures(r: ResultFile): string {
         .join(', ');
   }
 }
+
+/** A result's named figures when it has no samples: a benchmark's, or a simulation's headline. */
+export function resultFigures(r: ResultFile): Record<string, number> {
+  if (r.kind === 'bench') return r.metrics.figures;
+  if (r.kind === 'simulate')
+    return {
+      achieved_events_per_second: r.metrics.achievedRate,
+      dropped: r.metrics.dropped,
+      lag_p99_ms: r.metrics.lag.p99Ms,
+    };
+  return {};
+}

@@ -6,6 +6,7 @@ import {
 } from '../stats/bucket-histogram.ts';
 import { median } from '../stats/descriptive.ts';
 import { mannWhitneyU, weightsOf, type WeightedValue } from '../stats/mann-whitney.ts';
+import { resultFigures } from '../key-figures.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile, RunResult, SweepResult } from '../schema/result-schema.ts';
 
@@ -55,6 +56,12 @@ interface Measure {
   readonly samples?: readonly WeightedValue[];
 }
 
+/** How many observations stand behind a measure: its samples' weight, 1 for a single figure. */
+function sampleCount(m: Measure | undefined): number {
+  if (m === undefined) return 0;
+  return m.samples === undefined ? 1 : m.samples.reduce((sum, v) => sum + v.weight, 0);
+}
+
 function row(
   section: string,
   label: string,
@@ -65,8 +72,6 @@ function row(
   const b = base?.value ?? null;
   const h = head?.value ?? null;
   const deltaPercent = b === null || h === null || b === 0 ? null : ((h - b) / b) * 100;
-  const weight = (s: readonly WeightedValue[] | undefined) =>
-    s === undefined ? (base === undefined ? 0 : 1) : s.reduce((sum, v) => sum + v.weight, 0);
   let p: number | null = null;
   if (base?.samples !== undefined && head?.samples !== undefined)
     p = mannWhitneyU(base.samples, head.samples).p;
@@ -81,8 +86,8 @@ function row(
     head: h,
     deltaPercent,
     p,
-    nBase: base === undefined ? 0 : base.samples === undefined ? 1 : weight(base.samples),
-    nHead: head === undefined ? 0 : head.samples === undefined ? 1 : weight(head.samples),
+    nBase: sampleCount(base),
+    nHead: sampleCount(head),
     direction,
     significant,
     regression: significant && worse,
@@ -261,18 +266,8 @@ function runRows(base: RunResult, head: RunResult, notes: string[]): ComparisonR
 }
 
 function figureRows(base: ResultFile, head: ResultFile): ComparisonRow[] {
-  const figures = (r: ResultFile): Record<string, number> => {
-    if (r.kind === 'bench') return r.metrics.figures;
-    if (r.kind === 'simulate')
-      return {
-        achieved_events_per_second: r.metrics.achievedRate,
-        dropped: r.metrics.dropped,
-        lag_p99_ms: r.metrics.lag.p99Ms,
-      };
-    return {};
-  };
-  const bf = figures(base);
-  const hf = figures(head);
+  const bf = resultFigures(base);
+  const hf = resultFigures(head);
   return [...new Set([...Object.keys(bf), ...Object.keys(hf)])]
     .sort()
     .map((name) =>

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { formatComparison } from '../compare/compare-format.ts';
-import { formatFigure } from '../compare/compare-format.ts';
-import { keyFigures } from '../key-figures.ts';
+import { formatComparison, formatFigure } from '../compare/compare-format.ts';
+import { keyFigures, resultFigures } from '../key-figures.ts';
 import type { RunResult, SweepResult, ResultFile } from '../schema/result-schema.ts';
 import {
   flushSizeChart,
@@ -159,16 +158,7 @@ ${Object.keys(charts)
 }
 
 function figuresSection(path: string, r: ResultFile): Section {
-  const figures =
-    r.kind === 'bench'
-      ? r.metrics.figures
-      : r.kind === 'simulate'
-        ? {
-            achieved_events_per_second: r.metrics.achievedRate,
-            dropped: r.metrics.dropped,
-            lag_p99_ms: r.metrics.lag.p99Ms,
-          }
-        : {};
+  const figures = resultFigures(r);
   return {
     html: `<h2>${escapeXml(r.kind)} ${escapeXml(r.name)}</h2>${meta(path, r)}${table(
       ['Figure', 'Value'],

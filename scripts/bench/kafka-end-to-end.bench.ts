@@ -13,7 +13,6 @@ import type pg from 'pg';
 import { createLogger } from '../lib/logger.ts';
 import { startChildSut, type ChildSut } from '../lib/child-sut.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
-import { NO_BROKER_HELP } from '../kafka/provision-kafka.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
 import {
   histogramQuantile,
@@ -27,7 +26,8 @@ import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.
 import { connectClient } from '../../sut/db/pool.ts';
 import { migrate } from '../../sut/db/migrate.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
-import { createKafka, parseBrokers } from '../../sut/kafka/kafka-client.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
+import { benchBrokers } from './bench-kafka-brokers.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
@@ -38,12 +38,7 @@ const WARMUP_SECONDS = 10;
 const fmt = (v: number, d = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-const value = process.env.KAFKA_BROKERS;
-if (value === undefined || value === '') {
-  process.stderr.write(`error: set KAFKA_BROKERS: ${NO_BROKER_HELP}\n`);
-  process.exit(2);
-}
-const brokers = parseBrokers(value, 'KAFKA_BROKERS');
+const brokers = await benchBrokers();
 const kafka = createKafka(brokers, 'harness-bench-e2e');
 const admin = kafka.admin();
 await admin.connect();

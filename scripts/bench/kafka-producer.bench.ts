@@ -15,10 +15,10 @@ import {
 } from '../../simulator/sinks/kafka-sink.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import { encodeEvent } from '../../sut/kafka/event-codec.ts';
-import { createKafka, parseBrokers } from '../../sut/kafka/kafka-client.ts';
+import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { ensureKafkaJars, KAFKA_VERSION } from '../kafka/kafka-broker.ts';
-import { NO_BROKER_HELP } from '../kafka/provision-kafka.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
+import { benchBrokers } from './bench-kafka-brokers.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const EVENTS = Number(process.argv[2] ?? 500_000);
@@ -28,12 +28,7 @@ const SIM_SECONDS = 20;
 const fmt = (v: number, d = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-const value = process.env.KAFKA_BROKERS;
-if (value === undefined || value === '') {
-  process.stderr.write(`error: set KAFKA_BROKERS: ${NO_BROKER_HELP}\n`);
-  process.exit(2);
-}
-const brokers = parseBrokers(value, 'KAFKA_BROKERS');
+const brokers = await benchBrokers();
 const kafka = createKafka(brokers, 'harness-bench-producer');
 const figures: Record<string, number> = {};
 const notes: string[] = [];
