@@ -42,6 +42,16 @@ describe('harness CLI', () => {
       /batch size 20 is larger than the 1\d distinct updatable rows/,
     ],
     [['nope'], /unknown command 'nope'/],
+    [['seed', '--pg-setting', 'shared_buffers'], /--pg-setting "shared_buffers" is not name=value/],
+    [['seed', '--pg-setting', '1x=2'], /--pg-setting "1x=2" is not name=value/],
+    [
+      ['seed', '--pg-setting', 'work_mem=8MB'],
+      /--pg-setting work_mem: DATABASE_URL names a running server, which keeps its own settings/,
+    ],
+    [
+      ['seed', '--db', 'embedded', '--pg-setting', 'shared_buffers=lots'],
+      /--pg-setting shared_buffers: PostgreSQL refused it: invalid value for parameter "shared_buffers": "lots"/,
+    ],
   ])('bad input %j: one clear message, exit code 2', async (args, message) => {
     const run = await runHarness(args, { DATABASE_URL: db.url });
     expect(run.code).toBe(2);

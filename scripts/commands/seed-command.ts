@@ -4,6 +4,7 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
   addDatabaseOptions,
+  databaseFrom,
   addSeedOptions,
   seedSharesOf,
   type DatabaseOptions,
@@ -22,19 +23,16 @@ export function seedCommand(logger: () => Logger): Command {
   addSeedOptions(addDatabaseOptions(command));
   return command.action(async (options: DatabaseOptions & SeedTableOptions) => {
     const log = logger();
-    await withDatabase(
-      { source: options.db, logger: log, createPostgresUser: options.createPostgresUser },
-      async ({ client }) => {
-        const result = await seedProgress(client, {
-          players: options.players,
-          goalsPerPlayer: options.goals,
-          seed: options.seed,
-          shares: seedSharesOf(options),
-        });
-        process.stdout.write(
-          `seeded ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
-        );
-      },
-    );
+    await withDatabase(databaseFrom(options, log), async ({ client }) => {
+      const result = await seedProgress(client, {
+        players: options.players,
+        goalsPerPlayer: options.goals,
+        seed: options.seed,
+        shares: seedSharesOf(options),
+      });
+      process.stdout.write(
+        `seeded ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
+      );
+    });
   });
 }

@@ -16,6 +16,7 @@ import { positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
+  databaseFrom,
   addKafkaOptions,
   provisionKafkaFrom,
   type DatabaseOptions,
@@ -237,30 +238,27 @@ export function sutCommand(logger: () => Logger): Command {
     // The broker is settled before the database starts: a bad broker setting fails with nothing started.
     const kafka = flags.source === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
-      await withDatabase(
-        { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
-        async ({ database }) => {
-          if (kafka === undefined) {
-            await serve(
-              new PostgresBatchWriter(database.url, variant, flags.prepared),
-              `PostgreSQL from ${database.kind}`,
-            );
-            return;
-          }
-          const transport = kafkaTransport({
-            databaseUrl: database.url,
-            variant,
-            prepared: flags.prepared,
-            kafka: createKafka(kafka.brokers, `harness-sut-${process.pid}`, log),
-            topic: flags.topic,
-            group: flags.group,
-            onError: (message) => {
-              log.warn(message);
-            },
-          });
-          await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
-        },
-      );
+      await withDatabase(databaseFrom(flags, log), async ({ database }) => {
+        if (kafka === undefined) {
+          await serve(
+            new PostgresBatchWriter(database.url, variant, flags.prepared),
+            `PostgreSQL from ${database.kind}`,
+          );
+          return;
+        }
+        const transport = kafkaTransport({
+          databaseUrl: database.url,
+          variant,
+          prepared: flags.prepared,
+          kafka: createKafka(kafka.brokers, `harness-sut-${process.pid}`, log),
+          topic: flags.topic,
+          group: flags.group,
+          onError: (message) => {
+            log.warn(message);
+          },
+        });
+        await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
+      });
     } finally {
       await kafka?.stop();
     }

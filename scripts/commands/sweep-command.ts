@@ -47,7 +47,7 @@ import type { Logger } from '../lib/logger.ts';
 import { integer, positiveInt } from '../lib/option-parsers.ts';
 import { createProgress } from '../lib/progress.ts';
 import { UsageError } from '../lib/usage-error.ts';
-import { addDatabaseOptions, type DatabaseOptions } from './common-options.ts';
+import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
 interface SweepFlags extends DatabaseOptions {
   sizes: number[];
@@ -232,101 +232,98 @@ export function sweepCommand(logger: () => Logger): Command {
     const createdAt = new Date();
     const git = readGitInfo();
     const started = performance.now();
-    await withDatabase(
-      { source: flags.db, logger: log, createPostgresUser: flags.createPostgresUser },
-      async ({ database, client }) => {
-        const env = await collectEnvironment(client, database.kind);
-        const probe = await probeStatements(client, variants, database.kind !== 'url');
-        const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
-        const progress = createProgress('sweep', log);
-        let measurement;
-        try {
-          measurement = await runSweep({ client, url: database.url }, variants, settings, {
-            onProgress: (done, total, label) => {
-              progress.update(done, total, label);
-            },
-          });
-        } finally {
-          progress.stop();
-        }
-        const pgStatStatements =
-          'snapshot' in probe && before !== undefined
-            ? probe.report(before, await probe.snapshot())
-            : (probe as { available: false; reason: string });
-        await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
-        const deadTuplesAfter = await deadTuples(client);
-        const cells = measurement.cells.map(summarizeCell);
-        const metrics: SweepMetrics = {
-          durationMs: 0,
-          seed: measurement.seed,
-          roundTripMs: median(measurement.roundTripMs),
-          cells,
-          crossovers: crossovers(cells),
-          linearity: linearity(cells),
-          preparedDelta: preparedDeltas(cells),
-          overhead: harnessOverhead(cells),
-          table: {
-            deadTuplesBefore: measurement.deadTuplesBefore,
-            deadTuplesAfter,
-            vacuumBetweenSizes: settings.vacuumBetweenSizes,
+    await withDatabase(databaseFrom(flags, log), async ({ database, client }) => {
+      const env = await collectEnvironment(client, database.kind);
+      const probe = await probeStatements(client, variants, database.kind !== 'url');
+      const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
+      const progress = createProgress('sweep', log);
+      let measurement;
+      try {
+        measurement = await runSweep({ client, url: database.url }, variants, settings, {
+          onProgress: (done, total, label) => {
+            progress.update(done, total, label);
           },
-          pgStatStatements,
-          pgbench: settings.pgbench
-            ? await runPgbenchChecks(client, database.url, variants, settings, cells, log)
-            : null,
-          findings: [],
-        };
-        metrics.findings.push(...findings(metrics));
-        metrics.durationMs = performance.now() - started;
-        const config: SweepConfig = {
-          sizes: [...settings.sizes],
-          variants: variants.map((v) => v.name),
-          players: settings.players,
-          goals: settings.goals,
-          seed: settings.seed,
-          minSamples: settings.minSamples,
-          minTimeMs: settings.minTimeMs,
-          statements: [...settings.statements],
-          concurrency: settings.concurrency,
-          explainRuns: settings.explainRuns,
-          warmupBatches: settings.warmupBatches,
-          vacuumBetweenSizes: settings.vacuumBetweenSizes,
-          quick: settings.quick,
-          pgbench: settings.pgbench,
-          db: database.kind,
-        };
-        const name = settings.quick ? 'sweep-quick' : 'sweep';
-        const result: SweepResult = sweepResultSchema.parse({
-          schemaVersion: SCHEMA_VERSION,
-          kind: 'sweep',
-          name,
-          createdAt: createdAt.toISOString(),
-          git,
-          env,
-          config,
-          metrics,
-          thresholds: [],
-          verdict: null,
         });
-        const out = process.stdout;
-        out.write(
-          `PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals = ${measurement.seed.rows.toLocaleString('en-US')} rows, seeded at ${Math.round(measurement.seed.rowsPerSecond).toLocaleString('en-US')} rows/s; concurrency ${settings.concurrency}\n\n`,
-        );
-        out.write(`${variantTables(metrics)}\n\n${ratioTable(metrics)}\n\n`);
-        for (const section of [
-          preparedTable(metrics),
-          statementsTable(metrics),
-          pgbenchTable(metrics),
-        ])
-          if (section !== '') out.write(`${section}\n\n`);
-        out.write(`findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}\n\n`);
-        out.write(`sweep took ${(metrics.durationMs / 1000).toFixed(1)} s\n`);
-        const path = await saveResult(
-          result,
-          flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),
-        );
-        out.write(`results: ${path}\n`);
-      },
-    );
+      } finally {
+        progress.stop();
+      }
+      const pgStatStatements =
+        'snapshot' in probe && before !== undefined
+          ? probe.report(before, await probe.snapshot())
+          : (probe as { available: false; reason: string });
+      await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
+      const deadTuplesAfter = await deadTuples(client);
+      const cells = measurement.cells.map(summarizeCell);
+      const metrics: SweepMetrics = {
+        durationMs: 0,
+        seed: measurement.seed,
+        roundTripMs: median(measurement.roundTripMs),
+        cells,
+        crossovers: crossovers(cells),
+        linearity: linearity(cells),
+        preparedDelta: preparedDeltas(cells),
+        overhead: harnessOverhead(cells),
+        table: {
+          deadTuplesBefore: measurement.deadTuplesBefore,
+          deadTuplesAfter,
+          vacuumBetweenSizes: settings.vacuumBetweenSizes,
+        },
+        pgStatStatements,
+        pgbench: settings.pgbench
+          ? await runPgbenchChecks(client, database.url, variants, settings, cells, log)
+          : null,
+        findings: [],
+      };
+      metrics.findings.push(...findings(metrics));
+      metrics.durationMs = performance.now() - started;
+      const config: SweepConfig = {
+        sizes: [...settings.sizes],
+        variants: variants.map((v) => v.name),
+        players: settings.players,
+        goals: settings.goals,
+        seed: settings.seed,
+        minSamples: settings.minSamples,
+        minTimeMs: settings.minTimeMs,
+        statements: [...settings.statements],
+        concurrency: settings.concurrency,
+        explainRuns: settings.explainRuns,
+        warmupBatches: settings.warmupBatches,
+        vacuumBetweenSizes: settings.vacuumBetweenSizes,
+        quick: settings.quick,
+        pgbench: settings.pgbench,
+        db: database.kind,
+      };
+      const name = settings.quick ? 'sweep-quick' : 'sweep';
+      const result: SweepResult = sweepResultSchema.parse({
+        schemaVersion: SCHEMA_VERSION,
+        kind: 'sweep',
+        name,
+        createdAt: createdAt.toISOString(),
+        git,
+        env,
+        config,
+        metrics,
+        thresholds: [],
+        verdict: null,
+      });
+      const out = process.stdout;
+      out.write(
+        `PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals = ${measurement.seed.rows.toLocaleString('en-US')} rows, seeded at ${Math.round(measurement.seed.rowsPerSecond).toLocaleString('en-US')} rows/s; concurrency ${settings.concurrency}\n\n`,
+      );
+      out.write(`${variantTables(metrics)}\n\n${ratioTable(metrics)}\n\n`);
+      for (const section of [
+        preparedTable(metrics),
+        statementsTable(metrics),
+        pgbenchTable(metrics),
+      ])
+        if (section !== '') out.write(`${section}\n\n`);
+      out.write(`findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}\n\n`);
+      out.write(`sweep took ${(metrics.durationMs / 1000).toFixed(1)} s\n`);
+      const path = await saveResult(
+        result,
+        flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),
+      );
+      out.write(`results: ${path}\n`);
+    });
   });
 }

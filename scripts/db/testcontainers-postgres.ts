@@ -2,12 +2,16 @@ import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { detectDockerEngine } from './docker-engine.ts';
 import type { ProvisionedDatabase } from './provisioned-database.ts';
+import { serverSettings, settingFlags } from './server-settings.ts';
 
 /** The image matches the embedded server's major version so results compare. */
 export const TESTCONTAINERS_POSTGRES_IMAGE = 'postgres:15-alpine';
 
 /** PostgreSQL in a throwaway container, for machines with a Docker engine. */
-export async function startTestcontainersPostgres(logger: Logger): Promise<ProvisionedDatabase> {
+export async function startTestcontainersPostgres(
+  logger: Logger,
+  settings: Readonly<Record<string, string>> = {},
+): Promise<ProvisionedDatabase> {
   const engine = await detectDockerEngine();
   if (!engine.reachable) {
     throw new UsageError(
@@ -22,13 +26,7 @@ export async function startTestcontainersPostgres(logger: Logger): Promise<Provi
   // Loaded lazily: the module pulls in the Docker client, which the other paths never need.
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer(TESTCONTAINERS_POSTGRES_IMAGE)
-    .withCommand([
-      'postgres',
-      '-c',
-      'shared_preload_libraries=pg_stat_statements',
-      '-c',
-      'TimeZone=UTC',
-    ])
+    .withCommand(['postgres', ...settingFlags(serverSettings(settings))])
     .start();
   const startupMs = performance.now() - started;
   logger.debug(

@@ -16,6 +16,8 @@ export interface WithDatabaseOptions {
   readonly source: DbSource;
   readonly logger: Logger;
   readonly createPostgresUser?: boolean;
+  /** `--pg-setting`s for a server the harness starts. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function withDatabase<T>(
     logger: options.logger,
     createPostgresUser:
       options.createPostgresUser ?? process.env.HARNESS_CREATE_POSTGRES_USER === '1',
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
   });
   try {
     let client: pg.Client;
