@@ -4,6 +4,9 @@ import type pg from 'pg';
 /** PostgreSQL settings that move the numbers; recorded so results can be compared fairly. */
 export const RECORDED_POSTGRES_SETTINGS = [
   'shared_buffers',
+  'max_wal_size',
+  'checkpoint_timeout',
+  'full_page_writes',
   'work_mem',
   'effective_cache_size',
   'synchronous_commit',

@@ -5,7 +5,7 @@ import { parseResultText } from '../result-file.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { SweepResult } from '../schema/result-schema.ts';
 import { formatComparison } from './compare-format.ts';
-import { compareResults, regressionsBeyond } from './compare-results.ts';
+import { compareResults, environmentNotes, regressionsBeyond } from './compare-results.ts';
 
 const FIXTURES = 'results/compare/fixtures';
 
@@ -94,6 +94,40 @@ describe('bad pairs', () => {
     const renamed = { ...other, result: { ...other.result, name: 'flush-500' } };
     expect(() => compareResults(fixture('run-base.json'), renamed)).toThrow(
       /must be the same scenario/,
+    );
+  });
+});
+
+describe('environment notes', () => {
+  const env = fixture('run-base.json').result.env;
+  if (env === null) throw new Error('the run fixture records its environment');
+
+  it('names each PostgreSQL setting, the version and the cores that differ', () => {
+    const head = structuredClone(env);
+    head.postgres.settings.shared_buffers = '512MB';
+    head.postgres.version = '16.4';
+    head.cpu.count = env.cpu.count * 2;
+    const [note, ...more] = environmentNotes(env, head);
+    expect(more).toEqual([]);
+    expect(note).toBe(
+      `the two sides ran in different environments (PostgreSQL ${env.postgres.version} -> 16.4; shared_buffers ${env.postgres.settings.shared_buffers ?? ''} -> 512MB; cores ${env.cpu.count} -> ${head.cpu.count}): part of any change may come from that`,
+    );
+  });
+
+  it('says nothing for the same environment, a setting only one side recorded, or no database', () => {
+    const head = structuredClone(env);
+    head.postgres.settings.max_wal_size = '1GB';
+    delete head.postgres.settings.jit;
+    expect(environmentNotes(env, head)).toEqual([]);
+    expect(environmentNotes(env, null)).toEqual([]);
+  });
+
+  it('reaches the comparison printed for the reader', () => {
+    const head = structuredClone(fixture('run-head.json'));
+    if (head.result.env === null) throw new Error('the run fixture records its environment');
+    head.result.env.postgres.settings.shared_buffers = '1GB';
+    expect(formatComparison(compareResults(fixture('run-base.json'), head))).toMatch(
+      /note: the two sides ran in different environments \(shared_buffers 128MB -> 1GB\)/,
     );
   });
 });

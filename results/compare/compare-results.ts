@@ -121,7 +121,7 @@ export function compareResults(base: IndexedResult, head: IndexedResult): Compar
     throw new UsageError(
       `cannot compare ${a.kind} "${a.name}" (${base.path}) with ${b.kind} "${b.name}" (${head.path}): both sides must be the same ${a.kind === 'run' ? 'scenario' : a.kind}`,
     );
-  const notes: string[] = [];
+  const notes: string[] = environmentNotes(a.env, b.env);
   let rows: ComparisonRow[];
   switch (a.kind) {
     case 'sweep':
@@ -134,6 +134,34 @@ export function compareResults(base: IndexedResult, head: IndexedResult): Compar
       rows = figureRows(a, b);
   }
   return { kind: a.kind, name: b.name, base: side(base), head: side(head), rows, notes };
+}
+
+type Environment = NonNullable<ResultFile['env']>;
+
+/**
+ * Where the two sides ran differently (PostgreSQL settings and version, cores, Node): a
+ * change there moves figures by itself, so the reader is told before reading the table.
+ */
+export function environmentNotes(base: Environment | null, head: Environment | null): string[] {
+  if (base === null || head === null) return [];
+  const changes: string[] = [];
+  const differ = (what: string, b: string, h: string) => {
+    if (b !== h) changes.push(`${what} ${b} -> ${h}`);
+  };
+  differ('PostgreSQL', base.postgres.version, head.postgres.version);
+  differ('PostgreSQL from', base.postgres.source, head.postgres.source);
+  // A setting recorded on one side only (a newer harness records more) is no known difference.
+  for (const [name, value] of Object.entries(base.postgres.settings)) {
+    const other = head.postgres.settings[name];
+    if (other !== undefined) differ(name, value, other);
+  }
+  differ('cores', String(base.cpu.count), String(head.cpu.count));
+  differ('node', base.node, head.node);
+  return changes.length === 0
+    ? []
+    : [
+        `the two sides ran in different environments (${changes.join('; ')}): part of any change may come from that`,
+      ];
 }
 
 function sweepRows(base: SweepResult, head: SweepResult, notes: string[]): ComparisonRow[] {
