@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Environment } from '../../results/environment.ts';
 import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, benchResultSchema } from '../../results/schema/result-schema.ts';
@@ -9,6 +10,8 @@ export async function saveBenchResult(
   figures: Record<string, number>,
   notes: string[],
   config: Record<string, unknown>,
+  /** Where the benchmark ran, when it used PostgreSQL (its version and settings move figures). */
+  env: Environment | null = null,
 ): Promise<string> {
   const createdAt = new Date();
   const git = readGitInfo();
@@ -18,7 +21,7 @@ export async function saveBenchResult(
     name,
     createdAt: createdAt.toISOString(),
     git,
-    env: null,
+    env,
     config,
     metrics: { figures, notes },
     thresholds: [],

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import { createLogger } from '../lib/logger.ts';
 import { startChildSut, type ChildSut } from '../lib/child-sut.ts';
+import { collectEnvironment } from '../../results/environment.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
 import {
@@ -45,6 +46,7 @@ await admin.connect();
 const database = await provisionPostgres({ source: 'embedded', logger: createLogger('warn') });
 const client = await connectClient(database.url);
 await migrate(client);
+const env = await collectEnvironment(client, database.kind);
 await seedProgress(client, {
   players: 10_000,
   goalsPerPlayer: 50,
@@ -174,5 +176,5 @@ try {
   await database.stop();
 }
 process.stdout.write(
-  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join', compression: COMPRESSION })}\n`,
+  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join', compression: COMPRESSION }, env)}\n`,
 );

@@ -4,6 +4,7 @@
 // rows (production's flush, and 3,000 events/s's), interleaved round by round so drift hits
 // both alike.
 // Run: npm run bench:kafka-flush-transaction [-- <rounds per size, default 300>]
+import { collectEnvironment } from '../../results/environment.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectClient } from '../../sut/db/pool.ts';
@@ -25,6 +26,7 @@ const fmt = (v: number, d = 2) =>
 const database = await provisionPostgres({ source: 'embedded', logger: createLogger('warn') });
 const client = await connectClient(database.url);
 await migrate(client);
+const env = await collectEnvironment(client, database.kind);
 await seedProgress(client, {
   players: 10_000,
   goalsPerPlayer: 50,
@@ -97,5 +99,5 @@ try {
   await database.stop();
 }
 process.stdout.write(
-  `${await saveBenchResult('kafka-flush-transaction', figures, ['join, embedded PostgreSQL, full durability, interleaved'], { rounds: ROUNDS, sizes: SIZES })}\n`,
+  `${await saveBenchResult('kafka-flush-transaction', figures, ['join, embedded PostgreSQL, full durability, interleaved'], { rounds: ROUNDS, sizes: SIZES }, env)}\n`,
 );
