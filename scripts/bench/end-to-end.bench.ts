@@ -192,14 +192,20 @@ try {
   notes.push(`flush phase: ${PHASE}`);
   notes.push(`warm-up before each measured window: ${WARMUP_SECONDS} s at the same rate`);
   process.stdout.write(
-    `${await saveBenchResult('bench-e2e', figures, notes, {
-      seconds: SECONDS,
-      rate: RATE,
-      variants: VARIANTS,
-      prepared: PREPARED.length > 0,
-      flushPhase: PHASE,
-      pgSettings: PG_SETTINGS,
-    })}\n`,
+    `${await saveBenchResult(
+      'bench-e2e',
+      figures,
+      notes,
+      {
+        seconds: SECONDS,
+        rate: RATE,
+        variants: VARIANTS,
+        prepared: PREPARED.length > 0,
+        flushPhase: PHASE,
+        pgSettings: PG_SETTINGS,
+      },
+      env,
+    )}\n`,
   );
 } finally {
   await client.end();
