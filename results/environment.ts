@@ -36,8 +36,11 @@ export async function collectEnvironment(
   source: string,
 ): Promise<Environment> {
   const { rows } = await client.query<{ name: string; setting: string }>(
-    `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1) ORDER BY name`,
-    [RECORDED_POSTGRES_SETTINGS],
+    // Plus whatever the server was started with (the harness's --pg-setting among them), but
+    // where it listens, which changes every start and moves nothing.
+    `SELECT name, current_setting(name) AS setting FROM pg_settings
+      WHERE name = ANY($1) OR (source = 'command line' AND name <> ALL($2)) ORDER BY name`,
+    [RECORDED_POSTGRES_SETTINGS, ['port', 'listen_addresses', 'unix_socket_directories']],
   );
   const { rows: version } = await client.query<{ server_version: string }>('SHOW server_version');
   const cores = cpus();

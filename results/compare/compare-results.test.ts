@@ -114,6 +114,15 @@ describe('environment notes', () => {
     );
   });
 
+  it('names where PostgreSQL came from and the Node version when they differ', () => {
+    const head = structuredClone(env);
+    head.postgres.source = 'url';
+    head.node = 'v22.0.0';
+    expect(environmentNotes(env, head)).toEqual([
+      `the two sides ran in different environments (PostgreSQL from ${env.postgres.source} -> url; node ${env.node} -> v22.0.0): part of any change may come from that`,
+    ]);
+  });
+
   it('says nothing for the same environment, a setting only one side recorded, or no database', () => {
     const head = structuredClone(env);
     head.postgres.settings.max_wal_size = '1GB';

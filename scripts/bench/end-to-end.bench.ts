@@ -1,16 +1,18 @@
 // The service end to end on one machine: embedded PostgreSQL (full durability), `harness sut`
 // in its own process, the simulator in this one over HTTP.
-// Each run starts on freshly seeded data and measures after a 15 s warm-up at the same rate.
+// Each run starts on freshly seeded data and measures after a 30 s warm-up at the same rate.
 //  1. per variant: 5,000 events/s for D seconds
 //     [join: sustained, p99 event-to-commit < 300 ms, no circuit-breaker rejections];
 //  2. the highest rate join sustains (steps of 1,000 events/s);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- <seconds, default 60> [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]
+// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]
+import { parseArgs } from 'node:util';
 import { collectEnvironment } from '../../results/environment.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import { collectPgSetting } from '../db/server-settings.ts';
 import { createLogger } from '../lib/logger.ts';
+import { UsageError } from '../lib/usage-error.ts';
 import {
   histogramQuantile,
   parsePrometheusText,
@@ -24,25 +26,64 @@ import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts'
 import { connectClient } from '../../sut/db/pool.ts';
 import { migrate } from '../../sut/db/migrate.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
-import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { listVariantNames, loadVariant } from '../../sut/sql/variant-registry.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
 import { startChildSut } from '../lib/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
-const SECONDS = Number(process.argv[2] ?? 60);
+/** The arguments, checked before anything starts: bad ones exit 2 naming the input. */
+async function benchArgs() {
+  try {
+    const { values, positionals } = parseArgs({
+      allowPositionals: true,
+      options: {
+        prepared: { type: 'boolean', default: false },
+        staggered: { type: 'boolean', default: false },
+        'only-rate': { type: 'boolean', default: false },
+        'pg-setting': { type: 'string', multiple: true, default: [] },
+      },
+    });
+    const [secondsText = '60', variantsText = 'join,correlated,cte', ...extra] = positionals;
+    const seconds = Number(secondsText);
+    if (!/^\d+$/.test(secondsText) || seconds < 1)
+      throw new UsageError(`seconds "${secondsText}" is not a positive whole number`);
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const known = await listVariantNames();
+    const variants = variantsText.split(',');
+    const unknown = variants.filter((v) => !known.includes(v));
+    if (unknown.length > 0)
+      throw new UsageError(
+        `variants "${unknown.join(',')}" unknown; expected a comma-separated list of ${known.join(', ')}`,
+      );
+    return {
+      seconds,
+      variants,
+      prepared: values.prepared,
+      phase: values.staggered ? ('staggered' as const) : ('aligned' as const),
+      onlyRate: values['only-rate'],
+      pgSettings: values['pg-setting'].reduce<Record<string, string>>(
+        (settings, text) => collectPgSetting(text, settings),
+        {},
+      ),
+    };
+  } catch (error) {
+    process.stderr.write(`bench:e2e: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const USAGE =
+  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]';
+const ARGS = await benchArgs();
+const SECONDS = ARGS.seconds;
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
-const VARIANTS = (process.argv[3] ?? 'join,correlated,cte').split(',');
-const PREPARED = process.argv.includes('--prepared') ? ['--prepared'] : [];
+const VARIANTS = ARGS.variants;
+const PREPARED = ARGS.prepared ? ['--prepared'] : [];
 /** `--staggered`: the service's partitions flush at staggered phases (`harness sut --flush-phase`). */
-const PHASE = process.argv.includes('--staggered') ? 'staggered' : 'aligned';
-const ONLY_STEP_ONE = process.argv.includes('--only-rate');
+const PHASE = ARGS.phase;
+const ONLY_STEP_ONE = ARGS.onlyRate;
 /** `--pg-setting name=value` (repeatable): the embedded server's settings, as `harness --pg-setting`. */
-const PG_SETTINGS = process.argv.reduce<Record<string, string>>(
-  (settings, arg, i, all) =>
-    all[i - 1] === '--pg-setting' ? collectPgSetting(arg, settings) : settings,
-  {},
-);
+const PG_SETTINGS = ARGS.pgSettings;
 const RATE = 5000;
 /** Rates tried for the highest sustained one, until the first that is not. */
 const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000];

@@ -39,6 +39,13 @@ describe('harness check', () => {
     expect(reports.filter((f) => /_check\.(html|md|junit\.xml)$/.test(f))).toHaveLength(3);
   });
 
+  it('passes --pg-setting to its steps, and a step that refuses its input makes the check exit 2', async () => {
+    const run = await runHarness([...args, '--pg-setting', 'work_mem=8MB'], env());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--pg-setting work_mem: DATABASE_URL names a running server/);
+    expect(run.stderr).toMatch(/the scenario refused its input \(exit code 2, message above\)/);
+  });
+
   it('compares a second check with the first', async () => {
     const run = await runHarness(args, env());
     expect(run.code, run.stderr).toBe(0);

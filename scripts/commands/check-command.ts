@@ -82,8 +82,7 @@ export function checkCommand(): Command {
     if (options.sweep) {
       step(1, 'quick sweep of every SQL variant');
       const sweep = await runHarnessStep(['sweep', '--quick', ...db]);
-      if (sweep.code !== 0)
-        throw new Error(`the sweep failed (exit code ${String(sweep.code)}); the check stops here`);
+      if (sweep.code !== 0) throw stepFailure('the sweep', sweep.code);
       produced.push(...sweep.results);
     } else step(1, 'sweep skipped (--no-sweep)');
 
@@ -97,8 +96,7 @@ export function checkCommand(): Command {
       ...(options.full ? [] : ['--duration', options.duration ?? SHORT_DURATION]),
       ...db,
     ]);
-    if (run.code !== 0 && run.code !== EXIT_THRESHOLDS)
-      throw new Error(`the scenario failed (exit code ${String(run.code)}); the check stops here`);
+    if (run.code !== 0 && run.code !== EXIT_THRESHOLDS) throw stepFailure('the scenario', run.code);
     produced.push(...run.results);
 
     step(3, 'comparison with the previous check');
@@ -134,4 +132,11 @@ export function checkCommand(): Command {
         `the ${options.scenario} scenario's thresholds failed (see above)`,
       );
   });
+}
+
+/** A step's exit 2 is the user's input (its message is above): the check exits 2 as well. */
+function stepFailure(step: string, code: number | null): Error {
+  return code === 2
+    ? new UsageError(`${step} refused its input (exit code 2, message above); the check stops here`)
+    : new Error(`${step} failed (exit code ${String(code)}); the check stops here`);
 }

@@ -26,7 +26,8 @@ export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDataba
   return {
     source: flags.db,
     logger,
-    createPostgresUser: flags.createPostgresUser,
+    // commander's default false must not hide HARNESS_CREATE_POSTGRES_USER from withDatabase.
+    ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
     ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
   };
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,23 @@ for (const event of HOOKED_EVENTS) {
 }
 const RECENT_LOG_LINES = 15;
 const REAPER = fileURLToPath(new URL('./pg-reaper.js', import.meta.url));
+
+/** Whether the data directory's postmaster still runs (its pid file names it). */
+async function postmasterAlive(databaseDir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, owned by the postgres account.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface EmbeddedPostgresOptions {
   readonly logger: Logger;
@@ -143,8 +160,20 @@ export async function startEmbeddedPostgres(
     // before spawning it), and the package's stop() would wait forever for an exit that has
     // already happened.
     await removeRoot();
-    const refused = rejectedSetting(recentLog, options.settings ?? {});
+    const given = options.settings ?? {};
+    const refused = rejectedSetting(recentLog, given);
     if (refused !== undefined) throw refused;
+    if (Object.keys(given).length > 0) {
+      // Settings can break start-up without PostgreSQL naming one (memory it cannot map,
+      // max_connections below the reserved ones): the user's settings are the likely cause.
+      throw new UsageError(
+        `the embedded PostgreSQL did not start with ${Object.entries(given)
+          .map(([n, v]) => `--pg-setting ${n}=${v}`)
+          .join(
+            ' ',
+          )}; expected settings it can start with. Its last words:\n${recentLog.join('\n')}`,
+      );
+    }
     throw new Error(
       `embedded PostgreSQL failed to start in ${databaseDir}: ${error instanceof Error ? error.message : 'the server exited during start-up'}\n${recentLog.join('\n')}`,
       { cause: error },
@@ -172,7 +201,9 @@ export async function startEmbeddedPostgres(
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      // A server that died on its own (a crash, the OOM killer) has nothing to stop, and the
+      // package's stop() would wait forever for its exit.
+      if (await postmasterAlive(databaseDir)) await server.stop();
       await removeRoot();
       logger.debug(`embedded PostgreSQL on port ${port} stopped and removed`);
     },

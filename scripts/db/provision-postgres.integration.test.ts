@@ -146,6 +146,11 @@ describe('PostgreSQL provisioning', () => {
         /--pg-setting no_such_setting: PostgreSQL refused it: unrecognized/,
       ],
       [{ max_connections: '0' }, /--pg-setting max_connections: .*outside the valid range/],
+      // PostgreSQL names another setting here; the user's settings are still the cause.
+      [
+        { max_connections: '2' },
+        /did not start with --pg-setting max_connections=2; expected settings it can start with[^]*superuser_reserved_connections/,
+      ],
     ] as const) {
       const error = await provisionPostgres({
         source: 'embedded',
@@ -157,6 +162,22 @@ describe('PostgreSQL provisioning', () => {
     }
     const after = readdirSync(tmpdir()).filter((f) => f.startsWith('harness-pg-'));
     expect(after.filter((f) => !before.includes(f))).toEqual([]);
+  });
+
+  it('stop() returns and cleans up when the server already died on its own', async () => {
+    const db = await provisionPostgres({ source: 'embedded', logger: silentLogger });
+    const pid = Number(readFileSync(`${db.dataDir ?? ''}/postmaster.pid`, 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await db.stop();
+    expect(existsSync(dirname(db.dataDir ?? '/nonexistent'))).toBe(false);
   });
 
   it('refuses settings for a server DATABASE_URL names: that server keeps its own', async () => {

@@ -17,9 +17,12 @@ describe('--pg-setting', () => {
       '0',
     ]);
     expect(parsePgSetting('search_path=a=b')).toEqual(['search_path', 'a=b']);
+    // PostgreSQL takes an empty value too (shared_preload_libraries= preloads nothing).
+    expect(parsePgSetting('shared_preload_libraries=')).toEqual(['shared_preload_libraries', '']);
+    expect(parsePgSetting('my.custom.name=1')).toEqual(['my.custom.name', '1']);
   });
 
-  it.each(['shared_buffers', 'shared_buffers=', '=1GB', '1abc=2', 'a b=1', 'a.b.c=1', 'x= '])(
+  it.each(['shared_buffers', '=1GB', '1abc=2', 'a b=1', 'a..b=1', '.a=1'])(
     'refuses %j naming the flag and the expected form',
     (text) => {
       expect(() => parsePgSetting(text)).toThrow(UsageError);
@@ -27,7 +30,17 @@ describe('--pg-setting', () => {
     },
   );
 
-  it('collects repeated flags, the later of one name winning', () => {
+  it.each(['port=6543', 'LISTEN_ADDRESSES=*', 'data_directory=/tmp/x', 'config_file=/etc/pg.conf'])(
+    'refuses %j: the harness chooses where its server listens and keeps its files',
+    (text) => {
+      expect(() => parsePgSetting(text)).toThrow(/the harness sets where its server listens/);
+    },
+  );
+
+  it('collects repeated flags, the later of one name (in any case) winning', () => {
+    expect(collectPgSetting('WORK_MEM=8MB', collectPgSetting('work_mem=4MB'))).toEqual({
+      WORK_MEM: '8MB',
+    });
     const once = collectPgSetting('work_mem=4MB');
     expect(collectPgSetting('work_mem=8MB', collectPgSetting('max_wal_size=4GB', once))).toEqual({
       work_mem: '8MB',
@@ -58,7 +71,7 @@ describe('server settings', () => {
     ];
     const refused = rejectedSetting(log, { Shared_Buffers: 'plenty' });
     expect(refused?.message).toBe(
-      '--pg-setting shared_buffers: PostgreSQL refused it: invalid value for parameter "shared_buffers": "plenty". Expected a setting PostgreSQL accepts, with a value in its units (e.g. shared_buffers=1GB)',
+      '--pg-setting Shared_Buffers: PostgreSQL refused it: invalid value for parameter "shared_buffers": "plenty". Expected a setting PostgreSQL accepts, with a value in its units (e.g. shared_buffers=1GB)',
     );
     expect(rejectedSetting(log, { work_mem: '1MB' })).toBeUndefined();
     expect(

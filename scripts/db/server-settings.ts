@@ -19,28 +19,47 @@ export const HARNESS_SERVER_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /** Names PostgreSQL accepts for a setting (`work_mem`, `auto_explain.log_min_duration`). */
-const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/;
+
+/** Where the server is and what it reads: the harness chooses these to reach and remove it. */
+const RESERVED_SETTINGS = [
+  'port',
+  'listen_addresses',
+  'unix_socket_directories',
+  'data_directory',
+  'config_file',
+  'hba_file',
+  'ident_file',
+];
 
 /** Parses one `--pg-setting name=value`; a UsageError names what is wrong. */
 export function parsePgSetting(text: string): [name: string, value: string] {
   const at = text.indexOf('=');
   const name = at < 0 ? text : text.slice(0, at);
-  const value = at < 0 ? '' : text.slice(at + 1);
-  if (at < 0 || !SETTING_NAME.test(name) || value.trim() === '') {
+  if (at < 0 || !SETTING_NAME.test(name)) {
     throw new UsageError(
       `--pg-setting "${text}" is not name=value with a PostgreSQL setting name (e.g. shared_buffers=1GB, max_wal_size=4GB)`,
     );
   }
-  return [name, value];
+  if (RESERVED_SETTINGS.includes(name.toLowerCase())) {
+    throw new UsageError(
+      `--pg-setting ${name}: the harness sets where its server listens and keeps its files; expected any setting but ${RESERVED_SETTINGS.join(', ')}`,
+    );
+  }
+  return [name, text.slice(at + 1)];
 }
 
-/** commander collector for a repeatable `--pg-setting`: later settings of one name win. */
+/**
+ * commander collector for a repeatable `--pg-setting`: a later setting of one name (in any
+ * case, as PostgreSQL compares them) replaces the earlier one.
+ */
 export function collectPgSetting(
   text: string,
   previous: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const [name, value] = parsePgSetting(text);
-  return { ...previous, [name]: value };
+  const kept = Object.entries(previous).filter(([n]) => n.toLowerCase() !== name.toLowerCase());
+  return Object.fromEntries([...kept, [name, value]]);
 }
 
 /** The harness's settings with the user's on top. Names compare case-insensitively, as PostgreSQL's do. */
@@ -69,10 +88,10 @@ export function rejectedSetting(
   log: readonly string[],
   overrides: Readonly<Record<string, string>>,
 ): UsageError | undefined {
-  const names = Object.keys(overrides).map((n) => n.toLowerCase());
   for (const line of log.flatMap((chunk) => chunk.split('\n'))) {
-    const name = /parameter "([^"]+)"/i.exec(line)?.[1]?.toLowerCase();
-    if (name !== undefined && names.includes(name)) {
+    const named = /parameter "([^"]+)"/i.exec(line)?.[1]?.toLowerCase();
+    const name = Object.keys(overrides).find((n) => n.toLowerCase() === named);
+    if (name !== undefined) {
       const detail = line.replace(/^.*?(FATAL|ERROR|LOG):\s*/, '').trim();
       return new UsageError(
         `--pg-setting ${name}: PostgreSQL refused it: ${detail}. Expected a setting PostgreSQL accepts, with a value in its units (e.g. shared_buffers=1GB)`,

@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../lib/logger.ts';
+import {
+  addDatabaseOptions,
+  databaseArgs,
+  databaseFrom,
+  type DatabaseOptions,
+} from './common-options.ts';
+
+function parse(args: readonly string[]): DatabaseOptions {
+  const command = addDatabaseOptions(new Command('x')).exitOverride();
+  command.parse([...args], { from: 'user' });
+  return command.opts<DatabaseOptions>();
+}
+
+describe('database options', () => {
+  it('survive the round trip to another harness process (what harness check does)', () => {
+    const given = [
+      '--db',
+      'embedded',
+      '--create-postgres-user',
+      '--pg-setting',
+      'search_path=a, b',
+      '--pg-setting',
+      'my.opt=x=y',
+      '--pg-setting',
+      'WORK_MEM=8MB',
+      '--pg-setting',
+      'work_mem=16MB',
+    ];
+    const flags = parse(given);
+    expect(flags.pgSetting).toEqual({ search_path: 'a, b', 'my.opt': 'x=y', work_mem: '16MB' });
+    expect(parse(databaseArgs(flags))).toEqual(flags);
+  });
+
+  it('give withDatabase the settings, and leave createPostgresUser to the environment unless the flag is given', () => {
+    const plain = databaseFrom(parse([]), silentLogger);
+    expect(plain).toEqual({ source: 'auto', logger: silentLogger });
+    expect(databaseArgs(parse([]))).toEqual(['--db', 'auto']);
+    expect(
+      databaseFrom(parse(['--create-postgres-user', '--pg-setting', 'jit=off']), silentLogger),
+    ).toEqual({
+      source: 'auto',
+      logger: silentLogger,
+      createPostgresUser: true,
+      settings: { jit: 'off' },
+    });
+  });
+});
