@@ -8,10 +8,7 @@
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
 // Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]
 import { parseArgs } from 'node:util';
-import { collectEnvironment } from '../../results/environment.ts';
-import { provisionPostgres } from '../db/provision-postgres.ts';
 import { collectPgSetting } from '../db/server-settings.ts';
-import { createLogger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   histogramQuantile,
@@ -23,13 +20,11 @@ import {
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
-import { connectClient } from '../../sut/db/pool.ts';
-import { migrate } from '../../sut/db/migrate.ts';
-import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { listVariantNames, loadVariant } from '../../sut/sql/variant-registry.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
 import { startChildSut } from '../lib/child-sut.ts';
+import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 /** The arguments, checked before anything starts: bad ones exit 2 naming the input. */
@@ -89,11 +84,8 @@ const RATE = 5000;
 const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000];
 const fmt = (v: number, d = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const logger = createLogger('warn');
-const database = await provisionPostgres({ source: 'embedded', logger, settings: PG_SETTINGS });
-const client = await connectClient(database.url);
-await migrate(client);
-const env = await collectEnvironment(client, database.kind);
+const bench = await startBenchDatabase(PG_SETTINGS);
+const { database, client, env } = bench;
 const figures: Record<string, number> = {};
 const notes: string[] = [];
 
@@ -115,12 +107,7 @@ async function drive(
   rate: number,
   seconds: number,
 ): Promise<{ stats: RunStats; metrics: PromSample[]; delivered: number; wallMs: number }> {
-  await seedProgress(client, {
-    players: 10_000,
-    goalsPerPlayer: 50,
-    seed: 42,
-    shares: DEFAULT_SEED_SHARES,
-  });
+  await bench.seed();
   const sut = await startChildSut(['--variant', variant, '--flush-phase', PHASE, ...PREPARED], {
     DATABASE_URL: database.url,
   });
@@ -249,6 +236,5 @@ try {
     )}\n`,
   );
 } finally {
-  await client.end();
-  await database.stop();
+  await bench.stop();
 }

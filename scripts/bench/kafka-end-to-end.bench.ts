@@ -10,10 +10,7 @@
 //     when the step ends).
 // Run: npm run bench:kafka-e2e [-- <seconds, default 60> [--only-rate] [--gzip]]
 import type pg from 'pg';
-import { createLogger } from '../lib/logger.ts';
 import { startChildSut, type ChildSut } from '../lib/child-sut.ts';
-import { collectEnvironment } from '../../results/environment.ts';
-import { provisionPostgres } from '../db/provision-postgres.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
 import {
   histogramQuantile,
@@ -24,11 +21,9 @@ import {
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
-import { connectClient } from '../../sut/db/pool.ts';
-import { migrate } from '../../sut/db/migrate.ts';
-import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { benchBrokers } from './bench-kafka-brokers.ts';
+import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
@@ -43,16 +38,9 @@ const brokers = await benchBrokers();
 const kafka = createKafka(brokers, 'harness-bench-e2e');
 const admin = kafka.admin();
 await admin.connect();
-const database = await provisionPostgres({ source: 'embedded', logger: createLogger('warn') });
-const client = await connectClient(database.url);
-await migrate(client);
-const env = await collectEnvironment(client, database.kind);
-await seedProgress(client, {
-  players: 10_000,
-  goalsPerPlayer: 50,
-  seed: 42,
-  shares: DEFAULT_SEED_SHARES,
-});
+const bench = await startBenchDatabase();
+const { database, client, env } = bench;
+await bench.seed();
 const topic = uniqueName('bench-e2e');
 const group = uniqueName('bench-e2e');
 const figures: Record<string, number> = {};
@@ -172,8 +160,7 @@ try {
   await sink.close();
   await sut.stop();
   await admin.disconnect();
-  await client.end();
-  await database.stop();
+  await bench.stop();
 }
 process.stdout.write(
   `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join', compression: COMPRESSION }, env)}\n`,

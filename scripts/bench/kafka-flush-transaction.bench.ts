@@ -4,18 +4,13 @@
 // rows (production's flush, and 3,000 events/s's), interleaved round by round so drift hits
 // both alike.
 // Run: npm run bench:kafka-flush-transaction [-- <rounds per size, default 300>]
-import { collectEnvironment } from '../../results/environment.ts';
-import { provisionPostgres } from '../db/provision-postgres.ts';
-import { createLogger } from '../lib/logger.ts';
-import { connectClient } from '../../sut/db/pool.ts';
-import { migrate } from '../../sut/db/migrate.ts';
-import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { generatePlayerIds } from '../../simulator/population.ts';
 import { OffsetStore } from '../../sut/repository/offset-store.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
 import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
@@ -23,16 +18,9 @@ const SIZES = [60, 375];
 const fmt = (v: number, d = 2) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-const database = await provisionPostgres({ source: 'embedded', logger: createLogger('warn') });
-const client = await connectClient(database.url);
-await migrate(client);
-const env = await collectEnvironment(client, database.kind);
-await seedProgress(client, {
-  players: 10_000,
-  goalsPerPlayer: 50,
-  seed: 42,
-  shares: DEFAULT_SEED_SHARES,
-});
+const bench = await startBenchDatabase();
+const { database, client, env } = bench;
+await bench.seed();
 const catalogue = await loadCatalogue();
 const regular = catalogue.goals.filter((g) => !g.daily);
 const players = generatePlayerIds(10_000, 42);
@@ -95,8 +83,7 @@ try {
 } finally {
   await autocommit.close();
   await transactional.close();
-  await client.end();
-  await database.stop();
+  await bench.stop();
 }
 process.stdout.write(
   `${await saveBenchResult('kafka-flush-transaction', figures, ['join, embedded PostgreSQL, full durability, interleaved'], { rounds: ROUNDS, sizes: SIZES }, env)}\n`,
