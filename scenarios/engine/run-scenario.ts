@@ -24,6 +24,7 @@ import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
+import type { TargetTable } from '../../sut/db/target-table.ts';
 import { dbCpuProbe } from './db-cpu.ts';
 import {
   evaluate,
@@ -87,6 +88,14 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
   };
 }
 
+/**
+ * Where the service writes: the run's schema and, for a user's table, that table, with leave
+ * to change its rows (the run has just seeded it, with the user's leave or because it was empty).
+ */
+function childTableArgs(schema: string, table: TargetTable): string[] {
+  return ['--schema', schema, ...(table.owned ? [] : ['--table', table.label, '--replace-rows'])];
+}
+
 /** One second of the run, from the difference between two scrapes of the service. */
 export interface SeriesPoint {
   t: number;
@@ -115,7 +124,13 @@ export interface RunOutcome {
  * abortOnFail thresholds as it goes), stop everything, and evaluate the thresholds.
  */
 export async function runScenario(
-  session: { client: pg.Client; database: ProvisionedDatabase; kafkaBrokers?: readonly string[] },
+  session: {
+    client: pg.Client;
+    database: ProvisionedDatabase;
+    schema: string;
+    table: TargetTable;
+    kafkaBrokers?: readonly string[];
+  },
   options: ValidScenarioOptions,
   settings: RunSettings,
   logger: Logger,
@@ -140,10 +155,13 @@ export async function runScenario(
     goalsPerPlayer: settings.goals,
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
+    table: session.table,
   });
   const cpu = await dbCpuProbe(session.database.dataDir);
   const sut = await startChildSut(
     [
+      '--skip-seed',
+      ...childTableArgs(session.schema, session.table),
       '--variant',
       settings.variant,
       '--partitions',

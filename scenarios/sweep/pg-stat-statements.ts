@@ -26,10 +26,16 @@ export async function probeStatements(
   variants: readonly SqlVariant[],
   mayCreateExtension: boolean,
 ): Promise<StatementsProbe | { available: false; reason: string }> {
-  const installed = async () =>
-    (await client.query(`SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'`))
-      .rowCount === 1;
-  if (!(await installed())) {
+  // The extension's view lives in the schema it was created in, which is not on the harness's
+  // search_path (that holds only the harness's own schema): it is named qualified.
+  const installedIn = async () =>
+    (
+      await client.query<{ schema: string }>(
+        `SELECT quote_ident(extnamespace::regnamespace::text) AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'`,
+      )
+    ).rows[0]?.schema;
+  let schema = await installedIn();
+  if (schema === undefined) {
     if (!mayCreateExtension) {
       return {
         available: false,
@@ -38,7 +44,9 @@ export async function probeStatements(
       };
     }
     try {
-      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      // Only on a server the harness started, so `public` is its to use.
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public');
+      schema = (await installedIn()) ?? 'public';
     } catch (error) {
       return {
         available: false,
@@ -47,7 +55,7 @@ export async function probeStatements(
     }
   }
   try {
-    await client.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
+    await client.query(`SELECT 1 FROM ${schema}.pg_stat_statements LIMIT 1`);
   } catch (error) {
     return { available: false, reason: (error as Error).message };
   }
@@ -68,7 +76,7 @@ export async function probeStatements(
         rows: string;
       }>(
         `SELECT query, calls, total_exec_time AS exec, total_plan_time AS plan, rows
-           FROM pg_stat_statements
+           FROM ${schema}.pg_stat_statements
           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND left(query, 3) = '-- ' AND left(query, 8) <> 'EXPLAIN '`,
       );

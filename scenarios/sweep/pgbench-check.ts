@@ -10,6 +10,7 @@ import {
   type PreparedBatch,
 } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
+import { sessionOptions } from '../../sut/db/pool.ts';
 
 const execFileAsync = promisify(execFile);
 const TARGET_MS = 2000;
@@ -53,6 +54,7 @@ export async function pgbenchCheck(
   variant: SqlVariant,
   batch: PreparedBatch,
   medianMs: number,
+  schema: string,
 ): Promise<PgbenchCheck> {
   const transactions = Math.max(
     10,
@@ -86,6 +88,9 @@ export async function pgbenchCheck(
         ],
         {
           maxBuffer: 10 * 1024 * 1024,
+          // The statement names its table schema-qualified; the session still gets the
+          // harness's time zone and search_path, as every harness connection does.
+          env: { ...process.env, PGOPTIONS: sessionOptions(schema) },
         },
       );
       bench.push(parseLatency(stdout));

@@ -7,6 +7,7 @@ import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { executeBatch, prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
+import type { TargetTable } from '../../sut/db/target-table.ts';
 import { explainBatch, type ExplainSample } from './explain.ts';
 import type { SweepSettings } from './sweep-settings.ts';
 
@@ -44,9 +45,10 @@ interface Flusher {
 
 const ROUND_TRIP_PROBES = 50;
 
-export async function deadTuples(client: pg.ClientBase): Promise<number> {
+export async function deadTuples(client: pg.ClientBase, table: TargetTable): Promise<number> {
   const { rows } = await client.query<{ n: string }>(
-    `SELECT coalesce(n_dead_tup, 0) AS n FROM pg_stat_user_tables WHERE relname = 'user_goal_progress'`,
+    `SELECT coalesce(n_dead_tup, 0) AS n FROM pg_stat_user_tables WHERE relid = to_regclass($1)`,
+    [table.sql],
   );
   return Number(rows[0]?.n ?? 0);
 }
@@ -59,20 +61,21 @@ export async function deadTuples(client: pg.ClientBase): Promise<number> {
  * distinct, existing, active rows and must update all of them.
  */
 export async function runSweep(
-  session: { client: pg.Client; url: string },
+  session: { client: pg.Client; url: string; schema: string; table: TargetTable },
   variants: readonly SqlVariant[],
   settings: SweepSettings,
   hooks: SweepHooks = {},
 ): Promise<SweepMeasurement> {
-  const { client } = session;
+  const { client, table } = session;
   const largest = settings.sizes[settings.sizes.length - 1] ?? 0;
   const seeded = await seedProgress(client, {
     players: settings.players,
     goalsPerPlayer: settings.goals,
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
+    table,
   });
-  const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed));
+  const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed), table);
   const samplers = all.splitByPlayer(settings.concurrency, (i) =>
     createRandom(settings.seed + 1 + i),
   );
@@ -90,11 +93,11 @@ export async function runSweep(
     roundTripMs.push(performance.now() - t0);
   }
 
-  const deadTuplesBefore = await deadTuples(client);
+  const deadTuplesBefore = await deadTuples(client, table);
   const flushers: Flusher[] = [];
   try {
     for (const sampler of samplers)
-      flushers.push({ client: await connectClient(session.url), sampler });
+      flushers.push({ client: await connectClient(session.url, session.schema), sampler });
     const modes = settings.statements;
     const runOne = async (
       f: Flusher,
@@ -130,8 +133,7 @@ export async function runSweep(
     const cellsPerSize = variants.length * modes.length;
     const total = settings.sizes.length * cellsPerSize;
     for (const [sizeIndex, size] of settings.sizes.entries()) {
-      if (settings.vacuumBetweenSizes && sizeIndex > 0)
-        await client.query('VACUUM user_goal_progress');
+      if (settings.vacuumBetweenSizes && sizeIndex > 0) await client.query(`VACUUM ${table.sql}`);
       const sizeCells: { variant: SqlVariant; cell: CellMeasurement }[] = [];
       for (const variant of variants) {
         for (const statement of modes) {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { collectEnvironment, type Environment } from '../../results/environment.ts';
 import { connectClient } from '../../sut/db/pool.ts';
 import { migrate } from '../../sut/db/migrate.ts';
+import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import type { ProvisionedDatabase } from '../db/provisioned-database.ts';
@@ -10,6 +11,8 @@ import { createLogger } from '../lib/logger.ts';
 export interface BenchDatabase {
   readonly database: ProvisionedDatabase;
   readonly client: pg.Client;
+  /** The harness's schema on it. */
+  readonly schema: string;
   /** Where the benchmark runs, for its results JSON. */
   readonly env: Environment;
   /** (Re)fills the table with the benchmarks' seed: 10,000 players x 50 goals, seed 42. */
@@ -32,6 +35,7 @@ export async function startBenchDatabase(
   return {
     database,
     client,
+    schema: DEFAULT_HARNESS_SCHEMA,
     env,
     async seed() {
       await seedProgress(client, {

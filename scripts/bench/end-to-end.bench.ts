@@ -20,7 +20,8 @@ import {
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
-import { listVariantNames, loadVariant } from '../../sut/sql/variant-registry.ts';
+import { listVariantNames, loadVariant, variantFor } from '../../sut/sql/variant-registry.ts';
+import { harnessTable } from '../../sut/db/target-table.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
 import { startChildSut } from '../lib/child-sut.ts';
@@ -85,7 +86,7 @@ const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000];
 const fmt = (v: number, d = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const bench = await startBenchDatabase(PG_SETTINGS);
-const { database, client, env } = bench;
+const { database, client, env, schema } = bench;
 const figures: Record<string, number> = {};
 const notes: string[] = [];
 
@@ -108,9 +109,12 @@ async function drive(
   seconds: number,
 ): Promise<{ stats: RunStats; metrics: PromSample[]; delivered: number; wallMs: number }> {
   await bench.seed();
-  const sut = await startChildSut(['--variant', variant, '--flush-phase', PHASE, ...PREPARED], {
-    DATABASE_URL: database.url,
-  });
+  const sut = await startChildSut(
+    ['--skip-seed', '--variant', variant, '--flush-phase', PHASE, ...PREPARED],
+    {
+      DATABASE_URL: database.url,
+    },
+  );
   const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
   const constant = (s: number) => ({
     ...DEFAULT_SIMULATION,
@@ -192,15 +196,19 @@ try {
     const flushes = sumOf(overload.metrics, 'harness_flush_size_rows_count');
     const size = Math.max(1, Math.round(flushRows / flushes));
     const serviceRowsPerSecond = (rows / overload.wallMs) * 1000;
-    const sweep = await runSweep({ client, url: database.url }, [await loadVariant('join')], {
-      ...DEFAULT_SWEEP_SETTINGS,
-      sizes: [size],
-      statements: ['unprepared'],
-      concurrency: 8,
-      minSamples: 40,
-      minTimeMs: 10_000,
-      explainRuns: 0,
-    });
+    const sweep = await runSweep(
+      { client, url: database.url, schema, table: harnessTable(schema) },
+      [variantFor(await loadVariant('join'), harnessTable(schema))],
+      {
+        ...DEFAULT_SWEEP_SETTINGS,
+        sizes: [size],
+        statements: ['unprepared'],
+        concurrency: 8,
+        minSamples: 40,
+        minTimeMs: 10_000,
+        explainRuns: 0,
+      },
+    );
     const cell = sweep.cells[0];
     const sweepRowsPerSecond =
       cell === undefined ? Number.NaN : (cell.rows * 1000) / cell.elapsedMs;

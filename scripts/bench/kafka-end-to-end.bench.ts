@@ -103,7 +103,19 @@ async function waitForCatchUp(timeoutMs: number): Promise<void> {
 }
 
 const sut = await startChildSut(
-  ['--source', 'kafka', '--topic', topic, '--group', group, '--variant', 'join', '--db', 'url'],
+  [
+    '--source',
+    'kafka',
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--variant',
+    'join',
+    '--db',
+    'url',
+    '--skip-seed',
+  ],
   { DATABASE_URL: database.url, KAFKA_BROKERS: brokers.join(','), HARNESS_LOG_LEVEL: 'error' },
 );
 const sink = await KafkaSink.connect({

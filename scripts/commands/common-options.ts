@@ -12,24 +12,49 @@ import {
 import type { Logger } from '../lib/logger.ts';
 import { DEFAULT_TOPIC } from '../../sut/kafka/topic.ts';
 import { integer, positiveInt, share } from '../lib/option-parsers.ts';
+import { UsageError } from '../lib/usage-error.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
+import { DEFAULT_HARNESS_SCHEMA, parseSchemaName } from '../../sut/db/harness-schema.ts';
+import { parseTableName, type TableName } from '../../sut/db/target-table.ts';
 
 export interface DatabaseOptions {
   db: DbSource;
   createPostgresUser: boolean;
   /** `--pg-setting name=value`, repeatable. */
   pgSetting?: Record<string, string>;
+  /** The harness's own schema. */
+  schema: string;
+  /** A table of the user's to write instead of the harness's own. */
+  table?: TableName;
+  replaceRows: boolean;
 }
 
 /** What withDatabase needs from the database flags. */
 export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDatabaseOptions {
+  if (flags.replaceRows && flags.table === undefined)
+    throw new UsageError(
+      "--replace-rows goes with --table: the harness's own table needs no permission",
+    );
   return {
     source: flags.db,
     logger,
     // commander's default false must not hide HARNESS_CREATE_POSTGRES_USER from withDatabase.
     ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
     ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+    schema: flags.schema,
+    ...(flags.table === undefined ? {} : { table: flags.table }),
+    replaceRows: flags.replaceRows,
   };
+}
+
+/** Where the data goes (schema, table, consent), as arguments to another harness process. */
+export function workspaceArgs(flags: Pick<DatabaseOptions, 'schema' | 'table' | 'replaceRows'>) {
+  return [
+    '--schema',
+    flags.schema,
+    ...(flags.table === undefined ? [] : ['--table', `${flags.table.schema}.${flags.table.name}`]),
+    ...(flags.replaceRows ? ['--replace-rows'] : []),
+  ];
 }
 
 /** The database flags as arguments to another harness process. */
@@ -39,6 +64,7 @@ export function databaseArgs(flags: DatabaseOptions): string[] {
     flags.db,
     ...(flags.createPostgresUser ? ['--create-postgres-user'] : []),
     ...Object.entries(flags.pgSetting ?? {}).flatMap(([n, v]) => ['--pg-setting', `${n}=${v}`]),
+    ...workspaceArgs(flags),
   ];
 }
 
@@ -119,6 +145,22 @@ export function addDatabaseOptions(command: Command): Command {
         .map(([n, v]) => `${n}=${v}`)
         .join(', ')}`,
       collectPgSetting,
+    )
+    .option(
+      '--schema <name>',
+      'the schema the harness creates and writes its tables in (on any server; nothing outside it is changed)',
+      parseSchemaName,
+      DEFAULT_HARNESS_SCHEMA,
+    )
+    .option(
+      '--table <schema.name>',
+      "seed and flush into this table of yours instead of the harness's own (must have the production columns; refused when it holds rows, unless --replace-rows)",
+      (v: string) => parseTableName(v),
+    )
+    .option(
+      '--replace-rows',
+      'with --table: its rows may be replaced (TRUNCATE, then seeded) and changed by flushes',
+      false,
     );
 }
 

@@ -131,7 +131,7 @@ export function runCommand(logger: () => Logger): Command {
     const kafka: ProvisionedKafka | undefined =
       baseSettings.transport === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
-      await withDatabase(databaseFrom(flags, log), async ({ database, client }) => {
+      await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
         const env = {
           ...(await collectEnvironment(client, database.kind)),
           ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
@@ -146,7 +146,13 @@ export function runCommand(logger: () => Logger): Command {
           const settings = { ...baseSettings, variant };
           const runName = `${basename(loaded.path).replace(/\.[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
           const outcome = await runScenario(
-            { client, database, ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }) },
+            {
+              client,
+              database,
+              schema,
+              table,
+              ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }),
+            },
             options,
             settings,
             log,

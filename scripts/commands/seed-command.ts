@@ -15,23 +15,24 @@ export function formatRate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString('en-US');
 }
 
-/** `harness seed`: migrate and fill user_goal_progress on the chosen database. */
+/** `harness seed`: migrate and fill the progress table on the chosen database. */
 export function seedCommand(logger: () => Logger): Command {
   const command = new Command('seed').description(
-    'migrate and fill user_goal_progress with players x goals rows (COPY); useful with DATABASE_URL',
+    "create the harness's schema and fill its user_goal_progress (or your --table) with players x goals rows (COPY)",
   );
   addSeedOptions(addDatabaseOptions(command));
   return command.action(async (options: DatabaseOptions & SeedTableOptions) => {
     const log = logger();
-    await withDatabase(databaseFrom(options, log), async ({ client }) => {
+    await withDatabase(databaseFrom(options, log), async ({ client, table }) => {
       const result = await seedProgress(client, {
         players: options.players,
         goalsPerPlayer: options.goals,
         seed: options.seed,
         shares: seedSharesOf(options),
+        table,
       });
       process.stdout.write(
-        `seeded ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
+        `seeded ${table.label}: ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
       );
     });
   });

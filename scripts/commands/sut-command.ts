@@ -8,7 +8,8 @@ import {
 } from '../../sut/buffer/flush-worker.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
 import { startSut } from '../../sut/service/sut-app.ts';
-import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { loadVariant, variantFor } from '../../sut/sql/variant-registry.ts';
+import { seedProgress } from '../../sut/db/seeder.ts';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../sut/sources/http-event-source.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -16,8 +17,11 @@ import { positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
+  addSeedOptions,
   databaseFrom,
   addKafkaOptions,
+  seedSharesOf,
+  type SeedTableOptions,
   provisionKafkaFrom,
   type DatabaseOptions,
   type KafkaOptions,
@@ -30,7 +34,9 @@ import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 /** The consumer group of `harness sut --source kafka` unless --group names another. */
 export const DEFAULT_GROUP = 'harness-sut';
 
-interface SutFlags extends DatabaseOptions, KafkaOptions {
+interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
+  /** --skip-seed: the table is used as it is (a harness run seeds it before starting the service). */
+  skipSeed: boolean;
   source: 'http' | 'kafka';
   group: string;
   host: string;
@@ -107,7 +113,12 @@ export function sutCommand(logger: () => Logger): Command {
   const command = new Command('sut').description(
     'run the system under test: partitioned buffers flushed through a SQL variant; POST /events, GET /metrics, GET /healthz',
   );
-  addKafkaOptions(addDatabaseOptions(command))
+  addSeedOptions(addKafkaOptions(addDatabaseOptions(command)))
+    .option(
+      '--skip-seed',
+      'use the table as it is instead of seeding it first (the seed options then do nothing)',
+      false,
+    )
     .addOption(
       new Option('--source <transport>', 'where events come from: POST /events, or a Kafka topic')
         .choices(['http', 'kafka'])
@@ -238,17 +249,32 @@ export function sutCommand(logger: () => Logger): Command {
     // The broker is settled before the database starts: a bad broker setting fails with nothing started.
     const kafka = flags.source === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
-      await withDatabase(databaseFrom(flags, log), async ({ database }) => {
+      await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
+        if (!flags.skipSeed) {
+          const seeded = await seedProgress(client, {
+            players: flags.players,
+            goalsPerPlayer: flags.goals,
+            seed: flags.seed,
+            shares: seedSharesOf(flags),
+            catalogue,
+            table,
+          });
+          log.info(
+            `seeded ${table.label}: ${seeded.rows.toLocaleString('en-US')} rows (${flags.players.toLocaleString('en-US')} players x ${flags.goals} goals, seed ${flags.seed}) in ${(seeded.ms / 1000).toFixed(1)} s`,
+          );
+        }
+        const aimed = variantFor(variant, table);
         if (kafka === undefined) {
           await serve(
-            new PostgresBatchWriter(database.url, variant, flags.prepared),
-            `PostgreSQL from ${database.kind}`,
+            new PostgresBatchWriter(database.url, aimed, flags.prepared, undefined, schema),
+            `PostgreSQL from ${database.kind}, table ${table.label}`,
           );
           return;
         }
         const transport = kafkaTransport({
           databaseUrl: database.url,
-          variant,
+          schema,
+          variant: aimed,
           prepared: flags.prepared,
           kafka: createKafka(kafka.brokers, `harness-sut-${process.pid}`, log),
           topic: flags.topic,
@@ -257,7 +283,11 @@ export function sutCommand(logger: () => Logger): Command {
             log.warn(message);
           },
         });
-        await serve(transport.writer, `PostgreSQL from ${database.kind}`, transport.source);
+        await serve(
+          transport.writer,
+          `PostgreSQL from ${database.kind}, table ${table.label}`,
+          transport.source,
+        );
       });
     } finally {
       await kafka?.stop();

@@ -16,7 +16,8 @@ import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
-import { loadVariants, type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import { loadVariants, variantFor, type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import type { TargetTable } from '../../sut/db/target-table.ts';
 import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
 import { probeStatements } from '../../scenarios/sweep/pg-stat-statements.ts';
 import {
@@ -114,6 +115,8 @@ function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
 async function runPgbenchChecks(
   client: Parameters<typeof pgbenchCheck>[0],
   url: string,
+  schema: string,
+  table: TargetTable,
   variants: readonly SqlVariant[],
   settings: SweepSettings,
   metricsCells: SweepMetrics['cells'],
@@ -132,6 +135,7 @@ async function runPgbenchChecks(
     client,
     await loadCatalogue(),
     createRandom(settings.seed + 999),
+    table,
   );
   const checks: PgbenchCheck[] = [];
   for (const variant of variants) {
@@ -143,6 +147,7 @@ async function runPgbenchChecks(
         variant,
         prepareBatch(sampler.batch(size)),
         cell?.wallMs.median ?? 10,
+        schema,
       ),
     );
   }
@@ -221,7 +226,7 @@ export function sweepCommand(logger: () => Logger): Command {
   return command.action(async (flags: SweepFlags) => {
     const log = logger();
     const settings = settingsFrom(flags, command);
-    const variants = await loadVariants(flags.variant);
+    const fileVariants = await loadVariants(flags.variant);
     const largest = settings.sizes[settings.sizes.length - 1] ?? 0;
     const perFlusher = Math.floor((settings.players * settings.goals) / settings.concurrency);
     if (largest > perFlusher) {
@@ -232,18 +237,24 @@ export function sweepCommand(logger: () => Logger): Command {
     const createdAt = new Date();
     const git = readGitInfo();
     const started = performance.now();
-    await withDatabase(databaseFrom(flags, log), async ({ database, client }) => {
+    await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
+      const variants = fileVariants.map((v) => variantFor(v, table));
       const env = await collectEnvironment(client, database.kind);
       const probe = await probeStatements(client, variants, database.kind !== 'url');
       const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
       const progress = createProgress('sweep', log);
       let measurement;
       try {
-        measurement = await runSweep({ client, url: database.url }, variants, settings, {
-          onProgress: (done, total, label) => {
-            progress.update(done, total, label);
+        measurement = await runSweep(
+          { client, url: database.url, schema, table },
+          variants,
+          settings,
+          {
+            onProgress: (done, total, label) => {
+              progress.update(done, total, label);
+            },
           },
-        });
+        );
       } finally {
         progress.stop();
       }
@@ -252,7 +263,7 @@ export function sweepCommand(logger: () => Logger): Command {
           ? probe.report(before, await probe.snapshot())
           : (probe as { available: false; reason: string });
       await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
-      const deadTuplesAfter = await deadTuples(client);
+      const deadTuplesAfter = await deadTuples(client, table);
       const cells = measurement.cells.map(summarizeCell);
       const metrics: SweepMetrics = {
         durationMs: 0,
@@ -270,7 +281,16 @@ export function sweepCommand(logger: () => Logger): Command {
         },
         pgStatStatements,
         pgbench: settings.pgbench
-          ? await runPgbenchChecks(client, database.url, variants, settings, cells, log)
+          ? await runPgbenchChecks(
+              client,
+              database.url,
+              schema,
+              table,
+              variants,
+              settings,
+              cells,
+              log,
+            )
           : null,
         findings: [],
       };

@@ -4,6 +4,7 @@ import type { GoalCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { startSut, type RunningSut } from '../../sut/service/sut-app.ts';
 import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
@@ -19,6 +20,7 @@ export async function startKafkaSut(options: {
 }): Promise<RunningSut> {
   const transport = kafkaTransport({
     databaseUrl: options.databaseUrl,
+    schema: DEFAULT_HARNESS_SCHEMA,
     variant: await loadVariant('join'),
     prepared: false,
     kafka: options.kafka,

@@ -10,8 +10,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database on the test run's PostgreSQL, for one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database on the test run's PostgreSQL, for one test file: migrated (the harness's
+ * schema in place, `client` on its search_path), or, with `migrated: false`, untouched, as a
+ * user's database is before the harness first meets it.
+ */
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const serverUrl = inject('databaseUrl');
   const name = `harness_test_${randomBytes(6).toString('hex')}`;
   const admin = await connectClient(serverUrl);
@@ -19,7 +25,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const client = await connectClient(url.toString());
-  await migrate(client);
+  if (options.migrated !== false) await migrate(client);
   return {
     url: url.toString(),
     client,

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
+import { DEFAULT_HARNESS_SCHEMA } from './harness-schema.ts';
+import { harnessTable, type TargetTable } from './target-table.ts';
 
 export interface SampleKey {
   readonly userId: string;
@@ -36,6 +38,7 @@ export class RowSampler {
     client: pg.ClientBase,
     catalogue: GoalCatalogue,
     random: () => number,
+    table: TargetTable = harnessTable(DEFAULT_HARNESS_SCHEMA),
   ): Promise<RowSampler> {
     const { rows } = await client.query<{
       user_id: string;
@@ -43,7 +46,7 @@ export class RowSampler {
       challenge_id: string;
       namespace: string;
     }>(
-      `SELECT user_id, goal_id, challenge_id, namespace FROM user_goal_progress
+      `SELECT user_id, goal_id, challenge_id, namespace FROM ${table.sql}
         WHERE is_active AND status <> 'claimed' ORDER BY user_id, goal_id`,
     );
     const keys = rows.map((r) => ({

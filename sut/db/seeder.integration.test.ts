@@ -118,7 +118,7 @@ describe('seeder', () => {
 describe('schema migration', () => {
   it('creates user_goal_progress with the production key, checks and indexes, once', async () => {
     const { migrate } = await import('./migrate.ts');
-    expect(await migrate(db.client)).toEqual([]);
+    expect(await migrate(db.client)).toEqual({ schema: 'existing', applied: [] });
     const { rows: indexes } = await db.client.query<{ indexdef: string }>(
       `SELECT indexdef FROM pg_indexes WHERE tablename = 'user_goal_progress' ORDER BY indexname`,
     );

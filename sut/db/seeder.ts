@@ -7,6 +7,8 @@ import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { loadCatalogue, type Goal, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import { toPgTimestamp } from '../model/progress-row.ts';
 import { createRandom } from './random.ts';
+import { DEFAULT_HARNESS_SCHEMA } from './harness-schema.ts';
+import { harnessTable, type TargetTable } from './target-table.ts';
 
 export interface SeedShares {
   /** Assigned but inactive rows (`is_active = false`): never updated. */
@@ -35,6 +37,11 @@ export interface SeedOptions {
   /** Wall clock in ms; rows' timestamps are placed relative to it. */
   readonly now?: () => number;
   readonly onProgress?: (rowsWritten: number, rowsTotal: number) => void;
+  /**
+   * The table to fill: the harness's own by default. A user's table reaches here only through
+   * resolveTargetTable, which refuses one holding rows unless the user allowed replacing them.
+   */
+  readonly table?: TargetTable;
 }
 
 export const DEFAULT_SEED_SHARES: SeedShares = {
@@ -173,9 +180,9 @@ function* rowChunks(
 }
 
 /**
- * Replaces the content of `user_goal_progress` with players x goals rows through COPY, then
- * VACUUM ANALYZE so that the planner sees real statistics and the visibility map is set,
- * as on a long-lived production table.
+ * Replaces the content of the target table (the harness's own `user_goal_progress` unless
+ * told otherwise) with players x goals rows through COPY, then VACUUM ANALYZE so that the
+ * planner sees real statistics and the visibility map is set, as on a long-lived table.
  */
 export async function seedProgress(
   client: pg.ClientBase,
@@ -183,19 +190,20 @@ export async function seedProgress(
 ): Promise<SeedResult> {
   const catalogue = options.catalogue ?? (await loadCatalogue());
   const problems = seedOptionProblems(options, catalogue);
-  if (problems.length > 0) throw new UsageError('cannot seed user_goal_progress:', problems);
+  if (problems.length > 0) throw new UsageError('cannot seed the progress table:', problems);
   const started = performance.now();
   const playerIds = generatePlayerIds(options.players, options.seed);
   const nowMs = (options.now ?? Date.now)();
-  await client.query('TRUNCATE user_goal_progress');
+  const table = options.table ?? harnessTable(DEFAULT_HARNESS_SCHEMA);
+  await client.query(`TRUNCATE ${table.sql}`);
   const copy = client.query(
     copyFrom(
-      `COPY user_goal_progress (user_id, goal_id, challenge_id, namespace, progress, status, completed_at,
+      `COPY ${table.sql} (user_id, goal_id, challenge_id, namespace, progress, status, completed_at,
          claimed_at, created_at, updated_at, is_active, assigned_at, expires_at) FROM STDIN`,
     ),
   );
   await pipeline(Readable.from(rowChunks(options, catalogue, playerIds, nowMs)), copy);
-  await client.query('VACUUM (ANALYZE) user_goal_progress');
+  await client.query(`VACUUM (ANALYZE) ${table.sql}`);
   const ms = performance.now() - started;
   const rows = options.players * options.goalsPerPlayer;
   return { rows, ms, rowsPerSecond: rows / (ms / 1000), playerIds, catalogue };

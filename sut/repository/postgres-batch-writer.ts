@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { StalePositionError, type BatchWriter, type LogPosition } from '../buffer/batch-writer.ts';
 import { connectClient } from '../db/pool.ts';
+import { DEFAULT_HARNESS_SCHEMA } from '../db/harness-schema.ts';
 import type { SqlVariant } from '../sql/variant-registry.ts';
 import { executeBatch, prepareBatch, type PreparedBatch } from './batch-increment-repository.ts';
 import type { OffsetStore } from './offset-store.ts';
@@ -24,12 +25,14 @@ export class PostgresBatchWriter implements BatchWriter {
     private readonly prepared: boolean,
     /** Where log positions go; required for writes that carry one. */
     readonly offsets?: OffsetStore,
+    /** The harness's schema, where the offsets table lives. */
+    private readonly schema: string = DEFAULT_HARNESS_SCHEMA,
   ) {}
 
   private client(partition: number): Promise<pg.Client> {
     let client = this.clients.get(partition);
     if (client === undefined) {
-      client = connectClient(this.url).then((c) => {
+      client = connectClient(this.url, this.schema).then((c) => {
         // A broken connection emits 'error' between queries; forget it so the next flush reconnects.
         c.on('error', () => this.clients.delete(partition));
         return c;

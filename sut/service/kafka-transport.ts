@@ -9,6 +9,8 @@ import { KafkaEventSource } from '../sources/kafka-event-source.ts';
 
 export interface KafkaTransportOptions {
   readonly databaseUrl: string;
+  /** The harness's schema: the offsets table is there. */
+  readonly schema: string;
   readonly variant: SqlVariant;
   readonly prepared: boolean;
   readonly kafka: Kafka;
@@ -32,12 +34,13 @@ export function kafkaTransport(options: KafkaTransportOptions): {
       options.variant,
       options.prepared,
       offsets,
+      options.schema,
     ),
     source: (metrics) =>
       new KafkaEventSource({
         kafka: options.kafka,
         offsets,
-        connect: () => connectClient(options.databaseUrl),
+        connect: () => connectClient(options.databaseUrl, options.schema),
         metrics,
         ...(options.onError === undefined ? {} : { onError: options.onError }),
       }),

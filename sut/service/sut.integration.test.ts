@@ -178,7 +178,7 @@ describe('the service against a real PostgreSQL', () => {
     // A long interval: nothing is flushed before the signal, so shutdown must write it all.
     const child = spawn(
       process.execPath,
-      [bin, 'sut', '--port', '0', '--partitions', '8', '--flush-interval', '60000'],
+      [bin, 'sut', '--port', '0', '--skip-seed', '--partitions', '8', '--flush-interval', '60000'],
       {
         env: { ...process.env, DATABASE_URL: db.url },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,7 +41,17 @@ describe.skipIf(broker.skip !== undefined)('Kafka transport: the service killed 
     const before = await seedMovingRows(db.client, catalogue, PLAYERS, SEED);
     const topic = uniqueName('events');
     const group = uniqueName('group');
-    const args = ['--source', 'kafka', '--topic', topic, '--group', group, '--db', 'url'];
+    const args = [
+      '--source',
+      'kafka',
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--db',
+      'url',
+      '--skip-seed',
+    ];
     const env = { DATABASE_URL: db.url, HARNESS_LOG_LEVEL: 'error' };
     const first = await startChildSut(args, env);
     const producing = produceSimulated({

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { sqlForTable, type TargetTable } from '../db/target-table.ts';
 
 /** One SQL form of BatchIncrementProgress: a file in `sut/sql/variants/` (DESIGN.md contract). */
 export interface SqlVariant {
@@ -59,6 +60,11 @@ export async function loadVariant(name: string, dir = VARIANTS_DIR): Promise<Sql
   if (problems.length > 0)
     throw new UsageError(`SQL variant "${name}" breaks the variant contract:`, problems);
   return { name, sql: sql.replace(/;\s*$/, ''), description: leadingComment(sql) };
+}
+
+/** The variant aimed at `table` (the harness's own, or the user's `--table`), schema-qualified. */
+export function variantFor(variant: SqlVariant, table: TargetTable): SqlVariant {
+  return { ...variant, sql: sqlForTable(variant.sql, table) };
 }
 
 /** Loads the named variants, or all of them; reports every unknown name at once. */
