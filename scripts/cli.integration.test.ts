@@ -23,7 +23,9 @@ describe('harness CLI', () => {
       DATABASE_URL: db.url,
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/seeded 100 rows in [\d.]+ s \([\d,]+ rows\/s\)/);
+    expect(run.stdout).toMatch(
+      /seeded flush_harness\.user_goal_progress: 100 rows in [\d.]+ s \([\d,]+ rows\/s\)/,
+    );
     const { rows } = await db.client.query<{ n: string }>(
       'SELECT count(*) AS n FROM user_goal_progress',
     );
@@ -67,5 +69,19 @@ describe('harness CLI', () => {
     expect(run.stderr).toMatch(
       /cannot connect to DATABASE_URL \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postgres\)/,
     );
+  });
+
+  it.each([
+    'postgres://127.0.0.1:1/x?password=secretpw',
+    'u:secretpw@127.0.0.1:1/x',
+    'postgres://u:se/cretpw@127.0.0.1:1/x',
+    'postgres://u:p@ssecretpw@127.0.0.1:1/x',
+    'postgres://u:secretpw@127.0.0.1:1/x?sslmode=disable',
+  ])('DATABASE_URL %s: exit code 2, and the password appears nowhere', async (url) => {
+    const run = await runHarness(['seed'], { DATABASE_URL: url });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).not.toMatch(/secret|cret|ssecret/);
+    expect(run.stdout).not.toMatch(/secret/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
+import { redactUrl } from '../lib/redact-url.ts';
 import type { ProvisionedDatabase } from './provisioned-database.ts';
 
 export const DB_SOURCES = ['auto', 'url', 'embedded', 'testcontainers'] as const;
@@ -39,7 +40,7 @@ function existingServer(url: string, options: ProvisionOptions): ProvisionedData
     host = new URL(url).hostname;
   } catch {
     throw new UsageError(
-      `DATABASE_URL "${url}" is not a URL; expected postgres://user:password@host:port/database`,
+      `DATABASE_URL "${redactUrl(url)}" is not a URL; expected postgres://user:password@host:port/database`,
     );
   }
   return {
