@@ -61,7 +61,7 @@ export function parseHistoryMetric(
     };
   if (benchmark) return { kind: 'bench', figure: spec, label: spec, unit: '' };
   const [metric, aggregation] = spec.split(':', 2) as [string, string | undefined];
-  if (!(metric in HARNESS_METRICS))
+  if (!Object.hasOwn(HARNESS_METRICS, metric))
     throw new UsageError(
       `metric "${spec}" is not one the harness records: give a run metric (${Object.keys(HARNESS_METRICS).join(', ')}) optionally with an aggregation such as flush_duration:p(99), a sweep cell such as join@1000, or a benchmark figure with --name <benchmark>`,
     );

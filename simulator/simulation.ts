@@ -50,6 +50,11 @@ export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'executor'> = {
   dropAfterMs: 1000,
 };
 
+/** The executor's schedule; a UsageError for one that cannot be planned. */
+export function planArrivals(executor: ExecutorConfig): ArrivalPlan {
+  return (EXECUTORS[executor.executor] as (c: ExecutorConfig) => ArrivalPlan)(executor);
+}
+
 /** Parses `i/N` (0-based i < N). */
 export function parseShard(value: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(value.trim());
@@ -80,9 +85,7 @@ export function prepareSimulation(config: SimulationConfig): PreparedSimulation 
     problems.push(`partitions must be a positive integer, got ${config.partitions}`);
   if (problems.length > 0) throw new UsageError('the simulation is not valid:', problems);
   const mix = buildMix(config.mix);
-  const plan = (EXECUTORS[config.executor.executor] as (c: ExecutorConfig) => ArrivalPlan)(
-    config.executor,
-  );
+  const plan = planArrivals(config.executor);
   const population = new Population(config.players, config.seed, config.partitions, config.skew);
   return {
     plan,

@@ -58,7 +58,7 @@ export const scenarioOptionsSchema = z.strictObject({
   thresholds: z
     .record(z.string(), z.array(thresholdEntry))
     .refine(
-      (t) => Object.keys(t).every((m) => m in HARNESS_METRICS),
+      (t) => Object.keys(t).every((m) => Object.hasOwn(HARNESS_METRICS, m)),
       `threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
     )
     .optional(),
@@ -86,11 +86,22 @@ export type ValidScenarioOptions = z.output<typeof scenarioOptionsSchema>;
 /** Validates options from a file; the error names the file and every key at fault. */
 export function validateScenarioOptions(file: string, raw: unknown): ValidScenarioOptions {
   const parsed = scenarioOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(
-      `scenario ${file} is not valid:`,
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`),
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+  // A key such as __proto__ does not survive parsing into a plain object: looked for in
+  // what the file gave, so it is refused rather than silently dropped.
+  const thresholds = (raw as { thresholds?: unknown } | null)?.thresholds;
+  if (typeof thresholds === 'object' && thresholds !== null) {
+    const unknownMetrics = Object.keys(thresholds).filter(
+      (m) => !Object.hasOwn(HARNESS_METRICS, m),
     );
+    if (unknownMetrics.length > 0 && parsed.success)
+      problems.push(
+        `thresholds: ${unknownMetrics.map((m) => JSON.stringify(m)).join(', ')}: threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
+      );
   }
+  if (!parsed.success || problems.length > 0)
+    throw new UsageError(`scenario ${file} is not valid:`, problems);
   return parsed.data;
 }

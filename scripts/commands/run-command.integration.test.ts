@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,51 @@ describe('harness run', () => {
     expect(run.stdout).toMatch(/│ join +│/);
     expect(run.stdout).toMatch(/│ cte +│/);
     expect(run.stderr).toMatch(/join: event_to_commit p\(99\)<1/);
+    // One results file per variant, each named on a line of its own.
+    const paths = [...run.stdout.matchAll(/^results: (.+)$/gm)].map((m) => m[1] as string);
+    expect(paths).toHaveLength(2);
+    expect(new Set(paths).size).toBe(2);
+    expect(
+      paths.map((p) => runResultSchema.parse(JSON.parse(readFileSync(p, 'utf8'))).name),
+    ).toEqual(['tiny-breakpoint-join', 'tiny-breakpoint-cte']);
+  });
+
+  it('--variant a,b with --output writes one file per variant beside the named one', async () => {
+    const output = join(dir, 'pair.json');
+    const run = await runHarness(
+      [
+        'run',
+        fixture('tiny-check.ts'),
+        '--variant',
+        'join,cte',
+        '--duration',
+        '1s',
+        '--output',
+        output,
+      ],
+      { DATABASE_URL: db.url },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect([...run.stdout.matchAll(/^results: (.+)$/gm)].map((m) => m[1])).toEqual([
+      join(dir, 'pair-join.json'),
+      join(dir, 'pair-cte.json'),
+    ]);
+  });
+
+  it('runs a scenario file kept outside this repository, in a folder with no package.json', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'harness-own-scenario-'));
+    const path = join(own, 'release.ts');
+    writeFileSync(
+      path,
+      "import type { ScenarioOptions } from 'flush-harness';\n" +
+        "export const options: ScenarioOptions = { scenarios: { s: { executor: 'constant-arrival-rate', rate: 20, duration: '1s' } }, harness: { players: 50, goals: 5 } };\n",
+    );
+    const run = await runHarness(['run', path, '--output', join(own, 'r.json')], {
+      DATABASE_URL: db.url,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/scenario: s \(.*release\.ts\)/);
+    rmSync(own, { recursive: true, force: true });
   });
 
   it.each([
@@ -99,7 +144,15 @@ describe('harness run', () => {
     ],
     [['nope'], /scenario "nope" not found/],
     [['smoke', '--variant', 'fast'], /unknown SQL variant "fast"/],
-    [['smoke', '--duration', '10x'], /duration: a duration like 500ms/],
+    [['smoke', '--duration', '10x'], /--duration "10x" is not a duration/],
+    [['smoke', '--rate', 'abc'], /--rate "abc" must be a number above 0/],
+    [['smoke', '--rate', '1e308'], /the most the harness plans is 10,000,000 events\/s/],
+    [['smoke', '--duration', '9999h'], /the longest the harness plans is 168 h/],
+    [
+      ['smoke', '--output', '/nonexistent/x.json'],
+      /--output "\/nonexistent\/x\.json": the folder \/nonexistent does not exist/,
+    ],
+    [['smoke', '--variant', 'join,fast'], /unknown SQL variant "fast"/],
     [['smoke', '-e', 'NOEQUALS'], /-e "NOEQUALS" must be KEY=VALUE/],
   ])('bad scenario or options %j: exit 2, naming the file and the keys', async (args, message) => {
     const run = await runHarness(['run', ...args], { DATABASE_URL: db.url });

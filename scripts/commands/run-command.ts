@@ -8,7 +8,7 @@ import { runHistograms } from '../../scenarios/engine/run-histograms.ts';
 import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint.ts';
 import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
 import { createTable } from '../lib/table.ts';
-import { loadScenario } from '../../scenarios/engine/load-scenario.ts';
+import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
 import { runScenario, runSettings } from '../../scenarios/engine/run-scenario.ts';
 import {
@@ -23,10 +23,12 @@ import {
 import { validateScenarioOptions } from '../../scenarios/engine/scenario-options.ts';
 import { parseThresholds } from '../../scenarios/engine/run-metrics.ts';
 import { parseDuration } from '../../simulator/duration.ts';
-import { loadVariant } from '../../sut/sql/variant-registry.ts';
+import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { isUsageError, UsageError } from '../lib/usage-error.ts';
+import { outputFile, positiveNumber } from '../lib/option-parsers.ts';
+import { planArrivals } from '../../simulator/simulation.ts';
 import {
   addDatabaseOptions,
   databaseFrom,
@@ -38,9 +40,9 @@ import {
 import { describeKafka, type ProvisionedKafka } from '../kafka/provision-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
-  rate?: string;
+  rate?: number;
   duration?: string;
-  variant?: string;
+  variant?: string[];
   env: Record<string, string>;
   output?: string;
   summaryExport?: string;
@@ -70,25 +72,42 @@ export function runCommand(logger: () => Logger): Command {
     )
     .argument(
       '<scenario>',
-      'smoke, production, revisit-1000eps, flush-500, or a path to a scenario file',
+      `${shippedScenarios().join(', ')}, or a path to a .ts, .mts, .js or .mjs scenario file`,
     )
-    .option('--rate <n>', 'override the scenario rate (constant-arrival-rate)')
-    .option('--duration <duration>', 'override the scenario duration (constant-arrival-rate)')
-    .option('--variant <name>', 'override the SQL variant')
+    .option(
+      '--rate <n>',
+      'override the scenario rate (constant-arrival-rate)',
+      positiveNumber('--rate'),
+    )
+    .option(
+      '--duration <duration>',
+      'override the scenario duration (constant-arrival-rate)',
+      (v) => {
+        parseDuration(v, '--duration');
+        return v;
+      },
+    )
+    .option(
+      '--variant <names>',
+      'override the SQL variant; several, comma-separated, run one after another on fresh data',
+      (v: string) => v.split(',').map((n) => n.trim()),
+    )
     .option(
       '-e, --env <KEY=VALUE>',
       'environment for the scenario file, like k6 --env (repeatable)',
       collectEnv,
       {},
     )
-    .option('--output <file>', 'results JSON path')
+    .option('--output <file>', 'results JSON path', outputFile('--output'))
     .option(
       '--summary-export <file>',
       "also write k6's legacy summary export (thresholds.<expr> is true when it FAILED)",
+      outputFile('--summary-export'),
     )
     .option(
       '--summary-data <file>',
       'also write the data k6 gives handleSummary() (k6 summary tools read it)',
+      outputFile('--summary-data'),
     );
   addKafkaBrokerOptions(addDatabaseOptions(command));
   return command.action(async (scenario: string, flags: RunFlags) => {
@@ -104,19 +123,32 @@ export function runCommand(logger: () => Logger): Command {
         throw new UsageError(
           `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(first.executor)}`,
         );
-      if (flags.rate !== undefined) first.rate = Number(flags.rate);
+      if (flags.rate !== undefined) first.rate = flags.rate;
       if (flags.duration !== undefined) first.duration = flags.duration;
     }
-    if (flags.variant !== undefined)
-      raw.harness = { ...(raw.harness ?? {}), variant: flags.variant };
+    if (flags.variant !== undefined) {
+      const harness = { ...(raw.harness ?? {}) };
+      delete harness.variant;
+      delete harness.variants;
+      raw.harness =
+        flags.variant.length === 1
+          ? { ...harness, variant: flags.variant[0] }
+          : { ...harness, variants: flags.variant };
+    }
     const options = validateScenarioOptions(`${loaded.path} (with command-line overrides)`, raw);
     const baseSettings = runSettings(options);
+    try {
+      // Planned now, so a schedule that cannot be planned is refused before anything starts.
+      planArrivals(baseSettings.executor);
+    } catch (error) {
+      if (!isUsageError(error)) throw error;
+      throw new UsageError(
+        `scenario ${loaded.path}${flags.rate === undefined && flags.duration === undefined ? '' : ' (with --rate/--duration)'}: ${error.message}`,
+      );
+    }
     // Several variants run one after another, each on freshly seeded data.
-    const variants =
-      flags.variant !== undefined
-        ? [flags.variant]
-        : (options.harness?.variants ?? [baseSettings.variant]);
-    for (const v of variants) await loadVariant(v);
+    const variants = options.harness?.variants ?? [baseSettings.variant];
+    await loadVariants(variants);
     const thresholdSpecs = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
     const createdAt = new Date();
     const git = readGitInfo();
@@ -144,7 +176,7 @@ export function runCommand(logger: () => Logger): Command {
         }[] = [];
         for (const variant of variants) {
           const settings = { ...baseSettings, variant };
-          const runName = `${basename(loaded.path).replace(/\.[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
+          const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
           const outcome = await runScenario(
             {
               client,
@@ -236,13 +268,14 @@ export function runCommand(logger: () => Logger): Command {
               handleSummaryData(values, outcome.thresholds, outcome.durationMs),
               flags.summaryData,
             );
+          // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
           const path = await saveResult(
             result,
-            flags.output ??
-              join(
-                RUNS_DIR,
-                runFileName(createdAt, git, basename(loaded.path).replace(/\.[tj]s$/, '')),
-              ),
+            flags.output === undefined
+              ? join(RUNS_DIR, runFileName(createdAt, git, runName))
+              : variants.length > 1
+                ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
+                : flags.output,
           );
           out.write(`results: ${path}\n`);
           const failed = outcome.thresholds.filter((t) => !t.ok);

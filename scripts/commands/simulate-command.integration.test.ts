@@ -100,6 +100,34 @@ describe('harness simulate', () => {
     ],
     [['--mix', 'login'], /--mix "login" does not parse/],
     [['--sink', 'http', '--target', 'nowhere'], /--target "nowhere" is not a URL/],
+    [
+      ['--sink', 'http', '--target', 'https://127.0.0.1:8080'],
+      /uses https; the HTTP sink speaks plain http/,
+    ],
+    [
+      ['--sink', 'http', '--target', 'ftp://127.0.0.1:8080'],
+      /uses ftp; the HTTP sink speaks plain http/,
+    ],
+    [
+      ['--sink', 'http', '--target', 'http://u:secretpw@x y'],
+      /--target "http:\/\/u:\*\*\*@x y" is not a URL/,
+    ],
+    [
+      ['--sink', 'kafka', '--kafka-brokers', '127.0.0.1:1'],
+      /no broker answers at --kafka-brokers 127\.0\.0\.1:1:\n {2}- 127\.0\.0\.1:1: connect ECONNREFUSED/,
+    ],
+    [['--output', '/nonexistent/x.json'], /the folder \/nonexistent does not exist/],
+    [['--rate', '1e308', '--duration', '1s'], /the most the harness plans is 10,000,000 events\/s/],
+    [['--rate', '10', '--duration', '99999999h'], /the longest the harness plans is 168 h/],
+    [['--rate', '10', '--time-unit', '0s'], /timeUnit must be longer than 0/],
+    [
+      ['--executor', 'ramping-arrival-rate', '--stages', '1s:1e9'],
+      /--stages "1s:1e9" does not parse/,
+    ],
+    [
+      ['--executor', 'ramping-arrival-rate', '--stages', '1s:100000000'],
+      /the most the harness plans is 10,000,000 events\/s/,
+    ],
     [['--executor', 'per-vu-iterations'], /argument 'per-vu-iterations' is invalid/],
   ])(
     'bad input %j: one clear message before anything starts, exit code 2',
@@ -107,6 +135,7 @@ describe('harness simulate', () => {
       const run = await runHarness(['simulate', ...args]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/secretpw|\n\s+at /);
       expect(run.stdout).toBe('');
     },
   );

@@ -28,7 +28,14 @@ import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
 import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import type { Logger } from '../lib/logger.ts';
-import { integer, positiveInt } from '../lib/option-parsers.ts';
+import { redactUrl } from '../lib/redact-url.ts';
+import {
+  integer,
+  nonNegativeNumber,
+  outputFile,
+  positiveInt,
+  positiveNumber,
+} from '../lib/option-parsers.ts';
 import { createTable } from '../lib/table.ts';
 import { UsageError } from '../lib/usage-error.ts';
 
@@ -55,20 +62,6 @@ interface SimulateFlags extends KafkaOptions {
   dropAfter: string;
   output?: string;
 }
-
-const nonNegativeNumber = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new UsageError(`${flag} "${value}" must be a number of at least 0`);
-  return n;
-};
-
-const positiveNumber = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} "${value}" must be a number above 0`);
-  return n;
-};
 
 function executorFrom(flags: SimulateFlags): ExecutorConfig {
   if (flags.executor === 'ramping-arrival-rate') {
@@ -153,6 +146,20 @@ export function printRunStats(
   out.write(
     `sink ${sink.name}: ${fmt(s.delivered)} delivered, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} failed, ${fmt(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
   );
+}
+
+/** The HTTP sink speaks plain HTTP/1.1 to the service's `POST /events`. */
+export function checkHttpTarget(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(`--target "${redactUrl(target)}" is not a URL; expected http://host:port`);
+  }
+  if (url.protocol !== 'http:')
+    throw new UsageError(
+      `--target "${redactUrl(target)}" uses ${url.protocol.replace(/:$/, '')}; the HTTP sink speaks plain http: http://host:port (put a TLS proxy in front of the service if it must cross a network)`,
+    );
 }
 
 /** `harness simulate`: players sending events at a target rate, k6-style, into a sink. */
@@ -247,7 +254,7 @@ export function simulateCommand(logger: () => Logger): Command {
       DEFAULT_HTTP_SINK.maxInFlight,
     )
     .option('--drop-after <duration>', 'an event this late is dropped', '1s')
-    .option('--output <file>', 'results JSON path');
+    .option('--output <file>', 'results JSON path', outputFile('--output'));
   return command.action(async (flags: SimulateFlags) => {
     const log = logger();
     const config: SimulationConfig = {
@@ -261,13 +268,7 @@ export function simulateCommand(logger: () => Logger): Command {
       executor: executorFrom(flags),
       dropAfterMs: parseDuration(flags.dropAfter, '--drop-after'),
     };
-    if (flags.sink === 'http') {
-      try {
-        new URL(flags.target);
-      } catch {
-        throw new UsageError(`--target "${flags.target}" is not a URL; expected http://host:port`);
-      }
-    }
+    if (flags.sink === 'http') checkHttpTarget(flags.target);
     // Validate and plan everything before the first event: bad input fails here, whole.
     const prepared = prepareSimulation(config);
     let kafka: ProvisionedKafka | undefined;

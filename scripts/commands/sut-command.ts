@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Command, Option } from 'commander';
 import { loadCatalogue, DEFAULT_CATALOGUE_PATH } from '../../sut/catalogue/goal-catalogue.ts';
 import { NoopBatchWriter, type BatchWriter } from '../../sut/buffer/batch-writer.ts';
@@ -70,6 +71,44 @@ const factor =
     return n;
   };
 
+const host = (value: string): string => {
+  if (value.trim() === '')
+    throw new UsageError(
+      '--host is empty; name the address to listen on: 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface)',
+    );
+  return value;
+};
+
+/**
+ * Binds the address once and lets it go, before the database starts: a host that does not
+ * resolve or a port in use is the user's input, said with exit 2 before anything is started.
+ */
+async function checkListenAddress(hostName: string, portNumber: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = {
+        EADDRINUSE: `port ${portNumber} is in use on ${hostName} (another process listens there; pick another --port, or 0 for a free one)`,
+        EADDRNOTAVAIL: `${hostName} is not an address of this machine`,
+        ENOTFOUND: `${hostName} does not resolve to an address`,
+        EAI_AGAIN: `${hostName} could not be resolved (DNS did not answer)`,
+        EACCES: `port ${portNumber} needs privileges this process does not have; use a port above 1023`,
+      };
+      const reason = error.code === undefined ? undefined : why[error.code];
+      reject(
+        reason === undefined
+          ? error
+          : new UsageError(`--host ${hostName} --port ${portNumber}: ${reason}`),
+      );
+    });
+    probe.listen(portNumber, hostName, () => {
+      probe.close(() => {
+        resolve();
+      });
+    });
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -125,7 +164,7 @@ export function sutCommand(logger: () => Logger): Command {
         .default('http'),
     )
     .option('--group <name>', 'Kafka transport: the consumer group', DEFAULT_GROUP)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on', host, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8080)
     .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
     .option(
@@ -188,6 +227,7 @@ export function sutCommand(logger: () => Logger): Command {
         `--breaker-factor (${flags.breakerFactor}) must be above --backpressure-factor (${flags.backpressureFactor})`,
       );
     }
+    await checkListenAddress(flags.host, flags.port);
     const [variant, catalogue] = await Promise.all([
       loadVariant(flags.variant),
       loadCatalogue(flags.catalogue),

@@ -45,7 +45,7 @@ import {
 } from '../../scenarios/sweep/sweep-settings.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
-import { integer, positiveInt } from '../lib/option-parsers.ts';
+import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { createProgress } from '../lib/progress.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
@@ -221,7 +221,7 @@ export function sweepCommand(logger: () => Logger): Command {
       new Option(
         '--output <file>',
         'results JSON path (default: results/runs/<time>_<sha>_sweep.json)',
-      ),
+      ).argParser(outputFile('--output')),
     );
   return command.action(async (flags: SweepFlags) => {
     const log = logger();

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
@@ -18,13 +19,25 @@ describe('Kafka provisioning and the CLI (no broker needed)', () => {
   });
 
   it('--kafka-brokers wins over KAFKA_BROKERS, and a bad list names its source', async () => {
-    const kafka = await provisionKafka({
-      source: 'auto',
-      brokers: '127.0.0.1:1,127.0.0.1:2',
-      logger: silent,
-      env: { KAFKA_BROKERS: '127.0.0.1:3' },
-    });
-    expect(kafka.brokers).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
+    // Two listeners stand in for brokers: provisioning only checks that something answers.
+    const listeners = [createServer(), createServer()];
+    const ports: number[] = [];
+    for (const l of listeners) {
+      await new Promise<void>((resolve) => l.listen(0, '127.0.0.1', resolve));
+      ports.push((l.address() as AddressInfo).port);
+    }
+    try {
+      const named = ports.map((p) => `127.0.0.1:${p}`);
+      const kafka = await provisionKafka({
+        source: 'auto',
+        brokers: named.join(','),
+        logger: silent,
+        env: { KAFKA_BROKERS: '127.0.0.1:3' },
+      });
+      expect(kafka.brokers).toEqual(named);
+    } finally {
+      for (const l of listeners) l.close();
+    }
     await expect(
       provisionKafka({ source: 'auto', logger: silent, env: { KAFKA_BROKERS: 'localhost' } }),
     ).rejects.toThrow(/KAFKA_BROKERS "localhost" is not a broker list; expected host:port/);
@@ -56,6 +69,13 @@ describe('Kafka provisioning and the CLI (no broker needed)', () => {
     ],
     [['simulate', '--sink', 'kafka', '--duration', '1s'], /Kafka transport: no broker named/],
     [['simulate', '--sink', 'kafka', '--compression', 'zstd'], /argument 'zstd' is invalid/],
+    [
+      ['sut', '--no-database', '--host', '999.1.1.1'],
+      /999\.1\.1\.1 does not resolve to an address/,
+    ],
+    [['sut', '--no-database', '--host', ''], /--host is empty/],
+    [['sut', '--no-database', '--host', '10.255.255.254'], /is not an address of this machine/],
+    [['sut', '--source', 'kafka', '--kafka-brokers', '127.0.0.1:1'], /no broker answers/],
   ])(
     'bad input %j: one clear message before anything starts, exit code 2',
     async (args, message) => {
@@ -66,4 +86,18 @@ describe('Kafka provisioning and the CLI (no broker needed)', () => {
       expect(run.stdout).not.toMatch(/listening on/);
     },
   );
+
+  it('sut on a port another process holds: exit 2 naming the port, nothing started', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const run = await runHarness(['sut', '--no-database', '--port', String(port)]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`port ${port} is in use on 127\\.0\\.0\\.1`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      holder.close();
+    }
+  });
 });

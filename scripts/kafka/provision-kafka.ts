@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { detectDockerEngine } from '../db/docker-engine.ts';
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
@@ -37,6 +38,38 @@ export function parseKafkaSource(value: string): KafkaSource {
   return found;
 }
 
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** Each broker that refuses or does not answer a TCP connection, with the reason. */
+function unreachable(brokers: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    brokers.map(
+      (broker) =>
+        new Promise<string | undefined>((resolve) => {
+          const colon = broker.lastIndexOf(':');
+          const socket = connect({
+            host: broker.slice(0, colon).replace(/^\[|\]$/g, ''),
+            port: Number(broker.slice(colon + 1)),
+          });
+          const done = (problem: string | undefined) => {
+            clearTimeout(timer);
+            socket.destroy();
+            resolve(problem);
+          };
+          const timer = setTimeout(() => {
+            done(`${broker}: no answer within ${CONNECT_TIMEOUT_MS} ms`);
+          }, CONNECT_TIMEOUT_MS);
+          socket.once('connect', () => {
+            done(undefined);
+          });
+          socket.once('error', (error) => {
+            done(`${broker}: ${error.message}`);
+          });
+        }),
+    ),
+  ).then((all) => all.filter((p): p is string => p !== undefined));
+}
+
 export const NO_BROKER_HELP = `start the local broker with \`npm run kafka:start\` (Kafka ${KAFKA_VERSION} in KRaft mode from Maven Central jars; needs Java 17 and Maven) and export the KAFKA_BROKERS it prints, or use --kafka testcontainers where a Docker engine runs`;
 
 /**
@@ -57,11 +90,17 @@ export async function provisionKafka(options: {
       throw new UsageError(
         `Kafka transport: no broker named. Set KAFKA_BROKERS=host:port, or ${NO_BROKER_HELP}`,
       );
-    return {
-      kind: 'brokers',
-      brokers: parseBrokers(value, flag === undefined ? 'KAFKA_BROKERS' : '--kafka-brokers'),
-      stop: () => Promise.resolve(),
-    };
+    const source = flag === undefined ? 'KAFKA_BROKERS' : '--kafka-brokers';
+    const brokers = parseBrokers(value, source);
+    // A typo in a broker address is bad input: said in seconds, where kafkajs's own retries
+    // (sized to ride through a broker restart) would take 40 s to give up.
+    const problems = await unreachable(brokers);
+    if (problems.length === brokers.length)
+      throw new UsageError(
+        `Kafka transport: no broker answers at ${source} ${brokers.join(',')}:`,
+        problems,
+      );
+    return { kind: 'brokers', brokers, stop: () => Promise.resolve() };
   }
   const engine = await detectDockerEngine();
   if (!engine.reachable)

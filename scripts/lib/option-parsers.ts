@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './usage-error.ts';
 
 /** commander argument parsers that fail with a UsageError naming the flag. */
@@ -27,5 +29,45 @@ export function share(flag: string) {
       throw new UsageError(`${flag} "${value}" is not a share between 0 and 1`);
     }
     return n;
+  };
+}
+
+export function nonNegativeNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new UsageError(`${flag} "${value}" must be a number of at least 0`);
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+      throw new UsageError(`${flag} "${value}" must be a number above 0`);
+    return n;
+  };
+}
+
+/**
+ * A file the user names for output: its folder must exist already, so a typo in a path is
+ * refused before the run instead of creating a tree of folders (or failing at the end).
+ */
+export function outputFile(flag: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new UsageError(`${flag} needs a file path`);
+    const folder = dirname(resolve(value));
+    let isFolder = false;
+    try {
+      isFolder = statSync(folder).isDirectory();
+    } catch {
+      // missing: said below
+    }
+    if (!isFolder)
+      throw new UsageError(
+        `${flag} "${value}": the folder ${folder} does not exist; create it first or name a file in an existing folder`,
+      );
+    return value;
   };
 }

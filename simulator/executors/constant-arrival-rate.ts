@@ -1,6 +1,6 @@
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { parseDuration } from '../duration.ts';
-import type { ArrivalPlan } from './arrival-plan.ts';
+import { planLimitProblems, type ArrivalPlan } from './arrival-plan.ts';
 
 /** k6's `constant-arrival-rate`: `rate` events per `timeUnit`, for `duration`. */
 export interface ConstantArrivalRateConfig {
@@ -28,8 +28,9 @@ export function planConstantArrivalRate(config: ConstantArrivalRateConfig): Arri
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length > 0) throw new UsageError('constant-arrival-rate is not valid:', problems);
   const perMs = config.rate / unitMs;
+  if (problems.length === 0) problems.push(...planLimitProblems(perMs, durationMs));
+  if (problems.length > 0) throw new UsageError('constant-arrival-rate is not valid:', problems);
   const intervalMs = 1 / perMs;
   return {
     executor: 'constant-arrival-rate',

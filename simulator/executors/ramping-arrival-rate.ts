@@ -1,6 +1,6 @@
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { parseDuration } from '../duration.ts';
-import type { ArrivalPlan } from './arrival-plan.ts';
+import { planLimitProblems, type ArrivalPlan } from './arrival-plan.ts';
 
 /** k6's `ramping-arrival-rate`: from `startRate`, each stage moves linearly to its `target` over its `duration`. */
 export interface RampingArrivalRateConfig {
@@ -46,6 +46,7 @@ export function planRampingArrivalRate(config: RampingArrivalRateConfig): Arriva
   let unitMs = 1000;
   try {
     unitMs = parseDuration(config.timeUnit ?? '1s', 'timeUnit');
+    if (unitMs <= 0) problems.push('timeUnit must be longer than 0');
   } catch (error) {
     problems.push((error as Error).message);
   }
@@ -68,6 +69,13 @@ export function planRampingArrivalRate(config: RampingArrivalRateConfig): Arriva
     at += durationMs;
     from = to;
   });
+  if (problems.length === 0)
+    problems.push(
+      ...planLimitProblems(
+        Math.max(config.startRate, ...config.stages.map((s) => s.target)) / unitMs,
+        at,
+      ),
+    );
   if (problems.length === 0 && before < 1)
     problems.push('the stages schedule no event at all: raise startRate or a target');
   if (problems.length > 0) throw new UsageError('ramping-arrival-rate is not valid:', problems);
