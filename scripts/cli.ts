@@ -11,6 +11,7 @@ import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
 import { isUsageError } from './lib/usage-error.ts';
+import { HARNESS_VERSION } from './lib/version.ts';
 import { InvalidBatchError } from '../sut/repository/progress-increment.ts';
 
 /** Exit codes (DESIGN.md contract). */
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
         .choices(LOG_LEVELS)
         .default(process.env.HARNESS_LOG_LEVEL ?? 'info'),
     )
+    .version(HARNESS_VERSION, '-V, --version', 'the harness version')
     .showHelpAfterError()
     .exitOverride();
   const logger = (): Logger =>

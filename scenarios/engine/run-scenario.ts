@@ -135,6 +135,8 @@ export async function runScenario(
   settings: RunSettings,
   logger: Logger,
   signal: AbortSignal,
+  /** Where the service listens (0: a free port). */
+  sutPort = 0,
 ): Promise<RunOutcome> {
   const brokers = session.kafkaBrokers;
   if (settings.transport === 'kafka' && brokers === undefined)
@@ -180,6 +182,10 @@ export async function runScenario(
       DATABASE_URL: session.database.url,
       ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
     },
+    sutPort,
+  );
+  logger.info(
+    `service (variant ${settings.variant}) at ${sut.url}: Prometheus can scrape ${sut.url}/metrics while the scenario runs`,
   );
   const sink: EventSinkTarget =
     settings.transport === 'kafka'

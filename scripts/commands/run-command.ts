@@ -27,7 +27,7 @@ import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isUsageError, UsageError } from '../lib/usage-error.ts';
-import { outputFile, positiveNumber } from '../lib/option-parsers.ts';
+import { outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
 import { planArrivals } from '../../simulator/simulation.ts';
 import {
   addDatabaseOptions,
@@ -47,6 +47,7 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   output?: string;
   summaryExport?: string;
   summaryData?: string;
+  sutPort: number;
 }
 
 /** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
@@ -108,6 +109,12 @@ export function runCommand(logger: () => Logger): Command {
       '--summary-data <file>',
       'also write the data k6 gives handleSummary() (k6 summary tools read it)',
       outputFile('--summary-data'),
+    )
+    .option(
+      '--sut-port <n>',
+      'the port the service listens on, so Prometheus can scrape its /metrics during the run (0: a free one, printed at start)',
+      portNumber('--sut-port'),
+      0,
     );
   addKafkaBrokerOptions(addDatabaseOptions(command));
   return command.action(async (scenario: string, flags: RunFlags) => {
@@ -189,6 +196,7 @@ export function runCommand(logger: () => Logger): Command {
             settings,
             log,
             interrupt.signal,
+            flags.sutPort,
           );
           const sweep = await latestSweepFor(git.commit);
           const verdict = revisitVerdict(

@@ -11,10 +11,13 @@ import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.
 import { startSut } from '../../sut/service/sut-app.ts';
 import { loadVariant, variantFor } from '../../sut/sql/variant-registry.ts';
 import { seedProgress } from '../../sut/db/seeder.ts';
+import { watchUnmatched } from '../../sut/service/unmatched-watch.ts';
+import { HARNESS_DIR, HARNESS_VERSION } from '../lib/version.ts';
+import { readGitInfo } from '../../results/git-info.ts';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../sut/sources/http-event-source.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
-import { positiveInt } from '../lib/option-parsers.ts';
+import { portNumber, positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
@@ -54,13 +57,6 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   catalogue: string;
   bodyLimit: number;
 }
-
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65_535)
-    throw new UsageError(`--port "${value}" is not a port number (0 to 65535; 0 picks a free one)`);
-  return n;
-};
 
 const factor =
   (flag: string) =>
@@ -165,7 +161,7 @@ export function sutCommand(logger: () => Logger): Command {
     )
     .option('--group <name>', 'Kafka transport: the consumer group', DEFAULT_GROUP)
     .option('--host <host>', 'address to listen on', host, '127.0.0.1')
-    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 8080)
+    .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber('--port'), 8080)
     .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
     .option(
       '--partitions <n>',
@@ -260,6 +256,7 @@ export function sutCommand(logger: () => Logger): Command {
         catalogue,
         writer,
         bodyLimitBytes: flags.bodyLimit,
+        build: { version: HARNESS_VERSION, commit: readGitInfo(HARNESS_DIR).commit },
         ...(source === undefined ? {} : { source }),
         onFlushError: (partition, error) => {
           // One line a second at most: a database outage fails every flush of every partition.
@@ -270,10 +267,16 @@ export function sutCommand(logger: () => Logger): Command {
           );
         },
       });
+      // Listening for signals before saying so: whoever waits for the line may signal at once.
+      const terminated = terminationSignal();
+      const stopWatching = watchUnmatched(sut.metrics.matchTotals, (m) => {
+        log.warn(m);
+      });
       process.stdout.write(
         `listening on ${sut.url} (variant ${variant.name}, ${flags.partitions} partitions, ${where}${source === undefined ? '' : `, events from Kafka topic ${flags.topic}, group ${flags.group}`})\n`,
       );
-      const signal = await terminationSignal();
+      const signal = await terminated;
+      stopWatching();
       log.info(`${signal}: stopping intake and flushing every partition`);
       const left = await sut.stop();
       if (left > 0)

@@ -71,3 +71,14 @@ export function outputFile(flag: string) {
     return value;
   };
 }
+
+export function portNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65_535)
+      throw new UsageError(
+        `${flag} "${value}" is not a port number (0 to 65535; 0 picks a free one)`,
+      );
+    return n;
+  };
+}

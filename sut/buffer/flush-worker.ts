@@ -249,6 +249,7 @@ export class FlushWorker {
       if (seconds > this.longestFlushSeconds)
         this.metrics.flushDurationMax.set((this.longestFlushSeconds = seconds));
       this.metrics.rowsUpdated.observe(rowsUpdated);
+      this.metrics.matched(drained.size, rowsUpdated);
       this.metrics.flushes[trigger].inc();
       for (const t of drained.eventTimes)
         this.metrics.eventToCommit.observe(Math.max(0, committedAt - t) / 1000);

@@ -1,8 +1,13 @@
 import { parsePlayerEvent, type PlayerEvent } from '../events/player-event.ts';
 
 /** Why a record went to the dead-letter topic (also the metric's reason label). */
-export type DeadLetterReason =
-  'empty_value' | 'malformed_json' | 'invalid_event' | 'unknown_event_type';
+export const DEAD_LETTER_REASONS = [
+  'empty_value',
+  'malformed_json',
+  'invalid_event',
+  'unknown_event_type',
+] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export type DecodedRecord =
   | { readonly ok: true; readonly event: PlayerEvent }

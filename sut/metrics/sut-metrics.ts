@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DEAD_LETTER_REASONS } from '../kafka/event-codec.ts';
 
 /**
  * Bucket boundaries. Flush sizes resolve the production ~60 rows, the seed's 200-row limit
@@ -18,15 +19,26 @@ export const EVENT_TO_COMMIT_BUCKETS = [
   30,
 ];
 
-export type FlushTrigger = 'interval' | 'size' | 'shutdown';
-export type EventRejection =
-  | 'invalid_event'
-  | 'unknown_event_type'
-  | 'malformed_body'
-  | 'body_too_large'
-  | 'circuit_breaker'
-  | 'backpressure_timeout'
-  | 'shutting_down';
+export const FLUSH_TRIGGERS = ['interval', 'size', 'shutdown'] as const;
+export type FlushTrigger = (typeof FLUSH_TRIGGERS)[number];
+export const EVENT_REJECTIONS = [
+  'invalid_event',
+  'unknown_event_type',
+  'malformed_body',
+  'unsupported_media_type',
+  'body_too_large',
+  'overloaded',
+  'circuit_breaker',
+  'backpressure_timeout',
+  'shutting_down',
+] as const;
+export type EventRejection = (typeof EVENT_REJECTIONS)[number];
+
+/** What `harness_build_info` says about the running service. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly commit: string;
+}
 
 /** The metrics of one partition, resolved once so the hot path does no label lookups. */
 export interface PartitionMetrics {
@@ -45,6 +57,8 @@ export interface PartitionMetrics {
   readonly breakerRejections: { inc(n?: number): void };
   readonly flushErrors: { inc(n?: number): void };
   readonly flushRetries: { inc(n?: number): void };
+  /** A committed flush sent `sent` increments and changed `updated` rows: counts the rest as unmatched. */
+  matched(sent: number, updated: number): void;
 }
 
 /** The service's Prometheus metrics (prom-client), every series labelled with the SQL variant. */
@@ -56,10 +70,25 @@ export class SutMetrics {
   private readonly deadLetters: Counter<'reason'>;
   private readonly logStale: Counter<'partition'>;
   private readonly logCommitErrors: Counter;
+  /** Increments flushed and those that changed no row, since start: read by the unmatched warning. */
+  readonly matchTotals = { increments: 0, unmatched: 0 };
 
-  constructor(variant: string, partitionCount: number) {
+  constructor(
+    variant: string,
+    partitionCount: number,
+    build: BuildInfo = { version: 'unknown', commit: 'unknown' },
+  ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ variant });
+    // The process and Node.js metrics every Prometheus client exports (CPU, memory, event
+    // loop lag, GC), so a dashboard can tell a busy service from a slow database.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'harness_build_info',
+      help: 'The running service: harness version, git commit and SQL variant (always 1)',
+      labelNames: ['version', 'commit'],
+      registers,
+    }).set({ version: build.version, commit: build.commit }, 1);
     const byPartition = ['partition'] as const;
     const flushSize = new Histogram({
       name: 'harness_flush_size_rows',
@@ -149,6 +178,12 @@ export class SutMetrics {
       labelNames: byPartition,
       registers,
     });
+    const unmatched = new Counter({
+      name: 'harness_increments_unmatched_total',
+      help: 'Increments in committed flushes that changed no row: no row for the key (an unseeded table, players or goals the table lacks), or an inactive or claimed one',
+      labelNames: byPartition,
+      registers,
+    });
     this.eventsReceived = new Counter({
       name: 'harness_events_received_total',
       help: 'Events received, valid or not',
@@ -177,8 +212,28 @@ export class SutMetrics {
       help: 'Offset commits to Kafka that failed (harmless: PostgreSQL holds the offsets that count)',
       registers,
     });
+    // Every labelled series exists from the start at 0: rate() and alert rules need a
+    // series before the first error, not after it.
+    for (const reason of EVENT_REJECTIONS) this.eventsRejected.inc({ reason }, 0);
+    for (const reason of DEAD_LETTER_REASONS) this.deadLetters.inc({ reason }, 0);
+    const totals = this.matchTotals;
     this.partitions = Array.from({ length: partitionCount }, (_, p) => {
       const partition = String(p);
+      for (const h of [flushSize, rowsUpdated, flushDuration, eventToCommit]) h.zero({ partition });
+      for (const trigger of FLUSH_TRIGGERS) flushes.inc({ partition, trigger }, 0);
+      for (const c of [
+        accepted,
+        buffered,
+        waits,
+        breaker,
+        errors,
+        retries,
+        unmatched,
+        this.logStale,
+      ])
+        c.inc({ partition }, 0);
+      for (const g of [sizeMax, durationMax, depth]) g.set({ partition }, 0);
+      const unmatchedHere = unmatched.labels(partition);
       return {
         flushSize: flushSize.labels(partition),
         rowsUpdated: rowsUpdated.labels(partition),
@@ -198,6 +253,13 @@ export class SutMetrics {
         breakerRejections: breaker.labels(partition),
         flushErrors: errors.labels(partition),
         flushRetries: retries.labels(partition),
+        matched(sent: number, updated: number) {
+          totals.increments += sent;
+          if (updated < sent) {
+            unmatchedHere.inc(sent - updated);
+            totals.unmatched += sent - updated;
+          }
+        },
       };
     });
   }

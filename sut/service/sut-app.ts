@@ -1,7 +1,7 @@
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { BatchWriter } from '../buffer/batch-writer.ts';
 import type { FlushConfig } from '../buffer/flush-worker.ts';
-import { SutMetrics } from '../metrics/sut-metrics.ts';
+import { SutMetrics, type BuildInfo } from '../metrics/sut-metrics.ts';
 import type { EventSource } from '../sources/event-source.ts';
 import { HttpEventSource } from '../sources/http-event-source.ts';
 import { FlushService } from './flush-service.ts';
@@ -19,6 +19,8 @@ export interface SutOptions {
   /** Another transport (Kafka), built with the service's metrics; without it, events come over HTTP (`POST /events`). */
   readonly source?: (metrics: SutMetrics) => EventSource;
   readonly onFlushError?: (partition: number, error: unknown) => void;
+  /** What harness_build_info reports. */
+  readonly build?: BuildInfo;
 }
 
 export interface RunningSut {
@@ -31,7 +33,7 @@ export interface RunningSut {
 
 /** Wires source, partition buffers, flush workers, metrics and the HTTP server together. */
 export async function startSut(options: SutOptions): Promise<RunningSut> {
-  const metrics = new SutMetrics(options.variant, options.partitions);
+  const metrics = new SutMetrics(options.variant, options.partitions, options.build);
   const service = new FlushService(
     options.catalogue,
     options.writer,

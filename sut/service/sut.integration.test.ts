@@ -20,6 +20,8 @@ import { PostgresBatchWriter } from '../repository/postgres-batch-writer.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { startSut } from './sut-app.ts';
+import { startChildSut } from '../../scripts/lib/child-sut.ts';
+import { parsePrometheusText, sumOf } from '../../results/stats/prometheus-text.ts';
 
 const PLAYERS = 40;
 const SEED = 11;
@@ -204,5 +206,68 @@ describe('the service against a real PostgreSQL', () => {
     child.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);
     expectSameOutcome(await readProgressRows(db.client), expectedState(before, events), before);
+  });
+
+  describe('harness sut on its own', () => {
+    async function postAndRead(url: string, events: PlayerEvent[]) {
+      const res = await fetch(`${url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: events.map((e) => JSON.stringify(e)).join('\n'),
+      });
+      expect(res.status).toBe(200);
+      // A few intervals: every partition has flushed what it was given.
+      await new Promise((r) => setTimeout(r, 400));
+      return parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+    }
+
+    it('seeds its table first with the run defaults it is given, so posted events update rows', async () => {
+      await db.client.query('TRUNCATE user_goal_progress');
+      const sut = await startChildSut(
+        [
+          '--players',
+          String(PLAYERS),
+          '--goals',
+          '60',
+          '--seed',
+          String(SEED),
+          '--flush-interval',
+          '50',
+        ],
+        { DATABASE_URL: db.url, HARNESS_LOG_LEVEL: 'warn' },
+      );
+      try {
+        const { rows } = await db.client.query<{ n: string }>(
+          'SELECT count(*) AS n FROM user_goal_progress',
+        );
+        expect(Number(rows[0]?.n)).toBe(PLAYERS * 60);
+        const samples = await postAndRead(sut.url, makeEvents(200));
+        const sent = sumOf(samples, 'harness_flush_size_rows_sum');
+        expect(sent).toBeGreaterThan(0);
+        expect(sumOf(samples, 'harness_flush_rows_updated_sum')).toBeGreaterThan(sent / 2);
+        expect(sumOf(samples, 'harness_increments_unmatched_total')).toBe(
+          sent - sumOf(samples, 'harness_flush_rows_updated_sum'),
+        );
+      } finally {
+        expect(await sut.stop()).toBe(0);
+      }
+    });
+
+    it('--skip-seed on an empty table: every increment is counted as unmatched', async () => {
+      await db.client.query('TRUNCATE user_goal_progress');
+      const sut = await startChildSut(['--skip-seed', '--flush-interval', '50'], {
+        DATABASE_URL: db.url,
+        HARNESS_LOG_LEVEL: 'warn',
+      });
+      try {
+        const samples = await postAndRead(sut.url, makeEvents(100));
+        const sent = sumOf(samples, 'harness_flush_size_rows_sum');
+        expect(sent).toBeGreaterThan(0);
+        expect(sumOf(samples, 'harness_flush_rows_updated_sum')).toBe(0);
+        expect(sumOf(samples, 'harness_increments_unmatched_total')).toBe(sent);
+      } finally {
+        expect(await sut.stop()).toBe(0);
+      }
+    });
   });
 });
