@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { formatComparison, formatFigure } from '../compare/compare-format.ts';
 import { keyFigures } from '../key-figures.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
@@ -71,7 +72,7 @@ function resultSection(path: string, r: ResultFile): string {
       '',
     );
   }
-  lines.push(`<sub>${path}</sub>`, '');
+  lines.push(`<sub>${basename(path)}</sub>`, '');
   return lines.join('\n');
 }
 
@@ -109,6 +110,8 @@ export function renderMarkdownSummary(input: ReportInput, htmlPath?: string): st
     ...head,
     ...input.results.map((e) => resultSection(e.path, e.result)),
     ...(comparisons.length === 0 ? [] : ['### Compared with the previous run', '', ...comparisons]),
-    ...(htmlPath === undefined ? [] : [`Full report: \`${htmlPath}\``, '']),
+    ...(htmlPath === undefined
+      ? []
+      : [`Full report: \`${htmlPath}\` (in the same folder as this summary)`, '']),
   ].join('\n');
 }

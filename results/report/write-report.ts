@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { displayPath } from '../run-index.ts';
 import { RESULTS_DIR } from '../run-store.ts';
 import { renderHtmlReport } from './html-report.ts';
@@ -28,7 +28,9 @@ export async function writeReport(
     junit: join(dir, `${name}.junit.xml`),
   };
   await writeFile(paths.html, renderHtmlReport(input));
-  await writeFile(paths.markdown, renderMarkdownSummary(input, displayPath(paths.html)));
+  // The summary travels (a pull-request comment, a CI artifact): it names the report by its
+  // file name, which sits beside it, never by a path of this machine.
+  await writeFile(paths.markdown, renderMarkdownSummary(input, basename(paths.html)));
   await writeFile(paths.junit, renderJunitXml(input));
   return {
     html: displayPath(paths.html),

@@ -179,6 +179,10 @@ export const sweepMetricsSchema = z.strictObject({
     .nullable()
     .describe('Harness overhead at the largest size up to 1,000 rows, worst variant'),
   table: z.strictObject({
+    name: z
+      .string()
+      .optional()
+      .describe('The table measured, schema.name (absent in results written before schemas)'),
     deadTuplesBefore: z.number().int().nonnegative(),
     deadTuplesAfter: z.number().int().nonnegative(),
     vacuumBetweenSizes: z.boolean(),

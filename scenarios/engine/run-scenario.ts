@@ -26,6 +26,7 @@ import type pg from 'pg';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { dbCpuProbe } from './db-cpu.ts';
+import { startPerSecondSampler } from './per-second-sampler.ts';
 import {
   evaluate,
   metricReaders,
@@ -135,8 +136,12 @@ export async function runScenario(
   settings: RunSettings,
   logger: Logger,
   signal: AbortSignal,
-  /** Where the service listens (0: a free port). */
-  sutPort = 0,
+  hooks: {
+    /** Where the service listens (0: a free port). */
+    readonly sutPort?: number;
+    /** Called as the table is seeded, before the service starts. */
+    readonly onSeedProgress?: (rows: number, total: number) => void;
+  } = {},
 ): Promise<RunOutcome> {
   const brokers = session.kafkaBrokers;
   if (settings.transport === 'kafka' && brokers === undefined)
@@ -158,6 +163,7 @@ export async function runScenario(
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
     table: session.table,
+    ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
   const cpu = await dbCpuProbe(session.database.dataDir);
   const sut = await startChildSut(
@@ -182,7 +188,7 @@ export async function runScenario(
       DATABASE_URL: session.database.url,
       ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
     },
-    sutPort,
+    hooks.sutPort ?? 0,
   );
   logger.info(
     `service (variant ${settings.variant}) at ${sut.url}: Prometheus can scrape ${sut.url}/metrics while the scenario runs`,
@@ -212,52 +218,53 @@ export async function runScenario(
   const started = performance.now();
   let previous: PromSample[] = [];
   let sent = 0;
-  let sampling = Promise.resolve();
-  const sampler = setInterval(() => {
-    sampling = sampling
-      .then(async () => {
-        const text = await (await fetch(`${sut.url}/metrics`)).text();
-        const samples = parsePrometheusText(text);
-        const window = sampleDelta(samples, previous);
-        previous = samples;
-        const t = (performance.now() - started) / 1000;
-        const accepted = sumOf(window, 'harness_events_accepted_total');
-        const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
-        const e2c = histogramQuantile(window, 'harness_event_to_commit_seconds', 0.99) * 1000;
-        const point: SeriesPoint = {
-          t,
-          targetRate: prepared.plan.rateAt(t * 1000),
-          eventsPerSecond: accepted,
-          flushP95Ms: Number.isFinite(p95) ? p95 : null,
-          eventToCommitP99Ms: Number.isFinite(e2c) ? e2c : null,
-          bufferDepth: sumOf(samples, 'harness_buffer_depth'),
-          errors:
-            sumOf(samples, 'harness_flush_errors_total') +
-            sumOf(samples, 'harness_events_rejected_total'),
-        };
-        series.push(point);
-        if ('sample' in cpu) cpuSamples.push(await cpu.sample());
-        logger.info(
-          `${t.toFixed(0)} s | target ${prepared.plan.rateAt(t * 1000).toFixed(0)} ev/s, achieved ${accepted.toFixed(0)} ev/s | flush p95 ${point.flushP95Ms === null ? '-' : point.flushP95Ms.toFixed(1)} ms | buffer ${point.bufferDepth} | errors ${point.errors} | sent ${sent}`,
-        );
-        const meanCpu =
-          cpuSamples.length === 0
-            ? undefined
-            : cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length;
-        const failing = evaluate(
-          thresholds.filter((th) => th.abortOnFail && t * 1000 >= th.delayAbortEvalMs),
-          metricReaders(samples, undefined, t, meanCpu),
-        ).filter((o) => !o.ok);
-        if (failing.length > 0 && aborted === null) {
-          aborted = `threshold ${failing[0]?.metric ?? ''} ${failing[0]?.expression ?? ''} failed with abortOnFail at ${t.toFixed(0)} s`;
-          logger.warn(aborted);
-          abort.abort();
-        }
-      })
-      .catch((error: unknown) => {
-        logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
-      });
-  }, 1000);
+  const sampler = startPerSecondSampler({
+    intervalMs: 1000,
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    scrape: async () => parsePrometheusText(await (await fetch(`${sut.url}/metrics`)).text()),
+    onSample: async (samples, { second, seconds }) => {
+      const window = sampleDelta(samples, previous);
+      previous = samples;
+      const t = second;
+      const accepted = sumOf(window, 'harness_events_accepted_total') / seconds;
+      const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
+      const e2c = histogramQuantile(window, 'harness_event_to_commit_seconds', 0.99) * 1000;
+      const point: SeriesPoint = {
+        t,
+        targetRate: prepared.plan.rateAt(t * 1000),
+        eventsPerSecond: accepted,
+        flushP95Ms: Number.isFinite(p95) ? p95 : null,
+        eventToCommitP99Ms: Number.isFinite(e2c) ? e2c : null,
+        bufferDepth: sumOf(samples, 'harness_buffer_depth'),
+        errors:
+          sumOf(samples, 'harness_flush_errors_total') +
+          sumOf(samples, 'harness_events_rejected_total'),
+      };
+      series.push(point);
+      if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+      logger.info(
+        `${t} s | target ${prepared.plan.rateAt(t * 1000).toFixed(0)} ev/s, achieved ${accepted.toFixed(0)} ev/s | flush p95 ${point.flushP95Ms === null ? '-' : point.flushP95Ms.toFixed(1)} ms | buffer ${point.bufferDepth} | errors ${point.errors} | sent ${sent}`,
+      );
+      const meanCpu =
+        cpuSamples.length === 0
+          ? undefined
+          : cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length;
+      const elapsed = (performance.now() - started) / 1000;
+      const failing = evaluate(
+        thresholds.filter((th) => th.abortOnFail && elapsed * 1000 >= th.delayAbortEvalMs),
+        metricReaders(samples, undefined, elapsed, meanCpu),
+      ).filter((o) => !o.ok);
+      if (failing.length > 0 && aborted === null) {
+        aborted = `threshold ${failing[0]?.metric ?? ''} ${failing[0]?.expression ?? ''} failed with abortOnFail at ${t} s`;
+        logger.warn(aborted);
+        abort.abort();
+      }
+    },
+    onError: (error: unknown) => {
+      logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
+    },
+  });
   let sim: RunStats;
   try {
     sim = await simulate(simulation, sink, {
@@ -267,9 +274,8 @@ export async function runScenario(
     });
     await sink.close();
   } finally {
-    clearInterval(sampler);
     signal.removeEventListener('abort', onOuterAbort);
-    await sampling;
+    await sampler.stop();
   }
   // The service flushes what it holds on SIGTERM; its last figures are read just before.
   await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));

@@ -207,7 +207,7 @@ export function findings(metrics: SweepMetrics): string[] {
     );
   }
   out.push(
-    `dead tuples in user_goal_progress: ${int(metrics.table.deadTuplesBefore)} before, ${int(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
+    `dead tuples in ${metrics.table.name ?? 'user_goal_progress'}: ${int(metrics.table.deadTuplesBefore)} before, ${int(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
   );
   return out;
 }

@@ -29,6 +29,8 @@ export interface CellMeasurement {
 export interface SweepHooks {
   /** Called when a size starts and when each of its cells reaches its minimum. */
   onProgress?(done: number, total: number, label: string): void;
+  /** Called as the table is seeded, before the first cell. */
+  onSeedProgress?(rows: number, total: number): void;
 }
 
 export interface SweepMeasurement {
@@ -74,6 +76,7 @@ export async function runSweep(
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
     table,
+    ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
   const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed), table);
   const samplers = all.splitByPlayer(settings.concurrency, (i) =>

@@ -24,7 +24,7 @@ describe('harness check', () => {
     new URL('../../scenarios/engine/fixtures/tiny-check.ts', import.meta.url),
   );
   const args = ['check', '--no-sweep', '--scenario', scenario, '--duration', '3s'];
-  const env = () => ({ DATABASE_URL: db.url, HARNESS_RESULTS_DIR: dir });
+  const env = (resultsDir = dir) => ({ DATABASE_URL: db.url, HARNESS_RESULTS_DIR: resultsDir });
 
   it('runs the scenario, says there is nothing to compare with yet, and writes the report', async () => {
     const run = await runHarness(args, env());
@@ -37,6 +37,14 @@ describe('harness check', () => {
     expect(run.stdout).toMatch(/report: .*_check\.html\nresults: .*_tiny-check\.json\n$/);
     const reports = readdirSync(join(dir, 'reports'));
     expect(reports.filter((f) => /_check\.(html|md|junit\.xml)$/.test(f))).toHaveLength(3);
+    // The Markdown goes into pull requests: no path of this machine in it.
+    const md = readFileSync(
+      join(dir, 'reports', reports.find((f) => f.endsWith('_check.md')) as string),
+      'utf8',
+    );
+    expect(md).toMatch(/Full report: `\d{8}T\d{6}Z_[\w-]+_check\.html`/);
+    expect(md).not.toContain(dir);
+    expect(md).not.toContain(process.cwd());
   });
 
   it('passes --pg-setting to its steps, and a step that refuses its input makes the check exit 2', async () => {
@@ -47,17 +55,22 @@ describe('harness check', () => {
   });
 
   it('compares a second check with the first', async () => {
-    const run = await runHarness(args, env());
+    // Results of its own: this test does not lean on another test's saved run.
+    const own = mkdtempSync(join(tmpdir(), 'harness-check-pair-'));
+    const first = await runHarness(args, env(own));
+    expect(first.code, first.stderr).toBe(0);
+    const run = await runHarness(args, env(own));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(
       /== release check 3\/4: comparison with the previous check\n\nrun tiny-check\nbase: /,
     );
     expect(run.stdout).toMatch(/event_to_commit med\s+[\d.,]+\s+[\d.,]+\s+(~|[+-][\d.]+%) \(p=/);
-    const md = readdirSync(join(dir, 'reports'))
+    const md = readdirSync(join(own, 'reports'))
       .filter((f) => f.endsWith('_check.md'))
       .sort();
-    expect(readFileSync(join(dir, 'reports', md[md.length - 1] as string), 'utf8')).toMatch(
+    expect(readFileSync(join(own, 'reports', md[md.length - 1] as string), 'utf8')).toMatch(
       /### Compared with the previous run/,
     );
+    rmSync(own, { recursive: true, force: true });
   });
 });

@@ -28,16 +28,27 @@ describe('database options', () => {
       'WORK_MEM=8MB',
       '--pg-setting',
       'work_mem=16MB',
+      '--schema',
+      'load_tests',
+      '--table',
+      'staging.progress_copy',
+      '--replace-rows',
     ];
     const flags = parse(given);
     expect(flags.pgSetting).toEqual({ search_path: 'a, b', 'my.opt': 'x=y', work_mem: '16MB' });
+    expect(flags.table).toEqual({ schema: 'staging', name: 'progress_copy' });
     expect(parse(databaseArgs(flags))).toEqual(flags);
   });
 
   it('give withDatabase the settings, and leave createPostgresUser to the environment unless the flag is given', () => {
     const plain = databaseFrom(parse([]), silentLogger);
-    expect(plain).toEqual({ source: 'auto', logger: silentLogger });
-    expect(databaseArgs(parse([]))).toEqual(['--db', 'auto']);
+    expect(plain).toEqual({
+      source: 'auto',
+      logger: silentLogger,
+      schema: 'flush_harness',
+      replaceRows: false,
+    });
+    expect(databaseArgs(parse([]))).toEqual(['--db', 'auto', '--schema', 'flush_harness']);
     expect(
       databaseFrom(parse(['--create-postgres-user', '--pg-setting', 'jit=off']), silentLogger),
     ).toEqual({
@@ -45,6 +56,11 @@ describe('database options', () => {
       logger: silentLogger,
       createPostgresUser: true,
       settings: { jit: 'off' },
+      schema: 'flush_harness',
+      replaceRows: false,
     });
+    expect(() => databaseFrom(parse(['--replace-rows']), silentLogger)).toThrow(
+      /--replace-rows goes with --table/,
+    );
   });
 });

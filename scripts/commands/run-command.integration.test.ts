@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResultSchema } from '../../results/schema/result-schema.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
 import { runHarness } from '../testing/run-harness.ts';
+import { K6Parser } from 'k6-to-junit';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../scenarios/engine/fixtures/${name}`, import.meta.url));
@@ -79,6 +80,15 @@ describe('harness run', () => {
     expect(run.stdout).toMatch(/✗ flush_size/);
     expect(run.stdout).toMatch(/│ flush_size +│ max<0 +│ +\d+ │ FAILED │/);
     expect(run.stderr).toMatch(/1 threshold failed: flush_size max<0/);
+    // CI pipelines turn k6's console summary into JUnit with k6-to-junit: it must see the suite
+    // (from the `script:` line) and the failed threshold.
+    const parser = new K6Parser();
+    await parser.parse(run.stdout);
+    const xml = parser.toXml();
+    expect(xml).toMatch(/<testsuites tests="\d+" failures="1"/);
+    expect(xml).toMatch(/<testsuite name="[^"]*failing-threshold\.ts"/);
+    expect(xml).toMatch(/<testcase name="flush_size">\s*<failure/);
+    expect(parser.allPassed()).toBe(false);
   });
 
   it('runs each variant of a breakpoint scenario on fresh data and reads the breakpoint side by side', async () => {

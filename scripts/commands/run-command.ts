@@ -27,6 +27,7 @@ import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isUsageError, UsageError } from '../lib/usage-error.ts';
+import { seedingProgress } from '../lib/progress.ts';
 import { outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
 import { planArrivals } from '../../simulator/simulation.ts';
 import {
@@ -184,6 +185,7 @@ export function runCommand(logger: () => Logger): Command {
         for (const variant of variants) {
           const settings = { ...baseSettings, variant };
           const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
+          const seeding = seedingProgress(log, table.label);
           const outcome = await runScenario(
             {
               client,
@@ -196,8 +198,10 @@ export function runCommand(logger: () => Logger): Command {
             settings,
             log,
             interrupt.signal,
-            flags.sutPort,
-          );
+            { sutPort: flags.sutPort, onSeedProgress: seeding.onProgress },
+          ).finally(() => {
+            seeding.stop();
+          });
           const sweep = await latestSweepFor(git.commit);
           const verdict = revisitVerdict(
             outcome.readers,
@@ -213,7 +217,19 @@ export function runCommand(logger: () => Logger): Command {
           const predicted =
             (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
           const measured = outcome.readers.flush_size({ kind: 'avg' });
+          // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
+          const outputPath =
+            flags.output === undefined
+              ? join(RUNS_DIR, runFileName(createdAt, git, runName))
+              : variants.length > 1
+                ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
+                : flags.output;
           const out = process.stdout;
+          // k6's header lines: tools that read k6's console output (k6-to-junit) name the
+          // suite from `script:`.
+          out.write(
+            `\n  execution: local\n     script: ${loaded.path}\n     output: ${outputPath}\n`,
+          );
           out.write(
             `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
               `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
@@ -276,15 +292,7 @@ export function runCommand(logger: () => Logger): Command {
               handleSummaryData(values, outcome.thresholds, outcome.durationMs),
               flags.summaryData,
             );
-          // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
-          const path = await saveResult(
-            result,
-            flags.output === undefined
-              ? join(RUNS_DIR, runFileName(createdAt, git, runName))
-              : variants.length > 1
-                ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
-                : flags.output,
-          );
+          const path = await saveResult(result, outputPath);
           out.write(`results: ${path}\n`);
           const failed = outcome.thresholds.filter((t) => !t.ok);
           failures.push(

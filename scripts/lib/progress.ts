@@ -14,12 +14,13 @@ export function createProgress(
   title: string,
   logger: Logger,
   stream: NodeJS.WriteStream = process.stderr,
+  unit = 'cells',
 ): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: `${title} [{bar}] {percentage}% | {value}/{total} cells | {label} | elapsed {duration_formatted}`,
+        format: `${title} [{bar}] {percentage}% | {value}/{total} ${unit} | {label} | elapsed {duration_formatted}`,
         hideCursor: true,
       },
       cliProgress.Presets.shades_classic,
@@ -44,11 +45,30 @@ export function createProgress(
       if (label === lastLabel) return;
       lastLabel = label;
       logger.info(
-        `${title}: ${label} (${done}/${total} cells done, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        `${title}: ${label} (${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} done, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     },
     stop() {
       return;
+    },
+  };
+}
+
+/**
+ * The seeder's progress callback, shown as a bar (or a log line every 10 %): seeding the
+ * default 500,000 rows takes several seconds, and a silent start looks like a hang.
+ */
+export function seedingProgress(
+  logger: Logger,
+  what: string,
+): { onProgress: (rows: number, total: number) => void; stop: () => void } {
+  const progress = createProgress(`seeding ${what}`, logger, process.stderr, 'rows');
+  return {
+    onProgress(rows, total) {
+      progress.update(rows, total, `${Math.floor((rows / total) * 10) * 10} %`);
+    },
+    stop() {
+      progress.stop();
     },
   };
 }
