@@ -32,10 +32,10 @@ export function startPerSecondSampler<T>(options: SamplerOptions<T>): RunningSam
   const started = now();
   let last = started;
   let tick = 1;
-  let stopped = false;
+  const state = { stopped: false };
   let wake: (() => void) | undefined;
   const loop = (async () => {
-    while (!stopped) {
+    while (!state.stopped) {
       const due = started + tick * intervalMs;
       const wait = due - now();
       if (wait > 0)
@@ -45,7 +45,7 @@ export function startPerSecondSampler<T>(options: SamplerOptions<T>): RunningSam
             wake = resolve;
           }),
         ]);
-      if (stopped) return;
+      if (state.stopped) return;
       try {
         const sample = await options.scrape();
         const at = now();
@@ -64,7 +64,7 @@ export function startPerSecondSampler<T>(options: SamplerOptions<T>): RunningSam
   })();
   return {
     async stop() {
-      stopped = true;
+      state.stopped = true;
       wake?.();
       await loop;
     },

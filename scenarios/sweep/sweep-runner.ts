@@ -30,7 +30,7 @@ export interface SweepHooks {
   /** Called when a size starts and when each of its cells reaches its minimum. */
   onProgress?(done: number, total: number, label: string): void;
   /** Called as the table is seeded, before the first cell. */
-  onSeedProgress?(rows: number, total: number): void;
+  readonly onSeedProgress?: (rows: number, total: number) => void;
 }
 
 export interface SweepMeasurement {
