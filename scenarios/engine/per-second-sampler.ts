@@ -45,6 +45,8 @@ export function startPerSecondSampler<T>(options: SamplerOptions<T>): RunningSam
             wake = resolve;
           }),
         ]);
+      // stop() may have run while this loop slept.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (state.stopped) return;
       try {
         const sample = await options.scrape();
