@@ -14,7 +14,10 @@ import { seedProgress } from '../../sut/db/seeder.ts';
 import { watchUnmatched } from '../../sut/service/unmatched-watch.ts';
 import { HARNESS_DIR, HARNESS_VERSION } from '../lib/version.ts';
 import { readGitInfo } from '../../results/git-info.ts';
-import { DEFAULT_BODY_LIMIT_BYTES } from '../../sut/sources/http-event-source.ts';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_IN_FLIGHT_LIMIT_BYTES,
+} from '../../sut/sources/http-event-source.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
@@ -57,6 +60,7 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   prepared: boolean;
   catalogue: string;
   bodyLimit: number;
+  inFlightLimit: number;
 }
 
 const factor =
@@ -213,9 +217,15 @@ export function sutCommand(logger: () => Logger): Command {
     .option('--no-database', 'flush nowhere (measures the service alone)')
     .option(
       '--body-limit <bytes>',
-      'largest POST /events body',
+      'largest POST /events body (413 above it)',
       positiveInt('--body-limit'),
       DEFAULT_BODY_LIMIT_BYTES,
+    )
+    .option(
+      '--in-flight-limit <bytes>',
+      'request bodies held in memory at once, all requests together; beyond it 503 with Retry-After',
+      positiveInt('--in-flight-limit'),
+      DEFAULT_IN_FLIGHT_LIMIT_BYTES,
     );
   return command.action(async (flags: SutFlags & { database: boolean }) => {
     const log = logger();
@@ -257,6 +267,7 @@ export function sutCommand(logger: () => Logger): Command {
         catalogue,
         writer,
         bodyLimitBytes: flags.bodyLimit,
+        inFlightLimitBytes: flags.inFlightLimit,
         build: { version: HARNESS_VERSION, commit: readGitInfo(HARNESS_DIR).commit },
         ...(source === undefined ? {} : { source }),
         onFlushError: (partition, error) => {

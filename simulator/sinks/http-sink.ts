@@ -142,10 +142,18 @@ export class HttpSink implements EventSinkTarget {
               rejected?: number;
               error?: string;
             };
-            this.delivered += answer.accepted ?? 0;
-            this.rejected += answer.rejected ?? 0;
-            if ((res.statusCode ?? 0) >= 300)
-              this.fail(0, `HTTP ${res.statusCode ?? '?'}: ${answer.error ?? text.slice(0, 200)}`);
+            const accepted = typeof answer.accepted === 'number' ? answer.accepted : 0;
+            const rejected = typeof answer.rejected === 'number' ? answer.rejected : 0;
+            this.delivered += accepted;
+            this.rejected += rejected;
+            // Whatever the answer does not account for was not delivered: a 400, 413 or 500
+            // without counts, or a proxy's 502, fails the whole batch.
+            const unaccounted = Math.max(0, batch.length - accepted - rejected);
+            if ((res.statusCode ?? 0) >= 300 || unaccounted > 0)
+              this.fail(
+                unaccounted,
+                `HTTP ${res.statusCode ?? '?'}: ${answer.error ?? text.slice(0, 200)}`,
+              );
           } catch {
             this.fail(
               batch.length,

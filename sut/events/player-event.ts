@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, INT32_MAX } from '../repository/progress-increment.ts';
+import { characterCount, MAX_ID_LENGTH, INT32_MAX } from '../repository/progress-increment.ts';
 
 export const EVENT_TYPES = ['login', 'stat'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -23,9 +23,26 @@ export type ParsedEvent =
   | { readonly ok: true; readonly event: PlayerEvent }
   | { readonly ok: false; readonly reason: RejectionReason; readonly problem: string };
 
+/** What an error message quotes of a bad value at most: a 4 MB field does not come back whole. */
+const ECHO_LIMIT = 120;
+
+/** A value for an error message: JSON, cut to a readable length. */
+export function echo(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length <= ECHO_LIMIT
+    ? text
+    : `${text.slice(0, ECHO_LIMIT)}... (${text.length.toLocaleString('en-US')} characters)`;
+}
+
 function idProblem(field: string, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return `${field} must be a non-empty string`;
-  if (value.length > MAX_ID_LENGTH) return `${field} is longer than ${MAX_ID_LENGTH} characters`;
+  if (characterCount(value) > MAX_ID_LENGTH)
+    return `${field} is longer than ${MAX_ID_LENGTH} characters`;
   return undefined;
 }
 
@@ -41,7 +58,7 @@ export function parsePlayerEvent(value: unknown, receivedAt: number): ParsedEven
     return {
       ok: false,
       reason: 'unknown_event_type',
-      problem: `type ${JSON.stringify(v.type)} is not one of ${EVENT_TYPES.join(', ')}`,
+      problem: `type ${echo(v.type)} is not one of ${EVENT_TYPES.join(', ')}`,
     };
   }
   const problem =
@@ -59,7 +76,7 @@ export function parsePlayerEvent(value: unknown, receivedAt: number): ParsedEven
     return {
       ok: false,
       reason: 'invalid_event',
-      problem: `delta must be an integer from 1 to ${INT32_MAX}, got ${JSON.stringify(v.delta)}`,
+      problem: `delta must be an integer from 1 to ${INT32_MAX}, got ${echo(v.delta)}`,
     };
   }
   const intendedAt = v.intendedAt ?? receivedAt;

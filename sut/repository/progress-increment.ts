@@ -34,7 +34,7 @@ export class InvalidBatchError extends Error {
 }
 
 /** VARCHAR(100) counts characters (code points), not UTF-16 units. */
-function characterCount(value: string): number {
+export function characterCount(value: string): number {
   if (value.length <= MAX_ID_LENGTH) return value.length;
   // Code points are exactly what VARCHAR counts, so spreading is right here.
   // eslint-disable-next-line @typescript-eslint/no-misused-spread

@@ -16,6 +16,8 @@ export interface SutOptions {
   readonly catalogue: GoalCatalogue;
   readonly writer: BatchWriter;
   readonly bodyLimitBytes?: number;
+  /** Request bodies held at once, all requests together (503 beyond it). */
+  readonly inFlightLimitBytes?: number;
   /** Another transport (Kafka), built with the service's metrics; without it, events come over HTTP (`POST /events`). */
   readonly source?: (metrics: SutMetrics) => EventSource;
   readonly onFlushError?: (partition: number, error: unknown) => void;
@@ -43,7 +45,9 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     options.onFlushError,
   );
   const http =
-    options.source === undefined ? new HttpEventSource(metrics, options.bodyLimitBytes) : undefined;
+    options.source === undefined
+      ? new HttpEventSource(metrics, options.bodyLimitBytes, options.inFlightLimitBytes)
+      : undefined;
   const source: EventSource = options.source?.(metrics) ?? (http as HttpEventSource);
   let stopping = false;
   const server = await startSutServer({

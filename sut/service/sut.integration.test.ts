@@ -142,6 +142,7 @@ describe('the service against a real PostgreSQL', () => {
     for (let i = 0; i < events.length; i += 100) {
       const res = await fetch(`${sut.url}/events`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(events.slice(i, i + 100)),
       });
       expect(await res.json()).toEqual({ accepted: Math.min(100, events.length - i), rejected: 0 });
@@ -199,6 +200,7 @@ describe('the service against a real PostgreSQL', () => {
     });
     const res = await fetch(`${url}/events`, {
       method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
       body: events.map((e) => JSON.stringify(e)).join('\n'),
     });
     expect(await res.json()).toEqual({ accepted: events.length, rejected: 0 });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { BatchWriter } from '../buffer/batch-writer.ts';
@@ -101,6 +102,20 @@ describe('POST /events', () => {
       'invalid_event',
     ],
     [
+      'an id of 101 emoji',
+      JSON.stringify([event(1, { playerId: '😀'.repeat(101) })]),
+      400,
+      /playerId is longer than 100 characters/,
+      'invalid_event',
+    ],
+    [
+      'a 50 KB event type, quoted back cut short',
+      JSON.stringify([event(1, { type: 'x'.repeat(50_000) })]),
+      400,
+      /event 0: type "x{100,}\.\.\. \(50,002 characters\) is not one of/,
+      'unknown_event_type',
+    ],
+    [
       'a fractional delta',
       JSON.stringify([event(1, { delta: 1.5 })]),
       400,
@@ -124,7 +139,9 @@ describe('POST /events', () => {
       expect((await metric('harness_events_rejected_total')).join('\n')).toContain(
         `reason="${reason}"`,
       );
-      expect(await metric('harness_events_accepted_total')).toEqual([]);
+      expect((await metric('harness_events_accepted_total')).every((l) => l.endsWith(' 0'))).toBe(
+        true,
+      );
       await sut.stop();
       expect(writer.increments).toEqual([]);
     },
@@ -139,5 +156,113 @@ describe('POST /events', () => {
     });
     expect((await fetch(`${sut.url}/nope`)).status).toBe(404);
     expect((await fetch(`${sut.url}/events`)).status).toBe(405);
+  });
+
+  it.each([
+    `quote'd`,
+    'double"quote',
+    'back\\slash',
+    '{braces,comma}',
+    'NULL',
+    'new\nline',
+    "'); DROP TABLE user_goal_progress; --",
+    'tab\there',
+    '漢字-é',
+  ])('a hostile player id lands exactly as sent: %j', async (playerId) => {
+    const res = await post(JSON.stringify([event(1, { playerId })]));
+    expect(res.status).toBe(200);
+    expect(await sut.stop()).toBe(0);
+    expect(new Set(writer.increments.map((i) => i.userId))).toEqual(new Set([playerId]));
+  });
+
+  it('takes an id of 100 emoji: VARCHAR(100) counts characters, not UTF-16 units', async () => {
+    const res = await post(JSON.stringify([event(1, { playerId: '😀'.repeat(100) })]));
+    expect(res.status).toBe(200);
+  });
+
+  it('answers a bad value with at most a short quote of it', async () => {
+    const res = await post(JSON.stringify([event(1, { delta: 'y'.repeat(40_000) })]));
+    expect(res.status).toBe(400);
+    expect((await res.text()).length).toBeLessThan(1000);
+  });
+
+  it.each([
+    ['text/plain', 415],
+    ['text/plain;charset=UTF-8', 415],
+    ['application/x-www-form-urlencoded', 415],
+    ['multipart/form-data; boundary=x', 415],
+    ['', 415],
+    ['application/json; charset=utf-8', 200],
+    ['APPLICATION/X-NDJSON', 200],
+    ['application/ndjson', 200],
+  ])('content-type %j: %s', async (contentType, status) => {
+    const res = await fetch(`${sut.url}/events`, {
+      method: 'POST',
+      body: JSON.stringify(event(1)),
+      headers: contentType === '' ? {} : { 'content-type': contentType },
+    });
+    // fetch adds text/plain to a string body that names no type of its own.
+    expect(res.status).toBe(status);
+    if (status === 415) {
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /is not accepted; send application\/json or application\/x-ndjson/,
+      );
+      expect((await metric('harness_events_rejected_total')).join('\n')).toMatch(
+        /reason="unsupported_media_type".* 1$/m,
+      );
+    }
+  });
+});
+
+describe('the bound on request bodies held at once', () => {
+  it('answers 503 with Retry-After when concurrent bodies would pass it, and takes the next once room is back', async () => {
+    const small = await startSut({
+      host: '127.0.0.1',
+      port: 0,
+      partitions: 8,
+      variant: 'join',
+      flush: PRODUCTION_FLUSH_CONFIG,
+      catalogue: await loadCatalogue(),
+      writer: new RecordingWriter(),
+      bodyLimitBytes: 64 * 1024,
+      inFlightLimitBytes: 48 * 1024,
+    });
+    const url = new URL(`${small.url}/events`);
+    const body = JSON.stringify(Array.from({ length: 300 }, (_, i) => event(i)));
+    const size = Buffer.byteLength(body);
+    expect(size).toBeGreaterThan(24 * 1024);
+    expect(size).toBeLessThan(48 * 1024);
+    // The first request declares its length and sends half: its bytes are held, unread.
+    const slow = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': size },
+    });
+    const slowAnswer = new Promise<number>((resolve) => {
+      slow.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    slow.write(body.slice(0, 100));
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /holds 49152 bytes of request bodies at most/,
+    );
+    slow.end(body.slice(100));
+    expect(await slowAnswer).toBe(200);
+    const next = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(next.status).toBe(200);
+    await small.stop();
   });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  echo,
   parsePlayerEvent,
   type PlayerEvent,
   type RejectionReason,
@@ -10,7 +11,31 @@ import type { EventSource } from './event-source.ts';
 
 /** Bodies above this are refused with 413 (a batch of ~40,000 typical events). */
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+/**
+ * Request bodies held in memory at once, all requests together: beyond it a request is
+ * answered 503 with Retry-After instead of read, so many large concurrent posts cannot take
+ * the service's memory (eight bodies at the size limit).
+ */
+export const DEFAULT_IN_FLIGHT_LIMIT_BYTES = 8 * DEFAULT_BODY_LIMIT_BYTES;
 const PROBLEMS_SHOWN = 10;
+/** What an error answer quotes of a malformed body at most. */
+const QUOTE_LIMIT = 240;
+
+/**
+ * The media types `POST /events` takes: JSON (an array of events) and NDJSON (one event per
+ * line). Anything else, a form or text/plain in particular, which a web page may post across
+ * origins without asking, is refused with 415.
+ */
+export const ACCEPTED_MEDIA_TYPES = [
+  'application/json',
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+] as const;
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -19,6 +44,10 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+function cut(text: string): string {
+  return text.length <= QUOTE_LIMIT ? text : `${text.slice(0, QUOTE_LIMIT)}...`;
 }
 
 type Decoded = { ok: true; values: unknown[] } | { ok: false; problem: string };
@@ -33,7 +62,7 @@ function decodeBody(text: string): Decoded {
         ? { ok: true, values }
         : { ok: false, problem: 'the body must be a JSON array of events or NDJSON' };
     } catch (error) {
-      return { ok: false, problem: `malformed JSON: ${(error as Error).message}` };
+      return { ok: false, problem: `malformed JSON: ${cut((error as Error).message)}` };
     }
   }
   const values: unknown[] = [];
@@ -46,7 +75,7 @@ function decodeBody(text: string): Decoded {
     } catch (error) {
       return {
         ok: false,
-        problem: `malformed NDJSON on line ${i + 1}: ${(error as Error).message}`,
+        problem: `malformed NDJSON on line ${i + 1}: ${cut((error as Error).message)}`,
       };
     }
   }
@@ -63,10 +92,13 @@ export class HttpEventSource implements EventSource {
   readonly name = 'http';
   private sink: EventSink | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Body bytes held by requests being read or decoded now. */
+  private heldBytes = 0;
 
   constructor(
     private readonly metrics: SutMetrics,
     private readonly bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
+    private readonly inFlightLimitBytes = DEFAULT_IN_FLIGHT_LIMIT_BYTES,
   ) {}
 
   start(sink: EventSink): Promise<void> {
@@ -87,40 +119,92 @@ export class HttpEventSource implements EventSource {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private readBody(req: IncomingMessage): Promise<string | undefined> {
+  /**
+   * Reads the body, holding its bytes against the in-flight bound while it does: 'too_large'
+   * past the body limit, 'overloaded' when all requests together would pass the bound.
+   */
+  private readBody(
+    req: IncomingMessage,
+    hold: (bytes: number) => boolean,
+  ): Promise<string | 'too_large' | 'overloaded'> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > this.bodyLimitBytes) {
-        resolve(undefined);
+        resolve('too_large');
+        return;
+      }
+      // A declared length is held up front: refused before a byte of it is read.
+      if (declared > 0 && !hold(declared)) {
+        resolve('overloaded');
         return;
       }
       const chunks: Buffer[] = [];
       let length = 0;
-      let tooLarge = false;
+      let refused: 'too_large' | 'overloaded' | undefined;
       req.on('data', (chunk: Buffer) => {
-        if (tooLarge) return;
+        if (refused !== undefined) return;
         length += chunk.length;
-        if (length > this.bodyLimitBytes) {
-          tooLarge = true;
+        if (length > this.bodyLimitBytes) refused = 'too_large';
+        else if (length > declared && !hold(chunk.length)) refused = 'overloaded';
+        if (refused !== undefined) {
           chunks.length = 0;
           return;
         }
         chunks.push(chunk);
       });
       req.on('end', () => {
-        resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8'));
+        resolve(refused ?? Buffer.concat(chunks).toString('utf8'));
       });
       req.on('error', reject);
     });
   }
 
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.readBody(req);
-    if (body === undefined) {
+    const type = mediaType(req.headers['content-type']);
+    if (!(ACCEPTED_MEDIA_TYPES as readonly string[]).includes(type)) {
+      this.metrics.rejected('unsupported_media_type');
+      res.setHeader('connection', 'close');
+      reply(res, 415, {
+        error: `content-type ${echo(req.headers['content-type'] ?? '(none)')} is not accepted; send ${ACCEPTED_MEDIA_TYPES.join(' or ')}`,
+      });
+      req.resume();
+      return;
+    }
+    let held = 0;
+    const hold = (bytes: number) => {
+      if (this.heldBytes + bytes > this.inFlightLimitBytes) return false;
+      this.heldBytes += bytes;
+      held += bytes;
+      return true;
+    };
+    try {
+      await this.receiveBody(req, res, hold);
+    } finally {
+      this.heldBytes -= held;
+    }
+  }
+
+  private async receiveBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    hold: (bytes: number) => boolean,
+  ): Promise<void> {
+    const body = await this.readBody(req, hold);
+    if (body === 'too_large') {
       this.metrics.rejected('body_too_large');
       res.setHeader('connection', 'close');
       reply(res, 413, {
         error: `the body is larger than the limit of ${this.bodyLimitBytes} bytes; send smaller batches`,
+      });
+      req.resume();
+      return;
+    }
+    if (body === 'overloaded') {
+      this.metrics.rejected('overloaded');
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      reply(res, 503, {
+        error: `the service holds ${this.inFlightLimitBytes} bytes of request bodies at most and has no room for this one now; retry after a second`,
       });
       req.resume();
       return;

@@ -1,0 +1,70 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PlayerEvent } from '../../sut/events/player-event.ts';
+import { DEFAULT_HTTP_SINK, HttpSink } from './http-sink.ts';
+
+let server: Server | undefined;
+afterEach(() => {
+  server?.close();
+  server = undefined;
+});
+
+/** A stand-in for the service (or a proxy in front of it) that answers every request the same way. */
+async function answering(status: number, body: string, type = 'application/json'): Promise<string> {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': type }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const event = (i: number): PlayerEvent => ({
+  eventId: `e${i}`,
+  playerId: `p${i}`,
+  namespace: 'harness',
+  type: 'login',
+  delta: 1,
+  intendedAt: Date.now(),
+});
+
+async function send(url: string, count: number) {
+  const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, maxBatch: 10 });
+  for (let i = 0; i < count; i++) sink.offer(event(i), 0);
+  await sink.close();
+  return sink.stats();
+}
+
+describe('HttpSink counts every event it could not deliver', () => {
+  it.each([
+    ['a 400 without counts', 400, '{"error":"bad"}', 'application/json'],
+    ['a 413', 413, '{"error":"too large"}', 'application/json'],
+    ['a 500', 500, '{"error":"internal error: x"}', 'application/json'],
+    ["a proxy's 502 page", 502, '<html>Bad Gateway</html>', 'text/html'],
+    ['a 200 that accounts for nothing', 200, '{}', 'application/json'],
+  ])('%s: every event of the batch failed', async (_label, status, body, type) => {
+    const stats = await send(await answering(status, body, type), 25);
+    expect(stats.delivered + stats.rejected + stats.failed).toBe(25);
+    expect(stats.failed).toBe(25);
+    expect(stats.errors[0]).toMatch(new RegExp(`^HTTP ${status}`));
+  });
+
+  it('a 400 that names its counts: the rejected are rejected, nothing is failed twice', async () => {
+    const stats = await send(
+      await answering(400, '{"error":"invalid events","accepted":0,"rejected":10}'),
+      10,
+    );
+    expect(stats).toMatchObject({ delivered: 0, rejected: 10, failed: 0 });
+  });
+
+  it('a 503 from backpressure that accounts for its events: counted as it says', async () => {
+    const stats = await send(
+      await answering(503, '{"error":"backpressure","accepted":4,"rejected":6}'),
+      10,
+    );
+    expect(stats).toMatchObject({ delivered: 4, rejected: 6, failed: 0 });
+  });
+});
