@@ -30,7 +30,8 @@ const ECHO_LIMIT = 120;
 export function echo(value: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // undefined for undefined and functions, whatever the declared type says.
+    text = (JSON.stringify(value) as string | undefined) ?? String(value);
   } catch {
     text = Object.prototype.toString.call(value);
   }

@@ -126,16 +126,16 @@ export class HttpEventSource implements EventSource {
   private readBody(
     req: IncomingMessage,
     hold: (bytes: number) => boolean,
-  ): Promise<string | 'too_large' | 'overloaded'> {
+  ): Promise<{ readonly text: string } | { readonly refused: 'too_large' | 'overloaded' }> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > this.bodyLimitBytes) {
-        resolve('too_large');
+        resolve({ refused: 'too_large' });
         return;
       }
       // A declared length is held up front: refused before a byte of it is read.
       if (declared > 0 && !hold(declared)) {
-        resolve('overloaded');
+        resolve({ refused: 'overloaded' });
         return;
       }
       const chunks: Buffer[] = [];
@@ -153,7 +153,9 @@ export class HttpEventSource implements EventSource {
         chunks.push(chunk);
       });
       req.on('end', () => {
-        resolve(refused ?? Buffer.concat(chunks).toString('utf8'));
+        resolve(
+          refused === undefined ? { text: Buffer.concat(chunks).toString('utf8') } : { refused },
+        );
       });
       req.on('error', reject);
     });
@@ -190,7 +192,7 @@ export class HttpEventSource implements EventSource {
     hold: (bytes: number) => boolean,
   ): Promise<void> {
     const body = await this.readBody(req, hold);
-    if (body === 'too_large') {
+    if ('refused' in body && body.refused === 'too_large') {
       this.metrics.rejected('body_too_large');
       res.setHeader('connection', 'close');
       reply(res, 413, {
@@ -199,7 +201,7 @@ export class HttpEventSource implements EventSource {
       req.resume();
       return;
     }
-    if (body === 'overloaded') {
+    if ('refused' in body) {
       this.metrics.rejected('overloaded');
       res.setHeader('connection', 'close');
       res.setHeader('retry-after', '1');
@@ -209,7 +211,7 @@ export class HttpEventSource implements EventSource {
       req.resume();
       return;
     }
-    const decoded = decodeBody(body);
+    const decoded = decodeBody(body.text);
     if (!decoded.ok) {
       this.metrics.rejected('malformed_body');
       reply(res, 400, { error: decoded.problem });
