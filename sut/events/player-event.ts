@@ -31,7 +31,8 @@ export function echo(value: unknown): string {
   let text: string;
   try {
     // undefined for undefined and functions, whatever the declared type says.
-    text = (JSON.stringify(value) as string | undefined) ?? String(value);
+    const json: string | undefined = JSON.stringify(value);
+    text = json ?? String(value);
   } catch {
     text = Object.prototype.toString.call(value);
   }
