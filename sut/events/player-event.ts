@@ -30,9 +30,11 @@ const ECHO_LIMIT = 120;
 export function echo(value: unknown): string {
   let text: string;
   try {
-    // undefined for undefined and functions, whatever the declared type says.
-    const json: string | undefined = JSON.stringify(value);
-    text = json ?? String(value);
+    // JSON has no text for these (JSON.stringify answers undefined).
+    text =
+      value === undefined || typeof value === 'function' || typeof value === 'symbol'
+        ? String(value)
+        : JSON.stringify(value);
   } catch {
     text = Object.prototype.toString.call(value);
   }
