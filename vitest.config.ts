@@ -1,14 +1,42 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` needs nothing (no database, no broker) and runs on its own with
+ * `npm run test:unit`; `integration` (files named *.integration.test.ts and
+ * *.property.test.ts) gets the run's PostgreSQL and Kafka broker from the global setups.
+ * `npm test` runs both.
+ */
+const INTEGRATION = ['**/*.integration.test.ts', '**/*.property.test.ts'];
+const ALWAYS_EXCLUDED = ['node_modules/**', 'results/runs/**'];
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'results/runs/**'],
     reporters: ['default', './scripts/testing/closing-line-reporter.ts'],
-    globalSetup: ['scripts/testing/postgres-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: more workers than that only adds contention for the one PostgreSQL.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: [...ALWAYS_EXCLUDED, ...INTEGRATION],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: INTEGRATION,
+          exclude: ALWAYS_EXCLUDED,
+          globalSetup: [
+            'scripts/testing/postgres-global-setup.ts',
+            'scripts/testing/kafka-global-setup.ts',
+          ],
+        },
+      },
+    ],
   },
 });

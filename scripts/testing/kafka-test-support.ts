@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, IHeaders } from 'kafkajs';
 import type pg from 'pg';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { seedProgress } from '../../sut/db/seeder.ts';
 import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import type { GoalCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
@@ -17,15 +17,17 @@ export type TestKafka =
   | { readonly skip: string };
 
 /**
- * The broker the Kafka integration tests use: KAFKA_BROKERS. Without one that answers they
- * are skipped with a message saying how to start one, except in CI (CI=true), where a
- * missing broker fails the run: .ci/run starts one, so its absence is a bug, not a choice.
+ * The broker the Kafka integration tests use: the one the test run's global setup started
+ * (scripts/testing/kafka-global-setup.ts), or KAFKA_BROKERS. Without one that answers they
+ * are skipped with the reason, except in CI (CI=true), where a missing broker fails the run:
+ * a CI machine has Java, so its absence is a bug, not a choice.
  */
 export async function kafkaForTests(): Promise<TestKafka> {
-  const value = process.env.KAFKA_BROKERS;
+  // The run's global setup names the broker it started (or KAFKA_BROKERS), or why there is none.
+  const value = process.env.KAFKA_BROKERS || inject('kafkaBrokers');
   const ci = process.env.CI === 'true';
   let problem: string | undefined;
-  if (value === undefined || value === '') problem = 'KAFKA_BROKERS is not set';
+  if (value === '') problem = inject('kafkaSkipReason') || 'KAFKA_BROKERS is not set';
   else {
     try {
       await waitUntilReady(value, ci ? 30_000 : 5000);
@@ -39,7 +41,7 @@ export async function kafkaForTests(): Promise<TestKafka> {
     process.stderr.write(`${skip}\n`);
     return { skip };
   }
-  const brokers = parseBrokers(value as string, 'KAFKA_BROKERS');
+  const brokers = parseBrokers(value, 'KAFKA_BROKERS');
   return { brokers, kafka: createKafka(brokers, `harness-test-${process.pid}`) };
 }
 
