@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../scripts/lib/usage-error.ts';
 import { OLDEST_MIGRATABLE } from './schema/migrate-result.ts';
 import { resultSchema, SCHEMA_VERSION, type ResultFile } from './schema/result-schema.ts';
@@ -7,26 +6,11 @@ import { resultSchema, SCHEMA_VERSION, type ResultFile } from './schema/result-s
 const MAX_PROBLEMS = 12;
 
 /**
- * Reads and validates one results file. Every way a file can be unusable ends in a
- * UsageError that names the file and says what is wrong with it and what to do:
- * missing, not JSON (truncated, say), not a results file, another schema version (and how
- * to migrate), or fields that do not match the schema (hand-edited, say).
+ * Validates the text of one results file. Every way a file can be unusable ends in a
+ * UsageError that names the file and says what is wrong with it and what to do: not JSON
+ * (truncated, say), not a results file, another schema version (and how to migrate), or
+ * fields that do not match the schema (hand-edited, say).
  */
-export async function readResultFile(path: string): Promise<ResultFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT'
-        ? `results file ${path} does not exist`
-        : `results file ${path} cannot be read: ${(error as Error).message}`,
-    );
-  }
-  return parseResultText(text, path);
-}
-
 export function parseResultText(text: string, path: string): ResultFile {
   let doc: unknown;
   try {

@@ -18,6 +18,24 @@ describe('harness CLI', () => {
     expect(run.stdout).toMatch(/seed \[options\]/);
   });
 
+  it('--version prints the version from package.json', async () => {
+    const run = await runHarness(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('seed on an embedded server shows the start and the seeding as they happen', async () => {
+    const run = await runHarness(['seed', '--db', 'embedded', '--players', '50', '--goals', '5'], {
+      DATABASE_URL: '',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^starting an embedded PostgreSQL/m);
+    expect(run.stderr).toMatch(/^embedded PostgreSQL ready in [\d.]+ s$/m);
+    expect(run.stderr).toMatch(
+      /^seeding flush_harness\.user_goal_progress: 100 % \(250\/250 rows done/m,
+    );
+  });
+
   it('seed: fills the table on DATABASE_URL and prints the rate', async () => {
     const run = await runHarness(['seed', '--players', '20', '--goals', '5'], {
       DATABASE_URL: db.url,

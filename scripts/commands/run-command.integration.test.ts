@@ -7,6 +7,7 @@ import { runResultSchema } from '../../results/schema/result-schema.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
 import { runHarness } from '../testing/run-harness.ts';
 import { K6Parser } from 'k6-to-junit';
+import { findFreePort } from '../db/free-port.ts';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../scenarios/engine/fixtures/${name}`, import.meta.url));
@@ -25,10 +26,13 @@ describe('harness run', () => {
     const output = join(dir, 'smoke.json');
     const summaryExport = join(dir, 'export.json');
     const summaryData = join(dir, 'data.json');
+    const sutPort = await findFreePort();
     const run = await runHarness(
       [
         'run',
         'smoke',
+        '--sut-port',
+        String(sutPort),
         '--duration',
         '4s',
         '--output',
@@ -43,6 +47,10 @@ describe('harness run', () => {
     // Timing thresholds (flush p95 < 50 ms) depend on how busy this machine is; the run itself
     // must complete either way: 0 when they hold, 99 when one does not.
     expect([0, 99], run.stderr).toContain(run.code);
+    // Where Prometheus can scrape the service while the scenario runs.
+    expect(run.stderr).toContain(
+      `service (variant join) at http://127.0.0.1:${sutPort}: Prometheus can scrape http://127.0.0.1:${sutPort}/metrics`,
+    );
     expect(run.stdout).toMatch(/[✓✗] event_to_commit\.+: avg=/);
     expect(run.stdout).toMatch(/│ Partition 0 │/);
     expect(run.stdout).toMatch(/flush size: predicted [\d.]+ rows/);

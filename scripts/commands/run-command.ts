@@ -10,7 +10,7 @@ import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k
 import { createTable } from '../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
-import { runScenario, runSettings } from '../../scenarios/engine/run-scenario.ts';
+import { runScenario } from '../../scenarios/engine/run-scenario.ts';
 import {
   metricLines,
   metricValues,
@@ -20,16 +20,14 @@ import {
   thresholdTable,
   verdictTable,
 } from '../../scenarios/engine/run-summary.ts';
-import { validateScenarioOptions } from '../../scenarios/engine/scenario-options.ts';
-import { parseThresholds } from '../../scenarios/engine/run-metrics.ts';
+import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
-import { isUsageError, UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../lib/usage-error.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import { outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
-import { planArrivals } from '../../simulator/simulation.ts';
 import {
   addDatabaseOptions,
   databaseFrom,
@@ -143,21 +141,16 @@ export function runCommand(logger: () => Logger): Command {
           ? { ...harness, variant: flags.variant[0] }
           : { ...harness, variants: flags.variant };
     }
-    const options = validateScenarioOptions(`${loaded.path} (with command-line overrides)`, raw);
-    const baseSettings = runSettings(options);
-    try {
-      // Planned now, so a schedule that cannot be planned is refused before anything starts.
-      planArrivals(baseSettings.executor);
-    } catch (error) {
-      if (!isUsageError(error)) throw error;
-      throw new UsageError(
-        `scenario ${loaded.path}${flags.rate === undefined && flags.duration === undefined ? '' : ' (with --rate/--duration)'}: ${error.message}`,
-      );
-    }
+    const overridden =
+      flags.rate !== undefined || flags.duration !== undefined || flags.variant !== undefined;
+    const {
+      options,
+      settings: baseSettings,
+      thresholds: thresholdSpecs,
+    } = prepareScenario(`${loaded.path}${overridden ? ' (with command-line overrides)' : ''}`, raw);
     // Several variants run one after another, each on freshly seeded data.
     const variants = options.harness?.variants ?? [baseSettings.variant];
     await loadVariants(variants);
-    const thresholdSpecs = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
     const createdAt = new Date();
     const git = readGitInfo();
     const interrupt = new AbortController();

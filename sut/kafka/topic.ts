@@ -1,9 +1,8 @@
 import type { Admin } from 'kafkajs';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 
-/** The events topic's default name and partition count (partition = the service's partition). */
+/** The events topic's default name (Kafka partition p feeds the service's partition p). */
 export const DEFAULT_TOPIC = 'player-events';
-export const DEFAULT_TOPIC_PARTITIONS = 8;
 
 export function deadLetterTopicOf(topic: string): string {
   return `${topic}.dlq`;
