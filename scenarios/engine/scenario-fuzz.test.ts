@@ -200,10 +200,11 @@ describe('scenario files, fuzzed', () => {
 
   /** The options as a module's source: JSON where it can, and the numbers JSON cannot write. */
   function moduleText(raw: unknown): string {
+    if (raw === undefined) return 'export const options = undefined;\n';
     const text = JSON.stringify(raw, (_k, v: unknown) =>
       typeof v === 'number' && !Number.isFinite(v) ? `@@${String(v)}@@` : v,
     );
-    return `export const options = ${(text ?? 'undefined').replace(/"@@(-?\w+)@@"/g, '$1')};\n`;
+    return `export const options = ${text.replace(/"@@(-?\w+)@@"/g, '$1')};\n`;
   }
 
   it('load, then prepare or refuse, whatever the file exports', async () => {
