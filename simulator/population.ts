@@ -27,6 +27,12 @@ const PLATFORMS = ['pc', 'playstation', 'xbox', 'switch', 'mobile'];
  * With a Zipf exponent s > 0, player i is picked with weight 1/(i+1)^s, so a few players
  * produce far more events (s = 0: everyone alike).
  */
+/**
+ * The most players the harness simulates or seeds: a thousand times production's 10,000, and
+ * a bound that keeps a typo from allocating a population the machine cannot hold.
+ */
+export const MAX_PLAYERS = 10_000_000;
+
 export class Population {
   readonly ids: readonly string[];
   /** Partition of each player, computed once: the hot path looks it up by index. */

@@ -11,7 +11,8 @@ import {
   planRampingArrivalRate,
   type RampingArrivalRateConfig,
 } from './executors/ramping-arrival-rate.ts';
-import { Population } from './population.ts';
+import { MAX_PLAYERS, Population } from './population.ts';
+import { MAX_PARTITIONS } from '../sut/partitioning/fnv1a.ts';
 import { systemClock, type SimClock } from './sim-clock.ts';
 import type { EventSinkTarget } from './sinks/event-sink.ts';
 
@@ -77,12 +78,20 @@ export interface PreparedSimulation {
 
 export function prepareSimulation(config: SimulationConfig): PreparedSimulation {
   const problems: string[] = [];
-  if (!Number.isInteger(config.players) || config.players < 1)
-    problems.push(`players must be a positive integer, got ${config.players}`);
+  if (!Number.isInteger(config.players) || config.players < 1 || config.players > MAX_PLAYERS)
+    problems.push(
+      `players must be an integer from 1 to ${MAX_PLAYERS.toLocaleString('en-US')}, got ${config.players}`,
+    );
   if (!(config.skew >= 0))
     problems.push(`skew (Zipf exponent) must be at least 0, got ${config.skew}`);
-  if (!Number.isInteger(config.partitions) || config.partitions < 1)
-    problems.push(`partitions must be a positive integer, got ${config.partitions}`);
+  if (
+    !Number.isInteger(config.partitions) ||
+    config.partitions < 1 ||
+    config.partitions > MAX_PARTITIONS
+  )
+    problems.push(
+      `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${config.partitions}`,
+    );
   if (problems.length > 0) throw new UsageError('the simulation is not valid:', problems);
   const mix = buildMix(config.mix);
   const plan = planArrivals(config.executor);

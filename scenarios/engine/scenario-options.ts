@@ -1,5 +1,7 @@
 import { FLUSH_PHASES } from '../../sut/buffer/flush-worker.ts';
 import { z } from 'zod';
+import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 
 /**
@@ -68,11 +70,11 @@ export const scenarioOptionsSchema = z.strictObject({
       variant: z.string().optional(),
       /** Several variants: the scenario runs once per variant, one after another, each on fresh data. */
       variants: z.array(z.string()).min(1).optional(),
-      partitions: z.number().int().positive().optional(),
+      partitions: z.number().int().positive().max(MAX_PARTITIONS).optional(),
       flushIntervalMs: z.number().int().positive().optional(),
       flushPhase: z.enum(FLUSH_PHASES).optional(),
       bufferSize: z.number().int().positive().optional(),
-      players: z.number().int().positive().optional(),
+      players: z.number().int().positive().max(MAX_PLAYERS).optional(),
       goals: z.number().int().positive().optional(),
       seed: z.number().int().optional(),
       dbCpuLimitPercent: z.number().positive().max(100).optional(),

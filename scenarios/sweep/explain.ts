@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PreparedBatch } from '../../sut/repository/batch-increment-repository.ts';
+import type { SerializedBatch } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
 
 export interface ExplainSample {
@@ -23,7 +23,7 @@ interface ExplainJson {
 export async function explainBatch(
   client: pg.ClientBase,
   variant: SqlVariant,
-  batch: PreparedBatch,
+  batch: SerializedBatch,
 ): Promise<ExplainSample> {
   await client.query('BEGIN');
   try {

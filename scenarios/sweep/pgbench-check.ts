@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { PgbenchCheck } from '../../results/schema/result-schema.ts';
 import {
   executeBatch,
-  type PreparedBatch,
+  type SerializedBatch,
 } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { sessionOptions } from '../../sut/db/pool.ts';
@@ -52,7 +52,7 @@ export async function pgbenchCheck(
   client: pg.ClientBase,
   url: string,
   variant: SqlVariant,
-  batch: PreparedBatch,
+  batch: SerializedBatch,
   medianMs: number,
   schema: string,
 ): Promise<PgbenchCheck> {

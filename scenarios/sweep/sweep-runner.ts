@@ -4,7 +4,7 @@ import { connectClient } from '../../sut/db/pool.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
-import { executeBatch, prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
+import { executeBatch, serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
 import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
@@ -110,7 +110,7 @@ export async function runSweep(
     ) => {
       const increments = f.sampler.batch(size);
       const t0 = performance.now();
-      const batch = prepareBatch(increments);
+      const batch = serializeBatch(increments);
       const t1 = performance.now();
       const { rowsUpdated } = await executeBatch(f.client, variant, batch, {
         prepared: statement === 'prepared',
@@ -190,7 +190,7 @@ export async function runSweep(
             await explainBatch(
               explainer.client,
               variant,
-              prepareBatch(explainer.sampler.batch(size)),
+              serializeBatch(explainer.sampler.batch(size)),
             ),
           );
         }

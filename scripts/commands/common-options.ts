@@ -12,6 +12,7 @@ import {
 import type { Logger } from '../lib/logger.ts';
 import { DEFAULT_TOPIC } from '../../sut/kafka/topic.ts';
 import { integer, positiveInt, share } from '../lib/option-parsers.ts';
+import { MAX_PLAYERS } from '../../simulator/population.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
 import { DEFAULT_HARNESS_SCHEMA, parseSchemaName } from '../../sut/db/harness-schema.ts';
@@ -166,7 +167,7 @@ export function addDatabaseOptions(command: Command): Command {
 
 export function addSeedOptions(command: Command): Command {
   return command
-    .option('--players <n>', 'players seeded', positiveInt('--players'), 10_000)
+    .option('--players <n>', 'players seeded', positiveInt('--players', MAX_PLAYERS), 10_000)
     .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), 50)
     .option('--seed <n>', 'seed for ids, row states and batches', integer('--seed'), 42)
     .option(

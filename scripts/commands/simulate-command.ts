@@ -27,6 +27,8 @@ import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
 import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
+import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import type { Logger } from '../lib/logger.ts';
 import { redactUrl } from '../lib/redact-url.ts';
 import {
@@ -171,7 +173,7 @@ export function simulateCommand(logger: () => Logger): Command {
     .option(
       '--players <n>',
       "players (the seeder's ids for the same seed)",
-      positiveInt('--players'),
+      positiveInt('--players', MAX_PLAYERS),
       d.players,
     )
     .option('--seed <n>', 'seed of ids and of the event stream', integer('--seed'), d.seed)
@@ -192,7 +194,7 @@ export function simulateCommand(logger: () => Logger): Command {
     .option(
       '--partitions <n>',
       'partitions (FNV-1a of the player id)',
-      positiveInt('--partitions'),
+      positiveInt('--partitions', MAX_PARTITIONS),
       d.partitions,
     )
     .option(

@@ -22,6 +22,7 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import { portNumber, positiveInt } from '../lib/option-parsers.ts';
+import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import {
   addDatabaseOptions,
@@ -58,6 +59,8 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   breakerFactor: number;
   backpressureTimeout: number;
   prepared: boolean;
+  /** false with --no-flush-fence. */
+  flushFence: boolean;
   catalogue: string;
   bodyLimit: number;
   inFlightLimit: number;
@@ -171,7 +174,7 @@ export function sutCommand(logger: () => Logger): Command {
     .option(
       '--partitions <n>',
       'partitions, each with its buffer and flush worker',
-      positiveInt('--partitions'),
+      positiveInt('--partitions', MAX_PARTITIONS),
       8,
     )
     .option(
@@ -213,6 +216,10 @@ export function sutCommand(logger: () => Logger): Command {
       d.backpressureTimeoutMs,
     )
     .option('--prepared', 'run the variant as a prepared statement', false)
+    .option(
+      '--no-flush-fence',
+      'HTTP: write each flush as the variant alone, without the sequence number that makes a retry safe; a COMMIT whose reply is lost is then applied twice (shows what the fence prevents)',
+    )
     .option('--catalogue <file>', 'goal catalogue JSON', DEFAULT_CATALOGUE_PATH)
     .option('--no-database', 'flush nowhere (measures the service alone)')
     .option(
@@ -325,7 +332,14 @@ export function sutCommand(logger: () => Logger): Command {
         const aimed = variantFor(variant, table);
         if (kafka === undefined) {
           await serve(
-            new PostgresBatchWriter(database.url, aimed, flags.prepared, undefined, schema),
+            new PostgresBatchWriter({
+              url: database.url,
+              variant: aimed,
+              prepared: flags.prepared,
+              schema,
+              transport: 'http',
+              fenced: flags.flushFence,
+            }),
             `PostgreSQL from ${database.kind}, table ${table.label}`,
           );
           return;

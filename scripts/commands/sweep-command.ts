@@ -15,7 +15,7 @@ import { median } from '../../results/stats/descriptive.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
-import { prepareBatch } from '../../sut/repository/batch-increment-repository.ts';
+import { serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
 import { loadVariants, variantFor, type SqlVariant } from '../../sut/sql/variant-registry.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
@@ -46,6 +46,7 @@ import {
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
+import { MAX_PLAYERS } from '../../simulator/population.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
@@ -145,7 +146,7 @@ async function runPgbenchChecks(
         client,
         url,
         variant,
-        prepareBatch(sampler.batch(size)),
+        serializeBatch(sampler.batch(size)),
         cell?.wallMs.median ?? 10,
         schema,
       ),
@@ -163,7 +164,7 @@ export function sweepCommand(logger: () => Logger): Command {
   addDatabaseOptions(command)
     .option('--sizes <list>', 'batch sizes, comma-separated', (v) => parseSizes(v), [...d.sizes])
     .option('--variant <name...>', 'SQL variants (default: every file in sut/sql/variants/)')
-    .option('--players <n>', 'players seeded', positiveInt('--players'), d.players)
+    .option('--players <n>', 'players seeded', positiveInt('--players', MAX_PLAYERS), d.players)
     .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), d.goals)
     .option(
       '--seed <n>',

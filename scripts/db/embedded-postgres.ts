@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { UsageError } from '../lib/usage-error.ts';
 import { findFreePort } from './free-port.ts';
 import { rejectedSetting, serverSettings, settingFlags } from './server-settings.ts';
 import type { ProvisionedDatabase } from './provisioned-database.ts';
+import { localServerControl } from './server-control.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,23 +40,6 @@ for (const event of HOOKED_EVENTS) {
 }
 const RECENT_LOG_LINES = 15;
 const REAPER = fileURLToPath(new URL('./pg-reaper.js', import.meta.url));
-
-/** Whether the data directory's postmaster still runs (its pid file names it). */
-async function postmasterAlive(databaseDir: string): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  } catch {
-    return false;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, owned by the postgres account.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface EmbeddedPostgresOptions {
   readonly logger: Logger;
@@ -192,18 +176,22 @@ export async function startEmbeddedPostgres(
   );
 
   let stopped = false;
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  const control = localServerControl(databaseDir, url);
   return {
     kind: 'embedded',
     dataDir: databaseDir,
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url,
     startupMs,
     local: true,
+    control,
     async stop() {
       if (stopped) return;
       stopped = true;
-      // A server that died on its own (a crash, the OOM killer) has nothing to stop, and the
-      // package's stop() would wait forever for its exit.
-      if (await postmasterAlive(databaseDir)) await server.stop();
+      // By the pid file, not through the package: the postmaster may be one a fault scenario
+      // restarted (not the package's child), or none at all after a crash or the OOM killer,
+      // where the package's stop() would wait forever for an exit that has already happened.
+      if (await control.running()) await control.stop('fast');
       await removeRoot();
       logger.debug(`embedded PostgreSQL on port ${port} stopped and removed`);
     },

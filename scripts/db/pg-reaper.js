@@ -1,9 +1,11 @@
 // Watchdog for an embedded PostgreSQL: a detached process that outlives the harness.
 // PostgreSQL does not notice when the process that started it dies (SIGKILL, OOM, a closed
 // terminal), so this waits for the parent to vanish, then stops the server and deletes its
-// data directory. It also exits quietly once the server has stopped by itself.
+// data directory. While the parent lives it leaves the server alone, stopped or not: a fault
+// scenario stops and starts it on purpose. It exits quietly once the harness has removed
+// the directory itself.
 // Usage: node pg-reaper.js <parentPid> <rootDir>  (the data directory is <rootDir>/data)
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [parentPid, rootDir] = [Number(process.argv[2]), process.argv[3]];
@@ -27,18 +29,14 @@ function postmasterPid() {
   }
 }
 
-let serverSeen = false;
 const timer = setInterval(() => {
-  const serverPid = postmasterPid();
-  if (serverPid !== undefined && alive(serverPid)) serverSeen = true;
-  else if (serverSeen) {
-    // The server stopped normally; the harness removes the directory itself, but make sure.
+  if (!existsSync(rootDir)) {
     clearInterval(timer);
-    rmSync(rootDir, { recursive: true, force: true });
     return;
   }
   if (alive(parentPid)) return;
   clearInterval(timer);
+  const serverPid = postmasterPid();
   if (serverPid !== undefined && alive(serverPid)) {
     // SIGINT is PostgreSQL's "fast shutdown": aborts sessions, exits cleanly.
     process.kill(serverPid, 'SIGINT');

@@ -134,6 +134,47 @@ describe('PostgreSQL provisioning', () => {
     expect(await canConnect(db.url)).toBe(false);
   });
 
+  it('restarts (fast, immediate) and stops for a while as fault scenarios do, keeping data, port and settings; stop() afterwards still removes it', async () => {
+    const db = await provisionPostgres({
+      source: 'embedded',
+      logger: silentLogger,
+      durability: 'relaxed',
+      settings: { work_mem: '9MB' },
+    });
+    const control = db.control;
+    if (control === undefined) throw new Error('an embedded server has a control');
+    try {
+      const client = new pg.Client(db.url);
+      const lost: string[] = [];
+      client.on('error', (e) => lost.push((e as { code?: string }).code ?? e.message));
+      await client.connect();
+      await client.query('CREATE TABLE kept (x int)');
+      await client.query('INSERT INTO kept VALUES (1)');
+      await control.restart('fast');
+      // The open connection heard the shutdown (57P01), as every client of a restarted server does.
+      expect(lost).toContain('57P01');
+      await control.restart('immediate');
+      await control.stop('fast');
+      expect(await control.running()).toBe(false);
+      expect(await canConnect(db.url)).toBe(false);
+      // The watchdog leaves a server stopped on purpose alone while the harness lives.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(existsSync(db.dataDir ?? '/nonexistent')).toBe(true);
+      await control.start();
+      const again = new pg.Client(db.url);
+      await again.connect();
+      const { rows } = await again.query<{ x: number; work_mem: string }>(
+        `SELECT x, current_setting('work_mem') AS work_mem FROM kept`,
+      );
+      await again.end();
+      expect(rows).toEqual([{ x: 1, work_mem: '9MB' }]);
+    } finally {
+      await db.stop();
+    }
+    expect(existsSync(dirname(db.dataDir ?? '/nonexistent'))).toBe(false);
+    expect(await canConnect(db.url)).toBe(false);
+  });
+
   it('a setting PostgreSQL refuses is bad input naming it, and nothing is left behind', async () => {
     const before = readdirSync(tmpdir()).filter((f) => f.startsWith('harness-pg-'));
     for (const [settings, complaint] of [

@@ -3,12 +3,16 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from './usage-error.ts';
 
 /** commander argument parsers that fail with a UsageError naming the flag. */
-export function positiveInt(flag: string) {
+export function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value.replace(/_/g, ''));
     if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
       throw new UsageError(`${flag} "${value}" is not a positive integer`);
     }
+    if (n > max)
+      throw new UsageError(
+        `${flag} ${value} is more than the ${max.toLocaleString('en-US')} allowed`,
+      );
     return n;
   };
 }

@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Goal } from '../catalogue/goal-catalogue.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
-import { StalePositionError, type BatchWriter, type LogPosition } from './batch-writer.ts';
+import {
+  StalePositionError,
+  type BatchWriter,
+  type FlushFence,
+  type WriteOutcome,
+} from './batch-writer.ts';
 import { FlushWorker, PRODUCTION_FLUSH_CONFIG } from './flush-worker.ts';
 
 const goal: Goal = {
@@ -19,7 +24,11 @@ class PositionWriter implements BatchWriter {
   next: 'ok' | 'fail' | 'stale' = 'ok';
   gate: Promise<void> | undefined;
 
-  async write(partition: number, increments: readonly ProgressIncrement[], position?: LogPosition) {
+  async write(
+    partition: number,
+    increments: readonly ProgressIncrement[],
+    fence: FlushFence,
+  ): Promise<WriteOutcome> {
     if (this.gate !== undefined) await this.gate;
     const outcome = this.next;
     this.next = 'ok';
@@ -27,9 +36,9 @@ class PositionWriter implements BatchWriter {
     if (outcome === 'stale') throw new StalePositionError(partition, 0, 99);
     this.writes.push({
       delta: increments.reduce((sum, i) => sum + i.delta, 0),
-      position: position?.nextOffset,
+      position: fence.kind === 'log' ? fence.nextOffset : undefined,
     });
-    return { rowsUpdated: increments.length };
+    return { rowsUpdated: increments.length, alreadyApplied: false, deadLetters: [] };
   }
 
   close() {
@@ -78,14 +87,19 @@ describe('flush worker with log positions (fake timers)', () => {
     expect(committed).toEqual([2]);
   });
 
-  it('a failed flush keeps its events and the newest position when merged back', async () => {
+  it('a failed flush is retried with its own events and position, then what came after with the newer one', async () => {
     writer.next = 'fail';
     add(1, 1);
     await vi.advanceTimersByTimeAsync(100); // fails
     add(5, 7);
     await vi.advanceTimersByTimeAsync(100); // retry
-    expect(writer.writes).toEqual([{ delta: 6, position: 7 }]);
-    expect(committed).toEqual([7]);
+    expect(writer.writes).toEqual([{ delta: 1, position: 1 }]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writer.writes).toEqual([
+      { delta: 1, position: 1 },
+      { delta: 5, position: 7 },
+    ]);
+    expect(committed).toEqual([1, 7]);
   });
 
   it('a failed flush with nothing new keeps its own position', async () => {
@@ -118,7 +132,7 @@ describe('flush worker with log positions (fake timers)', () => {
     writer.next = 'fail';
     add(1, 1);
     await vi.advanceTimersByTimeAsync(100); // in flight, blocked
-    expect(worker.discard()).toBe(0); // the buffer was drained into the flush
+    expect(worker.discard()).toBe(1); // the flush in flight is dropped with the buffer
     writer.gate = undefined;
     open();
     await vi.advanceTimersByTimeAsync(1000);

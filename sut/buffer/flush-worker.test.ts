@@ -3,7 +3,7 @@ import { loadCatalogue, type Goal } from '../catalogue/goal-catalogue.ts';
 import { FlushService } from '../service/flush-service.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
-import type { BatchWriter } from './batch-writer.ts';
+import type { BatchWriter, DeadLetter, FlushFence, WriteOutcome } from './batch-writer.ts';
 import {
   BackpressureTimeoutError,
   FlushWorker,
@@ -23,17 +23,31 @@ const oneGoal = goals.slice(0, 1);
 /** A writer whose calls the test controls: records batches, fails or blocks on demand. */
 class ScriptedWriter implements BatchWriter {
   readonly batches: ProgressIncrement[][] = [];
+  /** Every attempt's fence, failed ones included. */
+  readonly fences: FlushFence[] = [];
   failuresLeft = 0;
   gate: Promise<void> | undefined;
+  deadLetters: DeadLetter[] = [];
 
-  async write(_partition: number, increments: readonly ProgressIncrement[]) {
+  async write(
+    _partition: number,
+    increments: readonly ProgressIncrement[],
+    fence: FlushFence,
+  ): Promise<WriteOutcome> {
     if (this.gate !== undefined) await this.gate;
+    this.fences.push(fence);
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw new Error('database unavailable');
     }
     this.batches.push([...increments]);
-    return { rowsUpdated: increments.length };
+    const deadLetters = this.deadLetters;
+    this.deadLetters = [];
+    return {
+      rowsUpdated: increments.length - deadLetters.length,
+      alreadyApplied: false,
+      deadLetters,
+    };
   }
 
   close() {
@@ -125,18 +139,76 @@ describe('flush worker (fake timers)', () => {
     expect(sum?.value).toBeCloseTo(0.14, 5);
   });
 
-  it('retries a failed flush with backoff and loses no increment', async () => {
+  it('retries a failed flush as it was (same batch, same fence) with backoff, and loses no increment', async () => {
     writer.failuresLeft = 2;
     for (let u = 0; u < 5; u++) worker.tryAdd(`u${u}`, 'ns', oneGoal, 2, Date.now());
     await vi.advanceTimersByTimeAsync(100); // first attempt fails
+    expect(worker.trouble).toMatchObject({ failures: 1, error: 'database unavailable' });
     for (let u = 0; u < 5; u++) worker.tryAdd(`u${u}`, 'ns', oneGoal, 3, Date.now()); // same keys, new increments
     await vi.advanceTimersByTimeAsync(100); // retry after 100 ms fails
     expect(writer.batches).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(200); // retry after 200 ms succeeds
+    await vi.advanceTimersByTimeAsync(200); // retry after 200 ms succeeds: the first batch alone
     expect(writer.batches).toHaveLength(1);
+    expect(writer.totalDelta()).toBe(5 * 2);
+    expect(worker.trouble).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(100); // then what arrived meanwhile, as a flush of its own
+    expect(writer.batches).toHaveLength(2);
     expect(writer.totalDelta()).toBe(5 * 2 + 5 * 3);
+    // Every attempt of the first batch carried its number; the next batch the next one.
+    expect(writer.fences).toEqual([
+      { kind: 'sequence', seq: 1 },
+      { kind: 'sequence', seq: 1 },
+      { kind: 'sequence', seq: 1 },
+      { kind: 'sequence', seq: 2 },
+    ]);
     expect(await metricValue(metrics, 'harness_flush_errors_total')).toBe(2);
     expect(await metricValue(metrics, 'harness_flush_retries_total')).toBe(2);
+  });
+
+  it('a key whose summed delta passes INT is flushed in parts, none lost', async () => {
+    const max = 2_147_483_647;
+    worker.tryAdd('u1', 'ns', oneGoal, max, Date.now());
+    worker.tryAdd('u1', 'ns', oneGoal, max, Date.now());
+    worker.tryAdd('u1', 'ns', oneGoal, 5, Date.now());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writer.batches.map((b) => b.map((i) => i.delta))).toEqual([[max]]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(writer.batches.map((b) => b.map((i) => i.delta))).toEqual([[max], [max], [5]]);
+  });
+
+  it('increments the database refused are reported, counted apart from the rows', async () => {
+    const letters: DeadLetter[][] = [];
+    const reporting = new FlushWorker(
+      0,
+      writer,
+      metrics.partition(0),
+      config,
+      undefined,
+      Date.now,
+      (_p, l) => letters.push([...l]),
+    );
+    reporting.start();
+    reporting.tryAdd('u1', 'ns', goals.slice(0, 3), 1, Date.now());
+    const refused: DeadLetter = {
+      increment: {
+        userId: 'u1',
+        goalId: 'g0',
+        challengeId: 'c',
+        namespace: 'ns',
+        delta: 1,
+        targetValue: 100,
+        isDaily: false,
+      },
+      sqlstate: '22003',
+      problem: 'integer out of range',
+    };
+    writer.deadLetters = [refused];
+    await vi.advanceTimersByTimeAsync(100);
+    expect(letters).toEqual([[refused]]);
+    expect(await metricValue(metrics, 'harness_increments_unmatched_total')).toBe(0);
+    const stopping = reporting.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    await stopping;
   });
 
   it('backpressure: above 1.5x the size, ingest waits for a flush and fails after the timeout', async () => {
@@ -206,7 +278,11 @@ describe('flush phase (fake timers)', () => {
     const writer: BatchWriter = {
       write: (partition, increments) => {
         if (!flushedAt.has(partition)) flushedAt.set(partition, Date.now());
-        return Promise.resolve({ rowsUpdated: increments.length });
+        return Promise.resolve({
+          rowsUpdated: increments.length,
+          alreadyApplied: false,
+          deadLetters: [],
+        });
       },
       close: () => Promise.resolve(),
     };

@@ -1,7 +1,13 @@
 import type { Goal } from '../catalogue/goal-catalogue.ts';
 import type { PartitionMetrics, FlushTrigger } from '../metrics/sut-metrics.ts';
-import { StalePositionError, type BatchWriter } from './batch-writer.ts';
-import { PartitionBuffer, toIncrements } from './partition-buffer.ts';
+import {
+  StalePositionError,
+  type BatchWriter,
+  type DeadLetter,
+  type FlushFence,
+} from './batch-writer.ts';
+import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-buffer.ts';
+import type { ProgressIncrement } from '../repository/progress-increment.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (CONTEXT.md). */
 export interface FlushConfig {
@@ -63,13 +69,37 @@ export interface LogFlushListener {
   committed(partition: number, nextOffset: number): void;
   /** The stored position had moved (another owner): the buffer was dropped, re-read from the store. */
   stale(partition: number, error: StalePositionError): void;
+  /** A committed flush set these increments aside (dead_letters): the log may forward them. */
+  deadLettered?(partition: number, letters: readonly DeadLetter[]): void;
+}
+
+/** Why a partition is not flushing now, for /healthz. */
+export interface FlushTrouble {
+  readonly partition: number;
+  /** Failed attempts in a row of the flush now pending. */
+  readonly failures: number;
+  readonly since: number;
+  readonly error: string;
+}
+
+/**
+ * A drained batch on its way to the database: kept, with its fence, until a write of it is
+ * known to have committed. A retry sends this same batch and fence, never a new mix with what
+ * arrived meanwhile: if the first attempt committed and only its reply was lost, the fence
+ * makes the retry apply nothing, and nothing else rides on it.
+ */
+interface PendingFlush {
+  readonly drained: DrainedEntries;
+  readonly increments: readonly ProgressIncrement[];
+  readonly fence: FlushFence;
+  readonly epoch: number;
 }
 
 /**
  * One partition's buffer and its flush worker: flushes every interval and at once at the
- * size limit, one flush at a time; a failed flush merges its entries back and is retried
- * with exponential backoff; ingest waits above the backpressure threshold and is refused
- * above the circuit-breaker threshold.
+ * size limit, one flush at a time; a failed flush is retried as it was (same batch, same
+ * fence) with exponential backoff while new events buffer behind it; ingest waits above the
+ * backpressure threshold and is refused above the circuit-breaker threshold.
  */
 export class FlushWorker {
   readonly buffer = new PartitionBuffer();
@@ -80,9 +110,14 @@ export class FlushWorker {
   private roomWaiters: (() => void)[] = [];
   private lastFlushStart = 0;
   private failures = 0;
+  private troubleSince = 0;
+  private lastError = '';
   private largestFlush = 0;
   private longestFlushSeconds = 0;
-  /** Bumped by discard(): a flush in flight from before must not put its entries back. */
+  /** This partition's flush numbers (the HTTP fence); a retry keeps its number. */
+  private seq = 0;
+  private pending: PendingFlush | undefined;
+  /** Bumped by discard(): a flush in flight from before must not come back as pending. */
   private epoch = 0;
   private logListener: LogFlushListener | undefined;
   private readonly backpressureAt: number;
@@ -95,6 +130,10 @@ export class FlushWorker {
     private readonly config: FlushConfig,
     private readonly onFlushError: (partition: number, error: unknown) => void = () => undefined,
     private readonly clock: () => number = Date.now,
+    private readonly onDeadLetters: (
+      partition: number,
+      letters: readonly DeadLetter[],
+    ) => void = () => undefined,
   ) {
     this.backpressureAt = Math.ceil(config.bufferSize * config.backpressureFactor);
     this.breakerAt = Math.ceil(config.bufferSize * config.breakerFactor);
@@ -116,14 +155,32 @@ export class FlushWorker {
     this.buffer.advanceTo(nextOffset);
   }
 
+  /** Keys waiting to be written: the buffer's and a pending flush's. */
+  get unwritten(): number {
+    return this.buffer.size + (this.pending?.drained.size ?? 0);
+  }
+
+  /** Set while the flush now pending keeps failing: what /healthz reports. */
+  get trouble(): FlushTrouble | undefined {
+    return this.failures === 0
+      ? undefined
+      : {
+          partition: this.partition,
+          failures: this.failures,
+          since: this.troubleSince,
+          error: this.lastError,
+        };
+  }
+
   /**
-   * Drops everything buffered (a revoked Kafka partition): safe because the stored offsets
-   * cover only committed increments, so whoever owns the partition next reads these events
-   * again. Returns the keys dropped.
+   * Drops everything buffered and pending (a revoked Kafka partition): safe because the
+   * stored offsets cover only committed increments, so whoever owns the partition next reads
+   * these events again. Returns the keys dropped.
    */
   discard(): number {
     this.epoch++;
-    const dropped = this.buffer.drain().size;
+    const dropped = this.buffer.drain().size + (this.pending?.drained.size ?? 0);
+    this.pending = undefined;
     this.failures = 0;
     this.metrics.bufferDepth.set(0);
     const waiters = this.roomWaiters;
@@ -221,42 +278,64 @@ export class FlushWorker {
     }
   }
 
-  /** One flush of everything buffered; false if it failed (its entries are back in the buffer). */
-  private async flushOnce(trigger: FlushTrigger): Promise<boolean> {
-    this.lastFlushStart = this.clock();
-    if (!this.buffer.hasPending) return true;
-    if (this.failures > 0) this.metrics.flushRetries.inc();
-    const epoch = this.epoch;
+  /** The next batch to write: the pending one, or what the buffer holds now. */
+  private nextFlush(): PendingFlush | undefined {
+    if (this.pending !== undefined) return this.pending;
+    if (!this.buffer.hasPending) return undefined;
     const drained = this.buffer.drain();
     this.metrics.bufferDepth.set(0);
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const w of waiters) w();
+    const increments = toIncrements(drained, (userId, namespace, goal, rest) => {
+      this.buffer.carry(userId, namespace, goal, rest);
+    });
+    this.metrics.bufferDepth.set(this.buffer.size);
+    const fence: FlushFence =
+      drained.nextOffset === undefined
+        ? { kind: 'sequence', seq: ++this.seq }
+        : { kind: 'log', nextOffset: drained.nextOffset };
+    this.pending = { drained, increments, fence, epoch: this.epoch };
+    return this.pending;
+  }
+
+  /** One write of the pending batch (or of a new one); false if it failed and stays pending. */
+  private async flushOnce(trigger: FlushTrigger): Promise<boolean> {
+    this.lastFlushStart = this.clock();
+    const flush = this.nextFlush();
+    if (flush === undefined) return true;
+    if (this.failures > 0) this.metrics.flushRetries.inc();
     const started = performance.now();
     try {
-      const position = drained.nextOffset;
-      const { rowsUpdated } = await this.writer.write(
-        this.partition,
-        toIncrements(drained),
-        position === undefined ? undefined : { nextOffset: position },
-      );
+      const outcome = await this.writer.write(this.partition, flush.increments, flush.fence);
+      // discard() ran while this flush was in flight: its partition belongs to another owner.
+      if (flush.epoch !== this.epoch) return true;
+      this.pending = undefined;
       const committedAt = this.clock();
       const seconds = (performance.now() - started) / 1000;
+      const size = flush.drained.size;
       this.metrics.flushDuration.observe(seconds);
-      this.metrics.flushSize.observe(drained.size);
-      if (drained.size > this.largestFlush)
-        this.metrics.flushSizeMax.set((this.largestFlush = drained.size));
+      this.metrics.flushSize.observe(size);
+      if (size > this.largestFlush) this.metrics.flushSizeMax.set((this.largestFlush = size));
       if (seconds > this.longestFlushSeconds)
         this.metrics.flushDurationMax.set((this.longestFlushSeconds = seconds));
-      this.metrics.rowsUpdated.observe(rowsUpdated);
-      this.metrics.matched(drained.size, rowsUpdated);
+      this.metrics.rowsUpdated.observe(outcome.rowsUpdated);
+      // A retry that found its flush applied before cannot say what that first attempt matched.
+      if (!outcome.alreadyApplied)
+        this.metrics.matched(size - outcome.deadLetters.length, outcome.rowsUpdated);
       this.metrics.flushes[trigger].inc();
-      for (const t of drained.eventTimes)
+      for (const t of flush.drained.eventTimes)
         this.metrics.eventToCommit.observe(Math.max(0, committedAt - t) / 1000);
       this.failures = 0;
-      if (position !== undefined) this.logListener?.committed(this.partition, position);
+      if (outcome.deadLetters.length > 0) {
+        this.onDeadLetters(this.partition, outcome.deadLetters);
+        this.logListener?.deadLettered?.(this.partition, outcome.deadLetters);
+      }
+      if (flush.fence.kind === 'log')
+        this.logListener?.committed(this.partition, flush.fence.nextOffset);
       return true;
     } catch (error) {
+      if (flush.epoch !== this.epoch) return true;
       if (error instanceof StalePositionError) {
         // Nothing was applied and the partition's events will be read again from the store.
         this.discard();
@@ -264,29 +343,28 @@ export class FlushWorker {
         this.logListener?.stale(this.partition, error);
         return true;
       }
-      // discard() ran while this flush was in flight: these entries belong to nobody now.
-      if (epoch !== this.epoch) return true;
-      this.buffer.mergeBack(drained);
-      this.metrics.bufferDepth.set(this.buffer.size);
       this.metrics.flushErrors.inc();
+      if (this.failures === 0) this.troubleSince = this.clock();
       this.failures++;
+      this.lastError = error instanceof Error ? error.message : String(error);
       this.onFlushError(this.partition, error);
       return false;
     }
   }
 
   /**
-   * Stops the loop and flushes what is left, retrying with backoff until the buffer is empty
-   * or the shutdown timeout passes. Returns the keys it could not write (0 when all went).
+   * Stops the loop and writes what is left (the pending flush, then the buffer), retrying
+   * with backoff until nothing is left or the shutdown timeout passes. Returns the keys it
+   * could not write (0 when all went).
    */
   async stop(): Promise<number> {
     this.running = false;
     this.wake?.();
     await this.loopDone;
     const deadline = this.clock() + this.config.shutdownTimeoutMs;
-    while (this.buffer.hasPending) {
+    while (this.pending !== undefined || this.buffer.hasPending) {
       if (await this.flushOnce('shutdown')) continue;
-      if (this.clock() >= deadline) return this.buffer.size;
+      if (this.clock() >= deadline) return this.unwritten;
       await new Promise((r) => setTimeout(r, this.backoffMs()));
     }
     return 0;

@@ -16,28 +16,6 @@ function totals(drained: DrainedEntries): Record<string, number> {
   return Object.fromEntries(toIncrements(drained).map((i) => [`${i.userId}/${i.goalId}`, i.delta]));
 }
 
-/** The published service's merge: re-add an entry only when its key is absent. */
-function naiveMergeBack(buffer: PartitionBuffer, failed: DrainedEntries): void {
-  const current = buffer.drain();
-  for (const [userId, player] of failed.players) {
-    const existing = current.players.get(userId);
-    for (const [g, delta] of player.goals) {
-      if (existing?.goals.has(g) !== true) {
-        if (existing === undefined)
-          current.players.set(userId, {
-            namespace: player.namespace,
-            goals: new Map([[g, delta]]),
-          });
-        else existing.goals.set(g, delta);
-      }
-    }
-  }
-  buffer.mergeBack({
-    ...current,
-    size: [...current.players.values()].reduce((n, p) => n + p.goals.size, 0),
-  });
-}
-
 describe('partition buffer', () => {
   it('aggregates increments by (user, goal), summing deltas, and counts distinct keys', () => {
     const buffer = new PartitionBuffer();
@@ -67,29 +45,20 @@ describe('partition buffer', () => {
     ]);
   });
 
-  it('a failed flush merged back sums with increments that arrived meanwhile; the naive merge loses them', () => {
-    const ours = new PartitionBuffer();
-    const naive = new PartitionBuffer();
-    for (const b of [ours, naive]) b.add('u1', 'ns', [kills], 5, 1);
-    const failedOurs = ours.drain();
-    const failedNaive = naive.drain();
-    // While the flush was failing, the same key received 3 more kills.
-    for (const b of [ours, naive]) b.add('u1', 'ns', [kills], 3, 2);
-    ours.mergeBack(failedOurs);
-    naiveMergeBack(naive, failedNaive);
-    expect(totals(ours.drain())).toEqual({ 'u1/kills': 8 });
-    expect(totals(naive.drain())).toEqual({ 'u1/kills': 3 }); // 5 kills lost
-  });
-
-  it('merging back restores keys the buffer no longer has, and their event times', () => {
+  it('a summed delta above INT is sent as INT, the rest carried to the next flush', () => {
     const buffer = new PartitionBuffer();
-    buffer.add('u1', 'ns', [kills, wins], 1, 10);
-    const failed = buffer.drain();
-    buffer.add('u2', 'ns', [wins], 4, 20);
-    buffer.mergeBack(failed);
-    expect(buffer.size).toBe(3);
-    const drained = buffer.drain();
-    expect(totals(drained)).toEqual({ 'u1/kills': 1, 'u1/wins': 1, 'u2/wins': 4 });
-    expect(drained.eventTimes.sort()).toEqual([10, 20]);
+    buffer.add('u1', 'ns', [kills], 2_000_000_000, 1);
+    buffer.add('u1', 'ns', [kills], 2_000_000_000, 2);
+    const carried: number[] = [];
+    const increments = toIncrements(buffer.drain(), (_u, _n, _g, rest) => {
+      carried.push(rest);
+      buffer.carry('u1', 'ns', kills, rest);
+    });
+    expect(increments.map((i) => i.delta)).toEqual([2_147_483_647]);
+    expect(carried).toEqual([4_000_000_000 - 2_147_483_647]);
+    const next = buffer.drain();
+    expect(totals(next)).toEqual({ 'u1/kills': 4_000_000_000 - 2_147_483_647 });
+    // Carried, not received: no event time of its own.
+    expect(next.eventTimes).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Goal } from '../catalogue/goal-catalogue.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import { INT32_MAX, type ProgressIncrement } from '../repository/progress-increment.ts';
 
 interface PlayerEntries {
   readonly namespace: string;
@@ -82,36 +82,42 @@ export class PartitionBuffer {
   }
 
   /**
-   * Puts a failed flush's entries back, summing with whatever arrived for the same keys since
-   * the drain. (The published service re-adds an entry only when its key is absent, which
-   * loses the older increment whenever the key received new events meanwhile.)
+   * Adds to a key without an event behind it: the part of a summed delta a flush could not
+   * carry (see toIncrements).
    */
-  mergeBack(drained: DrainedEntries): void {
-    for (const [userId, failed] of drained.players) {
-      const player = this.players.get(userId);
-      if (player === undefined) {
-        this.players.set(userId, failed);
-        this.entries += failed.goals.size;
-        continue;
-      }
-      for (const [goal, delta] of failed.goals) {
-        const current = player.goals.get(goal);
-        if (current === undefined) this.entries++;
-        player.goals.set(goal, (current ?? 0) + delta);
-      }
+  carry(userId: string, namespace: string, goal: Goal, delta: number): void {
+    let player = this.players.get(userId);
+    if (player === undefined) {
+      player = { namespace, goals: new Map() };
+      this.players.set(userId, player);
     }
-    for (const t of drained.eventTimes) this.eventTimes.push(t);
-    // Events that arrived since the drain come later in the log: their position, if any, wins.
-    this.nextOffset ??= drained.nextOffset;
+    const current = player.goals.get(goal);
+    if (current === undefined) this.entries++;
+    player.goals.set(goal, (current ?? 0) + delta);
   }
 }
 
-/** The batch a flush sends: one increment per buffered key. */
-export function toIncrements(drained: DrainedEntries): ProgressIncrement[] {
+/**
+ * The batch a flush sends: one increment per buffered key. A key's summed delta is held as a
+ * JavaScript number, but the parameter is INT: a sum above INT's largest value is sent as
+ * that value, and the rest is handed to `carry` for a later flush. Splitting keeps every
+ * increment (capping would drop some), and a batch never fails on a sum no single event made.
+ */
+export function toIncrements(
+  drained: DrainedEntries,
+  carry: (userId: string, namespace: string, goal: Goal, rest: number) => void = () => {
+    throw new Error('a summed delta above INT needs somewhere to carry the rest');
+  },
+): ProgressIncrement[] {
   const out = new Array<ProgressIncrement>(drained.size);
   let i = 0;
   for (const [userId, player] of drained.players) {
-    for (const [goal, delta] of player.goals) {
+    for (const [goal, sum] of player.goals) {
+      let delta = sum;
+      if (sum > INT32_MAX) {
+        delta = INT32_MAX;
+        carry(userId, player.namespace, goal, sum - INT32_MAX);
+      }
       out[i++] = {
         userId,
         goalId: goal.goalId,

@@ -22,6 +22,8 @@ export function sessionOptions(schema: string): string {
 export async function connectClient(
   url: string,
   schema: string = DEFAULT_HARNESS_SCHEMA,
+  /** More client settings (pipeline mode, timeouts) for connections that need them. */
+  extra: Omit<pg.ClientConfig, 'connectionString' | 'options'> = {},
 ): Promise<pg.Client> {
   // Parsed here rather than passed as connectionString: pg lets a URL's own `options`
   // override the config's, and a URL's search_path must not win over the harness's schema.
@@ -29,6 +31,7 @@ export async function connectClient(
   const own = sessionOptions(schema);
   const client = new pg.Client({
     application_name: 'harness',
+    ...extra,
     ...config,
     // Later -c settings win, so the URL's options come first.
     options: config.options === undefined ? own : `${config.options} ${own}`,

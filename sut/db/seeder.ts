@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds, MAX_PLAYERS } from '../../simulator/population.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { loadCatalogue, type Goal, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import { toPgTimestamp } from '../model/progress-row.ts';
@@ -74,6 +74,10 @@ export function seedOptionProblems(options: SeedOptions, catalogue: GoalCatalogu
       problems.push(`${name} must be a positive integer, got ${v}`);
   };
   positiveInt('players', options.players);
+  if (options.players > MAX_PLAYERS)
+    problems.push(
+      `players must be at most ${MAX_PLAYERS.toLocaleString('en-US')}, got ${options.players}`,
+    );
   positiveInt('goals per player', options.goalsPerPlayer);
   if (options.goalsPerPlayer > catalogue.goals.length) {
     problems.push(

@@ -1,4 +1,9 @@
-import { characterCount, MAX_ID_LENGTH, INT32_MAX } from '../repository/progress-increment.ts';
+import {
+  characterCount,
+  MAX_ID_LENGTH,
+  INT32_MAX,
+  unstorableText,
+} from '../repository/progress-increment.ts';
 
 export const EVENT_TYPES = ['login', 'stat'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -47,7 +52,8 @@ function idProblem(field: string, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return `${field} must be a non-empty string`;
   if (characterCount(value) > MAX_ID_LENGTH)
     return `${field} is longer than ${MAX_ID_LENGTH} characters`;
-  return undefined;
+  const unstorable = unstorableText(value);
+  return unstorable === undefined ? undefined : `${field} ${unstorable}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DEAD_LETTER_REASONS } from '../kafka/event-codec.ts';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../kafka/event-codec.ts';
 
 /**
  * Bucket boundaries. Flush sizes resolve the production ~60 rows, the seed's 200-row limit
@@ -215,7 +215,8 @@ export class SutMetrics {
     // Every labelled series exists from the start at 0: rate() and alert rules need a
     // series before the first error, not after it.
     for (const reason of EVENT_REJECTIONS) this.eventsRejected.inc({ reason }, 0);
-    for (const reason of DEAD_LETTER_REASONS) this.deadLetters.inc({ reason }, 0);
+    for (const reason of [...DEAD_LETTER_REASONS, 'database_refused'])
+      this.deadLetters.inc({ reason }, 0);
     const totals = this.matchTotals;
     this.partitions = Array.from({ length: partitionCount }, (_, p) => {
       const partition = String(p);
@@ -274,8 +275,8 @@ export class SutMetrics {
     this.eventsReceived.inc(n);
   }
 
-  deadLettered(reason: string): void {
-    this.deadLetters.inc({ reason });
+  deadLettered(reason: DeadLetterReason | 'database_refused', n = 1): void {
+    this.deadLetters.inc({ reason }, n);
   }
 
   staleFlush(partition: number): void {

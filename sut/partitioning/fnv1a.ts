@@ -23,6 +23,9 @@ function fnv1a32Bytes(bytes: Uint8Array): number {
   return hash >>> 0;
 }
 
+/** The most partitions a service or a simulation takes (production runs 8). */
+export const MAX_PARTITIONS = 1024;
+
 export function partitionOf(userId: string, partitions: number): number {
   return fnv1a32(userId) % partitions;
 }

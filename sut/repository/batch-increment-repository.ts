@@ -26,7 +26,7 @@ export interface ApplyBatchResult {
  * literals (array-literal.ts). Building it is all the client-side work a
  * flush does; keeping it apart lets the sweep time it apart from the round trip.
  */
-export interface PreparedBatch {
+export interface SerializedBatch {
   readonly size: number;
   readonly values: readonly (string | null)[];
 }
@@ -36,7 +36,7 @@ export function preparedStatementName(variant: SqlVariant): string {
 }
 
 /** Validates (bad input never reaches SQL) and serialises a batch. */
-export function prepareBatch(increments: readonly ProgressIncrement[]): PreparedBatch {
+export function serializeBatch(increments: readonly ProgressIncrement[]): SerializedBatch {
   assertValidBatch(increments);
   const [userIds, goalIds, challengeIds, namespaces, deltas, targets, daily] =
     toBatchParameters(increments);
@@ -63,7 +63,7 @@ export function prepareBatch(increments: readonly ProgressIncrement[]): Prepared
 export async function executeBatch(
   client: pg.ClientBase,
   variant: SqlVariant,
-  batch: PreparedBatch,
+  batch: SerializedBatch,
   options: ApplyBatchOptions = {},
 ): Promise<ApplyBatchResult> {
   if (batch.size === 0) return { rowsUpdated: 0 };
@@ -83,5 +83,5 @@ export async function applyBatch(
   increments: readonly ProgressIncrement[],
   options: ApplyBatchOptions = {},
 ): Promise<ApplyBatchResult> {
-  return executeBatch(client, variant, prepareBatch(increments), options);
+  return executeBatch(client, variant, serializeBatch(increments), options);
 }

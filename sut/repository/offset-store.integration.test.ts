@@ -63,15 +63,20 @@ describe('offsets stored with the increments', () => {
   it('a flush with a position commits the increments and the offset together', async () => {
     const { increment, progress } = await oneRow();
     const offsets = new OffsetStore(scope);
-    const writer = new PostgresBatchWriter(db.url, await loadVariant('join'), false, offsets);
+    const writer = new PostgresBatchWriter({
+      url: db.url,
+      variant: await loadVariant('join'),
+      prepared: false,
+      offsets: offsets,
+    });
     try {
       expect(await offsets.claim(db.client, 0)).toBeNull();
       const was = await progress();
-      await writer.write(0, [{ ...increment, delta: 4 }], { nextOffset: 10 });
+      await writer.write(0, [{ ...increment, delta: 4 }], { kind: 'log', nextOffset: 10 });
       expect(await progress()).toBe(was + 4);
       expect(await offsets.claim(db.client, 0)).toBe(10);
       // Only the position moved (dead-lettered records): no increments, the offset still advances.
-      await writer.write(0, [], { nextOffset: 12 });
+      await writer.write(0, [], { kind: 'log', nextOffset: 12 });
       expect(await offsets.claim(db.client, 0)).toBe(12);
     } finally {
       await writer.close();
@@ -83,22 +88,32 @@ describe('offsets stored with the increments', () => {
     const variant = await loadVariant('join');
     const oldOwner = new OffsetStore(scope);
     const newOwner = new OffsetStore(scope);
-    const oldWriter = new PostgresBatchWriter(db.url, variant, false, oldOwner);
-    const newWriter = new PostgresBatchWriter(db.url, variant, false, newOwner);
+    const oldWriter = new PostgresBatchWriter({
+      url: db.url,
+      variant: variant,
+      prepared: false,
+      offsets: oldOwner,
+    });
+    const newWriter = new PostgresBatchWriter({
+      url: db.url,
+      variant: variant,
+      prepared: false,
+      offsets: newOwner,
+    });
     try {
       const start = await oldOwner.claim(db.client, 1);
       // The partition moves: the new owner reads the same stored offset and flushes first.
       expect(await newOwner.claim(db.client, 1)).toBe(start);
       const was = await progress();
-      await newWriter.write(1, [{ ...increment, delta: 2 }], { nextOffset: 50 });
+      await newWriter.write(1, [{ ...increment, delta: 2 }], { kind: 'log', nextOffset: 50 });
       await expect(
-        oldWriter.write(1, [{ ...increment, delta: 100 }], { nextOffset: 40 }),
+        oldWriter.write(1, [{ ...increment, delta: 100 }], { kind: 'log', nextOffset: 40 }),
       ).rejects.toBeInstanceOf(StalePositionError);
       expect(await progress()).toBe(was + 2);
       expect(await newOwner.claim(db.client, 1)).toBe(50);
       // The old owner, once it claims again, writes from the stored position.
       expect(await oldOwner.claim(db.client, 1)).toBe(50);
-      await oldWriter.write(1, [{ ...increment, delta: 1 }], { nextOffset: 60 });
+      await oldWriter.write(1, [{ ...increment, delta: 1 }], { kind: 'log', nextOffset: 60 });
       expect(await progress()).toBe(was + 3);
     } finally {
       await oldWriter.close();
@@ -109,25 +124,66 @@ describe('offsets stored with the increments', () => {
   it('a released partition cannot be written until it is claimed again', async () => {
     const { increment } = await oneRow();
     const offsets = new OffsetStore(scope);
-    const writer = new PostgresBatchWriter(db.url, await loadVariant('join'), false, offsets);
+    const writer = new PostgresBatchWriter({
+      url: db.url,
+      variant: await loadVariant('join'),
+      prepared: false,
+      offsets: offsets,
+    });
     try {
       await offsets.claim(db.client, 2);
       offsets.release(2);
-      await expect(writer.write(2, [increment], { nextOffset: 1 })).rejects.toBeInstanceOf(
-        StalePositionError,
-      );
+      await expect(
+        writer.write(2, [increment], { kind: 'log', nextOffset: 1 }),
+      ).rejects.toBeInstanceOf(StalePositionError);
     } finally {
       await writer.close();
     }
   });
 
-  it('a flush without a position stays one autocommit statement and leaves the offsets alone', async () => {
+  it("a stored offset already at the flush's own next offset means an earlier attempt committed: nothing is applied again", async () => {
     const { increment, progress } = await oneRow();
-    const writer = new PostgresBatchWriter(db.url, await loadVariant('join'), false);
+    const variant = await loadVariant('join');
+    // Two stores that both expect the partition unapplied: the second stands for this
+    // process after a COMMIT whose reply was lost (it never learnt the offset moved).
+    const offsets = new OffsetStore(scope);
+    const lostReply = new OffsetStore(scope);
+    const writer = new PostgresBatchWriter({ url: db.url, variant, prepared: false, offsets });
+    const retry = new PostgresBatchWriter({
+      url: db.url,
+      variant,
+      prepared: false,
+      offsets: lostReply,
+    });
+    try {
+      await offsets.claim(db.client, 4);
+      await lostReply.claim(db.client, 4);
+      const was = await progress();
+      const first = await writer.write(4, [increment], { kind: 'log', nextOffset: 30 });
+      expect(first.alreadyApplied).toBe(false);
+      const second = await retry.write(4, [increment], { kind: 'log', nextOffset: 30 });
+      expect(second.alreadyApplied).toBe(true);
+      expect(await progress()).toBe(was + 1);
+      // ... and from now on it expects the new offset: its next flush goes through.
+      await retry.write(4, [increment], { kind: 'log', nextOffset: 31 });
+      expect(await progress()).toBe(was + 2);
+    } finally {
+      await writer.close();
+      await retry.close();
+    }
+  });
+
+  it('an HTTP flush leaves the offsets alone', async () => {
+    const { increment, progress } = await oneRow();
+    const writer = new PostgresBatchWriter({
+      url: db.url,
+      variant: await loadVariant('join'),
+      prepared: false,
+    });
     try {
       const was = await progress();
       const before = await db.client.query('SELECT * FROM kafka_offsets ORDER BY partition');
-      await writer.write(3, [increment]);
+      await writer.write(3, [increment], { kind: 'sequence', seq: 1 });
       expect(await progress()).toBe(was + 1);
       expect(
         (await db.client.query('SELECT * FROM kafka_offsets ORDER BY partition')).rows,

@@ -46,38 +46,43 @@ export class OffsetStore {
   }
 
   /**
-   * Inside the caller's transaction: moves the stored position from the expected one to
-   * `nextOffset`, and takes the row lock that serialises two owners of one partition. Throws
-   * StalePositionError (the caller rolls back) when the stored position is not the expected one.
+   * The statement that, inside a flush's transaction, moves the stored position from the
+   * expected one to `nextOffset` and takes the row lock that serialises two owners of one
+   * partition (advance_offset, migration 0003). It fails with SQLSTATE HF001 when the position
+   * already stands at `nextOffset` (applied before) and HF002 when it stands elsewhere
+   * (staleError turns that into a StalePositionError). Throws StalePositionError at once for a
+   * partition this process has not claimed.
    */
-  async advanceInTransaction(
-    client: pg.ClientBase,
-    partition: number,
-    nextOffset: number,
-  ): Promise<void> {
+  fenceStatement(partition: number, nextOffset: number): { text: string; values: unknown[] } {
     if (!this.expected.has(partition)) throw new StalePositionError(partition, null, undefined);
-    const expected = this.expected.get(partition) ?? null;
-    const result = await client.query(
-      `UPDATE kafka_offsets SET next_offset = $4, updated_at = now()
-       WHERE consumer_group = $1 AND topic = $2 AND partition = $3
-         AND next_offset IS NOT DISTINCT FROM $5`,
-      [this.scope.group, this.scope.topic, partition, nextOffset, expected],
-    );
-    if (result.rowCount !== 1) {
-      const { rows } = await client.query<{ next_offset: string | null }>(
-        `SELECT next_offset FROM kafka_offsets
-         WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
-        [this.scope.group, this.scope.topic, partition],
-      );
-      const found = rows[0] === undefined ? undefined : Number(rows[0].next_offset);
-      throw new StalePositionError(partition, expected, found);
-    }
+    return {
+      text: 'SELECT advance_offset($1, $2, $3, $4, $5)',
+      values: [
+        this.scope.group,
+        this.scope.topic,
+        partition,
+        this.expected.get(partition) ?? null,
+        nextOffset,
+      ],
+    };
+  }
+
+  /** The StalePositionError for advance_offset's HF002 (its detail is the stored offset). */
+  staleError(partition: number, detail: string | undefined): StalePositionError {
+    const found =
+      detail === undefined || detail === 'missing'
+        ? undefined
+        : detail === 'null'
+          ? null
+          : Number(detail);
+    return new StalePositionError(partition, this.expected.get(partition) ?? null, found);
   }
 
   /**
-   * After COMMIT: the new position is what this process expects from now on. (When a COMMIT
-   * fails with an unknown outcome nothing changes here: the retry either finds the old
-   * position and applies once, or finds the new one and fails as stale.)
+   * After COMMIT (or a retry that found its flush applied before): the new position is what
+   * this process expects from now on. When a COMMIT fails with an unknown outcome nothing
+   * changes here: the retry either finds the old position and applies once, or finds the new
+   * one and knows its flush was applied.
    */
   committed(partition: number, nextOffset: number): void {
     if (this.expected.has(partition)) this.expected.set(partition, nextOffset);

@@ -1,46 +1,117 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { StalePositionError, type BatchWriter, type LogPosition } from '../buffer/batch-writer.ts';
+import {
+  StalePositionError,
+  type BatchWriter,
+  type DeadLetter,
+  type FlushFence,
+  type WriteOutcome,
+} from '../buffer/batch-writer.ts';
 import { connectClient } from '../db/pool.ts';
 import { DEFAULT_HARNESS_SCHEMA } from '../db/harness-schema.ts';
 import type { SqlVariant } from '../sql/variant-registry.ts';
-import { executeBatch, prepareBatch, type PreparedBatch } from './batch-increment-repository.ts';
+import {
+  executeBatch,
+  serializeBatch,
+  type SerializedBatch,
+} from './batch-increment-repository.ts';
 import type { OffsetStore } from './offset-store.ts';
-import type { ProgressIncrement } from './progress-increment.ts';
+import {
+  incrementProblem,
+  InvalidBatchError,
+  storableForm,
+  type ProgressIncrement,
+} from './progress-increment.ts';
+
+/** SQLSTATEs of the fence functions (migration 0003). */
+const ALREADY_APPLIED = 'HF001';
+const STALE_POSITION = 'HF002';
+
+/**
+ * Errors caused by what a batch holds, which a retry of the same batch meets again: data
+ * exceptions (22: a progress past INT, a byte sequence the encoding refuses) and integrity
+ * violations (23: the table's checks). Anything else (a lost connection, a lock timeout, a
+ * restart) is the database's state, and the batch is retried whole.
+ */
+function isContentError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+function sqlstate(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export interface PostgresBatchWriterOptions {
+  readonly url: string;
+  /** The variant, already aimed at its table (variantFor). */
+  readonly variant: SqlVariant;
+  readonly prepared: boolean;
+  /** The harness's schema: fence, offsets and dead letters live there. */
+  readonly schema?: string;
+  /** Where log positions go; required for `log` fences (the Kafka transport). */
+  readonly offsets?: OffsetStore;
+  /** Written with dead letters, to tell the transports' apart. */
+  readonly transport?: 'http' | 'kafka';
+  /**
+   * false: a `sequence` flush is the variant alone in autocommit, with no fence, as the
+   * production service writes it. A retry after a lost COMMIT reply then applies its batch
+   * twice: this exists to show that (tests, fault scenarios), never as a default.
+   */
+  readonly fenced?: boolean;
+}
 
 /**
  * Flushes through a SQL variant, one connection per partition (as the service's flush
  * workers each hold one). A connection that failed is dropped and opened again on the next
  * flush, so a database restart costs retries, not the process.
  *
- * Without a log position a flush is the variant alone, one autocommit statement. With one
- * (the Kafka transport) it is BEGIN; the fenced offset write; the variant; COMMIT: the
- * offsets cover exactly the increments committed with them.
+ * A flush is one transaction, pipelined so it costs one round trip: BEGIN; the fence
+ * (claim_flush for HTTP, advance_offset for Kafka); the variant; COMMIT. The fence makes a
+ * retry of the same batch safe whatever happened to the first attempt. When the variant fails
+ * for what the batch holds, the batch is applied again in one transaction with savepoints,
+ * halving around the failure until the increments the database refuses are found; those go to
+ * dead_letters in the same transaction, and everything else is applied.
  */
 export class PostgresBatchWriter implements BatchWriter {
   private readonly clients = new Map<number, Promise<pg.Client>>();
+  /** This process's name in flush_fence: a restarted service starts its sequences anew. */
+  readonly instanceId = randomUUID();
+  private readonly schema: string;
 
-  constructor(
-    private readonly url: string,
-    private readonly variant: SqlVariant,
-    private readonly prepared: boolean,
-    /** Where log positions go; required for writes that carry one. */
-    readonly offsets?: OffsetStore,
-    /** The harness's schema, where the offsets table lives. */
-    private readonly schema: string = DEFAULT_HARNESS_SCHEMA,
-  ) {}
+  constructor(private readonly options: PostgresBatchWriterOptions) {
+    this.schema = options.schema ?? DEFAULT_HARNESS_SCHEMA;
+  }
 
   private client(partition: number): Promise<pg.Client> {
     let client = this.clients.get(partition);
     if (client === undefined) {
-      client = connectClient(this.url, this.schema).then((c) => {
+      client = connectClient(this.options.url, this.schema, {
+        pipeline: true,
+        // A retry waiting on the row lock of a first attempt that is still open gives up
+        // after this and tries again later, instead of holding the partition indefinitely.
+        lock_timeout: 5000,
+        // A first attempt cut off mid-transaction (a black-holed link) releases its locks.
+        idle_in_transaction_session_timeout: 30_000,
+        keepAlive: true,
+      }).then((c) => {
         // A broken connection emits 'error' between queries; forget it so the next flush reconnects.
-        c.on('error', () => this.clients.delete(partition));
+        c.on('error', () => {
+          this.forget(partition, c);
+        });
         return c;
       });
       client.catch(() => this.clients.delete(partition));
       this.clients.set(partition, client);
     }
     return client;
+  }
+
+  private forget(partition: number, client: pg.Client): void {
+    void this.clients.get(partition)?.then((current) => {
+      if (current === client) this.clients.delete(partition);
+    });
   }
 
   /** The connection a partition's flushes use (the Kafka source claims offsets on it too). */
@@ -51,14 +122,34 @@ export class PostgresBatchWriter implements BatchWriter {
   async write(
     partition: number,
     increments: readonly ProgressIncrement[],
-    position?: LogPosition,
-  ): Promise<{ rowsUpdated: number }> {
-    const batch = prepareBatch(increments);
+    fence: FlushFence,
+  ): Promise<WriteOutcome> {
+    let batch: SerializedBatch | undefined;
+    try {
+      batch = serializeBatch(increments);
+    } catch (error) {
+      // Content no flush can write reached the buffer (the door checks the same rules, so
+      // this is a guard): those increments are set aside, the rest is written.
+      if (!(error instanceof InvalidBatchError)) throw error;
+    }
     const client = await this.client(partition);
     try {
-      if (position === undefined)
-        return await executeBatch(client, this.variant, batch, { prepared: this.prepared });
-      return await this.writeWithPosition(client, partition, batch, position);
+      if (batch === undefined) {
+        const refused: DeadLetter[] = [];
+        const valid = increments.filter((increment) => {
+          const problem = incrementProblem(increment);
+          if (problem !== undefined) refused.push({ increment, sqlstate: undefined, problem });
+          return problem === undefined;
+        });
+        return await this.isolate(client, partition, valid, fence, refused);
+      }
+      if (fence.kind === 'sequence' && this.options.fenced === false) {
+        const { rowsUpdated } = await executeBatch(client, this.options.variant, batch, {
+          prepared: this.options.prepared,
+        });
+        return { rowsUpdated, alreadyApplied: false, deadLetters: [] };
+      }
+      return await this.writeFenced(client, partition, increments, batch, fence);
     } catch (error) {
       if (error instanceof StalePositionError) throw error;
       // The connection may be unusable; a fresh one costs little next to a failed flush.
@@ -68,33 +159,174 @@ export class PostgresBatchWriter implements BatchWriter {
     }
   }
 
-  private async writeWithPosition(
-    client: pg.Client,
+  private fenceStatement(
     partition: number,
-    batch: PreparedBatch,
-    position: LogPosition,
-  ): Promise<{ rowsUpdated: number }> {
-    const offsets = this.offsets;
+    fence: FlushFence,
+  ): { text: string; values: unknown[] } {
+    if (fence.kind === 'sequence')
+      return {
+        text: 'SELECT claim_flush($1, $2, $3)',
+        values: [this.instanceId, partition, fence.seq],
+      };
+    const offsets = this.options.offsets;
     if (offsets === undefined)
       throw new Error('a flush with a log position needs a writer built with an OffsetStore');
+    return offsets.fenceStatement(partition, fence.nextOffset);
+  }
+
+  /** The fence's own answer: applied before (a success), stale (Kafka), or not the fence's. */
+  private fenceOutcome(
+    partition: number,
+    fence: FlushFence,
+    error: unknown,
+  ): WriteOutcome | undefined {
+    if (sqlstate(error) === ALREADY_APPLIED) {
+      if (fence.kind === 'log') this.options.offsets?.committed(partition, fence.nextOffset);
+      return { rowsUpdated: 0, alreadyApplied: true, deadLetters: [] };
+    }
+    if (sqlstate(error) === STALE_POSITION && this.options.offsets !== undefined)
+      throw this.options.offsets.staleError(partition, (error as { detail?: string }).detail);
+    return undefined;
+  }
+
+  private async writeFenced(
+    client: pg.Client,
+    partition: number,
+    increments: readonly ProgressIncrement[],
+    batch: SerializedBatch,
+    fence: FlushFence,
+  ): Promise<WriteOutcome> {
+    const fenceQuery = this.fenceStatement(partition, fence);
+    const variant = this.options.variant;
+    // All four go out at once (pg pipeline mode): one round trip. An error in one leaves the
+    // transaction aborted, the next ones fail with 25P02, and COMMIT answers ROLLBACK.
+    const steps = await Promise.allSettled([
+      client.query('BEGIN'),
+      client.query(fenceQuery),
+      batch.size === 0
+        ? Promise.resolve({ rowsUpdated: 0 })
+        : executeBatch(client, variant, batch, { prepared: this.options.prepared }),
+      client.query('COMMIT'),
+    ]);
+    const [begin, fenced, applied, commit] = steps;
+    const failure = steps.find((s) => s.status === 'rejected');
+    if (failure === undefined) {
+      const committed = (commit as PromiseFulfilledResult<pg.QueryResult>).value;
+      if (committed.command !== 'COMMIT')
+        throw new Error(`the flush transaction ended with ${committed.command}, not COMMIT`);
+      if (fence.kind === 'log') this.options.offsets?.committed(partition, fence.nextOffset);
+      const { rowsUpdated } = (applied as PromiseFulfilledResult<{ rowsUpdated: number }>).value;
+      return { rowsUpdated, alreadyApplied: false, deadLetters: [] };
+    }
+    if (begin.status === 'rejected') throw begin.reason;
+    if (fenced.status === 'rejected') {
+      const outcome = this.fenceOutcome(partition, fence, fenced.reason);
+      if (outcome !== undefined) return outcome;
+      throw fenced.reason;
+    }
+    if (applied.status === 'rejected' && isContentError(applied.reason))
+      return this.isolate(client, partition, increments, fence);
+    throw failure.reason;
+  }
+
+  /**
+   * The batch again, in one transaction with its fence: each part under a savepoint, halved
+   * around every part the database refuses, down to single increments, which are recorded in
+   * dead_letters instead. log2(n) statements per refused increment.
+   */
+  private async isolate(
+    client: pg.Client,
+    partition: number,
+    increments: readonly ProgressIncrement[],
+    fence: FlushFence,
+    refusedBefore: readonly DeadLetter[] = [],
+  ): Promise<WriteOutcome> {
+    const variant = this.options.variant;
+    const deadLetters: DeadLetter[] = [...refusedBefore];
+    let rowsUpdated = 0;
+    const apply = async (part: readonly ProgressIncrement[]): Promise<void> => {
+      if (part.length === 0) return;
+      await client.query('SAVEPOINT isolate');
+      try {
+        const result = await executeBatch(client, variant, serializeBatch(part));
+        await client.query('RELEASE SAVEPOINT isolate');
+        rowsUpdated += result.rowsUpdated;
+      } catch (error) {
+        if (!isContentError(error)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT isolate');
+        if (part.length === 1) {
+          deadLetters.push({
+            increment: part[0] as ProgressIncrement,
+            sqlstate: error.code,
+            problem: error.message,
+          });
+          return;
+        }
+        const half = Math.ceil(part.length / 2);
+        await apply(part.slice(0, half));
+        await apply(part.slice(half));
+      }
+    };
     await client.query('BEGIN');
     try {
-      // The offset row first: a stale owner fails before the expensive UPDATE, and the row
-      // lock orders two owners of one partition.
-      await offsets.advanceInTransaction(client, partition, position.nextOffset);
-      const result = await executeBatch(client, this.variant, batch, { prepared: this.prepared });
+      try {
+        await client.query(this.fenceStatement(partition, fence));
+      } catch (error) {
+        await client.query('ROLLBACK');
+        const outcome = this.fenceOutcome(partition, fence, error);
+        if (outcome !== undefined) return outcome;
+        throw error;
+      }
+      await apply(increments);
+      if (deadLetters.length > 0) await this.recordDeadLetters(client, partition, deadLetters);
       await client.query('COMMIT');
-      offsets.committed(partition, position.nextOffset);
-      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+    if (fence.kind === 'log') this.options.offsets?.committed(partition, fence.nextOffset);
+    return { rowsUpdated, alreadyApplied: false, deadLetters };
+  }
+
+  private async recordDeadLetters(
+    client: pg.Client,
+    partition: number,
+    letters: readonly DeadLetter[],
+  ): Promise<void> {
+    const column = <T>(pick: (d: DeadLetter) => T) => letters.map(pick);
+    await client.query(
+      `INSERT INTO dead_letters (transport, partition, user_id, goal_id, challenge_id, namespace,
+         delta, target_value, is_daily, sqlstate, problem)
+       SELECT $1, $2, * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+         $8::int[], $9::boolean[], $10::text[], $11::text[])`,
+      [
+        this.options.transport ?? 'http',
+        partition,
+        column((d) => storableForm(d.increment.userId)),
+        column((d) => storableForm(d.increment.goalId)),
+        column((d) => storableForm(d.increment.challengeId)),
+        column((d) => storableForm(d.increment.namespace)),
+        column((d) => d.increment.delta),
+        column((d) => d.increment.targetValue),
+        column((d) => d.increment.isDaily),
+        column((d) => d.sqlstate ?? null),
+        column((d) => storableForm(d.problem)),
+      ],
+    );
   }
 
   async close(): Promise<void> {
     const clients = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(clients.map(async (c) => (await c).end()));
+    await Promise.all(
+      clients.map(async (c) => {
+        try {
+          await (await c).end();
+        } catch {
+          // A connection that never opened or has died has nothing left to close; the flush
+          // that met its failure has reported it already.
+        }
+      }),
+    );
   }
 }

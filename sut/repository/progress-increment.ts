@@ -41,8 +41,41 @@ export function characterCount(value: string): number {
   return [...value].length;
 }
 
+/**
+ * What PostgreSQL cannot store in a UTF8 VARCHAR, said as a problem: a NUL character (it ends
+ * strings in the server) or a lone UTF-16 surrogate (it has no UTF-8 form; Node would send a
+ * replacement character, so the row named would not be the one sent).
+ */
+export function unstorableText(value: string): string | undefined {
+  if (value.includes('\u0000'))
+    return 'holds a NUL character (\\u0000), which PostgreSQL cannot store';
+  if (!value.isWellFormed())
+    return 'holds a lone UTF-16 surrogate, which has no UTF-8 form for PostgreSQL to store';
+  return undefined;
+}
+
+/**
+ * Text as PostgreSQL can store it: a NUL or a lone surrogate written as a JSON escape
+ * (`\u0000`), everything else as it is. For recording what was refused, never for keys.
+ */
+export function storableForm(value: string): string {
+  return unstorableText(value) === undefined
+    ? value
+    : value.replace(
+        // The NUL is the point of this pattern.
+        // eslint-disable-next-line no-control-regex
+        /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
+}
+
 function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && characterCount(value) <= MAX_ID_LENGTH;
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    characterCount(value) <= MAX_ID_LENGTH &&
+    unstorableText(value) === undefined
+  );
 }
 
 function isPositiveInt32(value: unknown): value is number {
@@ -55,13 +88,20 @@ function idProblem(field: string, value: unknown): string | undefined {
   const length = characterCount(value);
   if (length > MAX_ID_LENGTH)
     return `${field} is ${length} characters; at most ${MAX_ID_LENGTH} fit VARCHAR(${MAX_ID_LENGTH})`;
-  return undefined;
+  const unstorable = unstorableText(value);
+  return unstorable === undefined ? undefined : `${field} ${unstorable}`;
 }
 
 function positiveInt32Problem(field: string, value: unknown): string | undefined {
   return isPositiveInt32(value)
     ? undefined
     : `${field} must be an integer from 1 to ${INT32_MAX}, got ${JSON.stringify(value)}`;
+}
+
+/** What is wrong with one increment, or undefined when it can be written. */
+export function incrementProblem(inc: ProgressIncrement): string | undefined {
+  const problems = incrementProblems(inc, 'increment');
+  return problems.length === 0 ? undefined : problems.join('; ');
 }
 
 function incrementProblems(inc: ProgressIncrement, at: string): string[] {

@@ -5,6 +5,7 @@ import {
   BackpressureTimeoutError,
   FlushWorker,
   type FlushConfig,
+  type FlushTrouble,
   type LogFlushListener,
 } from '../buffer/flush-worker.ts';
 import type { PlayerEvent } from '../events/player-event.ts';
@@ -60,8 +61,27 @@ export class FlushService implements EventSink, LogSink {
     this.router = new GoalRouter(catalogue);
     this.workers = Array.from(
       { length: partitions },
-      (_, p) => new FlushWorker(p, writer, metrics.partition(p), config, onFlushError),
+      (_, p) =>
+        new FlushWorker(
+          p,
+          writer,
+          metrics.partition(p),
+          config,
+          onFlushError,
+          Date.now,
+          (_partition, letters) => {
+            metrics.deadLettered('database_refused', letters.length);
+          },
+        ),
     );
+  }
+
+  /**
+   * Partitions whose pending flush keeps failing (a database gone, a lock that does not come
+   * free): what /healthz reports. Empty while every partition flushes.
+   */
+  troubles(): FlushTrouble[] {
+    return this.workers.flatMap((w) => (w.trouble === undefined ? [] : [w.trouble]));
   }
 
   start(): void {

@@ -29,13 +29,14 @@ export function kafkaTransport(options: KafkaTransportOptions): {
 } {
   const offsets = new OffsetStore({ group: options.group, topic: options.topic });
   return {
-    writer: new PostgresBatchWriter(
-      options.databaseUrl,
-      options.variant,
-      options.prepared,
+    writer: new PostgresBatchWriter({
+      url: options.databaseUrl,
+      variant: options.variant,
+      prepared: options.prepared,
       offsets,
-      options.schema,
-    ),
+      schema: options.schema,
+      transport: 'kafka',
+    }),
     source: (metrics) =>
       new KafkaEventSource({
         kafka: options.kafka,

@@ -33,6 +33,9 @@ export interface RunningSut {
   stop(): Promise<number>;
 }
 
+/** Failed attempts in a row before a partition counts as degraded: one is a blip. */
+const DEGRADED_AFTER_FAILURES = 2;
+
 /** Wires source, partition buffers, flush workers, metrics and the HTTP server together. */
 export async function startSut(options: SutOptions): Promise<RunningSut> {
   const metrics = new SutMetrics(options.variant, options.partitions, options.build);
@@ -55,12 +58,30 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     port: options.port,
     metrics,
     ...(http === undefined ? {} : { events: http }),
-    health: () => ({
-      ok: !stopping,
-      variant: options.variant,
-      partitions: options.partitions,
-      source: source.name,
-    }),
+    health: () => {
+      const troubles = service.troubles();
+      // Degraded while any partition's flush keeps failing: events are still taken (up to
+      // backpressure), but nothing reaches the database.
+      const degraded = troubles.filter((t) => t.failures >= DEGRADED_AFTER_FAILURES);
+      return {
+        ok: !stopping && degraded.length === 0,
+        variant: options.variant,
+        partitions: options.partitions,
+        source: source.name,
+        ...(stopping ? { reason: 'stopping' } : {}),
+        ...(degraded.length === 0
+          ? {}
+          : {
+              reason: `flushes failing on ${degraded.length} of ${options.partitions} partitions: ${degraded[0]?.error ?? ''}`,
+              failing: degraded.map((t) => ({
+                partition: t.partition,
+                failures: t.failures,
+                since: new Date(t.since).toISOString(),
+                error: t.error,
+              })),
+            }),
+      };
+    },
   });
   service.start();
   try {

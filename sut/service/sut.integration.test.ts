@@ -137,7 +137,11 @@ describe('the service against a real PostgreSQL', () => {
       variant: 'join',
       catalogue,
       flush: { ...PRODUCTION_FLUSH_CONFIG, intervalMs: 20 },
-      writer: new PostgresBatchWriter(db.url, await loadVariant('join'), false),
+      writer: new PostgresBatchWriter({
+        url: db.url,
+        variant: await loadVariant('join'),
+        prepared: false,
+      }),
     });
     for (let i = 0; i < events.length; i += 100) {
       const res = await fetch(`${sut.url}/events`, {

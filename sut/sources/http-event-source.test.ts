@@ -10,7 +10,7 @@ class RecordingWriter implements BatchWriter {
   readonly increments: ProgressIncrement[] = [];
   write(_p: number, batch: readonly ProgressIncrement[]) {
     this.increments.push(...batch);
-    return Promise.resolve({ rowsUpdated: batch.length });
+    return Promise.resolve({ rowsUpdated: batch.length, alreadyApplied: false, deadLetters: [] });
   }
   close() {
     return Promise.resolve();

@@ -7,7 +7,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type pg from 'pg';
-import type { StalePositionError } from '../buffer/batch-writer.ts';
+import type { DeadLetter, StalePositionError } from '../buffer/batch-writer.ts';
 import { decodeRecord } from '../kafka/event-codec.ts';
 import { deadLetterTopicOf, ensureTopic } from '../kafka/topic.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
@@ -19,7 +19,10 @@ export interface KafkaSourceOptions {
   readonly kafka: Kafka;
   /** The offsets kept in PostgreSQL; its scope names the consumer group and the topic. */
   readonly offsets: OffsetStore;
-  /** A connection of its own for claiming partitions (never one a flush transaction uses). */
+  /**
+   * Opens a connection of its own for claiming partitions (never one a flush transaction
+   * uses). Called again whenever the last one failed: a database restart costs a reconnect.
+   */
   readonly connect: () => Promise<pg.Client>;
   readonly metrics: SutMetrics;
   /** Acknowledge the PostgreSQL-committed offsets to Kafka at most this often (ms). */
@@ -91,10 +94,23 @@ export class KafkaEventSource implements EventSource {
     this.options.onError?.(message);
   }
 
+  /** The claim connection, opened again after one failed. */
+  private async claimConnection(): Promise<pg.Client> {
+    if (this.claimClient !== undefined) return this.claimClient;
+    const client = await this.options.connect();
+    // An idle connection hears the server go away too: forget it, the next claim reconnects.
+    client.on('error', (error) => {
+      if (this.claimClient === client) this.claimClient = undefined;
+      this.report(`the claim connection was lost: ${error.message}`);
+    });
+    this.claimClient = client;
+    return client;
+  }
+
   async start(sink: EventSink & LogSink): Promise<void> {
     this.sink = sink;
     const topic = this.topic;
-    this.claimClient = await this.options.connect();
+    await this.claimConnection();
     await this.admin.connect();
     await ensureTopic(this.admin, topic, sink.partitions);
     await ensureTopic(this.admin, deadLetterTopicOf(topic), sink.partitions);
@@ -105,6 +121,9 @@ export class KafkaEventSource implements EventSource {
       },
       stale: (partition, error) => {
         this.onStale(partition, error);
+      },
+      deadLettered: (partition, letters) => {
+        this.forwardDeadLetters(partition, letters);
       },
     });
     let joined: () => void = () => undefined;
@@ -201,9 +220,25 @@ export class KafkaEventSource implements EventSource {
   }
 
   private async claimNow(partition: number): Promise<PartitionState> {
-    const client = this.claimClient;
-    if (client === undefined) throw new Error('the Kafka source is not started');
-    const stored = await this.options.offsets.claim(client, partition);
+    let stored: number | null;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        stored = await this.options.offsets.claim(await this.claimConnection(), partition);
+        break;
+      } catch (error) {
+        // The database is away (a restart, an outage): the partition waits for it, the
+        // records wait in the log, nothing is lost. Given up only when the source stops.
+        const client = this.claimClient;
+        this.claimClient = undefined;
+        client?.end().catch(() => undefined);
+        if (this.stopping || !this.assigned.has(partition)) throw error;
+        if (attempt === 1 || attempt % 10 === 0)
+          this.report(
+            `claiming partition ${partition} failed (attempt ${attempt}), retrying: ${(error as Error).message}`,
+          );
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
     const start = stored ?? (await this.logStart(partition));
     const state: PartitionState = { nextOffset: start, resyncing: true };
     this.consumer.seek({ topic: this.topic, partition, offset: String(start) });
@@ -223,14 +258,9 @@ export class KafkaEventSource implements EventSource {
     const sink = this.sink;
     if (sink === undefined || this.stopping) return;
     const partition = batch.partition;
-    const state = this.states.get(partition) ?? (await this.claim(partition));
     const beatState = { failed: false };
-    const live = () =>
-      !this.stopping &&
-      !beatState.failed &&
-      payload.isRunning() &&
-      !payload.isStale() &&
-      this.states.get(partition) === state;
+    // Heartbeats from the start: a claim waits for the database as long as it is away, and
+    // the group must not take the partition away meanwhile.
     const beat = setInterval(() => {
       payload.heartbeat().catch((error: unknown) => {
         // Usually a rebalance: stop so the consumer can rejoin; what was applied stays.
@@ -239,6 +269,13 @@ export class KafkaEventSource implements EventSource {
       });
     }, HEARTBEAT_MS);
     try {
+      const state = this.states.get(partition) ?? (await this.claim(partition));
+      const live = () =>
+        !this.stopping &&
+        !beatState.failed &&
+        payload.isRunning() &&
+        !payload.isStale() &&
+        this.states.get(partition) === state;
       for (const message of batch.messages) {
         if (!live()) return;
         const offset = Number(message.offset);
@@ -268,6 +305,33 @@ export class KafkaEventSource implements EventSource {
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /**
+   * Increments the database refused are already in dead_letters, committed with the offsets
+   * that passed them; the dead-letter topic gets them too, for whoever watches it. Sent after
+   * the commit, so a crash in between leaves them in the table only (said in KAFKA.md).
+   */
+  private forwardDeadLetters(partition: number, letters: readonly DeadLetter[]): void {
+    this.producer
+      .send({
+        topic: deadLetterTopicOf(this.topic),
+        messages: letters.map((d) => ({
+          key: d.increment.userId,
+          value: JSON.stringify(d.increment),
+          headers: {
+            'dlq-reason': 'database_refused',
+            'dlq-problem': d.problem,
+            'dlq-source': `${this.topic}/${partition}/flush`,
+            ...(d.sqlstate === undefined ? {} : { 'dlq-sqlstate': d.sqlstate }),
+          },
+        })),
+      })
+      .catch((error: unknown) => {
+        this.report(
+          `forwarding ${letters.length} dead letters of partition ${partition} to ${deadLetterTopicOf(this.topic)} failed (they are in dead_letters): ${(error as Error).message}`,
+        );
+      });
   }
 
   private async deadLetter(

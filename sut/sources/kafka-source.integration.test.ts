@@ -136,6 +136,7 @@ describe.skipIf(broker.skip !== undefined)('Kafka transport against a real broke
         [];
       expect(Object.fromEntries(counted.map((v) => [v.labels.reason, v.value]))).toEqual({
         empty_value: 0,
+        database_refused: 0,
         malformed_json: 1,
         invalid_event: 1,
         unknown_event_type: 1,
