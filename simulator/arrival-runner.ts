@@ -80,7 +80,7 @@ const histogramOptions = {
  */
 export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
   const { plan, generator, population, shard, sink, clock, dropAfterMs } = options;
-  const partitionCount = Math.max(...population.partitions) + 1;
+  const partitionCount = population.partitionCount;
   const sent = new Array<number>(partitionCount).fill(0);
   const dropped = new Array<number>(partitionCount).fill(0);
   const lagAll = hdr.build(histogramOptions);
@@ -108,7 +108,7 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
         const lag = now - due;
         if (
           lag > dropAfterMs ||
-          !sink.offer(generator.eventAt(k, player, wallStart + due), partition)
+          !sink.offer(generator.eventAt(k, player, wallStart + due), partition, k)
         )
           dropped[partition] = (dropped[partition] ?? 0) + 1;
         else {

@@ -42,7 +42,7 @@ export class Population {
   constructor(
     count: number,
     readonly seed: number,
-    partitionCount: number,
+    readonly partitionCount: number,
     readonly zipfExponent = 0,
   ) {
     this.ids = generatePlayerIds(count, seed);

@@ -56,7 +56,7 @@ async function ceiling(topic: string, compression: KafkaCompression): Promise<nu
   });
   const started = performance.now();
   for (let i = 0; i < events.length; i++) {
-    while (!sink.offer(events[i] as PlayerEvent, 0)) await new Promise((r) => setTimeout(r, 1));
+    while (!sink.offer(events[i] as PlayerEvent, 0, i)) await new Promise((r) => setTimeout(r, 1));
     // Let responses in between, as a generator with a schedule does.
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }

@@ -81,7 +81,7 @@ export function addKafkaBrokerOptions(command: Command): Command {
     .addOption(
       new Option(
         '--kafka <source>',
-        `Kafka transport: where the broker comes from: ${KAFKA_SOURCES.join(' | ')} (auto = --kafka-brokers or KAFKA_BROKERS)`,
+        `Kafka transport: where the broker comes from: ${KAFKA_SOURCES.join(' | ')} (auto = --kafka-brokers or KAFKA_BROKERS; local = a broker of its own, started and removed by the harness)`,
       )
         .default('auto')
         .argParser(parseKafkaSource),

@@ -65,7 +65,7 @@ describe('Kafka provisioning and the CLI (no broker needed)', () => {
     [['sut', '--source', 'kafka'], /Kafka transport: no broker named/],
     [
       ['sut', '--source', 'kafka', '--kafka', 'docker'],
-      /--kafka "docker" is not one of auto, testcontainers/,
+      /--kafka "docker" is not one of auto, local, testcontainers/,
     ],
     [['simulate', '--sink', 'kafka', '--duration', '1s'], /Kafka transport: no broker named/],
     [['simulate', '--sink', 'kafka', '--compression', 'zstd'], /argument 'zstd' is invalid/],

@@ -3,9 +3,20 @@ import { detectDockerEngine } from '../db/docker-engine.ts';
 import type { Logger } from '../lib/logger.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { parseBrokers } from '../../sut/kafka/kafka-client.ts';
-import { KAFKA_VERSION } from './kafka-broker.ts';
+import {
+  brokersOf,
+  KAFKA_VERSION,
+  startBroker,
+  stopBroker,
+  type BrokerLayout,
+} from './kafka-broker.ts';
+import { findFreePort } from '../db/free-port.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-export const KAFKA_SOURCES = ['auto', 'testcontainers'] as const;
+export const KAFKA_SOURCES = ['auto', 'local', 'testcontainers'] as const;
 export type KafkaSource = (typeof KAFKA_SOURCES)[number];
 
 /**
@@ -15,8 +26,10 @@ export type KafkaSource = (typeof KAFKA_SOURCES)[number];
 export const TESTCONTAINERS_KAFKA_IMAGE = 'confluentinc/cp-kafka:7.9.0';
 
 export interface ProvisionedKafka {
-  readonly kind: 'brokers' | 'testcontainers';
+  readonly kind: 'brokers' | 'local' | 'testcontainers';
   readonly brokers: string[];
+  /** A broker the harness runs on this machine can be restarted (fault scenarios). */
+  readonly control?: { restart(): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -26,9 +39,11 @@ export interface ProvisionedKafka {
  * software version.
  */
 export function describeKafka(kafka: ProvisionedKafka): string {
-  return kafka.kind === 'testcontainers'
-    ? `Apache Kafka 3.9 (${TESTCONTAINERS_KAFKA_IMAGE}, testcontainers) at ${kafka.brokers.join(',')}`
-    : `brokers ${kafka.brokers.join(',')} (named by KAFKA_BROKERS or --kafka-brokers; npm run kafka:start runs Kafka ${KAFKA_VERSION})`;
+  if (kafka.kind === 'testcontainers')
+    return `Apache Kafka 3.9 (${TESTCONTAINERS_KAFKA_IMAGE}, testcontainers) at ${kafka.brokers.join(',')}`;
+  if (kafka.kind === 'local')
+    return `Apache Kafka ${KAFKA_VERSION} (local broker the harness started, KRaft) at ${kafka.brokers.join(',')}`;
+  return `brokers ${kafka.brokers.join(',')} (named by KAFKA_BROKERS or --kafka-brokers; npm run kafka:start runs Kafka ${KAFKA_VERSION})`;
 }
 
 export function parseKafkaSource(value: string): KafkaSource {
@@ -70,6 +85,50 @@ function unreachable(brokers: readonly string[]): Promise<string[]> {
   ).then((all) => all.filter((p): p is string => p !== undefined));
 }
 
+/**
+ * A single-node broker of the harness's own for this command (scripts/kafka: Kafka's jars
+ * from Maven Central, Java), on free ports in a temporary directory removed at the end; one
+ * the fault scenarios can restart without disturbing anyone else's.
+ */
+async function startLocalBroker(logger: Logger): Promise<ProvisionedKafka> {
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0)
+    throw new UsageError(
+      `--kafka local needs Java 17 or later on PATH (it runs Kafka ${KAFKA_VERSION} from Maven Central jars); or name a running broker with KAFKA_BROKERS`,
+    );
+  const layout: BrokerLayout = {
+    home: mkdtempSync(join(tmpdir(), 'harness-kafka-')),
+    port: await findFreePort(),
+    controllerPort: await findFreePort(),
+  };
+  const started = performance.now();
+  try {
+    await startBroker(layout, { log: (line) => logger.info(line) });
+  } catch (error) {
+    rmSync(layout.home, { recursive: true, force: true });
+    throw error;
+  }
+  logger.info(
+    `local Kafka ${KAFKA_VERSION} broker at ${brokersOf(layout)} (started in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  let stopped = false;
+  return {
+    kind: 'local',
+    brokers: [brokersOf(layout)],
+    control: {
+      async restart() {
+        await stopBroker(layout);
+        await startBroker(layout);
+      },
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopBroker(layout, 10_000);
+      rmSync(layout.home, { recursive: true, force: true });
+    },
+  };
+}
+
 export const NO_BROKER_HELP = `start the local broker with \`npm run kafka:start\` (Kafka ${KAFKA_VERSION} in KRaft mode from Maven Central jars; needs Java 17 and Maven) and export the KAFKA_BROKERS it prints, or use --kafka testcontainers where a Docker engine runs`;
 
 /**
@@ -102,6 +161,7 @@ export async function provisionKafka(options: {
       );
     return { kind: 'brokers', brokers, stop: () => Promise.resolve() };
   }
+  if (options.source === 'local') return startLocalBroker(options.logger);
   const engine = await detectDockerEngine();
   if (!engine.reachable)
     throw new UsageError(

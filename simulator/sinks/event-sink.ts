@@ -20,8 +20,11 @@ export interface SinkStats {
  */
 export interface EventSinkTarget {
   readonly name: string;
-  /** Takes an event for `partition`; false when the sink cannot hold more right now. */
-  offer(event: PlayerEvent, partition: number): boolean;
+  /**
+   * Takes an event for `partition`; false when the sink cannot hold more right now. `index`
+   * is the event's place in the run (its ledger entry, when the sink keeps one).
+   */
+  offer(event: PlayerEvent, partition: number, index: number): boolean;
   /** Sends what is buffered and waits for every request in flight. */
   drain(): Promise<void>;
   close(): Promise<void>;

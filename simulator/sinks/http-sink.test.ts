@@ -33,7 +33,7 @@ const event = (i: number): PlayerEvent => ({
 
 async function send(url: string, count: number) {
   const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, maxBatch: 10 });
-  for (let i = 0; i < count; i++) sink.offer(event(i), 0);
+  for (let i = 0; i < count; i++) sink.offer(event(i), 0, i);
   await sink.close();
   return sink.stats();
 }

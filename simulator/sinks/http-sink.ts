@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import type { EventSinkTarget, SinkStats } from './event-sink.ts';
+import type { DeliveryLedger } from '../delivery-ledger.ts';
 
 export interface HttpSinkOptions {
   /** The service's base URL; events go to `${url}/events`. */
@@ -16,9 +17,11 @@ export interface HttpSinkOptions {
   readonly maxQueued: number;
   /** A request that takes longer fails. */
   readonly timeoutMs: number;
+  /** Records what became of each event, for the audit. */
+  readonly ledger?: DeliveryLedger;
 }
 
-export const DEFAULT_HTTP_SINK: Omit<HttpSinkOptions, 'url' | 'partitions'> = {
+export const DEFAULT_HTTP_SINK: Omit<HttpSinkOptions, 'url' | 'partitions' | 'ledger'> = {
   lingerMs: 5,
   maxBatch: 500,
   maxInFlight: 16,
@@ -36,6 +39,8 @@ const ERRORS_KEPT = 5;
 export class HttpSink implements EventSinkTarget {
   readonly name = 'http';
   private readonly queues: string[][];
+  /** Each queued event's index in the run, beside it. */
+  private readonly indices: number[][];
   private readonly timers: (NodeJS.Timeout | undefined)[];
   private readonly ready: number[] = [];
   private readonly agent: Agent;
@@ -50,15 +55,18 @@ export class HttpSink implements EventSinkTarget {
 
   constructor(private readonly options: HttpSinkOptions) {
     this.queues = Array.from({ length: options.partitions }, () => []);
+    this.indices = Array.from({ length: options.partitions }, () => []);
     this.timers = new Array<NodeJS.Timeout | undefined>(options.partitions);
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight });
     this.target = new URL('/events', options.url);
   }
 
-  offer(event: PlayerEvent, partition: number): boolean {
+  offer(event: PlayerEvent, partition: number, index: number): boolean {
     const queue = this.queues[partition] as string[];
     if (queue.length >= this.options.maxQueued) return false;
     queue.push(JSON.stringify(event));
+    (this.indices[partition] as number[]).push(index);
+    this.options.ledger?.sent(index);
     if (queue.length >= this.options.maxBatch) this.markReady(partition);
     else if (queue.length === 1) {
       this.timers[partition] = setTimeout(() => {
@@ -84,9 +92,10 @@ export class HttpSink implements EventSinkTarget {
       const partition = this.ready.shift() as number;
       const queue = this.queues[partition] as string[];
       const batch = queue.splice(0, this.options.maxBatch);
+      const indices = (this.indices[partition] as number[]).splice(0, batch.length);
       if (queue.length >= this.options.maxBatch) this.ready.push(partition);
       else if (queue.length > 0) this.markLater(partition);
-      if (batch.length > 0) this.send(batch);
+      if (batch.length > 0) this.send(batch, indices);
     }
     if (
       this.inFlight === 0 &&
@@ -109,7 +118,7 @@ export class HttpSink implements EventSinkTarget {
     if (this.errors.length < ERRORS_KEPT) this.errors.push(message);
   }
 
-  private send(batch: string[]): void {
+  private send(batch: string[], indices: number[]): void {
     this.inFlight++;
     this.requests++;
     const body = batch.join('\n');
@@ -146,6 +155,17 @@ export class HttpSink implements EventSinkTarget {
             const rejected = typeof answer.rejected === 'number' ? answer.rejected : 0;
             this.delivered += accepted;
             this.rejected += rejected;
+            const status = res.statusCode ?? 0;
+            // Which events of a partial answer were taken is not said: those stay unknown.
+            if (status >= 200 && status < 300 && accepted === batch.length)
+              this.options.ledger?.acknowledged(indices);
+            else if (
+              status === 400 ||
+              status === 413 ||
+              status === 415 ||
+              (status === 503 && accepted === 0)
+            )
+              this.options.ledger?.refused(indices);
             // Whatever the answer does not account for was not delivered: a 400, 413 or 500
             // without counts, or a proxy's 502, fails the whole batch.
             const unaccounted = Math.max(0, batch.length - accepted - rejected);
