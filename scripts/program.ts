@@ -5,7 +5,7 @@ import { reportCommand } from './commands/report-command.ts';
 import { historyCommand } from './commands/history-command.ts';
 import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
-import { runCommand, ThresholdsFailedError } from './commands/run-command.ts';
+import { InterruptedError, runCommand, ThresholdsFailedError } from './commands/run-command.ts';
 import { simulateCommand } from './commands/simulate-command.ts';
 import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
@@ -57,6 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // commander has already printed its message (or the help / version text).
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof InterruptedError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT.failure;
     }
     if (error instanceof ThresholdsFailedError || error instanceof RegressionError) {
       process.stderr.write(`error: ${error.message}\n`);

@@ -307,6 +307,41 @@ export const bucketHistogramSchema = z
   })
   .describe('A Prometheus histogram of the service, bucket by bucket and partition by partition');
 
+const auditExample = z.strictObject({
+  userId: z.string(),
+  goalId: z.string(),
+  before: finite,
+  after: finite,
+  acknowledged: nonNegative,
+  sent: nonNegative,
+});
+
+export const auditSchema = z
+  .strictObject({
+    events: z.strictObject({
+      scheduled: nonNegative,
+      notSent: nonNegative,
+      unknown: nonNegative,
+      acknowledged: nonNegative,
+      refused: nonNegative,
+    }),
+    rowsChecked: nonNegative,
+    lostIncrements: nonNegative,
+    lostAtCrash: nonNegative,
+    lost: nonNegative,
+    doubled: nonNegative,
+    untouchableMoved: nonNegative,
+    deadLettered: nonNegative,
+    crashBound: nonNegative,
+    keysLost: nonNegative,
+    keysDoubled: nonNegative,
+    examples: z.strictObject({ lost: z.array(auditExample), doubled: z.array(auditExample) }),
+    durationMs: nonNegative,
+  })
+  .describe(
+    "Jepsen's counter check per (player, goal): at least the acknowledged increments, at most the sent ones",
+  );
+
 export const runResultSchema = z.strictObject({
   ...common,
   kind: z.literal('run'),
@@ -329,6 +364,7 @@ export const runResultSchema = z.strictObject({
           eventToCommitP99Ms: finite.nullable().describe('p99 over this second alone'),
           bufferDepth: nonNegative,
           errors: nonNegative,
+          faults: z.array(z.string()).optional().describe('Faults that started in this second'),
         }),
       )
       .describe('One sample of the service per second'),
@@ -365,6 +401,30 @@ export const runResultSchema = z.strictObject({
       .nullable()
       .describe(
         'For scenarios with an abortOnFail event_to_commit p(N) threshold: the highest target rate whose seconds all kept that percentile under the limit',
+      ),
+    faults: z
+      .array(
+        z.strictObject({
+          t: nonNegative.describe('Seconds from the start of the load'),
+          action: z.string(),
+          detail: z.string(),
+          durationMs: nonNegative,
+          ok: z.boolean(),
+          error: z.string().optional(),
+        }),
+      )
+      .optional()
+      .describe("The scenario's faults as they happened (absent in results from before faults)"),
+    serviceLives: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Processes the service ran as: 1, plus one per restart a fault caused'),
+    audit: auditSchema
+      .optional()
+      .describe(
+        'Every increment checked against the table after the run (absent in older results)',
       ),
   }),
   verdict: z.strictObject({

@@ -88,3 +88,29 @@ export function sampleDelta(
   const earlier = new Map(before.map((s) => [key(s), s.value]));
   return after.map((s) => ({ ...s, value: s.value - (earlier.get(key(s)) ?? 0) }));
 }
+
+const CUMULATIVE = /(_total|_count|_sum|_bucket)$/;
+
+/**
+ * One service's figures over several lives (a restarted process starts its counters at 0):
+ * counters and histograms of every life added up, `_max` gauges the largest, other gauges
+ * as the current life has them.
+ */
+export function accumulateSamples(
+  earlier: readonly PromSample[],
+  current: readonly PromSample[],
+): PromSample[] {
+  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+  const out = new Map<string, PromSample>();
+  for (const s of earlier)
+    if (CUMULATIVE.test(s.name) || s.name.endsWith('_max')) out.set(key(s), s);
+  for (const s of current) {
+    const k = key(s);
+    const before = out.get(k);
+    if (before === undefined) out.set(k, s);
+    else if (CUMULATIVE.test(s.name)) out.set(k, { ...s, value: before.value + s.value });
+    else if (s.name.endsWith('_max')) out.set(k, { ...s, value: Math.max(before.value, s.value) });
+    else out.set(k, s);
+  }
+  return [...out.values()];
+}

@@ -42,9 +42,11 @@ export async function dbCpuProbe(
       unavailable:
         'the database is not one this harness started on this machine (DATABASE_URL or a container), so its processes cannot be read',
     };
+  const readPid = async () =>
+    Number((await readFile(`${dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
   let pid: number;
   try {
-    pid = Number((await readFile(`${dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
+    pid = await readPid();
   } catch (error) {
     return { unavailable: `cannot read ${dataDir}/postmaster.pid: ${(error as Error).message}` };
   }
@@ -53,9 +55,17 @@ export async function dbCpuProbe(
   let lastAt = performance.now();
   return {
     async sample() {
+      // A restarted server (a fault scenario) is a new process tree: its ticks count from 0,
+      // so the interval it restarted in counts only what the new tree used.
+      const now = await readPid().catch(() => pid);
+      if (now !== pid) {
+        pid = now;
+        lastTicks = 0;
+      }
       const ticks = await serverTicks(pid);
       const at = performance.now();
-      const percent = ((ticks - lastTicks) / CLOCK_TICKS / ((at - lastAt) / 1000) / cores) * 100;
+      const percent =
+        (Math.max(0, ticks - lastTicks) / CLOCK_TICKS / ((at - lastAt) / 1000) / cores) * 100;
       lastTicks = ticks;
       lastAt = at;
       return percent;

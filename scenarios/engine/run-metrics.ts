@@ -2,6 +2,7 @@ import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
 import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
+import type { AuditReport } from './increment-audit.ts';
 import {
   HARNESS_METRICS,
   type HarnessMetric,
@@ -56,6 +57,8 @@ export function metricReaders(
   sim: RunStats | undefined,
   seconds: number,
   dbCpuPercent: number | undefined,
+  /** The end-of-run audit; during the run there is none yet. */
+  audit?: Pick<AuditReport, 'lost' | 'doubled' | 'lostAtCrash'>,
 ): Record<HarnessMetric, MetricReader> {
   const lag = sim === undefined ? undefined : decodeLatencies(sim.lagHdr);
   return {
@@ -89,6 +92,9 @@ export function metricReaders(
     flushes: counter(sumOf(samples, 'harness_flushes_total'), seconds),
     flush_errors: counter(sumOf(samples, 'harness_flush_errors_total'), seconds),
     db_cpu: gauge(dbCpuPercent ?? Number.NaN),
+    lost_increments: counter(audit?.lost ?? Number.NaN, seconds),
+    doubled_increments: counter(audit?.doubled ?? Number.NaN, seconds),
+    lost_at_crash: counter(audit?.lostAtCrash ?? Number.NaN, seconds),
   };
 }
 

@@ -1,10 +1,8 @@
 import type { FlushPhase } from '../../sut/buffer/flush-worker.ts';
 import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
 import type { Logger } from '../../scripts/lib/logger.ts';
-import { startChildSut } from '../../scripts/lib/child-sut.ts';
 import {
   histogramQuantile,
-  parsePrometheusText,
   sampleDelta,
   sumOf,
   type PromSample,
@@ -25,6 +23,23 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
+import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
+import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
+import { connectClient } from '../../sut/db/pool.ts';
+import { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import type { ProvisionedKafka } from '../../scripts/kafka/provision-kafka.ts';
+import { faultNeeds, planFaults, type FaultSpec } from '../faults/fault-spec.ts';
+import { runFaults, type FaultRecord } from '../faults/fault-runner.ts';
+import { startPgLinkProxy } from '../faults/pg-link-proxy.ts';
+import {
+  auditIncrements,
+  readAuditRows,
+  readDeadLetters,
+  readProgress,
+  type AuditReport,
+} from './increment-audit.ts';
+import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
+import { ServiceSupervisor } from './service-supervisor.ts';
 import { dbCpuProbe } from './db-cpu.ts';
 import { startPerSecondSampler } from './per-second-sampler.ts';
 import {
@@ -34,7 +49,11 @@ import {
   type MetricReader,
   type ThresholdOutcome,
 } from './run-metrics.ts';
-import type { HarnessMetric, ValidScenarioOptions } from './scenario-options.ts';
+import {
+  END_OF_RUN_METRICS,
+  type HarnessMetric,
+  type ValidScenarioOptions,
+} from './scenario-options.ts';
 
 /** The harness keys of a scenario with every default filled in (the production configuration). */
 export interface RunSettings {
@@ -51,6 +70,13 @@ export interface RunSettings {
   readonly dbCpuLimitPercent: number;
   readonly executor: ExecutorConfig;
   readonly scenarioName: string;
+  /** What to break during the run (harness.faults), in the scenario's terms. */
+  readonly faults: readonly FaultSpec[];
+  /**
+   * false: HTTP flushes without their fence (--no-flush-fence), to show what a lost COMMIT
+   * reply does without it.
+   */
+  readonly flushFence: boolean;
 }
 
 export function runSettings(options: ValidScenarioOptions): RunSettings {
@@ -86,15 +112,9 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     dbCpuLimitPercent: h.dbCpuLimitPercent ?? 70,
     executor,
     scenarioName,
+    faults: h.faults ?? [],
+    flushFence: h.flushFence ?? true,
   };
-}
-
-/**
- * Where the service writes: the run's schema and, for a user's table, that table, with leave
- * to change its rows (the run has just seeded it, with the user's leave or because it was empty).
- */
-function childTableArgs(schema: string, table: TargetTable): string[] {
-  return ['--schema', schema, ...(table.owned ? [] : ['--table', table.label, '--replace-rows'])];
 }
 
 /** One second of the run, from the difference between two scrapes of the service. */
@@ -106,6 +126,8 @@ export interface SeriesPoint {
   eventToCommitP99Ms: number | null;
   bufferDepth: number;
   errors: number;
+  /** Faults that started in this second. */
+  faults?: string[];
 }
 
 export interface RunOutcome {
@@ -117,21 +139,67 @@ export interface RunOutcome {
   readonly series: SeriesPoint[];
   readonly dbCpu: { percent: number } | { unavailable: string };
   readonly aborted: string | null;
+  readonly faults: FaultRecord[];
+  readonly audit: AuditReport;
+  /** Lives of the service: 1, plus one per restart a fault caused. */
+  readonly serviceLives: number;
+}
+
+/** What a run works on: the database session, and the broker for a Kafka scenario. */
+export interface RunSession {
+  readonly client: pg.Client;
+  readonly database: ProvisionedDatabase;
+  readonly schema: string;
+  readonly table: TargetTable;
+  readonly kafka?: ProvisionedKafka;
+}
+
+/**
+ * The parts a scenario's faults act on must be there: a server the harness runs for
+ * PostgreSQL faults, a broker of the run's own (--kafka local) for broker restarts. Refused
+ * before anything starts.
+ */
+export function faultProblems(
+  faults: readonly FaultSpec[],
+  context: {
+    readonly transport: 'http' | 'kafka';
+    readonly serverControl: boolean;
+    readonly brokerControl: boolean;
+  },
+): string[] {
+  const problems: string[] = [];
+  for (const f of faults) {
+    const needs = faultNeeds(f.action);
+    if (needs === 'postgres' && !context.serverControl)
+      problems.push(
+        `${f.action}: needs a PostgreSQL the harness starts and controls (the embedded one: unset DATABASE_URL or pass --db embedded)`,
+      );
+    if (needs === 'broker' && context.transport !== 'kafka')
+      problems.push(`${f.action}: the scenario's transport is http, which has no broker`);
+    else if (needs === 'broker' && !context.brokerControl)
+      problems.push(
+        `${f.action}: needs a broker of the run's own to restart: pass --kafka local (a shared broker is not the run's to restart)`,
+      );
+  }
+  return [...new Set(problems)];
+}
+
+/**
+ * Where the service writes: the run's schema and, for a user's table, that table, with leave
+ * to change its rows (the run has just seeded it, with the user's leave or because it was empty).
+ */
+function childTableArgs(schema: string, table: TargetTable): string[] {
+  return ['--schema', schema, ...(table.owned ? [] : ['--table', table.label, '--replace-rows'])];
 }
 
 /**
  * One scenario, end to end: seed, start the service as a child process, drive it with the
- * simulator over HTTP, sample its /metrics and the database's CPU every second (checking
- * abortOnFail thresholds as it goes), stop everything, and evaluate the thresholds.
+ * simulator, sample its /metrics and the database's CPU every second (checking abortOnFail
+ * thresholds as it goes), carry out the scenario's faults at their times, stop everything,
+ * audit every increment against the table, and evaluate the thresholds.
  */
 export async function runScenario(
-  session: {
-    client: pg.Client;
-    database: ProvisionedDatabase;
-    schema: string;
-    table: TargetTable;
-    kafkaBrokers?: readonly string[];
-  },
+  session: RunSession,
   options: ValidScenarioOptions,
   settings: RunSettings,
   logger: Logger,
@@ -143,7 +211,7 @@ export async function runScenario(
     readonly onSeedProgress?: (rows: number, total: number) => void;
   } = {},
 ): Promise<RunOutcome> {
-  const brokers = session.kafkaBrokers;
+  const brokers = session.kafka?.brokers;
   if (settings.transport === 'kafka' && brokers === undefined)
     throw new Error('a Kafka scenario needs the brokers provisioned by the caller');
   // A topic and group of its own per run: a run never reads another run's events.
@@ -157,16 +225,31 @@ export async function runScenario(
     executor: settings.executor,
   };
   const prepared = prepareSimulation(simulation);
+  const catalogue = await loadCatalogue();
   await seedProgress(session.client, {
     players: settings.players,
     goalsPerPlayer: settings.goals,
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
+    catalogue,
     table: session.table,
     ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
+  // The audit's starting point, read before the first event.
+  const auditStarted = performance.now();
+  const dailyGoals = new Set(catalogue.goals.filter((g) => g.daily).map((g) => g.goalId));
+  const before = await readAuditRows(session.client, session.table, dailyGoals);
+  const runStart = (await session.client.query<{ now: Date }>('SELECT now() AS now')).rows[0]
+    ?.now as Date;
+  let auditMs = performance.now() - auditStarted;
   const cpu = await dbCpuProbe(session.database.dataDir);
-  const sut = await startChildSut(
+  const faultPlan = planFaults(settings.faults);
+  const link = faultPlan.some((f) => faultNeeds(f.spec.action) === 'link')
+    ? await startPgLinkProxy(session.database.url)
+    : undefined;
+  const ledger = new DeliveryLedger(prepared.plan.totalEvents);
+  const sutPort = hooks.sutPort ?? 0;
+  const service = await ServiceSupervisor.start(
     [
       '--skip-seed',
       ...childTableArgs(session.schema, session.table),
@@ -180,33 +263,42 @@ export async function runScenario(
       settings.flushPhase,
       '--buffer-size',
       String(settings.bufferSize),
+      ...(settings.flushFence ? [] : ['--no-flush-fence']),
       ...(settings.transport === 'kafka'
         ? ['--source', 'kafka', '--topic', kafkaNames, '--group', kafkaNames, '--db', 'url']
         : []),
     ],
     {
-      DATABASE_URL: session.database.url,
+      // With link faults the service reaches the database through the proxy.
+      DATABASE_URL: link?.url ?? session.database.url,
       ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
     },
-    hooks.sutPort ?? 0,
+    sutPort,
+    ledger,
   );
   logger.info(
-    `service (variant ${settings.variant}) at ${sut.url}: Prometheus can scrape ${sut.url}/metrics while the scenario runs`,
+    `service (variant ${settings.variant}) at ${service.url}: Prometheus can scrape ${service.url}/metrics while the scenario runs`,
   );
-  const sink: EventSinkTarget =
+  const kafka =
     settings.transport === 'kafka'
+      ? createKafka(brokers ?? [], `harness-run-${process.pid}`)
+      : undefined;
+  const sink: EventSinkTarget =
+    kafka !== undefined
       ? await KafkaSink.connect({
           ...DEFAULT_KAFKA_SINK,
-          kafka: createKafka(brokers ?? [], `harness-run-${process.pid}`),
+          kafka,
           topic: kafkaNames,
           partitions: settings.partitions,
+          ledger,
         })
       : new HttpSink({
           ...DEFAULT_HTTP_SINK,
-          url: sut.url,
+          url: service.url,
           partitions: settings.partitions,
+          ledger,
         });
-  const series: RunOutcome['series'] = [];
+  const series: SeriesPoint[] = [];
   const cpuSamples: number[] = [];
   const abort = new AbortController();
   let aborted: string | null = null;
@@ -222,7 +314,7 @@ export async function runScenario(
     intervalMs: 1000,
     now: () => performance.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    scrape: async () => parsePrometheusText(await (await fetch(`${sut.url}/metrics`)).text()),
+    scrape: () => service.scrape(),
     onSample: async (samples, { second, seconds }) => {
       const window = sampleDelta(samples, previous);
       previous = samples;
@@ -252,7 +344,12 @@ export async function runScenario(
           : cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length;
       const elapsed = (performance.now() - started) / 1000;
       const failing = evaluate(
-        thresholds.filter((th) => th.abortOnFail && elapsed * 1000 >= th.delayAbortEvalMs),
+        thresholds.filter(
+          (th) =>
+            th.abortOnFail &&
+            !END_OF_RUN_METRICS.has(th.metric) &&
+            elapsed * 1000 >= th.delayAbortEvalMs,
+        ),
         metricReaders(samples, undefined, elapsed, meanCpu),
       ).filter((o) => !o.ok);
       if (failing.length > 0 && aborted === null) {
@@ -265,7 +362,25 @@ export async function runScenario(
       logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
     },
   });
+  const faultsOver = new AbortController();
+  const faultsDone = runFaults(
+    faultPlan,
+    {
+      service,
+      ...(session.database.control === undefined ? {} : { postgres: session.database.control }),
+      ...(session.kafka?.control === undefined ? {} : { broker: session.kafka.control }),
+      ...(link === undefined ? {} : { link }),
+    },
+    started,
+    faultsOver.signal,
+    (f) => {
+      logger.warn(
+        `fault at ${f.t.toFixed(1)} s: ${f.detail}${f.ok ? ` (done in ${(f.durationMs / 1000).toFixed(1)} s)` : ` FAILED: ${f.error ?? ''}`}`,
+      );
+    },
+  );
   let sim: RunStats;
+  let faults: FaultRecord[];
   try {
     sim = await simulate(simulation, sink, {
       prepared,
@@ -275,33 +390,85 @@ export async function runScenario(
     await sink.close();
   } finally {
     signal.removeEventListener('abort', onOuterAbort);
+    // Faults planned past the load's end are not carried out; one under way finishes (a
+    // stopped server is started again) before the service is stopped and the table read.
+    faultsOver.abort();
+    faults = await faultsDone;
     await sampler.stop();
   }
-  // The service flushes what it holds on SIGTERM; its last figures are read just before.
-  await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));
-  const samples = parsePrometheusText(await (await fetch(`${sut.url}/metrics`)).text());
-  if ('sample' in cpu) cpuSamples.push(await cpu.sample());
-  const code = await sut.stop();
-  if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
-  const durationMs = performance.now() - started;
-  const dbCpu =
-    'sample' in cpu
-      ? { percent: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(cpuSamples.length, 1) }
-      : { unavailable: cpu.unavailable };
-  const readers = metricReaders(
-    samples,
-    sim,
-    durationMs / 1000,
-    'percent' in dbCpu ? dbCpu.percent : undefined,
-  );
-  return {
-    durationMs,
-    samples,
-    sim,
-    readers,
-    thresholds: evaluate(thresholds, readers),
-    series,
-    dbCpu,
-    aborted,
-  };
+  for (const f of faults) {
+    const point = series.find((p) => p.t >= f.t) ?? series[series.length - 1];
+    if (point !== undefined) (point.faults ??= []).push(f.detail);
+  }
+  const auditClient = await connectAfterFaults(session);
+  try {
+    if (kafka !== undefined) {
+      // What the log holds is applied before the service stops, so the audit reads it all.
+      await waitForStoredOffsets(
+        auditClient,
+        { group: kafkaNames, topic: kafkaNames },
+        await topicEnds(kafka, kafkaNames),
+      );
+    }
+    // The service flushes what it holds on SIGTERM; its last figures are read just before.
+    await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));
+    const samples = await service.scrape();
+    if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+    const code = await service.stop();
+    if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
+    await link?.close();
+    const durationMs = performance.now() - started;
+    const reading = performance.now();
+    const auditFigures = auditIncrements({
+      ledger,
+      generator: prepared.generator,
+      playerIds: prepared.population.ids,
+      router: new GoalRouter(catalogue),
+      before,
+      after: await readProgress(auditClient, session.table),
+      deadLetters: await readDeadLetters(auditClient, runStart),
+      crashes: service.crashes,
+    });
+    auditMs += performance.now() - reading;
+    const audit: AuditReport = { ...auditFigures, durationMs: auditMs };
+    const dbCpu =
+      'sample' in cpu
+        ? { percent: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(cpuSamples.length, 1) }
+        : { unavailable: cpu.unavailable };
+    const readers = metricReaders(
+      samples,
+      sim,
+      durationMs / 1000,
+      'percent' in dbCpu ? dbCpu.percent : undefined,
+      audit,
+    );
+    return {
+      durationMs,
+      samples,
+      sim,
+      readers,
+      thresholds: evaluate(thresholds, readers),
+      series,
+      dbCpu,
+      aborted,
+      faults,
+      audit,
+      serviceLives: service.lives,
+    };
+  } finally {
+    if (auditClient !== session.client) await auditClient.end();
+  }
+}
+
+/**
+ * The run's session client, or a new connection when a fault restarted the server under it
+ * (its old connection was cut): the audit reads the table once the server is back.
+ */
+async function connectAfterFaults(session: RunSession): Promise<pg.Client> {
+  try {
+    await session.client.query('SELECT 1');
+    return session.client;
+  } catch {
+    return connectClient(session.database.url, session.schema);
+  }
 }

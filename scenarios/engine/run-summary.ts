@@ -4,6 +4,8 @@ import type { SweepResult } from '../../results/schema/result-schema.ts';
 import { HARNESS_METRICS, type HarnessMetric } from './scenario-options.ts';
 import type { MetricReader, ThresholdOutcome } from './run-metrics.ts';
 import type { Verdict } from './revisit-verdict.ts';
+import type { AuditReport } from './increment-audit.ts';
+import type { FaultRecord } from '../faults/fault-runner.ts';
 
 const fmt = (v: number, d = 2) =>
   Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: d }) : '-';
@@ -176,4 +178,44 @@ export function targetsRevisited(
         : 'Linear scaling',
   ]);
   return table.toString();
+}
+
+/** The faults of the run as they happened. */
+export function faultTable(faults: readonly FaultRecord[]): string {
+  const table = createTable(['At', 'Fault', 'Took', 'Result'], ['right', 'left', 'right', 'left']);
+  for (const f of faults)
+    table.push([
+      `${fmt(f.t, 1)} s`,
+      f.detail,
+      `${fmt(f.durationMs / 1000, 1)} s`,
+      f.ok ? 'done' : `FAILED: ${f.error ?? ''}`,
+    ]);
+  return table.toString();
+}
+
+/** The audit in a few lines: what was sent and acknowledged, and what the table says of it. */
+export function auditLines(audit: AuditReport, transport: 'http' | 'kafka'): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const e = audit.events;
+  const lines = [
+    `audit: ${n(audit.rowsChecked)} rows against ${n(e.scheduled)} events (${n(e.acknowledged)} acknowledged, ${n(e.unknown)} sent without an answer, ${n(e.refused)} refused, ${n(e.notSent)} not sent), in ${fmt(audit.durationMs / 1000, 1)} s`,
+    `  lost increments ${n(audit.lost)}${audit.keysLost > 0 ? ` (${n(audit.keysLost)} rows short${audit.lost === 0 ? ', all within the crash window below' : ''})` : ''}; doubled ${n(audit.doubled)}${audit.keysDoubled > 0 ? ` (${n(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${n(audit.untouchableMoved)}`,
+  ];
+  if (transport === 'http' && (audit.crashBound > 0 || audit.lostAtCrash > 0))
+    lines.push(
+      `  lost at crash ${n(audit.lostAtCrash)} (the service was killed holding up to ${n(audit.crashBound)} increments it had acknowledged but not written: the in-memory buffer's known window)`,
+    );
+  if (audit.deadLettered > 0)
+    lines.push(
+      `  set aside in dead_letters ${n(audit.deadLettered)} (the database refused them; not counted as lost)`,
+    );
+  for (const x of audit.examples.lost.slice(0, 3))
+    lines.push(
+      `  short: ${x.userId} / ${x.goalId}: ${x.before} -> ${x.after}, acknowledged +${x.acknowledged}, sent +${x.sent}`,
+    );
+  for (const x of audit.examples.doubled.slice(0, 3))
+    lines.push(
+      `  over: ${x.userId} / ${x.goalId}: ${x.before} -> ${x.after}, acknowledged +${x.acknowledged}, sent +${x.sent}`,
+    );
+  return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { FLUSH_PHASES } from '../../sut/buffer/flush-worker.ts';
 import { z } from 'zod';
 import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { faultSpecSchema } from '../faults/fault-spec.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 
@@ -47,8 +48,21 @@ export const HARNESS_METRICS = {
   flushes: 'counter',
   flush_errors: 'counter',
   db_cpu: 'gauge',
+  /** The audit (after the run): increments acknowledged but missing, beyond what a crash explains. */
+  lost_increments: 'counter',
+  /** The audit: increments applied more often than they were sent. */
+  doubled_increments: 'counter',
+  /** The audit: increments lost with the buffer of a service that was killed (HTTP's known window). */
+  lost_at_crash: 'counter',
 } as const;
 export type HarnessMetric = keyof typeof HARNESS_METRICS;
+
+/** Metrics known only once the run is over (the audit): never judged while it runs. */
+export const END_OF_RUN_METRICS: ReadonlySet<HarnessMetric> = new Set([
+  'lost_increments',
+  'doubled_increments',
+  'lost_at_crash',
+]);
 
 export const scenarioOptionsSchema = z.strictObject({
   scenarios: z
@@ -78,6 +92,10 @@ export const scenarioOptionsSchema = z.strictObject({
       goals: z.number().int().positive().optional(),
       seed: z.number().int().optional(),
       dbCpuLimitPercent: z.number().positive().max(100).optional(),
+      /** What to break during the run, and when (scenarios/faults/fault-spec.ts). */
+      faults: z.array(faultSpecSchema).max(1000).optional(),
+      /** false: HTTP flushes without their fence, to show what a lost COMMIT reply then does. */
+      flushFence: z.boolean().optional(),
     })
     .optional(),
 });

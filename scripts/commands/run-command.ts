@@ -10,7 +10,7 @@ import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k
 import { createTable } from '../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
-import { runScenario } from '../../scenarios/engine/run-scenario.ts';
+import { faultProblems, runScenario } from '../../scenarios/engine/run-scenario.ts';
 import {
   metricLines,
   metricValues,
@@ -19,6 +19,8 @@ import {
   targetsRevisited,
   thresholdTable,
   verdictTable,
+  auditLines,
+  faultTable,
 } from '../../scenarios/engine/run-summary.ts';
 import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { parseDuration } from '../../simulator/duration.ts';
@@ -56,6 +58,11 @@ function collectEnv(value: string, previous: Record<string, string>): Record<str
   const eq = value.indexOf('=');
   if (eq < 1) throw new UsageError(`-e "${value}" must be KEY=VALUE`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** Thrown after the summary is printed when the run was interrupted (Ctrl-C): exit code 1. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
 }
 
 /** Thrown after the summary is printed when thresholds failed: exit code 99, as k6. */
@@ -151,6 +158,17 @@ export function runCommand(logger: () => Logger): Command {
     // Several variants run one after another, each on freshly seeded data.
     const variants = options.harness?.variants ?? [baseSettings.variant];
     await loadVariants(variants);
+    const faultTrouble = faultProblems(baseSettings.faults, {
+      transport: baseSettings.transport,
+      serverControl:
+        flags.db === 'embedded' || (flags.db === 'auto' && (process.env.DATABASE_URL ?? '') === ''),
+      brokerControl: flags.kafka === 'local',
+    });
+    if (faultTrouble.length > 0)
+      throw new UsageError(
+        `scenario ${loaded.path}: its faults cannot be carried out here:`,
+        faultTrouble,
+      );
     const createdAt = new Date();
     const git = readGitInfo();
     const interrupt = new AbortController();
@@ -180,13 +198,7 @@ export function runCommand(logger: () => Logger): Command {
           const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
           const seeding = seedingProgress(log, table.label);
           const outcome = await runScenario(
-            {
-              client,
-              database,
-              schema,
-              table,
-              ...(kafka === undefined ? {} : { kafkaBrokers: kafka.brokers }),
-            },
+            { client, database, schema, table, ...(kafka === undefined ? {} : { kafka }) },
             options,
             settings,
             log,
@@ -229,6 +241,11 @@ export function runCommand(logger: () => Logger): Command {
               (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
               `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
           );
+          if (outcome.faults.length > 0)
+            out.write(
+              `\nfaults (the service ran as ${outcome.serviceLives} process${outcome.serviceLives === 1 ? '' : 'es'}):\n${faultTable(outcome.faults)}\n`,
+            );
+          out.write(`\n${auditLines(outcome.audit, settings.transport)}\n\n`);
           out.write(
             `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
           );
@@ -269,6 +286,9 @@ export function runCommand(logger: () => Logger): Command {
               aborted: outcome.aborted,
               histograms: runHistograms(outcome.samples),
               breakpoint,
+              faults: outcome.faults,
+              serviceLives: outcome.serviceLives,
+              audit: outcome.audit,
             },
             thresholds: outcome.thresholds.map((t) => ({
               metric: t.metric,
@@ -295,6 +315,8 @@ export function runCommand(logger: () => Logger): Command {
             ),
           );
           readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
+          // Ctrl-C ends the run with this variant's summary; the others do not start.
+          if (interrupt.signal.aborted) break;
         }
         if (variants.length > 1) {
           const table = createTable(
@@ -320,6 +342,10 @@ export function runCommand(logger: () => Logger): Command {
         if (failures.length > 0)
           throw new ThresholdsFailedError(
             `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
+          );
+        if (interrupt.signal.aborted)
+          throw new InterruptedError(
+            'interrupted: the run stopped early; its summary and results are above',
           );
       });
     } finally {

@@ -24,6 +24,10 @@ export async function startChildSut(
   const child = spawn(process.execPath, [BIN, 'sut', '--port', String(port), ...args], {
     env: { ...process.env, ...env, HARNESS_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'inherit'],
+    // A process group of its own: Ctrl-C in the terminal reaches the harness, which stops the
+    // load, then the service, and still prints its summary. (The service watches this
+    // process and stops itself if it dies.)
+    detached: true,
   });
   // Recorded as it happens: a child that exits before stop() is asked must not leave
   // stop() waiting for an 'exit' event that has already gone by.

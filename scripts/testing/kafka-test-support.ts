@@ -10,6 +10,9 @@ import { decodeRecord } from '../../sut/kafka/event-codec.ts';
 import { createKafka, parseBrokers } from '../../sut/kafka/kafka-client.ts';
 import { rowKey } from '../../sut/model/progress-row.ts';
 import { waitUntilReady } from '../kafka/kafka-broker.ts';
+import { topicEnds, waitForStoredOffsets } from '../../scenarios/engine/kafka-catch-up.ts';
+
+export { topicEnds, waitForStoredOffsets };
 import { NO_BROKER_HELP } from '../kafka/provision-kafka.ts';
 
 export type TestKafka =
@@ -104,44 +107,6 @@ export async function readTopic(
     await consumer.disconnect();
   }
   return records;
-}
-
-/** High watermark per partition: where a consumer stands once it has everything. */
-export async function topicEnds(kafka: Kafka, topic: string): Promise<Map<number, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return new Map(
-      (await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]),
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Waits until PostgreSQL's stored offsets reach `ends` for every partition. */
-export async function waitForStoredOffsets(
-  client: pg.ClientBase,
-  scope: { group: string; topic: string },
-  ends: Map<number, number>,
-  timeoutMs = 90_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let behind = '';
-  while (Date.now() < deadline) {
-    const { rows } = await client.query<{ partition: number; next_offset: string | null }>(
-      'SELECT partition, next_offset FROM kafka_offsets WHERE consumer_group = $1 AND topic = $2',
-      [scope.group, scope.topic],
-    );
-    const stored = new Map(rows.map((r) => [r.partition, Number(r.next_offset ?? 0)]));
-    const lagging = [...ends].filter(([p, end]) => end > 0 && (stored.get(p) ?? 0) < end);
-    if (lagging.length === 0) return;
-    behind = lagging.map(([p, end]) => `${p}: ${stored.get(p) ?? 'none'}/${end}`).join(', ');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `stored offsets did not reach the topic's end within ${timeoutMs} ms (${behind})`,
-  );
 }
 
 /** Sum of deltas per (player, regular goal) over the valid events among `records`. */

@@ -155,6 +155,11 @@ export class FlushWorker {
     this.buffer.advanceTo(nextOffset);
   }
 
+  /** Increments (sum of deltas) not yet known written: the buffer's and a pending flush's. */
+  get unwrittenUnits(): number {
+    return this.buffer.units + (this.pending?.drained.units ?? 0);
+  }
+
   /** Keys waiting to be written: the buffer's and a pending flush's. */
   get unwritten(): number {
     return this.buffer.size + (this.pending?.drained.size ?? 0);

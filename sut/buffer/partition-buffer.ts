@@ -15,6 +15,8 @@ export interface DrainedEntries {
   readonly eventTimes: number[];
   /** Log transports: every event below this offset is in these entries or already committed. */
   readonly nextOffset: number | undefined;
+  /** Sum of the entries' deltas: increments, as the audit counts them. */
+  readonly units: number;
 }
 
 /**
@@ -26,6 +28,12 @@ export class PartitionBuffer {
   private eventTimes: number[] = [];
   private entries = 0;
   private nextOffset: number | undefined;
+  private heldUnits = 0;
+
+  /** Sum of the buffered deltas over every key. */
+  get units(): number {
+    return this.heldUnits;
+  }
 
   /** Distinct (user, goal) keys buffered: what the size limit and the thresholds count. */
   get size(): number {
@@ -63,6 +71,7 @@ export class PartitionBuffer {
       if (current === undefined) this.entries++;
       player.goals.set(goal, (current ?? 0) + delta);
     }
+    this.heldUnits += delta * goals.length;
     this.eventTimes.push(intendedAt);
   }
 
@@ -73,7 +82,9 @@ export class PartitionBuffer {
       size: this.entries,
       eventTimes: this.eventTimes,
       nextOffset: this.nextOffset,
+      units: this.heldUnits,
     };
+    this.heldUnits = 0;
     this.players = new Map();
     this.eventTimes = [];
     this.entries = 0;
@@ -94,6 +105,7 @@ export class PartitionBuffer {
     const current = player.goals.get(goal);
     if (current === undefined) this.entries++;
     player.goals.set(goal, (current ?? 0) + delta);
+    this.heldUnits += delta;
   }
 }
 

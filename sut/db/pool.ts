@@ -36,6 +36,12 @@ export async function connectClient(
     // Later -c settings win, so the URL's options come first.
     options: config.options === undefined ? own : `${config.options} ${own}`,
   });
+  // Until the caller has its own listener: a server that refuses the connection while it
+  // shuts down (57P03) answers the connect() call with an error and may also emit one as
+  // the socket closes; unheard, that second one would end the process. The connect()
+  // rejection carries it to the caller; a connection that dies later fails its next query.
+  const duringConnect = () => undefined;
+  client.on('error', duringConnect);
   await client.connect();
   return client;
 }

@@ -265,6 +265,22 @@ export class SutMetrics {
     });
   }
 
+  /**
+   * `harness_unwritten_increments`: what the service holds that is not known to be in the
+   * database (buffered, or in a flush not yet committed), read at each scrape: what a crash
+   * would lose. The harness reads it before it kills the service in a fault scenario.
+   */
+  watchUnwritten(read: () => number): void {
+    new Gauge({
+      name: 'harness_unwritten_increments',
+      help: 'Increments (sum of deltas over keys) buffered or in a flush not yet committed: what a crash now would lose',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   partition(p: number): PartitionMetrics {
     const m = this.partitions[p];
     if (m === undefined) throw new RangeError(`no partition ${p}`);

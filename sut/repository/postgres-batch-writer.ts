@@ -109,9 +109,14 @@ export class PostgresBatchWriter implements BatchWriter {
   }
 
   private forget(partition: number, client: pg.Client): void {
-    void this.clients.get(partition)?.then((current) => {
-      if (current === client) this.clients.delete(partition);
-    });
+    // The partition may hold a newer connection attempt by now; a failure of that one is
+    // its own flush's to report.
+    this.clients.get(partition)?.then(
+      (current) => {
+        if (current === client) this.clients.delete(partition);
+      },
+      () => undefined,
+    );
   }
 
   /** The connection a partition's flushes use (the Kafka source claims offsets on it too). */

@@ -47,6 +47,7 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     options.flush,
     options.onFlushError,
   );
+  metrics.watchUnwritten(() => service.workers.reduce((sum, w) => sum + w.unwrittenUnits, 0));
   const http =
     options.source === undefined
       ? new HttpEventSource(metrics, options.bodyLimitBytes, options.inFlightLimitBytes)

@@ -1,0 +1,101 @@
+import {
+  accumulateSamples,
+  parsePrometheusText,
+  sumOf,
+  type PromSample,
+} from '../../results/stats/prometheus-text.ts';
+import type { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import { startChildSut, type ChildSut } from '../../scripts/lib/child-sut.ts';
+import type { CrashWindow } from './increment-audit.ts';
+
+/** After a SIGKILL, answers already on their way from the dead service still arrive for a moment. */
+const LATE_ANSWERS_MS = 200;
+
+/**
+ * The service under test as a run sees it: one child process at a time on one port, started
+ * again after a fault stopped it, with its figures added up over every life (a new process
+ * starts its counters at 0) and, for every SIGKILL, what it held unwritten when it died.
+ */
+export class ServiceSupervisor {
+  private current: ChildSut;
+  /** Figures of the lives that ended, as last read. */
+  private finished: PromSample[] = [];
+  private lastScrape: PromSample[] = [];
+  readonly crashes: CrashWindow[] = [];
+  /** Lives so far (1 until a fault restarts the service). */
+  lives = 1;
+
+  private constructor(
+    first: ChildSut,
+    private readonly args: readonly string[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly port: number,
+    private readonly ledger: DeliveryLedger | undefined,
+  ) {
+    this.current = first;
+  }
+
+  static async start(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    port: number,
+    ledger?: DeliveryLedger,
+  ): Promise<ServiceSupervisor> {
+    const first = await startChildSut(args, env, port);
+    // A restart comes back on the same port, so the load generator's target stays valid.
+    const bound = Number(new URL(first.url).port);
+    return new ServiceSupervisor(first, args, env, bound, ledger);
+  }
+
+  get url(): string {
+    return this.current.url;
+  }
+
+  /** The service's /metrics now, added to what the lives before it counted. */
+  async scrape(): Promise<PromSample[]> {
+    const text = await (await fetch(`${this.current.url}/metrics`)).text();
+    this.lastScrape = parsePrometheusText(text);
+    return accumulateSamples(this.finished, this.lastScrape);
+  }
+
+  /**
+   * SIGKILL, as a crash: what it had buffered or in flight is read just before, and every
+   * event it acknowledged from that read to its death is added, bounding what the crash lost.
+   * Started again after `restartAfterMs`.
+   */
+  async kill(restartAfterMs: number): Promise<void> {
+    const ackFrom = this.ledger?.acknowledgedCount ?? 0;
+    const samples = await this.scrape();
+    const unwritten = sumOf(this.lastScrape, 'harness_unwritten_increments');
+    this.current.child.kill('SIGKILL');
+    await this.current.stop();
+    await new Promise((r) => setTimeout(r, LATE_ANSWERS_MS));
+    this.crashes.push({
+      unwrittenBefore: unwritten,
+      ackFrom,
+      ackTo: this.ledger?.acknowledgedCount ?? 0,
+    });
+    this.finished = samples;
+    await this.restart(restartAfterMs);
+  }
+
+  /** SIGTERM: the service flushes everything and exits; started again after `restartAfterMs`. */
+  async terminate(restartAfterMs: number): Promise<void> {
+    const samples = await this.scrape();
+    const code = await this.current.stop();
+    if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
+    this.finished = samples;
+    await this.restart(restartAfterMs);
+  }
+
+  private async restart(afterMs: number): Promise<void> {
+    if (afterMs > 0) await new Promise((r) => setTimeout(r, afterMs));
+    this.current = await startChildSut(this.args, this.env, this.port);
+    this.lives++;
+  }
+
+  /** The final SIGTERM: every partition flushed; its exit code. */
+  stop(): Promise<number | null> {
+    return this.current.stop();
+  }
+}
