@@ -48,7 +48,7 @@ export const faultSpecSchema = z
     z.strictObject({ action: z.literal('drop-commit-reply'), ...when }),
   ])
   .refine((f) => f.every === undefined || f.times !== undefined, {
-    message: 'every needs times: how many times in all',
+    error: 'every needs times: how many times in all',
   });
 
 export type FaultSpec = z.infer<typeof faultSpecSchema>;

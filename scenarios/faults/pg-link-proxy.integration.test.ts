@@ -23,7 +23,10 @@ async function client(): Promise<pg.Client> {
 }
 
 const count = async () =>
-  Number((await db.client.query('SELECT count(*) AS n FROM flush_harness.link_test')).rows[0].n);
+  Number(
+    (await db.client.query<{ n: string }>('SELECT count(*) AS n FROM flush_harness.link_test'))
+      .rows[0]?.n,
+  );
 
 describe('the PostgreSQL link proxy', () => {
   it('passes traffic through, and adds the latency asked for', async () => {

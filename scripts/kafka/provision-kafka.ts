@@ -102,7 +102,11 @@ async function startLocalBroker(logger: Logger): Promise<ProvisionedKafka> {
   };
   const started = performance.now();
   try {
-    await startBroker(layout, { log: (line) => logger.info(line) });
+    await startBroker(layout, {
+      log: (line) => {
+        logger.info(line);
+      },
+    });
   } catch (error) {
     rmSync(layout.home, { recursive: true, force: true });
     throw error;
