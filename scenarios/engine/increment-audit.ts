@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { DELIVERY, type DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import { DELIVERY, type Delivery, type DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import type { EventGenerator } from '../../simulator/event-generator.ts';
 import type { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
@@ -83,6 +84,8 @@ export function auditIncrements(input: {
   /** Deltas set aside in dead_letters during the run, by key (rowKey of auditKey). */
   readonly deadLetters: ReadonlyMap<string, number>;
   readonly crashes: readonly CrashWindow[];
+  /** Events sent beside the load (poison faults), with what became of them. */
+  readonly injected?: readonly { readonly event: PlayerEvent; readonly delivery: Delivery }[];
 }): Omit<AuditReport, 'durationMs'> {
   const { ledger, generator, playerIds, router } = input;
   const acknowledged = new Map<string, number>();
@@ -102,6 +105,15 @@ export function auditIncrements(input: {
       const id = key(playerId, goal.goalId);
       sent.set(id, (sent.get(id) ?? 0) + event.delta);
       if (state === DELIVERY.acknowledged)
+        acknowledged.set(id, (acknowledged.get(id) ?? 0) + event.delta);
+    }
+  }
+  for (const { event, delivery } of input.injected ?? []) {
+    if (delivery !== DELIVERY.acknowledged && delivery !== DELIVERY.unknown) continue;
+    for (const goal of router.goalsFor(event)) {
+      const id = key(event.playerId, goal.goalId);
+      sent.set(id, (sent.get(id) ?? 0) + event.delta);
+      if (delivery === DELIVERY.acknowledged)
         acknowledged.set(id, (acknowledged.get(id) ?? 0) + event.delta);
     }
   }

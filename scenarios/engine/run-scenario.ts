@@ -26,7 +26,9 @@ import type { TargetTable } from '../../sut/db/target-table.ts';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import { connectClient } from '../../sut/db/pool.ts';
-import { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import { DELIVERY, DeliveryLedger, type Delivery } from '../../simulator/delivery-ledger.ts';
+import type { PlayerEvent } from '../../sut/events/player-event.ts';
+import { encodeEvent } from '../../sut/kafka/event-codec.ts';
 import type { ProvisionedKafka } from '../../scripts/kafka/provision-kafka.ts';
 import { faultNeeds, planFaults, type FaultSpec } from '../faults/fault-spec.ts';
 import { runFaults, type FaultRecord } from '../faults/fault-runner.ts';
@@ -362,11 +364,45 @@ export async function runScenario(
       logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
     },
   });
+  const injected: { event: PlayerEvent; delivery: Delivery }[] = [];
+  const injector = kafka?.producer();
+  await injector?.connect();
+  const inject = async (events: readonly PlayerEvent[]): Promise<string> => {
+    let delivery: Delivery = DELIVERY.unknown;
+    let said: string;
+    if (injector !== undefined) {
+      await injector.send({
+        topic: kafkaNames,
+        messages: events.map((e) => ({ key: e.playerId, value: encodeEvent(e) })),
+      });
+      delivery = DELIVERY.acknowledged;
+      said = 'acknowledged by the broker';
+    } else {
+      const res = await fetch(`${service.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: events.map((e) => JSON.stringify(e)).join('\n'),
+      });
+      const answer = (await res.json()) as { accepted?: number; error?: string };
+      if (res.status === 200 && answer.accepted === events.length) delivery = DELIVERY.acknowledged;
+      else if (res.status === 400) delivery = DELIVERY.refused;
+      said = `HTTP ${res.status}${answer.error === undefined ? '' : ` (${answer.error.slice(0, 120)})`}`;
+    }
+    injected.push(...events.map((event) => ({ event, delivery })));
+    return said;
+  };
   const faultsOver = new AbortController();
   const faultsDone = runFaults(
     faultPlan,
     {
-      service,
+      service: {
+        kill: (ms) => service.kill(ms),
+        terminate: (ms) => service.terminate(ms),
+        inject,
+      },
+      // The last players of the population: each poison fault names one of its own.
+      poisonPlayers: prepared.population.ids.slice(-16).reverse(),
+      namespace: simulation.namespace,
       ...(session.database.control === undefined ? {} : { postgres: session.database.control }),
       ...(session.kafka?.control === undefined ? {} : { broker: session.kafka.control }),
       ...(link === undefined ? {} : { link }),
@@ -417,6 +453,7 @@ export async function runScenario(
     const code = await service.stop();
     if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
     await link?.close();
+    await injector?.disconnect();
     const durationMs = performance.now() - started;
     const reading = performance.now();
     const auditFigures = auditIncrements({
@@ -428,6 +465,7 @@ export async function runScenario(
       after: await readProgress(auditClient, session.table),
       deadLetters: await readDeadLetters(auditClient, runStart),
       crashes: service.crashes,
+      injected,
     });
     auditMs += performance.now() - reading;
     const audit: AuditReport = { ...auditFigures, durationMs: auditMs };

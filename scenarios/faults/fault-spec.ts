@@ -7,6 +7,14 @@ import { SHUTDOWN_MODES } from '../../scripts/db/server-control.ts';
  * drill would. Each entry happens `at` a time after the load starts, and again `every` so
  * long, `times` times in all.
  */
+export const POISON_KINDS = [
+  'nul-id',
+  'lone-surrogate',
+  'delta-overflow',
+  'progress-overflow',
+] as const;
+export type PoisonKind = (typeof POISON_KINDS)[number];
+
 const duration = z
   .string()
   .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration like 500ms, 30s or 1m30s');
@@ -46,6 +54,13 @@ export const faultSpecSchema = z
     z.strictObject({ action: z.literal('link-black-hole'), ...when, for: duration }),
     /** The server's reply to the next COMMIT dropped and that connection cut: an unknown outcome. */
     z.strictObject({ action: z.literal('drop-commit-reply'), ...when }),
+    /**
+     * An event the database would refuse, sent beside the load: an id with a NUL or a lone
+     * surrogate (refused at the door, or dead-lettered from Kafka), two deltas of INT's
+     * largest value for one key (a sum past INT), or one on a row that already has progress
+     * (a progress past INT). The partition must go on flushing.
+     */
+    z.strictObject({ action: z.literal('poison'), ...when, kind: z.enum(POISON_KINDS) }),
   ])
   .refine((f) => f.every === undefined || f.times !== undefined, {
     error: 'every needs times: how many times in all',
@@ -67,6 +82,7 @@ export function faultNeeds(action: FaultAction): 'service' | 'postgres' | 'broke
   switch (action) {
     case 'kill-service':
     case 'stop-service':
+    case 'poison':
       return 'service';
     case 'restart-postgres':
     case 'stop-postgres':
@@ -103,6 +119,8 @@ export function describeFault(spec: FaultSpec): string {
       return `${spec.action} for ${spec.for}`;
     case 'link-latency':
       return `link-latency ${spec.ms} ms for ${spec.for}`;
+    case 'poison':
+      return `poison ${spec.kind}`;
     default:
       return spec.action;
   }

@@ -32,13 +32,19 @@ export interface PgLinkProxy {
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 
-/** Walks the server's message stream and says where a CommandComplete "COMMIT" starts. */
+/**
+ * Walks the server's message stream and says where the replies that report a commit start:
+ * a CommandComplete "COMMIT", or the CommandComplete of a statement that ran on its own
+ * (autocommit: the ReadyForQuery after it says the session is idle, not in a transaction).
+ */
 class ServerStream {
   private pending: Buffer = Buffer.alloc(0);
   /** An SSL/GSS request was sent: the first server byte is a bare 'N' or 'S'. */
   expectBareByte = false;
+  /** Where the last CommandComplete began, in the data being walked. */
+  private lastComplete: number | undefined;
 
-  /** Offsets (in `chunk`) where COMMIT replies start. */
+  /** Offsets (in `chunk`) where commit replies start. */
   commitsIn(chunk: Buffer): number[] {
     const base = this.pending.length;
     const data = base === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -52,17 +58,22 @@ class ServerStream {
       const type = data[at];
       const length = data.readUInt32BE(at + 1);
       if (data.length - at < 1 + length) break;
-      // 'C' CommandComplete, body "COMMIT\0".
-      if (
-        type === 0x43 &&
-        length === 4 + 7 &&
-        data.toString('latin1', at + 5, at + 11) === 'COMMIT'
-      )
-        found.push(at - base);
+      if (type === 0x43) {
+        // 'C' CommandComplete: "COMMIT" commits now; a write may commit on its own.
+        const tag = data.toString('latin1', at + 5, at + length);
+        if (tag.startsWith('COMMIT')) found.push(at - base);
+        else if (/^(UPDATE|INSERT|DELETE) /.test(tag)) this.lastComplete = at;
+        else this.lastComplete = undefined;
+      } else if (type === 0x5a && this.lastComplete !== undefined) {
+        // 'Z' ReadyForQuery: status 'I' (idle) after a statement means it ran in autocommit.
+        if (data[at + 5] === 0x49) found.push(this.lastComplete - base);
+        this.lastComplete = undefined;
+      }
       at += 1 + length;
     }
+    if (this.lastComplete !== undefined) this.lastComplete -= at;
     this.pending = data.subarray(at);
-    return found.filter((offset) => offset >= 0);
+    return found.filter((offset) => offset >= 0).sort((a, b) => a - b);
   }
 }
 

@@ -148,11 +148,16 @@ export class PostgresBatchWriter implements BatchWriter {
         });
         return await this.isolate(client, partition, valid, fence, refused);
       }
-      if (fence.kind === 'sequence' && this.options.fenced === false) {
-        const { rowsUpdated } = await executeBatch(client, this.options.variant, batch, {
-          prepared: this.options.prepared,
-        });
-        return { rowsUpdated, alreadyApplied: false, deadLetters: [] };
+      if (this.unfenced(fence)) {
+        try {
+          const { rowsUpdated } = await executeBatch(client, this.options.variant, batch, {
+            prepared: this.options.prepared,
+          });
+          return { rowsUpdated, alreadyApplied: false, deadLetters: [] };
+        } catch (error) {
+          if (!isContentError(error)) throw error;
+          return await this.isolate(client, partition, increments, fence);
+        }
       }
       return await this.writeFenced(client, partition, increments, batch, fence);
     } catch (error) {
@@ -162,6 +167,11 @@ export class PostgresBatchWriter implements BatchWriter {
       client.end().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** A `sequence` flush written without its fence (--no-flush-fence). */
+  private unfenced(fence: FlushFence): boolean {
+    return fence.kind === 'sequence' && this.options.fenced === false;
   }
 
   private fenceStatement(
@@ -275,7 +285,7 @@ export class PostgresBatchWriter implements BatchWriter {
     await client.query('BEGIN');
     try {
       try {
-        await client.query(this.fenceStatement(partition, fence));
+        if (!this.unfenced(fence)) await client.query(this.fenceStatement(partition, fence));
       } catch (error) {
         await client.query('ROLLBACK');
         const outcome = this.fenceOutcome(partition, fence, error);
