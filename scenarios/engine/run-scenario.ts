@@ -321,7 +321,8 @@ export async function runScenario(
       const window = sampleDelta(samples, previous);
       previous = samples;
       const t = second;
-      const accepted = sumOf(window, 'harness_events_accepted_total') / seconds;
+      // A service that died between two reads took its last figures with it: never below 0.
+      const accepted = Math.max(0, sumOf(window, 'harness_events_accepted_total') / seconds);
       const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
       const e2c = histogramQuantile(window, 'harness_event_to_commit_seconds', 0.99) * 1000;
       const point: SeriesPoint = {

@@ -65,7 +65,7 @@ export class ServiceSupervisor {
    */
   async kill(restartAfterMs: number): Promise<void> {
     const ackFrom = this.ledger?.acknowledgedCount ?? 0;
-    const samples = await this.scrape();
+    await this.scrape();
     const unwritten = sumOf(this.lastScrape, 'harness_unwritten_increments');
     this.current.child.kill('SIGKILL');
     await this.current.stop();
@@ -75,16 +75,17 @@ export class ServiceSupervisor {
       ackFrom,
       ackTo: this.ledger?.acknowledgedCount ?? 0,
     });
-    this.finished = samples;
+    // The dying life's figures as last read, by this or by the per-second sampler.
+    this.finished = accumulateSamples(this.finished, this.lastScrape);
     await this.restart(restartAfterMs);
   }
 
   /** SIGTERM: the service flushes everything and exits; started again after `restartAfterMs`. */
   async terminate(restartAfterMs: number): Promise<void> {
-    const samples = await this.scrape();
+    await this.scrape();
     const code = await this.current.stop();
     if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
-    this.finished = samples;
+    this.finished = accumulateSamples(this.finished, this.lastScrape);
     await this.restart(restartAfterMs);
   }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { runHarness } from '../testing/run-harness.ts';
 import { K6Parser } from 'k6-to-junit';
 import { findFreePort } from '../db/free-port.ts';
 
+const bin = fileURLToPath(new URL('../../bin/harness.js', import.meta.url));
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../scenarios/engine/fixtures/${name}`, import.meta.url));
 let db: TestDatabase;
@@ -176,5 +178,36 @@ describe('harness run', () => {
     const run = await runHarness(['run', ...args], { DATABASE_URL: db.url });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it('Ctrl-C ends a run with its summary, its results file and exit 1, no stack trace', async () => {
+    const output = join(dir, 'interrupted.json');
+    const child = spawn(
+      process.execPath,
+      [bin, 'run', fixture('tiny-check.ts'), '--duration', '60s', '--output', output],
+      { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // A few seconds of load, then Ctrl-C to the harness alone, as a terminal sends it
+        // to the foreground process (the service runs in a process group of its own).
+        if (/^3 s \|/m.test(stderr)) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/interrupted: stopping the load, then the service and the database/);
+    expect(stderr).not.toMatch(/\n\s+at |fetch failed/);
+    expect(stdout).toMatch(/aborted: +interrupted/);
+    expect(stdout).toMatch(/^audit: /m);
+    expect(stdout.trimEnd().split('\n').pop()).toBe(`results: ${output}`);
+    expect(runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8'))).metrics.aborted).toBe(
+      'interrupted',
+    );
   });
 });
