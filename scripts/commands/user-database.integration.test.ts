@@ -118,7 +118,7 @@ describe("a user's database", () => {
     const { rows } = await db.client.query<{ version: number }>(
       'SELECT version FROM flush_harness.harness_migrations ORDER BY version',
     );
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   it('refuses to write a named table that holds rows, unless told the rows may go', async () => {
