@@ -421,6 +421,14 @@ export const runResultSchema = z.strictObject({
       .positive()
       .optional()
       .describe('Processes the service ran as: 1, plus one per restart a fault caused'),
+    link: z
+      .strictObject({
+        connections: nonNegative,
+        resets: nonNegative,
+        commitRepliesDropped: nonNegative,
+      })
+      .optional()
+      .describe('What the link proxy did, in runs with link faults'),
     audit: auditSchema
       .optional()
       .describe(

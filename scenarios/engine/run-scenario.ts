@@ -145,6 +145,8 @@ export interface RunOutcome {
   readonly audit: AuditReport;
   /** Lives of the service: 1, plus one per restart a fault caused. */
   readonly serviceLives: number;
+  /** What the link proxy did, when the run's faults put one in. */
+  readonly link: { connections: number; resets: number; commitRepliesDropped: number } | null;
 }
 
 /** What a run works on: the database session, and the broker for a Kafka scenario. */
@@ -228,7 +230,9 @@ export async function runScenario(
   };
   const prepared = prepareSimulation(simulation);
   const catalogue = await loadCatalogue();
-  await seedProgress(session.client, {
+  // The session's connection, or a new one when an earlier variant's faults cut it.
+  const client = await liveClient(session, session.client);
+  await seedProgress(client, {
     players: settings.players,
     goalsPerPlayer: settings.goals,
     seed: settings.seed,
@@ -240,9 +244,8 @@ export async function runScenario(
   // The audit's starting point, read before the first event.
   const auditStarted = performance.now();
   const dailyGoals = new Set(catalogue.goals.filter((g) => g.daily).map((g) => g.goalId));
-  const before = await readAuditRows(session.client, session.table, dailyGoals);
-  const runStart = (await session.client.query<{ now: Date }>('SELECT now() AS now')).rows[0]
-    ?.now as Date;
+  const before = await readAuditRows(client, session.table, dailyGoals);
+  const runStart = (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]?.now as Date;
   let auditMs = performance.now() - auditStarted;
   const cpu = await dbCpuProbe(session.database.dataDir);
   const faultPlan = planFaults(settings.faults);
@@ -437,7 +440,7 @@ export async function runScenario(
     const point = series.find((p) => p.t >= f.t) ?? series[series.length - 1];
     if (point !== undefined) (point.faults ??= []).push(f.detail);
   }
-  const auditClient = await connectAfterFaults(session);
+  const auditClient = await liveClient(session, client);
   try {
     if (kafka !== undefined) {
       // What the log holds is applied before the service stops, so the audit reads it all.
@@ -493,21 +496,24 @@ export async function runScenario(
       faults,
       audit,
       serviceLives: service.lives,
+      link: link === undefined ? null : { ...link.stats },
     };
   } finally {
     if (auditClient !== session.client) await auditClient.end();
+    if (client !== session.client && client !== auditClient) await client.end();
   }
 }
 
 /**
- * The run's session client, or a new connection when a fault restarted the server under it
- * (its old connection was cut): the audit reads the table once the server is back.
+ * `client`, or a new connection when a fault restarted the server under it (its connection
+ * was cut): the audit reads the table once the server is back.
  */
-async function connectAfterFaults(session: RunSession): Promise<pg.Client> {
+async function liveClient(session: RunSession, client: pg.Client): Promise<pg.Client> {
   try {
-    await session.client.query('SELECT 1');
-    return session.client;
+    await client.query('SELECT 1');
+    return client;
   } catch {
+    if (client !== session.client) await client.end().catch(() => undefined);
     return connectClient(session.database.url, session.schema);
   }
 }

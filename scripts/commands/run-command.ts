@@ -243,7 +243,7 @@ export function runCommand(logger: () => Logger): Command {
           );
           if (outcome.faults.length > 0)
             out.write(
-              `\nfaults (the service ran as ${outcome.serviceLives} process${outcome.serviceLives === 1 ? '' : 'es'}):\n${faultTable(outcome.faults)}\n`,
+              `\nfaults (the service ran as ${outcome.serviceLives} process${outcome.serviceLives === 1 ? '' : 'es'}${outcome.link === null ? '' : `; the link proxy saw ${outcome.link.connections} connections, dropped ${outcome.link.commitRepliesDropped} commit replies, cut ${outcome.link.resets} connections`}):\n${faultTable(outcome.faults)}\n`,
             );
           out.write(`\n${auditLines(outcome.audit, settings.transport)}\n\n`);
           out.write(
@@ -288,6 +288,7 @@ export function runCommand(logger: () => Logger): Command {
               breakpoint,
               faults: outcome.faults,
               serviceLives: outcome.serviceLives,
+              ...(outcome.link === null ? {} : { link: outcome.link }),
               audit: outcome.audit,
             },
             thresholds: outcome.thresholds.map((t) => ({

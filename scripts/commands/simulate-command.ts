@@ -148,6 +148,10 @@ export function printRunStats(
   out.write(
     `sink ${sink.name}: ${fmt(s.delivered)} delivered, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} failed, ${fmt(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
   );
+  if (sink.name !== 'memory')
+    out.write(
+      `(delivered: the ${sink.name === 'kafka' ? 'broker' : 'service'} acknowledged them; whether they reached the database is what \`harness run\` audits)\n`,
+    );
 }
 
 /** The HTTP sink speaks plain HTTP/1.1 to the service's `POST /events`. */
