@@ -70,6 +70,7 @@ describe('faults, every one once, judged by the audit', () => {
       faults.filter((f) => /nul-id|lone-surrogate/.test(f.detail)).map((f) => f.detail),
     ).toEqual([expect.stringMatching(/HTTP 400/), expect.stringMatching(/HTTP 400/)]);
     expect(result.metrics.serviceLives).toBe(3);
+    expect(result.metrics.link?.commitRepliesDropped).toBe(3);
     expect(stdout).toMatch(/^audit: .* events \(/m);
     expect(stdout).toMatch(/│ +\d+ s │ restart-postgres -m immediate +│/);
   });
