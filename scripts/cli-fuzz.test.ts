@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -9,16 +9,28 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // the connection with exit 2 too). Every one must end in exit 0 or 2, with at most one
 // `error:` message and never a stack trace, and must not write where it was not asked to.
 
-const results = mkdtempSync(join(tmpdir(), 'harness-cli-fuzz-'));
+const root = mkdtempSync(join(tmpdir(), 'harness-cli-fuzz-'));
+const results = join(root, 'results');
 process.env.HARNESS_RESULTS_DIR = results;
+// Relative paths land in a scratch folder two levels down, so `../../decoy.txt` reaches a
+// file of the test's own and nothing of the machine's: a file that is not JSON, which no
+// --output may replace.
+const cwd = join(root, 'a', 'b');
+mkdirSync(cwd, { recursive: true });
+const decoy = join(root, 'decoy.txt');
+const DECOY_TEXT = 'root:x:0:0:root:/root:/bin/bash\n';
+writeFileSync(decoy, DECOY_TEXT);
+const startDir = process.cwd();
 process.env.DATABASE_URL = 'postgres://fuzz:secretpw@127.0.0.1:1/none';
 process.env.KAFKA_BROKERS = '';
 let main: (argv: readonly string[]) => Promise<number>;
 beforeAll(async () => {
   ({ main } = await import('./program.ts'));
+  process.chdir(cwd);
 });
 afterAll(() => {
-  rmSync(results, { recursive: true, force: true });
+  process.chdir(startDir);
+  rmSync(root, { recursive: true, force: true });
 });
 
 const number = fc.oneof(
@@ -57,7 +69,17 @@ const duration = fc.constantFrom(
   '99999999999999999999h',
 );
 const text = fc.oneof(
-  fc.constantFrom('', ' ', '-', '--', '\u0000', '😀', '../../etc/passwd', '/nonexistent/x.json'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '-',
+    '--',
+    '\u0000',
+    '😀',
+    '../../decoy.txt',
+    '/nonexistent/x.json',
+    '.',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const flagValue = <T extends string>(flag: T, value: fc.Arbitrary<string>) =>
@@ -178,5 +200,9 @@ describe('the CLI, fuzzed', () => {
 
   it('wrote nothing outside the results folder it was given, and no folder for a bad --output', () => {
     expect(readdirSync(results).every((f) => f === 'runs' || f === 'reports')).toBe(true);
+  });
+
+  it('replaced no file that was not JSON (an --output of ../../decoy.txt was refused)', () => {
+    expect(readFileSync(decoy, 'utf8')).toBe(DECOY_TEXT);
   });
 });

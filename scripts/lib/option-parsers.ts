@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './usage-error.ts';
 
@@ -61,6 +61,8 @@ export function positiveNumber(flag: string) {
 export function outputFile(flag: string) {
   return (value: string): string => {
     if (value.trim() === '') throw new UsageError(`${flag} needs a file path`);
+    if (value.includes('\0'))
+      throw new UsageError(`${flag}: a file path cannot hold a NUL character`);
     const folder = dirname(resolve(value));
     let isFolder = false;
     try {
@@ -72,8 +74,40 @@ export function outputFile(flag: string) {
       throw new UsageError(
         `${flag} "${value}": the folder ${folder} does not exist; create it first or name a file in an existing folder`,
       );
+    const refusal = overwriteRefusal(resolve(value));
+    if (refusal !== undefined) throw new UsageError(`${flag} "${value}": ${refusal}`);
     return value;
   };
+}
+
+/** Results files with every exact histogram stay far below this. */
+const MAX_REPLACED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Why an existing file must not be replaced by a JSON output, or undefined when it may be:
+ * the harness replaces only JSON files (its own results and summaries, k6's), never a file
+ * it could not have written, such as a config file a mistyped path lands on.
+ */
+function overwriteRefusal(path: string): string | undefined {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // a new file
+    return `cannot be checked (${(error as Error).message}); name a file the harness can read`;
+  }
+  if (!stat.isFile()) return 'exists and is not a file; name a new file or a JSON file to replace';
+  if (stat.size > MAX_REPLACED_BYTES)
+    return `exists and is larger than any results file (${stat.size.toLocaleString('en-US')} bytes); name a new file or remove this one yourself`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  return typeof parsed === 'object' && parsed !== null
+    ? undefined
+    : 'exists and is not a JSON file; the harness replaces only JSON files (results and summaries), so name a new file or remove this one yourself';
 }
 
 export function portNumber(flag: string) {
