@@ -1,4 +1,5 @@
 import type { ResultFile } from './schema/result-schema.ts';
+import { machineFigure } from './run-latency.ts';
 
 function ms(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -12,17 +13,24 @@ export function keyFigures(r: ResultFile): string {
       const cells = r.metrics.cells.filter(
         (c) => c.size === largest && c.statement === 'unprepared',
       );
-      return `${largest} rows: ${cells.map((c) => `${c.variant} ${ms(c.wallMs.median)}`).join(' / ')} ms`;
+      const machine = machineFigure(r.metrics.machine);
+      return `${largest} rows: ${cells.map((c) => `${c.variant} ${ms(c.wallMs.median)}`).join(' / ')} ms${machine === undefined ? '' : `; ${machine}`}`;
     }
     case 'run': {
       const v = r.metrics.values;
+      // The judged part's figures: a warm-up before it is not what the run is about.
+      const steady = r.metrics.steadyScenario;
+      const trend = (metric: string) =>
+        (steady === undefined ? undefined : v[`${metric}{scenario:${steady}}`]) ?? v[metric];
       const parts = [
         `${Math.round(v.events_per_second?.value ?? v.events_sent?.rate ?? 0).toLocaleString('en-US')} ev/s`,
-        `flush p95 ${ms(v.flush_duration?.['p(95)'] ?? Number.NaN)} ms`,
-        `e2c p99 ${ms(v.event_to_commit?.['p(99)'] ?? Number.NaN)} ms`,
+        `flush p95 ${ms(trend('flush_duration')?.['p(95)'] ?? Number.NaN)} ms`,
+        `e2c p99 ${ms(trend('event_to_commit')?.['p(99)'] ?? Number.NaN)} ms`,
       ];
       const failed = r.thresholds.filter((t) => !t.ok).length;
       if (failed > 0) parts.push(`${failed} threshold${failed === 1 ? '' : 's'} failed`);
+      const machine = machineFigure(r.metrics.machine);
+      if (machine !== undefined) parts.push(machine);
       return parts.join(', ');
     }
     case 'simulate':

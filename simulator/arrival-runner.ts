@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { ArrivalPlan } from './executors/arrival-plan.ts';
+import type { CombinedPlan } from './executors/combined-plan.ts';
 import type { EventGenerator } from './event-generator.ts';
 import type { Population } from './population.ts';
 import type { SimClock } from './sim-clock.ts';
@@ -38,6 +39,17 @@ export interface PartitionStats {
   readonly lagP50Ms: number;
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
+  /** This partition's schedule lag (microseconds), as a compressed HdrHistogram. */
+  readonly lagHdr: string;
+}
+
+/** What one scenario of the plan sent (a plan of several: k6's `scenarios`). */
+export interface ScenarioStats {
+  readonly name: string;
+  readonly scheduled: number;
+  readonly sent: number;
+  readonly dropped: number;
+  readonly lagHdr: string;
 }
 
 export interface RunStats {
@@ -60,6 +72,7 @@ export interface RunStats {
   /** Schedule lag of every sent event (microseconds), as a compressed HdrHistogram. */
   readonly lagHdr: string;
   readonly partitions: readonly PartitionStats[];
+  readonly scenarios: readonly ScenarioStats[];
 }
 
 /** Events emitted between clock reads: small enough for sub-millisecond lag accounting. */
@@ -85,6 +98,18 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
   const dropped = new Array<number>(partitionCount).fill(0);
   const lagAll = hdr.build(histogramOptions);
   const lagByPartition = Array.from({ length: partitionCount }, () => hdr.build(histogramOptions));
+  // A plan of several scenarios says which one each event belongs to; one plan is one scenario.
+  const scenarioNames =
+    'scenarios' in plan ? (plan as CombinedPlan).scenarios.map((s) => s.name) : [plan.executor];
+  const scenarioOf =
+    'scenarioOf' in plan ? (k: number) => (plan as CombinedPlan).scenarioOf(k) : () => 0;
+  const byScenario = scenarioNames.map((name) => ({
+    name,
+    scheduled: 0,
+    sent: 0,
+    dropped: 0,
+    lag: hdr.build(histogramOptions),
+  }));
   let scheduled = 0;
   const start = clock.now();
   const wallStart = clock.wallNow();
@@ -105,17 +130,22 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
       if (player % shard.count === shard.index) {
         scheduled++;
         const partition = population.partitions[player] as number;
+        const ofScenario = byScenario[scenarioOf(k)] as (typeof byScenario)[number];
+        ofScenario.scheduled++;
         const lag = now - due;
         if (
           lag > dropAfterMs ||
           !sink.offer(generator.eventAt(k, player, wallStart + due), partition, k)
-        )
+        ) {
           dropped[partition] = (dropped[partition] ?? 0) + 1;
-        else {
+          ofScenario.dropped++;
+        } else {
           sent[partition] = (sent[partition] ?? 0) + 1;
+          ofScenario.sent++;
           const lagUs = Math.max(1, Math.round(lag * 1000));
           lagAll.recordValue(lagUs);
           (lagByPartition[partition] as hdr.Histogram).recordValue(lagUs);
+          ofScenario.lag.recordValue(lagUs);
         }
       }
       k++;
@@ -160,11 +190,20 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
         lagP50Ms: ms(h, 50),
         lagP99Ms: ms(h, 99),
         lagMaxMs: h.totalCount === 0 ? 0 : h.maxValue / 1000,
+        lagHdr: hdr.encodeIntoCompressedBase64(h),
       };
     }),
+    scenarios: byScenario.map((s) => ({
+      name: s.name,
+      scheduled: s.scheduled,
+      sent: s.sent,
+      dropped: s.dropped,
+      lagHdr: hdr.encodeIntoCompressedBase64(s.lag),
+    })),
   };
   lagAll.destroy();
   for (const h of lagByPartition) h.destroy();
+  for (const s of byScenario) s.lag.destroy();
   return stats;
 }
 

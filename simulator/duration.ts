@@ -26,3 +26,15 @@ export function parseDuration(value: string, what: string): number {
   }
   return total;
 }
+
+/** Milliseconds the way k6 writes a duration: `30s`, `10m30s`, `1h`, `250ms`. */
+export function formatDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${Math.round(ms)}ms`;
+  let rest = Math.round(ms / 1000);
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const s = rest - m * 60;
+  const text = `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`;
+  return text === '' ? '0s' : text;
+}

@@ -3,6 +3,7 @@ import { runArrivals, type RunStats, type Shard } from './arrival-runner.ts';
 import { EventGenerator } from './event-generator.ts';
 import { buildMix, DEFAULT_MIX_WEIGHTS } from './event-mix.ts';
 import type { ArrivalPlan } from './executors/arrival-plan.ts';
+import { combinePlans, type CombinedPlan } from './executors/combined-plan.ts';
 import {
   planConstantArrivalRate,
   type ConstantArrivalRateConfig,
@@ -36,8 +37,30 @@ export interface SimulationConfig {
   readonly partitions: number;
   readonly shard: Shard;
   readonly executor: ExecutorConfig;
+  /**
+   * Several scenarios (k6's `scenarios`), each from its `startTimeMs`; when given, they are
+   * the plan and `executor` is not used.
+   */
+  readonly scenarios?: readonly ScenarioPlanConfig[];
   /** Events more than this late are dropped (ms). */
   readonly dropAfterMs: number;
+}
+
+export interface ScenarioPlanConfig {
+  readonly name: string;
+  readonly executor: ExecutorConfig;
+  readonly startTimeMs: number;
+}
+
+/** The plan of several scenarios: each planned, shifted by its start, merged in time order. */
+export function planScenarios(scenarios: readonly ScenarioPlanConfig[]): CombinedPlan {
+  return combinePlans(
+    scenarios.map((s) => ({
+      name: s.name,
+      plan: planArrivals(s.executor),
+      startMs: s.startTimeMs,
+    })),
+  );
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'executor'> = {
@@ -94,7 +117,10 @@ export function prepareSimulation(config: SimulationConfig): PreparedSimulation 
     );
   if (problems.length > 0) throw new UsageError('the simulation is not valid:', problems);
   const mix = buildMix(config.mix);
-  const plan = planArrivals(config.executor);
+  const plan =
+    config.scenarios === undefined
+      ? planArrivals(config.executor)
+      : planScenarios(config.scenarios);
   const population = new Population(config.players, config.seed, config.partitions, config.skew);
   return {
     plan,

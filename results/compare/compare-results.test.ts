@@ -3,9 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { parseResultText } from '../result-file.ts';
 import type { IndexedResult } from '../run-index.ts';
-import type { SweepResult } from '../schema/result-schema.ts';
+import * as hdr from 'hdr-histogram-js';
+import type { RunResult, SweepResult } from '../schema/result-schema.ts';
 import { formatComparison } from './compare-format.ts';
-import { compareResults, environmentNotes, regressionsBeyond } from './compare-results.ts';
+import {
+  compareResults,
+  environmentNotes,
+  noiseNotes,
+  regressionsBeyond,
+} from './compare-results.ts';
 
 const FIXTURES = 'results/compare/fixtures';
 
@@ -137,6 +143,63 @@ describe('environment notes', () => {
     head.result.env.postgres.settings.shared_buffers = '1GB';
     expect(formatComparison(compareResults(fixture('run-base.json'), head))).toMatch(
       /note: the two sides ran in different environments \(shared_buffers 128MB -> 1GB\)/,
+    );
+  });
+});
+
+describe('runs with exact histograms and machine load', () => {
+  /** A run result with exact flush durations: a warm-up of slow flushes, a steady part of `steadyUs`. */
+  function exactRun(steadyUs: number, othersPercent: number, path: string): IndexedResult {
+    const run = structuredClone(fixture('run-base.json').result) as RunResult;
+    const histogram = (us: number, n: number) => {
+      const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
+      for (let i = 0; i < n; i++) h.recordValue(us + (i % 10));
+      const encoded = hdr.encodeIntoCompressedBase64(h);
+      h.destroy();
+      return encoded;
+    };
+    run.metrics.latency = {
+      flushDurationUs: {
+        warmup: { '0': histogram(400_000, 50) },
+        steady: { '0': histogram(steadyUs, 500), '1': histogram(steadyUs, 500) },
+      },
+    };
+    run.metrics.steadyScenario = 'steady';
+    run.metrics.machine = {
+      cores: 2,
+      loadAverage: { min: 1, max: 2, mean: 1.5 },
+      stealPercent: 0,
+      cpuPercent: { harness: 10, service: 10, database: 5, broker: 0, others: othersPercent },
+      busyPercent: 25 + othersPercent,
+      warning: othersPercent > 15 ? 'busy' : null,
+    };
+    return { path, result: run };
+  }
+
+  it('compares the judged part exactly (the warm-up left out), untested with one run per side', () => {
+    const c = compareResults(exactRun(5000, 2, 'base.json'), exactRun(6000, 3, 'head.json'));
+    const p95 = c.rows.find((r) => r.label === 'flush_duration p(95)');
+    expect(p95?.section).toBe('flush_duration (ms), scenario steady, exact');
+    expect(p95?.base).toBeCloseTo(5.009, 2);
+    expect(p95?.head).toBeCloseTo(6.009, 2);
+    expect(p95?.p).toBeNull();
+    expect(p95?.significant).toBe(false);
+    expect(c.notes).toContain(
+      'run percentiles are exact (HdrHistogram) over the judged part of each run; one run per side cannot tell a change from noise, so they are not tested',
+    );
+  });
+
+  it('names the noisier side, or says the two were alike', () => {
+    const quiet = exactRun(5000, 2, 'base.json');
+    expect(noiseNotes(quiet.result, exactRun(5000, 4, 'head.json').result)).toEqual([
+      'machine load: alike on both sides (base other processes 2 % of 2 cores, load 1.5; head other processes 4 % of 2 cores, load 1.5)',
+    ]);
+    const busy = compareResults(quiet, exactRun(5000, 45, 'head.json'));
+    expect(formatComparison(busy)).toMatch(
+      /note: machine load: the head ran on the noisier machine \(base other processes 2 % .*; head other processes 45 % of 2 cores, load 1\.5\)/,
+    );
+    expect(noiseNotes(exactRun(5000, 30, 'b').result, quiet.result)[0]).toMatch(
+      /the base ran on the noisier machine/,
     );
   });
 });

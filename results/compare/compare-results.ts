@@ -7,6 +7,7 @@ import {
 import { median } from '../stats/descriptive.ts';
 import { mannWhitneyU, weightsOf, type WeightedValue } from '../stats/mann-whitney.ts';
 import { resultFigures } from '../key-figures.ts';
+import { exactHistogram, judgedPart, machineFigure, type ExactMetric } from '../run-latency.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile, RunResult, SweepResult } from '../schema/result-schema.ts';
 
@@ -121,7 +122,7 @@ export function compareResults(base: IndexedResult, head: IndexedResult): Compar
     throw new UsageError(
       `cannot compare ${a.kind} "${a.name}" (${base.path}) with ${b.kind} "${b.name}" (${head.path}): both sides must be the same ${a.kind === 'run' ? 'scenario' : a.kind}`,
     );
-  const notes: string[] = environmentNotes(a.env, b.env);
+  const notes: string[] = [...environmentNotes(a.env, b.env), ...noiseNotes(a, b)];
   let rows: ComparisonRow[];
   switch (a.kind) {
     case 'sweep':
@@ -137,6 +138,33 @@ export function compareResults(base: IndexedResult, head: IndexedResult): Compar
 }
 
 type Environment = NonNullable<ResultFile['env']>;
+
+/** Past this many points more of the machine taken by other processes, one side was the noisier. */
+const NOISIER_BY_POINTS = 5;
+
+/**
+ * How busy the machine was on each side, and which side was the noisier: a slower head
+ * measured beside other work may be the machine, not the commit.
+ */
+export function noiseNotes(base: ResultFile, head: ResultFile): string[] {
+  const load = (r: ResultFile) =>
+    r.kind === 'run' || r.kind === 'sweep' ? r.metrics.machine : undefined;
+  const b = load(base);
+  const h = load(head);
+  if (b === undefined && h === undefined) return [];
+  if (b === undefined || h === undefined)
+    return [
+      `machine load: only the ${b === undefined ? 'head' : 'base'} recorded it (${machineFigure(b ?? h) ?? ''}); the other side's noise is unknown`,
+    ];
+  const both = `base ${machineFigure(b) ?? ''}; head ${machineFigure(h) ?? ''}`;
+  const gap = h.cpuPercent.others - b.cpuPercent.others;
+  if (Math.abs(gap) <= NOISIER_BY_POINTS && b.warning === null && h.warning === null)
+    return [`machine load: alike on both sides (${both})`];
+  const noisier = gap > 0 ? 'head' : 'base';
+  return [
+    `machine load: the ${noisier} ran on the noisier machine (${both}); part of any change may come from that`,
+  ];
+}
 
 /**
  * Where the two sides ran differently (PostgreSQL settings and version, cores, Node): a
@@ -227,11 +255,63 @@ const COUNTER_ROWS: readonly [string, string, Direction][] = [
   ['db_cpu', 'value', 'lower'],
 ];
 
+const EXACT_OF: Record<(typeof HISTOGRAM_ROWS)[number][0], ExactMetric> = {
+  flushDurationMs: 'flushDurationUs',
+  eventToCommitMs: 'eventToCommitUs',
+  flushSizeRows: 'flushRows',
+};
+
+/**
+ * Both sides' exact percentiles of their judged parts (the steady scenario after a warm-up).
+ * One run per side holds one value per percentile: shown with its change, not tested, since
+ * the flushes inside one run are not independent trials.
+ */
+function exactRows(base: RunResult, head: RunResult, notes: string[]): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  const bPart = judgedPart(base);
+  const hPart = judgedPart(head);
+  for (const [field, metric, unit, direction] of HISTOGRAM_ROWS) {
+    const scale = unit === 'ms' ? 1 / 1000 : 1;
+    const value = (r: RunResult, scenario: string | undefined, percentile: number): Measure => {
+      const h = exactHistogram(r, EXACT_OF[field], scenario);
+      if (h === undefined || h.totalCount === 0) {
+        h?.destroy();
+        return { value: null };
+      }
+      const v = h.getValueAtPercentile(percentile) * scale;
+      h.destroy();
+      return { value: v };
+    };
+    for (const [label, percentile] of [
+      ['med', 50],
+      ['p(95)', 95],
+      ['p(99)', 99],
+      ['p(99.9)', 99.9],
+      ['max', 100],
+    ] as const)
+      rows.push(
+        row(
+          `${metric} (${unit}), ${bPart.label === hPart.label ? bPart.label : `${bPart.label} / ${hPart.label}`}, exact`,
+          `${metric} ${label}`,
+          direction,
+          value(base, bPart.scenario, percentile),
+          value(head, hPart.scenario, percentile),
+        ),
+      );
+  }
+  notes.push(
+    'run percentiles are exact (HdrHistogram) over the judged part of each run; one run per side cannot tell a change from noise, so they are not tested',
+  );
+  return rows;
+}
+
 function runRows(base: RunResult, head: RunResult, notes: string[]): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const bh = base.metrics.histograms;
   const hh = head.metrics.histograms;
-  for (const [field, metric, unit, direction] of HISTOGRAM_ROWS) {
+  const exact = base.metrics.latency !== undefined && head.metrics.latency !== undefined;
+  if (exact) rows.push(...exactRows(base, head, notes));
+  for (const [field, metric, unit, direction] of exact ? [] : HISTOGRAM_ROWS) {
     const section = `${metric} (${unit}), whole run`;
     const bHist = bh?.[field];
     const hHist = hh?.[field];
@@ -255,7 +335,7 @@ function runRows(base: RunResult, head: RunResult, notes: string[]): ComparisonR
       );
     }
   }
-  if (bh === null || hh === null)
+  if (!exact && (bh === null || hh === null))
     notes.push(
       'one side has no histograms (migrated from schema version 1): its percentiles come from the summary and are not tested',
     );

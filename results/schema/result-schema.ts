@@ -154,6 +154,41 @@ export const pgbenchCheckSchema = z.strictObject({
   differencePercent: finite.describe('(harness - pgbench) / pgbench x 100'),
 });
 
+export const machineLoadSchema = z.strictObject({
+  cores: z.number().int().positive(),
+  loadAverage: z.strictObject({ min: nonNegative, max: nonNegative, mean: nonNegative }),
+  stealPercent: nonNegative,
+  cpuPercent: z.strictObject({
+    harness: nonNegative,
+    service: nonNegative,
+    database: nonNegative,
+    broker: nonNegative,
+    others: nonNegative,
+  }),
+  busyPercent: nonNegative,
+  warning: z.string().nullable(),
+});
+
+const windowFiguresSchema = z.strictObject({
+  flushes: z.number().int().nonnegative(),
+  flushP95Ms: nonNegative.nullable(),
+  eventToCommitP99Ms: nonNegative.nullable(),
+});
+
+export const settlingSchema = z
+  .strictObject({
+    seconds: z.number().int().positive().describe('The length of each window compared'),
+    first: windowFiguresSchema,
+    last: windowFiguresSchema,
+    flushP95Ratio: nonNegative.nullable().describe('first flush p95 / last flush p95'),
+    settledAfterSeconds: nonNegative
+      .nullable()
+      .describe(
+        'The second from which, in every 10 seconds, at most one per-second flush p95 is above 2x the last window; null: never',
+      ),
+  })
+  .describe("The load's first and last seconds compared, exactly: whether the run settled");
+
 export const sweepMetricsSchema = z.strictObject({
   durationMs: nonNegative,
   seed: z.strictObject({
@@ -192,6 +227,11 @@ export const sweepMetricsSchema = z.strictObject({
     .union([z.array(pgbenchCheckSchema), z.strictObject({ skipped: z.string() })])
     .nullable(),
   findings: z.array(z.string()),
+  machine: machineLoadSchema
+    .optional()
+    .describe(
+      'How busy the machine was while the sweep measured (absent in results from before it was recorded)',
+    ),
 });
 
 export const sweepConfigSchema = z.strictObject({
@@ -207,6 +247,10 @@ export const sweepConfigSchema = z.strictObject({
   explainRuns: z.number().int().nonnegative(),
   warmupBatches: z.number().int().nonnegative(),
   vacuumBetweenSizes: z.boolean(),
+  freshTable: z
+    .boolean()
+    .optional()
+    .describe('The table as COPY left it (absent in results from before settled tables)'),
   quick: z.boolean(),
   pgbench: z.boolean(),
   db: z.string(),
@@ -274,8 +318,24 @@ export const simulateResultSchema = z.strictObject({
         lagP50Ms: nonNegative,
         lagP99Ms: nonNegative,
         lagMaxMs: nonNegative,
+        lagHdr: z
+          .string()
+          .optional()
+          .describe("This partition's schedule lag in microseconds, compressed HdrHistogram"),
       }),
     ),
+    scenarios: z
+      .array(
+        z.strictObject({
+          name: z.string(),
+          scheduled: z.number().int().nonnegative(),
+          sent: z.number().int().nonnegative(),
+          dropped: z.number().int().nonnegative(),
+          lagHdr: z.string(),
+        }),
+      )
+      .optional()
+      .describe("What each of the plan's scenarios scheduled, sent and dropped"),
     sink: z.strictObject({
       name: z.string(),
       delivered: z.number().int().nonnegative(),
@@ -354,6 +414,12 @@ export const runResultSchema = z.strictObject({
     values: z
       .record(z.string(), z.record(z.string(), finite.nullable()))
       .describe('Each metric under each aggregation the summary shows'),
+    steadyScenario: z
+      .string()
+      .optional()
+      .describe(
+        'In a file of several scenarios, the one the verdict, the partition table and the key figures are about (the others warm up); absent with one scenario',
+      ),
     series: z
       .array(
         z.strictObject({
@@ -421,6 +487,21 @@ export const runResultSchema = z.strictObject({
       .positive()
       .optional()
       .describe('Processes the service ran as: 1, plus one per restart a fault caused'),
+    machine: machineLoadSchema
+      .optional()
+      .describe(
+        'How busy the machine was while the run measured (absent in results from before it was recorded)',
+      ),
+    settling: settlingSchema
+      .nullable()
+      .optional()
+      .describe('Absent in results from before it was recorded; null for a load under 2 s'),
+    latency: z
+      .record(z.string(), z.record(z.string(), z.record(z.string(), z.string())))
+      .optional()
+      .describe(
+        "The service's exact histograms: metric -> scenario -> partition -> compressed base64 HdrHistogram (microseconds, or rows); absent in results from before them",
+      ),
     link: z
       .strictObject({
         connections: nonNegative,
@@ -470,3 +551,4 @@ export type ResultFile = z.infer<typeof resultSchema>;
 export type BenchResult = z.infer<typeof benchResultSchema>;
 export type SimulateResult = z.infer<typeof simulateResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
+export type RecordedMachineLoad = z.infer<typeof machineLoadSchema>;

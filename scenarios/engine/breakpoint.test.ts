@@ -14,6 +14,8 @@ const point = (t: number, targetRate: number, p99: number | null): SeriesPoint =
 });
 const limit: ParsedThreshold = {
   metric: 'event_to_commit',
+  filter: {},
+  key: 'event_to_commit',
   expression: 'p(99)<1000',
   aggregation: { kind: 'p', percentile: 99 },
   operator: '<',

@@ -23,6 +23,7 @@ export function breakpointOf(
   const limit = thresholds.find(
     (t) =>
       t.metric === 'event_to_commit' &&
+      t.filter.partition === undefined &&
       t.abortOnFail &&
       t.aggregation.kind === 'p' &&
       (t.operator === '<' || t.operator === '<='),

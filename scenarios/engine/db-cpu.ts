@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { processStat } from './machine-load.ts';
 
 /** CPU time of PostgreSQL's processes, sampled from /proc: the seed's "database CPU" (21 %). */
 export interface DbCpuProbe {
@@ -9,22 +10,12 @@ export interface DbCpuProbe {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-async function cpuTicks(pid: number): Promise<{ ticks: number; ppid: number } | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The postmaster and all its children: backends, walwriter, checkpointer, autovacuum. */
 async function serverTicks(postmasterPid: number): Promise<number> {
-  let total = (await cpuTicks(postmasterPid))?.ticks ?? 0;
+  let total = (await processStat(postmasterPid))?.ticks ?? 0;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const info = await cpuTicks(Number(entry));
+    const info = await processStat(Number(entry));
     if (info?.ppid === postmasterPid) total += info.ticks;
   }
   return total;

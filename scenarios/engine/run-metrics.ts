@@ -1,16 +1,24 @@
+import type * as hdr from 'hdr-histogram-js';
 import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
+import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
+import { parseMetricKey, type MetricFilter } from '../thresholds/metric-key.ts';
+import type { LatencyStore } from './latency-store.ts';
 import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
 import type { AuditReport } from './increment-audit.ts';
 import {
   HARNESS_METRICS,
+  METRIC_TAGS_OF,
   type HarnessMetric,
   type ValidScenarioOptions,
 } from './scenario-options.ts';
 
-/** A metric's value under one aggregation; NaN when it cannot be had (no flush yet, say). */
-export type MetricReader = (aggregation: Aggregation) => number;
+/**
+ * A metric's value under one aggregation, for the samples a filter keeps (a sub-metric such
+ * as `flush_duration{scenario:steady}`); NaN when it cannot be had (no flush yet, say).
+ */
+export type MetricReader = (aggregation: Aggregation, filter?: MetricFilter) => number;
 
 function trendFromHistogram(
   samples: readonly PromSample[],
@@ -18,23 +26,31 @@ function trendFromHistogram(
   scale: number,
   maxGauge?: string,
 ): MetricReader {
-  return (a) => {
-    const count = sumOf(samples, `${name}_count`);
+  return (a, filter = {}) => {
+    const match: Record<string, string> =
+      filter.partition === undefined ? {} : { partition: String(filter.partition) };
+    const count = sumOf(samples, `${name}_count`, match);
     switch (a.kind) {
       case 'avg':
-        return count === 0 ? Number.NaN : (sumOf(samples, `${name}_sum`) / count) * scale;
+        return count === 0 ? Number.NaN : (sumOf(samples, `${name}_sum`, match) / count) * scale;
       case 'med':
-        return histogramQuantile(samples, name, 0.5) * scale;
+        return histogramQuantile(samples, name, 0.5, match) * scale;
       case 'p':
-        return histogramQuantile(samples, name, a.percentile / 100) * scale;
+        return histogramQuantile(samples, name, a.percentile / 100, match) * scale;
       case 'min':
-        return histogramQuantile(samples, name, 0) * scale;
+        return histogramQuantile(samples, name, 0, match) * scale;
       case 'max': {
         if (maxGauge !== undefined) {
-          const values = samples.filter((s) => s.name === maxGauge).map((s) => s.value);
+          const values = samples
+            .filter(
+              (s) =>
+                s.name === maxGauge &&
+                (filter.partition === undefined || s.labels.partition === String(filter.partition)),
+            )
+            .map((s) => s.value);
           return values.length === 0 ? Number.NaN : Math.max(...values) * scale;
         }
-        return histogramQuantile(samples, name, 1) * scale;
+        return histogramQuantile(samples, name, 1, match) * scale;
       }
       default:
         return Number.NaN;
@@ -42,16 +58,95 @@ function trendFromHistogram(
   };
 }
 
+/** A trend's value from an exact HdrHistogram (`scale` turns its unit into the metric's). */
+export function fromHdr(h: hdr.Histogram, a: Aggregation, scale: number): number {
+  if (h.totalCount === 0) return Number.NaN;
+  switch (a.kind) {
+    case 'avg':
+      return h.mean * scale;
+    case 'min':
+      return h.getValueAtPercentile(0) * scale;
+    case 'max':
+      return h.maxValue * scale;
+    case 'med':
+      return h.getValueAtPercentile(50) * scale;
+    case 'p':
+      return h.getValueAtPercentile(a.percentile) * scale;
+    default:
+      return Number.NaN;
+  }
+}
+
+function trendFromStore(store: LatencyStore, metric: IntervalMetric, scale: number): MetricReader {
+  return (a, filter = {}) => {
+    const h = store.read(metric, filter);
+    const value = fromHdr(h, a, scale);
+    h.destroy();
+    return value;
+  };
+}
+
+/** How long the samples a filter keeps were taken over: a scenario's own window, or the run. */
+type SecondsOf = (filter: MetricFilter) => number;
+
 const counter =
-  (count: number, seconds: number): MetricReader =>
-  (a) =>
-    a.kind === 'count' ? count : a.kind === 'rate' ? count / seconds : Number.NaN;
+  (count: (filter: MetricFilter) => number, secondsOf: SecondsOf): MetricReader =>
+  (a, filter = {}) => {
+    const n = count(filter);
+    return a.kind === 'count' ? n : a.kind === 'rate' ? n / secondsOf(filter) : Number.NaN;
+  };
+
+/** Flushes counted exactly: one flush-size sample per flush, so a scenario's flushes are its own. */
+function flushCount(store: LatencyStore) {
+  return (filter: MetricFilter): number => {
+    const h = store.read('flushRows', filter);
+    const n = h.totalCount;
+    h.destroy();
+    return n;
+  };
+}
+const whole = (n: number) => () => n;
 const gauge =
   (value: number): MetricReader =>
   (a) =>
     a.kind === 'value' ? value : Number.NaN;
 
-/** Reads every harness metric from the service's /metrics, the simulator's stats and the DB CPU figure. */
+/** The simulator's lag, whole or for a scenario or partition (microsecond HdrHistograms). */
+function lagReader(sim: RunStats | undefined): MetricReader {
+  return (a, filter = {}) => {
+    if (sim === undefined) return Number.NaN;
+    const encoded =
+      filter.scenario !== undefined
+        ? sim.scenarios.find((s) => s.name === filter.scenario)?.lagHdr
+        : filter.partition !== undefined
+          ? sim.partitions.find((p) => p.partition === filter.partition)?.lagHdr
+          : sim.lagHdr;
+    if (encoded === undefined) return Number.NaN;
+    const h = decodeLatencies(encoded);
+    const value = fromHdr(h, a, 1 / 1000);
+    h.destroy();
+    return value;
+  };
+}
+
+/** Events the simulator sent or dropped, whole or for a scenario or partition. */
+function simCount(sim: RunStats | undefined, field: 'sent' | 'dropped') {
+  return (filter: MetricFilter): number => {
+    if (sim === undefined) return 0;
+    if (filter.scenario !== undefined)
+      return sim.scenarios.find((s) => s.name === filter.scenario)?.[field] ?? 0;
+    if (filter.partition !== undefined)
+      return sim.partitions.find((p) => p.partition === filter.partition)?.[field] ?? 0;
+    return sim[field];
+  };
+}
+
+/**
+ * Reads every harness metric: the service's exact histograms (`exact.latency`) for the
+ * flush and event-to-commit trends (Prometheus's buckets only where there are none, as in
+ * results from before them), its /metrics for counters, the simulator's stats, the DB CPU
+ * figure and the audit. A filter on another variant than the run's reads nothing.
+ */
 export function metricReaders(
   samples: readonly PromSample[],
   sim: RunStats | undefined,
@@ -59,46 +154,79 @@ export function metricReaders(
   dbCpuPercent: number | undefined,
   /** The end-of-run audit; during the run there is none yet. */
   audit?: Pick<AuditReport, 'lost' | 'doubled' | 'lostAtCrash'>,
+  exact?: { readonly latency: LatencyStore; readonly variant: string },
 ): Record<HarnessMetric, MetricReader> {
-  const lag = sim === undefined ? undefined : decodeLatencies(sim.lagHdr);
-  return {
-    flush_size: trendFromHistogram(
+  const latency = exact?.latency;
+  const trend = (metric: IntervalMetric, scale: number, name: string, maxGauge?: string) =>
+    latency === undefined
+      ? trendFromHistogram(samples, name, scale === 1 ? 1 : 1000, maxGauge)
+      : trendFromStore(latency, metric, scale);
+  const secondsOf: SecondsOf = (filter) =>
+    filter.scenario === undefined || latency === undefined
+      ? seconds
+      : latency.secondsOf(filter.scenario);
+  const byPartition = (name: string) => (filter: MetricFilter) =>
+    sumOf(
       samples,
-      'harness_flush_size_rows',
-      1,
-      'harness_flush_size_rows_max',
-    ),
-    rows_updated: trendFromHistogram(samples, 'harness_flush_rows_updated', 1),
-    flush_duration: trendFromHistogram(
-      samples,
+      name,
+      filter.partition === undefined ? {} : { partition: String(filter.partition) },
+    );
+  const readers: Record<HarnessMetric, MetricReader> = {
+    flush_size: trend('flushRows', 1, 'harness_flush_size_rows', 'harness_flush_size_rows_max'),
+    rows_updated: trend('rowsUpdated', 1, 'harness_flush_rows_updated'),
+    flush_duration: trend(
+      'flushDurationUs',
+      1 / 1000,
       'harness_flush_duration_seconds',
-      1000,
       'harness_flush_duration_seconds_max',
     ),
-    event_to_commit: trendFromHistogram(samples, 'harness_event_to_commit_seconds', 1000),
-    schedule_lag: (a) => {
-      if (lag === undefined || lag.totalCount === 0) return Number.NaN;
-      if (a.kind === 'avg') return lag.mean / 1000;
-      if (a.kind === 'max') return lag.maxValue / 1000;
-      if (a.kind === 'min') return lag.minNonZeroValue / 1000;
-      if (a.kind === 'med') return lag.getValueAtPercentile(50) / 1000;
-      if (a.kind === 'p') return lag.getValueAtPercentile(a.percentile) / 1000;
-      return Number.NaN;
-    },
+    event_to_commit: trend('eventToCommitUs', 1 / 1000, 'harness_event_to_commit_seconds'),
+    schedule_lag: lagReader(sim),
     events_per_second: gauge(sim?.achievedRate ?? Number.NaN),
-    events_sent: counter(sim?.sent ?? 0, seconds),
-    dropped_events: counter(sim?.dropped ?? 0, seconds),
-    rejected_events: counter(sumOf(samples, 'harness_events_rejected_total'), seconds),
-    flushes: counter(sumOf(samples, 'harness_flushes_total'), seconds),
-    flush_errors: counter(sumOf(samples, 'harness_flush_errors_total'), seconds),
+    events_sent: counter(simCount(sim, 'sent'), secondsOf),
+    dropped_events: counter(simCount(sim, 'dropped'), secondsOf),
+    rejected_events: counter(whole(sumOf(samples, 'harness_events_rejected_total')), secondsOf),
+    flushes: counter(
+      latency === undefined ? byPartition('harness_flushes_total') : flushCount(latency),
+      secondsOf,
+    ),
+    flush_errors: counter(byPartition('harness_flush_errors_total'), secondsOf),
     db_cpu: gauge(dbCpuPercent ?? Number.NaN),
-    lost_increments: counter(audit?.lost ?? Number.NaN, seconds),
-    doubled_increments: counter(audit?.doubled ?? Number.NaN, seconds),
-    lost_at_crash: counter(audit?.lostAtCrash ?? Number.NaN, seconds),
+    lost_increments: counter(whole(audit?.lost ?? Number.NaN), secondsOf),
+    doubled_increments: counter(whole(audit?.doubled ?? Number.NaN), secondsOf),
+    lost_at_crash: counter(whole(audit?.lostAtCrash ?? Number.NaN), secondsOf),
   };
+  const variant = exact?.variant;
+  if (variant === undefined) return readers;
+  return Object.fromEntries(
+    Object.entries(readers).map(([metric, read]) => [
+      metric,
+      (a: Aggregation, filter: MetricFilter = {}) =>
+        filter.variant !== undefined && filter.variant !== variant ? Number.NaN : read(a, filter),
+    ]),
+  ) as Record<HarnessMetric, MetricReader>;
+}
+
+/**
+ * The readers with a scenario filter applied wherever the metric carries the tag: the part of
+ * a run its verdict and tables are about (the steady part, not the warm-up before it).
+ */
+export function scenarioReaders(
+  readers: Record<HarnessMetric, MetricReader>,
+  scenario: string,
+): Record<HarnessMetric, MetricReader> {
+  return Object.fromEntries(
+    (Object.keys(readers) as HarnessMetric[]).map((metric) => [
+      metric,
+      METRIC_TAGS_OF[metric].includes('scenario')
+        ? (a: Aggregation, filter: MetricFilter = {}) => readers[metric](a, { scenario, ...filter })
+        : readers[metric],
+    ]),
+  ) as Record<HarnessMetric, MetricReader>;
 }
 
 export interface ThresholdOutcome {
+  /** The metric as the scenario file names it: `flush_duration`, or a sub-metric `flush_duration{scenario:steady}`. */
   readonly metric: string;
   readonly expression: string;
   readonly value: number | null;
@@ -109,6 +237,10 @@ export interface ThresholdOutcome {
 
 export interface ParsedThreshold {
   readonly metric: HarnessMetric;
+  /** Which samples it judges (a sub-metric); {} for all. */
+  readonly filter: MetricFilter;
+  /** How the file names the metric, as k6 prints it. */
+  readonly key: string;
   readonly expression: string;
   readonly aggregation: Aggregation;
   readonly operator: Parameters<typeof compare>[1];
@@ -122,12 +254,15 @@ export function parseThresholds(
   options: ValidScenarioOptions,
   toMs: (d: string) => number,
 ): ParsedThreshold[] {
-  return Object.entries(options.thresholds ?? {}).flatMap(([metric, entries]) =>
-    entries.map((entry) => {
+  return Object.entries(options.thresholds ?? {}).flatMap(([name, entries]) => {
+    const { metric, filter, key } = parseMetricKey(name);
+    return entries.map((entry) => {
       const spec = typeof entry === 'string' ? { threshold: entry } : entry;
-      const t = parseThreshold(metric, HARNESS_METRICS[metric as HarnessMetric], spec.threshold);
+      const t = parseThreshold(key, HARNESS_METRICS[metric as HarnessMetric], spec.threshold);
       return {
         metric: metric as HarnessMetric,
+        filter,
+        key,
         expression: t.expression,
         aggregation: t.aggregation,
         operator: t.operator,
@@ -135,24 +270,33 @@ export function parseThresholds(
         abortOnFail: spec.abortOnFail ?? false,
         delayAbortEvalMs: spec.delayAbortEval === undefined ? 0 : toMs(spec.delayAbortEval),
       };
-    }),
-  );
+    });
+  });
 }
 
-/** k6's meaning: a threshold whose metric has no value yet fails. */
+/**
+ * k6's meaning: a threshold whose metric has no value yet fails. A threshold on another
+ * variant's samples (`{variant:cte}` in a run of join) is not this run's to judge: left out.
+ */
 export function evaluate(
   thresholds: readonly ParsedThreshold[],
   readers: Record<HarnessMetric, MetricReader>,
+  variant?: string,
 ): ThresholdOutcome[] {
-  return thresholds.map((t) => {
-    const value = readers[t.metric](t.aggregation);
-    return {
-      metric: t.metric,
-      expression: t.expression,
-      value: Number.isFinite(value) ? value : null,
-      ok: Number.isFinite(value) && compare(value, t.operator, t.limit),
-      abortOnFail: t.abortOnFail,
-      delayAbortEvalMs: t.delayAbortEvalMs,
-    };
-  });
+  return thresholds
+    .filter(
+      (t) =>
+        t.filter.variant === undefined || variant === undefined || t.filter.variant === variant,
+    )
+    .map((t) => {
+      const value = readers[t.metric](t.aggregation, t.filter);
+      return {
+        metric: t.key,
+        expression: t.expression,
+        value: Number.isFinite(value) ? value : null,
+        ok: Number.isFinite(value) && compare(value, t.operator, t.limit),
+        abortOnFail: t.abortOnFail,
+        delayAbortEvalMs: t.delayAbortEvalMs,
+      };
+    });
 }

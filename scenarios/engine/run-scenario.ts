@@ -1,19 +1,16 @@
 import type { FlushPhase } from '../../sut/buffer/flush-worker.ts';
 import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
 import type { Logger } from '../../scripts/lib/logger.ts';
-import {
-  histogramQuantile,
-  sampleDelta,
-  sumOf,
-  type PromSample,
-} from '../../results/stats/prometheus-text.ts';
+import { sampleDelta, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import {
   DEFAULT_SIMULATION,
   prepareSimulation,
   simulate,
+  planScenarios,
   type ExecutorConfig,
+  type ScenarioPlanConfig,
 } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
@@ -42,10 +39,17 @@ import {
 } from './increment-audit.ts';
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceSupervisor } from './service-supervisor.ts';
+import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
+import { postmasterPid } from '../../scripts/db/server-control.ts';
+import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
+import { settlingOf, type Settling } from './settling.ts';
+import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
+import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import { dbCpuProbe } from './db-cpu.ts';
 import { startPerSecondSampler } from './per-second-sampler.ts';
 import {
   evaluate,
+  fromHdr,
   metricReaders,
   parseThresholds,
   type MetricReader,
@@ -70,8 +74,13 @@ export interface RunSettings {
   readonly goals: number;
   readonly seed: number;
   readonly dbCpuLimitPercent: number;
+  /** The main scenario's executor (the one that starts last) and its name. */
   readonly executor: ExecutorConfig;
   readonly scenarioName: string;
+  /** Every scenario of the file, each from its start time (k6's `scenarios`). */
+  readonly scenarios: readonly (ScenarioPlanConfig & { readonly gracefulStopMs: number })[];
+  /** Seed the table as COPY leaves it, not as a long-lived one (--fresh-table). */
+  readonly freshTable: boolean;
   /** What to break during the run (harness.faults), in the scenario's terms. */
   readonly faults: readonly FaultSpec[];
   /**
@@ -81,26 +90,39 @@ export interface RunSettings {
   readonly flushFence: boolean;
 }
 
+function executorOf(scenario: ValidScenarioOptions['scenarios'][string]): ExecutorConfig {
+  return scenario.executor === 'constant-arrival-rate'
+    ? {
+        executor: 'constant-arrival-rate',
+        rate: scenario.rate,
+        duration: scenario.duration,
+        ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
+      }
+    : {
+        executor: 'ramping-arrival-rate',
+        startRate: scenario.startRate ?? 0,
+        stages: scenario.stages,
+        ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
+      };
+}
+
+/** k6's default gracefulStop: how long a scenario's last events may still be in flight. */
+const DEFAULT_GRACEFUL_STOP = '30s';
+
 export function runSettings(options: ValidScenarioOptions): RunSettings {
-  const [scenarioName, scenario] = Object.entries(options.scenarios)[0] as [
-    string,
-    ValidScenarioOptions['scenarios'][string],
-  ];
+  const scenarios = Object.entries(options.scenarios).map(([name, scenario]) => {
+    const executor = executorOf(scenario);
+    return {
+      name,
+      executor,
+      startTimeMs: parseDuration(scenario.startTime ?? '0s', 'startTime'),
+      gracefulStopMs: parseDuration(scenario.gracefulStop ?? DEFAULT_GRACEFUL_STOP, 'gracefulStop'),
+    };
+  });
+  // The scenario that starts last is the one a run is about (a warm-up comes first): the
+  // summary names it, and --rate and --duration change it.
+  const main = scenarios.reduce((a, b) => (b.startTimeMs >= a.startTimeMs ? b : a));
   const h = options.harness ?? {};
-  const executor: ExecutorConfig =
-    scenario.executor === 'constant-arrival-rate'
-      ? {
-          executor: 'constant-arrival-rate',
-          rate: scenario.rate,
-          duration: scenario.duration,
-          ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
-        }
-      : {
-          executor: 'ramping-arrival-rate',
-          startRate: scenario.startRate ?? 0,
-          stages: scenario.stages,
-          ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
-        };
   return {
     transport: h.transport ?? 'http',
     variant: h.variant ?? 'join',
@@ -112,11 +134,23 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     goals: h.goals ?? 50,
     seed: h.seed ?? 42,
     dbCpuLimitPercent: h.dbCpuLimitPercent ?? 70,
-    executor,
-    scenarioName,
+    executor: main.executor,
+    scenarioName: main.name,
+    scenarios,
     faults: h.faults ?? [],
     flushFence: h.flushFence ?? true,
+    freshTable: h.freshTable ?? false,
   };
+}
+
+/** When each scenario's samples were taken, for tagging them: its run, and its graceful stop. */
+export function scenarioWindows(settings: RunSettings): ScenarioWindow[] {
+  const plan = planScenarios(settings.scenarios);
+  return settings.scenarios.map((s, i) => ({
+    name: s.name,
+    startMs: s.startTimeMs,
+    endMs: s.startTimeMs + (plan.scenarios[i]?.plan.durationMs ?? 0) + s.gracefulStopMs,
+  }));
 }
 
 /** One second of the run, from the difference between two scrapes of the service. */
@@ -145,6 +179,12 @@ export interface RunOutcome {
   readonly audit: AuditReport;
   /** Lives of the service: 1, plus one per restart a fault caused. */
   readonly serviceLives: number;
+  /** How busy the machine was while the run measured, and with what. */
+  readonly machine: MachineLoad | null;
+  /** Whether the load measured steady from its start: its first and last seconds compared. */
+  readonly settling: Settling | null;
+  /** The service's exact histograms: metric -> scenario -> partition -> compressed HdrHistogram. */
+  readonly latency: EncodedLatencies;
   /** What the link proxy did, when the run's faults put one in. */
   readonly link: { connections: number; resets: number; commitRepliesDropped: number } | null;
 }
@@ -227,8 +267,10 @@ export async function runScenario(
     seed: settings.seed,
     partitions: settings.partitions,
     executor: settings.executor,
+    scenarios: settings.scenarios,
   };
   const prepared = prepareSimulation(simulation);
+  const latency = new LatencyStore(scenarioWindows(settings));
   const catalogue = await loadCatalogue();
   // The session's connection, or a new one when an earlier variant's faults cut it.
   const client = await liveClient(session, session.client);
@@ -239,6 +281,7 @@ export async function runScenario(
     shares: DEFAULT_SEED_SHARES,
     catalogue,
     table: session.table,
+    fresh: settings.freshTable,
     ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
   // The audit's starting point, read before the first event.
@@ -280,6 +323,7 @@ export async function runScenario(
     },
     sutPort,
     ledger,
+    latency,
   );
   logger.info(
     `service (variant ${settings.variant}) at ${service.url}: Prometheus can scrape ${service.url}/metrics while the scenario runs`,
@@ -312,7 +356,16 @@ export async function runScenario(
     abort.abort();
   };
   signal.addEventListener('abort', onOuterAbort);
+  const dataDir = session.database.dataDir;
+  const machine = new MachineLoadMeter({
+    harness: process.pid,
+    service: () => service.pid,
+    database: () => (dataDir === undefined ? Promise.resolve(undefined) : postmasterPid(dataDir)),
+    broker: () => session.kafka?.control?.pid() ?? Promise.resolve(undefined),
+  });
+  await machine.sample();
   const started = performance.now();
+  latency.startLoad();
   let previous: PromSample[] = [];
   let sent = 0;
   const sampler = startPerSecondSampler({
@@ -326,8 +379,14 @@ export async function runScenario(
       const t = second;
       // A service that died between two reads took its last figures with it: never below 0.
       const accepted = Math.max(0, sumOf(window, 'harness_events_accepted_total') / seconds);
-      const p95 = histogramQuantile(window, 'harness_flush_duration_seconds', 0.95) * 1000;
-      const e2c = histogramQuantile(window, 'harness_event_to_commit_seconds', 0.99) * 1000;
+      // This second's exact histograms, all partitions together.
+      const exactSecond = await service.pullIntervals();
+      const secondOf = (metric: IntervalMetric, a: Aggregation) => {
+        const h = exactSecond.get(metric);
+        return h === undefined ? Number.NaN : fromHdr(h, a, 1 / 1000);
+      };
+      const p95 = secondOf('flushDurationUs', { kind: 'p', percentile: 95 });
+      const e2c = secondOf('eventToCommitUs', { kind: 'p', percentile: 99 });
       const point: SeriesPoint = {
         t,
         targetRate: prepared.plan.rateAt(t * 1000),
@@ -341,6 +400,7 @@ export async function runScenario(
       };
       series.push(point);
       if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+      await machine.sample();
       logger.info(
         `${t} s | target ${prepared.plan.rateAt(t * 1000).toFixed(0)} ev/s, achieved ${accepted.toFixed(0)} ev/s | flush p95 ${point.flushP95Ms === null ? '-' : point.flushP95Ms.toFixed(1)} ms | buffer ${point.bufferDepth} | errors ${point.errors} | sent ${sent}`,
       );
@@ -356,8 +416,13 @@ export async function runScenario(
             !END_OF_RUN_METRICS.has(th.metric) &&
             elapsed * 1000 >= th.delayAbortEvalMs,
         ),
-        metricReaders(samples, undefined, elapsed, meanCpu),
-      ).filter((o) => !o.ok);
+        metricReaders(samples, undefined, elapsed, meanCpu, undefined, {
+          latency,
+          variant: settings.variant,
+        }),
+        settings.variant,
+        // A sub-metric with no samples yet (its scenario has not started) is not failing.
+      ).filter((o) => !o.ok && o.value !== null);
       if (failing.length > 0 && aborted === null) {
         aborted = `threshold ${failing[0]?.metric ?? ''} ${failing[0]?.expression ?? ''} failed with abortOnFail at ${t} s`;
         logger.warn(aborted);
@@ -453,7 +518,9 @@ export async function runScenario(
     // The service flushes what it holds on SIGTERM; its last figures are read just before.
     await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));
     const samples = await service.scrape();
+    await service.pullIntervals(true);
     if ('sample' in cpu) cpuSamples.push(await cpu.sample());
+    await machine.sample();
     const code = await service.stop();
     if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
     await link?.close();
@@ -483,13 +550,14 @@ export async function runScenario(
       durationMs / 1000,
       'percent' in dbCpu ? dbCpu.percent : undefined,
       audit,
+      { latency, variant: settings.variant },
     );
     return {
       durationMs,
       samples,
       sim,
       readers,
-      thresholds: evaluate(thresholds, readers),
+      thresholds: evaluate(thresholds, readers, settings.variant),
       series,
       dbCpu,
       aborted,
@@ -497,11 +565,23 @@ export async function runScenario(
       audit,
       serviceLives: service.lives,
       link: link === undefined ? null : { ...link.stats },
+      latency: latency.encode(),
+      machine: machine.summary() ?? null,
+      settling: settlingOrNull(latency, series, prepared.plan.durationMs),
     };
   } finally {
     if (auditClient !== session.client) await auditClient.end();
     if (client !== session.client && client !== auditClient) await client.end();
   }
+}
+
+function settlingOrNull(
+  latency: LatencyStore,
+  series: readonly SeriesPoint[],
+  loadMs: number,
+): Settling | null {
+  const edges = latency.edges(loadMs);
+  return edges === undefined ? null : settlingOf(edges, series, loadMs / 1000);
 }
 
 /**

@@ -1,8 +1,11 @@
 import { createTable } from '../../scripts/lib/table.ts';
-import { sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { SweepResult } from '../../results/schema/result-schema.ts';
 import { HARNESS_METRICS, type HarnessMetric } from './scenario-options.ts';
 import type { MetricReader, ThresholdOutcome } from './run-metrics.ts';
+import { formatFilter, type MetricFilter } from '../thresholds/metric-key.ts';
+import { planArrivals, type ScenarioPlanConfig } from '../../simulator/simulation.ts';
+import { formatDuration } from '../../simulator/duration.ts';
+import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import type { Verdict } from './revisit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
@@ -17,6 +20,7 @@ const TREND = [
   ['p(90)', { kind: 'p', percentile: 90 }],
   ['p(95)', { kind: 'p', percentile: 95 }],
   ['p(99)', { kind: 'p', percentile: 99 }],
+  ['p(99.9)', { kind: 'p', percentile: 99.9 }],
 ] as const;
 const UNITS: Partial<Record<HarnessMetric, string>> = {
   flush_duration: 'ms',
@@ -27,13 +31,25 @@ const UNITS: Partial<Record<HarnessMetric, string>> = {
   db_cpu: '%',
 };
 
-/** Every metric under the aggregations the summary shows, for the results JSON. */
+/** A sub-metric a threshold names: `flush_duration{scenario:steady}`. */
+export interface SubMetric {
+  readonly key: string;
+  readonly metric: HarnessMetric;
+  readonly filter: MetricFilter;
+}
+
+/**
+ * Every metric under the aggregations the summary shows, for the results JSON; each
+ * sub-metric a threshold names follows its metric, keyed as k6 keys it.
+ */
 export function metricValues(
   readers: Record<HarnessMetric, MetricReader>,
+  subMetrics: readonly SubMetric[] = [],
 ): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
-  for (const [metric, type] of Object.entries(HARNESS_METRICS) as [HarnessMetric, string][]) {
-    const read = readers[metric];
+  const valuesOf = (metric: HarnessMetric, filter: MetricFilter) => {
+    const read = (a: Aggregation) => readers[metric](a, filter);
+    const type = HARNESS_METRICS[metric];
     const entries: [string, number][] =
       type === 'trend'
         ? TREND.map(([name, a]) => [name, read(a)])
@@ -43,27 +59,81 @@ export function metricValues(
               ['rate', read({ kind: 'rate' })],
             ]
           : [['value', read({ kind: 'value' })]];
-    out[metric] = Object.fromEntries(entries.map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+  };
+  for (const metric of Object.keys(HARNESS_METRICS) as HarnessMetric[]) {
+    out[metric] = valuesOf(metric, {});
+    for (const sub of subMetrics)
+      if (sub.metric === metric && sub.key !== metric) out[sub.key] = valuesOf(metric, sub.filter);
   }
   return out;
 }
 
-/** k6's end-of-test summary shape: one line per metric, a check mark when its thresholds passed. */
+/** The trends each scenario of a file of several gets as a sub-metric, thresholds or not. */
+const PER_SCENARIO: readonly HarnessMetric[] = ['flush_duration', 'event_to_commit', 'flush_size'];
+
+/**
+ * A file of several scenarios (a warm-up, then the steady part) reports each one's latencies
+ * apart, judged or not, so the warm-up is seen without moving the verdict.
+ */
+export function perScenarioSubMetrics(
+  scenarios: readonly { readonly name: string }[],
+): SubMetric[] {
+  return PER_SCENARIO.flatMap((metric) =>
+    scenarios.map((sc) => ({
+      key: `${metric}${formatFilter({ scenario: sc.name })}`,
+      metric,
+      filter: { scenario: sc.name },
+    })),
+  );
+}
+
+/** `warmup 0s-30s, steady 30s-10m30s (the verdict and tables are about steady)`. */
+export function scenarioParts(
+  scenarios: readonly (ScenarioPlanConfig & { readonly gracefulStopMs: number })[],
+  main: string,
+): string {
+  const at = (ms: number) => formatDuration(ms);
+  return `${scenarios
+    .map((sc) => {
+      const end = sc.startTimeMs + planArrivals(sc.executor).durationMs;
+      return `${sc.name} ${at(sc.startTimeMs)}-${at(end)}`;
+    })
+    .join(', ')} (the verdict and the partition table are about ${main})`;
+}
+
+/**
+ * k6's end-of-test summary shape: one line per metric, a check mark when its thresholds
+ * passed, and under a metric each of its sub-metrics (`{ scenario:steady }`).
+ */
 export function metricLines(
   values: Record<string, Record<string, number | null>>,
   thresholds: readonly ThresholdOutcome[],
 ): string {
-  const width = Math.max(...Object.keys(values).map((m) => m.length)) + 3;
+  const label = (key: string) => {
+    const brace = key.indexOf('{');
+    return brace < 0
+      ? key
+      : `  { ${key
+          .slice(brace + 1, -1)
+          .split(',')
+          .join(', ')} }`;
+  };
+  const width = Math.max(...Object.keys(values).map((m) => label(m).length)) + 3;
   return Object.entries(values)
-    .map(([metric, v]) => {
-      const own = thresholds.filter((t) => t.metric === metric);
+    .map(([key, v]) => {
+      const own = thresholds.filter((t) => t.metric === key);
       const mark = own.length === 0 ? ' ' : own.every((t) => t.ok) ? '✓' : '✗';
-      const unit = UNITS[metric as HarnessMetric] ?? '';
+      const metric = key.split('{', 1)[0] as HarnessMetric;
+      const unit = UNITS[metric] ?? '';
       const parts = Object.entries(v).map(
         ([k, x]) =>
           `${k}=${x === null ? '-' : `${fmt(x)}${unit === '%' ? '%' : unit === '' ? '' : ` ${unit}`}`}`,
       );
-      return `  ${mark} ${metric.padEnd(width, '.')}: ${parts.join(' ')}`;
+      const name = label(key);
+      return name.startsWith('  ')
+        ? `    ${mark} ${name.slice(2).padEnd(width - 2, '.')}: ${parts.join(' ')}`
+        : `  ${mark} ${name.padEnd(width, '.')}: ${parts.join(' ')}`;
     })
     .join('\n');
 }
@@ -91,17 +161,23 @@ export interface PartitionRow {
   readonly avgRows: number | null;
 }
 
-/** The seed's per-partition table: flushes, share of all flushes, average records per flush. */
-export function partitionRows(samples: readonly PromSample[], partitions: number): PartitionRow[] {
-  const total = sumOf(samples, 'harness_flush_size_rows_count');
+/**
+ * The seed's per-partition table: flushes, share of all flushes, average records per flush,
+ * from readers already narrowed to the part of the run it is about (its steady part).
+ */
+export function partitionRows(
+  readers: Pick<Record<HarnessMetric, MetricReader>, 'flushes' | 'flush_size'>,
+  partitions: number,
+): PartitionRow[] {
+  const total = readers.flushes({ kind: 'count' });
   return Array.from({ length: partitions }, (_, p) => {
-    const flushes = sumOf(samples, 'harness_flush_size_rows_count', { partition: String(p) });
-    const rows = sumOf(samples, 'harness_flush_size_rows_sum', { partition: String(p) });
+    const flushes = readers.flushes({ kind: 'count' }, { partition: p });
+    const avg = readers.flush_size({ kind: 'avg' }, { partition: p });
     return {
       partition: p,
       flushes,
       sharePercent: total === 0 ? 0 : (flushes / total) * 100,
-      avgRows: flushes === 0 ? null : rows / flushes,
+      avgRows: flushes === 0 || !Number.isFinite(avg) ? null : avg,
     };
   });
 }

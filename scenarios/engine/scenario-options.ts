@@ -4,6 +4,7 @@ import { MAX_PLAYERS } from '../../simulator/population.ts';
 import { faultSpecSchema } from '../faults/fault-spec.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { METRIC_TAGS, parseMetricKey, type MetricTag } from '../thresholds/metric-key.ts';
 
 /**
  * A scenario file's `options`: k6's `scenarios` and `thresholds`, plus the harness's keys.
@@ -12,19 +13,24 @@ import { UsageError } from '../../scripts/lib/usage-error.ts';
 const duration = z
   .string()
   .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration like 500ms, 30s or 1m30s');
+/** k6's scenario keys every executor has: when it starts, how long its stragglers may run. */
+const scenarioTiming = {
+  startTime: duration.optional(),
+  gracefulStop: duration.optional(),
+};
 const constantArrivalRate = z.strictObject({
   executor: z.literal('constant-arrival-rate'),
   rate: z.number().positive(),
   timeUnit: duration.optional(),
   duration,
-  gracefulStop: duration.optional(),
+  ...scenarioTiming,
 });
 const rampingArrivalRate = z.strictObject({
   executor: z.literal('ramping-arrival-rate'),
   startRate: z.number().nonnegative().optional(),
   timeUnit: duration.optional(),
   stages: z.array(z.strictObject({ target: z.number().nonnegative(), duration })).min(1),
-  gracefulStop: duration.optional(),
+  ...scenarioTiming,
 });
 const thresholdEntry = z.union([
   z.string(),
@@ -57,6 +63,59 @@ export const HARNESS_METRICS = {
 } as const;
 export type HarnessMetric = keyof typeof HARNESS_METRICS;
 
+/**
+ * The tags each metric's samples carry, so sub-metrics can select them. The service's exact
+ * histograms know their partition and second (hence the scenario running then); the
+ * simulator knows each event's scenario and partition; the rest are whole-run figures.
+ */
+export const METRIC_TAGS_OF: Readonly<Record<HarnessMetric, readonly MetricTag[]>> = {
+  flush_size: ['scenario', 'partition', 'variant'],
+  rows_updated: ['scenario', 'partition', 'variant'],
+  flush_duration: ['scenario', 'partition', 'variant'],
+  event_to_commit: ['scenario', 'partition', 'variant'],
+  schedule_lag: ['scenario', 'partition', 'variant'],
+  events_per_second: ['variant'],
+  events_sent: ['scenario', 'partition', 'variant'],
+  dropped_events: ['scenario', 'partition', 'variant'],
+  rejected_events: ['variant'],
+  flushes: ['scenario', 'partition', 'variant'],
+  flush_errors: ['partition', 'variant'],
+  db_cpu: ['variant'],
+  lost_increments: ['variant'],
+  doubled_increments: ['variant'],
+  lost_at_crash: ['variant'],
+};
+
+/** A threshold key's problems: an unknown metric, a tag it does not carry, a scenario not in the file. */
+function thresholdKeyProblems(key: string, scenarios: readonly string[] | undefined): string[] {
+  let parsed;
+  try {
+    parsed = parseMetricKey(key);
+  } catch (error) {
+    return [`thresholds: ${(error as Error).message}`];
+  }
+  if (!Object.hasOwn(HARNESS_METRICS, parsed.metric))
+    return [
+      `thresholds: ${JSON.stringify(key)}: threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
+    ];
+  const metric = parsed.metric as HarnessMetric;
+  const problems: string[] = [];
+  for (const tag of METRIC_TAGS)
+    if (parsed.filter[tag] !== undefined && !METRIC_TAGS_OF[metric].includes(tag))
+      problems.push(
+        `thresholds: ${key}: ${metric} has no ${tag} tag (it has ${METRIC_TAGS_OF[metric].join(', ')})`,
+      );
+  if (
+    scenarios !== undefined &&
+    parsed.filter.scenario !== undefined &&
+    !scenarios.includes(parsed.filter.scenario)
+  )
+    problems.push(
+      `thresholds: ${key}: no scenario named ${parsed.filter.scenario} (the file's: ${scenarios.join(', ')})`,
+    );
+  return problems;
+}
+
 /** Metrics known only once the run is over (the audit): never judged while it runs. */
 export const END_OF_RUN_METRICS: ReadonlySet<HarnessMetric> = new Set([
   'lost_increments',
@@ -66,18 +125,13 @@ export const END_OF_RUN_METRICS: ReadonlySet<HarnessMetric> = new Set([
 
 export const scenarioOptionsSchema = z.strictObject({
   scenarios: z
-    .record(z.string(), z.discriminatedUnion('executor', [constantArrivalRate, rampingArrivalRate]))
-    .refine(
-      (s) => Object.keys(s).length === 1,
-      'exactly one scenario: the harness drives one load at a time',
-    ),
-  thresholds: z
-    .record(z.string(), z.array(thresholdEntry))
-    .refine(
-      (t) => Object.keys(t).every((m) => Object.hasOwn(HARNESS_METRICS, m)),
-      `threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a scenario name of letters, digits, - and _'),
+      z.discriminatedUnion('executor', [constantArrivalRate, rampingArrivalRate]),
     )
-    .optional(),
+    .refine((s) => Object.keys(s).length >= 1, 'at least one scenario')
+    .refine((s) => Object.keys(s).length <= 16, 'at most 16 scenarios'),
+  thresholds: z.record(z.string(), z.array(thresholdEntry)).optional(),
   harness: z
     .strictObject({
       transport: z.enum(['http', 'kafka']).optional(),
@@ -96,6 +150,11 @@ export const scenarioOptionsSchema = z.strictObject({
       faults: z.array(faultSpecSchema).max(1000).optional(),
       /** false: HTTP flushes without their fence, to show what a lost COMMIT reply then does. */
       flushFence: z.boolean().optional(),
+      /**
+       * true: seed the table as COPY leaves it (full pages: every row's first update writes
+       * every index), not as a long-lived table (--fresh-table).
+       */
+      freshTable: z.boolean().optional(),
     })
     .optional(),
 });
@@ -109,19 +168,29 @@ export function validateScenarioOptions(file: string, raw: unknown): ValidScenar
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
-  // A key such as __proto__ does not survive parsing into a plain object: looked for in
-  // what the file gave, so it is refused rather than silently dropped.
+  // Keys are checked in what the file gave: one such as __proto__ does not survive parsing
+  // into a plain object, and must be refused rather than silently dropped.
   const thresholds = (raw as { thresholds?: unknown } | null)?.thresholds;
   if (typeof thresholds === 'object' && thresholds !== null) {
-    const unknownMetrics = Object.keys(thresholds).filter(
-      (m) => !Object.hasOwn(HARNESS_METRICS, m),
-    );
-    if (unknownMetrics.length > 0 && parsed.success)
-      problems.push(
-        `thresholds: ${unknownMetrics.map((m) => JSON.stringify(m)).join(', ')}: threshold metrics are ${Object.keys(HARNESS_METRICS).join(', ')}`,
-      );
+    // With the scenarios themselves at fault, a scenario tag cannot be checked against them.
+    const scenarios = parsed.success ? Object.keys(parsed.data.scenarios) : undefined;
+    for (const key of Object.keys(thresholds))
+      problems.push(...thresholdKeyProblems(key, scenarios));
   }
-  if (!parsed.success || problems.length > 0)
-    throw new UsageError(`scenario ${file} is not valid:`, problems);
+  if (!parsed.success || problems.length > 0) {
+    // In the order the file gives its keys: scenarios, thresholds, harness as written.
+    const order = typeof raw === 'object' && raw !== null ? Object.keys(raw) : [];
+    const rank = (problem: string) => {
+      const i = order.indexOf(problem.split(/[.:]/, 1)[0] ?? '');
+      return i < 0 ? order.length : i;
+    };
+    throw new UsageError(
+      `scenario ${file} is not valid:`,
+      problems
+        .map((p, i) => ({ p, i }))
+        .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
+        .map((x) => x.p),
+    );
+  }
   return parsed.data;
 }

@@ -7,6 +7,9 @@ import {
 import type { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
 import { startChildSut, type ChildSut } from '../../scripts/lib/child-sut.ts';
 import type { CrashWindow } from './increment-audit.ts';
+import type { IntervalHistogram, IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
+import type * as hdr from 'hdr-histogram-js';
+import type { LatencyStore } from './latency-store.ts';
 
 /** After a SIGKILL, answers already on their way from the dead service still arrive for a moment. */
 const LATE_ANSWERS_MS = 200;
@@ -31,6 +34,7 @@ export class ServiceSupervisor {
     private readonly env: NodeJS.ProcessEnv,
     private readonly port: number,
     private readonly ledger: DeliveryLedger | undefined,
+    private readonly latency: LatencyStore | undefined,
   ) {
     this.current = first;
   }
@@ -40,15 +44,36 @@ export class ServiceSupervisor {
     env: NodeJS.ProcessEnv,
     port: number,
     ledger?: DeliveryLedger,
+    latency?: LatencyStore,
   ): Promise<ServiceSupervisor> {
     const first = await startChildSut(args, env, port);
     // A restart comes back on the same port, so the load generator's target stays valid.
     const bound = Number(new URL(first.url).port);
-    return new ServiceSupervisor(first, args, env, bound, ledger);
+    return new ServiceSupervisor(first, args, env, bound, ledger, latency);
+  }
+
+  /**
+   * The service's exact histograms since the last read, into the store; `close` takes the
+   * open second too (before the service is stopped or killed). Returns the seconds read,
+   * merged over partitions, for the per-second series.
+   */
+  async pullIntervals(close = false): Promise<Map<IntervalMetric, hdr.Histogram>> {
+    const store = this.latency;
+    if (store === undefined) return new Map();
+    const res = await fetch(
+      `${this.current.url}/intervals?after=${store.seq}${close ? '&close=1' : ''}`,
+    );
+    const { intervals } = (await res.json()) as { intervals: IntervalHistogram[] };
+    return store.add(intervals);
   }
 
   get url(): string {
     return this.current.url;
+  }
+
+  /** The service's process now. */
+  get pid(): number | undefined {
+    return this.current.child.pid;
   }
 
   /** The service's /metrics now, added to what the lives before it counted. */
@@ -66,6 +91,7 @@ export class ServiceSupervisor {
   async kill(restartAfterMs: number): Promise<void> {
     const ackFrom = this.ledger?.acknowledgedCount ?? 0;
     await this.scrape();
+    await this.pullIntervals(true);
     const unwritten = sumOf(this.lastScrape, 'harness_unwritten_increments');
     this.current.child.kill('SIGKILL');
     await this.current.stop();
@@ -83,6 +109,7 @@ export class ServiceSupervisor {
   /** SIGTERM: the service flushes everything and exits; started again after `restartAfterMs`. */
   async terminate(restartAfterMs: number): Promise<void> {
     await this.scrape();
+    await this.pullIntervals(true);
     const code = await this.current.stop();
     if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
     this.finished = accumulateSamples(this.finished, this.lastScrape);
@@ -92,6 +119,7 @@ export class ServiceSupervisor {
   private async restart(afterMs: number): Promise<void> {
     if (afterMs > 0) await new Promise((r) => setTimeout(r, afterMs));
     this.current = await startChildSut(this.args, this.env, this.port);
+    this.latency?.restarted();
     this.lives++;
   }
 

@@ -76,6 +76,7 @@ export async function runSweep(
     seed: settings.seed,
     shares: DEFAULT_SEED_SHARES,
     table,
+    fresh: settings.freshTable,
     ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
   const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed), table);

@@ -25,6 +25,8 @@ export interface SweepSettings {
   readonly warmupBatches: number;
   /** VACUUM the table between sizes, removing the dead tuples the previous size left. */
   readonly vacuumBetweenSizes: boolean;
+  /** Seed the table as COPY leaves it (full pages) rather than settled (seeder.ts). */
+  readonly freshTable: boolean;
   /** Run the pgbench cross-check. */
   readonly pgbench: boolean;
   readonly quick: boolean;
@@ -43,6 +45,7 @@ export const DEFAULT_SWEEP_SETTINGS: SweepSettings = {
   explainRuns: 3,
   warmupBatches: 3,
   vacuumBetweenSizes: false,
+  freshTable: false,
   pgbench: false,
   quick: false,
 };

@@ -5,6 +5,7 @@ import { readGitInfo } from '../../results/git-info.ts';
 import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
+import { machineFigure } from '../../results/run-latency.ts';
 import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { isUsageError, UsageError } from '../lib/usage-error.ts';
@@ -119,9 +120,14 @@ export function checkCommand(): Command {
       },
       `${compactUtc(new Date())}_${git.commit === 'unknown' ? 'nogit' : git.commit.slice(0, 7)}${git.dirty ? '-dirty' : ''}_check`,
     );
-    const verdict = results.find((r) => r.result.kind === 'run')?.result.verdict?.result ?? '-';
+    const runResult = results.find((r) => r.result.kind === 'run')?.result;
+    const verdict = runResult?.verdict?.result ?? '-';
+    const machine = runResult?.kind === 'run' ? runResult.metrics.machine : undefined;
     process.stdout.write(
-      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT_THRESHOLDS ? ', thresholds FAILED' : ''}\n` +
+      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT_THRESHOLDS ? ', thresholds FAILED' : ''}${runResult?.kind === 'run' && runResult.metrics.steadyScenario !== undefined ? ` (judged on its ${runResult.metrics.steadyScenario} part)` : ''}\n` +
+        (machine === undefined
+          ? ''
+          : `machine while the scenario measured: ${machineFigure(machine) ?? ''}${machine.warning === null ? '' : ` (${machine.warning})`}\n`) +
         `markdown: ${written.markdown}\njunit: ${written.junit}\nreport: ${written.html}\n` +
         produced.map((p) => `results: ${p}\n`).join(''),
     );

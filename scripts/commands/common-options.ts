@@ -114,6 +114,7 @@ export function addKafkaOptions(command: Command): Command {
 }
 
 export interface SeedTableOptions {
+  freshTable: boolean;
   players: number;
   goals: number;
   seed: number;
@@ -170,6 +171,11 @@ export function addSeedOptions(command: Command): Command {
     .option('--players <n>', 'players seeded', positiveInt('--players', MAX_PLAYERS), 10_000)
     .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), 50)
     .option('--seed <n>', 'seed for ids, row states and batches', integer('--seed'), 42)
+    .option(
+      '--fresh-table',
+      "seed the table as COPY leaves it (every page full) instead of as a long-lived table's",
+      false,
+    )
     .option(
       '--inactive-share <x>',
       'share of inactive rows',

@@ -53,7 +53,12 @@ describe('harness run', () => {
     expect(run.stderr).toContain(
       `service (variant join) at http://127.0.0.1:${sutPort}: Prometheus can scrape http://127.0.0.1:${sutPort}/metrics`,
     );
-    expect(run.stdout).toMatch(/[✓✗] event_to_commit\.+: avg=/);
+    // smoke judges its steady part: the threshold's mark is on that sub-metric, k6's way
+    expect(run.stdout).toMatch(/\n {4}event_to_commit\.+: avg=/);
+    expect(run.stdout).toMatch(/\n +[✓✗] \{ scenario:steady \}\.+: avg=/);
+    expect(run.stdout).toMatch(/parts: +warmup 0s-10s, steady 10s-14s/);
+    expect(run.stdout).toMatch(/settling: flush p95 /);
+    expect(run.stdout).toMatch(/machine: \d+ cores, load average/);
     expect(run.stdout).toMatch(/│ Partition 0 │/);
     expect(run.stdout).toMatch(/flush size: predicted [\d.]+ rows/);
     expect(run.stdout).toMatch(
@@ -63,15 +68,18 @@ describe('harness run', () => {
     expect(run.stdout.trimEnd().split('\n').pop()).toBe(`results: ${output}`);
     const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
     expect(result.name).toBe('smoke');
-    expect(result.thresholds.map((t) => t.metric)).toContain('event_to_commit');
+    expect(result.thresholds.map((t) => t.metric)).toContain('event_to_commit{scenario:steady}');
+    expect(result.metrics.steadyScenario).toBe('steady');
+    expect(result.metrics.machine?.cores).toBeGreaterThan(0);
     expect(result.thresholds.every((t) => t.ok)).toBe(run.code === 0);
     expect(result.metrics.series.length).toBeGreaterThanOrEqual(3);
     expect(result.metrics.partitions.reduce((s, p) => s + p.flushes, 0)).toBeGreaterThan(0);
     const exported = JSON.parse(readFileSync(summaryExport, 'utf8')) as {
       metrics: Record<string, { thresholds?: Record<string, boolean> }>;
     };
-    expect(exported.metrics.flush_duration?.thresholds).toEqual({
-      'p(95)<50': !result.thresholds.find((t) => t.metric === 'flush_duration')?.ok,
+    expect(exported.metrics['flush_duration{scenario:steady}']?.thresholds).toEqual({
+      'p(95)<50': !result.thresholds.find((t) => t.metric === 'flush_duration{scenario:steady}')
+        ?.ok,
     });
     const data = JSON.parse(readFileSync(summaryData, 'utf8')) as {
       metrics: Record<string, { type: string }>;

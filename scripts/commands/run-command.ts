@@ -11,10 +11,15 @@ import { createTable } from '../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
 import { faultProblems, runScenario } from '../../scenarios/engine/run-scenario.ts';
+import { machineLoadLine } from '../../scenarios/engine/machine-load.ts';
+import { scenarioReaders } from '../../scenarios/engine/run-metrics.ts';
+import { settlingLine } from '../../scenarios/engine/settling.ts';
 import {
   metricLines,
   metricValues,
   partitionRows,
+  perScenarioSubMetrics,
+  scenarioParts,
   partitionTable,
   targetsRevisited,
   thresholdTable,
@@ -49,6 +54,7 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   summaryExport?: string;
   summaryData?: string;
   sutPort: number;
+  freshTable: boolean;
 }
 
 /** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
@@ -117,6 +123,11 @@ export function runCommand(logger: () => Logger): Command {
       outputFile('--summary-data'),
     )
     .option(
+      '--fresh-table',
+      "seed the table as COPY leaves it (every page full) instead of as a long-lived table's (scenario key harness.freshTable)",
+      false,
+    )
+    .option(
       '--sut-port <n>',
       'the port the service listens on, so Prometheus can scrape its /metrics during the run (0: a free one, printed at start)',
       portNumber('--sut-port'),
@@ -130,15 +141,23 @@ export function runCommand(logger: () => Logger): Command {
       scenarios: Record<string, Record<string, unknown>>;
       harness?: Record<string, unknown>;
     };
-    const [name, first] = Object.entries(raw.scenarios)[0] as [string, Record<string, unknown>];
+    // --duration changes the scenario the run is about (the one that starts last: a warm-up
+    // keeps its own length); --rate every constant-arrival-rate scenario, the warm-up too.
+    const entries = Object.entries(raw.scenarios);
+    const startOf = (sc: Record<string, unknown>) =>
+      typeof sc.startTime === 'string' ? parseDuration(sc.startTime, 'startTime') : 0;
+    const [name, main] = entries.reduce((a, b) => (startOf(b[1]) >= startOf(a[1]) ? b : a));
     if (flags.rate !== undefined || flags.duration !== undefined) {
-      if (first.executor !== 'constant-arrival-rate')
+      if (main.executor !== 'constant-arrival-rate')
         throw new UsageError(
-          `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(first.executor)}`,
+          `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(main.executor)}`,
         );
-      if (flags.rate !== undefined) first.rate = flags.rate;
-      if (flags.duration !== undefined) first.duration = flags.duration;
+      if (flags.duration !== undefined) main.duration = flags.duration;
+      if (flags.rate !== undefined)
+        for (const [, sc] of entries)
+          if (sc.executor === 'constant-arrival-rate') sc.rate = flags.rate;
     }
+    if (flags.freshTable) raw.harness = { ...(raw.harness ?? {}), freshTable: true };
     if (flags.variant !== undefined) {
       const harness = { ...(raw.harness ?? {}) };
       delete harness.variant;
@@ -149,7 +168,10 @@ export function runCommand(logger: () => Logger): Command {
           : { ...harness, variants: flags.variant };
     }
     const overridden =
-      flags.rate !== undefined || flags.duration !== undefined || flags.variant !== undefined;
+      flags.freshTable ||
+      flags.rate !== undefined ||
+      flags.duration !== undefined ||
+      flags.variant !== undefined;
     const {
       options,
       settings: baseSettings,
@@ -208,20 +230,28 @@ export function runCommand(logger: () => Logger): Command {
             seeding.stop();
           });
           const sweep = await latestSweepFor(git.commit);
+          // With a warm-up before it, the verdict and the tables are about the main scenario.
+          const several = settings.scenarios.length > 1;
+          const judged = several
+            ? scenarioReaders(outcome.readers, settings.scenarioName)
+            : outcome.readers;
           const verdict = revisitVerdict(
-            outcome.readers,
+            judged,
             settings.variant,
             sweep,
             settings.dbCpuLimitPercent,
             'unavailable' in outcome.dbCpu ? outcome.dbCpu.unavailable : undefined,
           );
-          const values = metricValues(outcome.readers);
+          const values = metricValues(outcome.readers, [
+            ...thresholdSpecs,
+            ...(several ? perScenarioSubMetrics(settings.scenarios) : []),
+          ]);
           const breakpoint = breakpointOf(outcome.series, thresholdSpecs);
-          const partitions = partitionRows(outcome.samples, settings.partitions);
+          const partitions = partitionRows(judged, settings.partitions);
           const eps = outcome.sim.achievedRate;
           const predicted =
             (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
-          const measured = outcome.readers.flush_size({ kind: 'avg' });
+          const measured = judged.flush_size({ kind: 'avg' });
           // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
           const outputPath =
             flags.output === undefined
@@ -237,6 +267,9 @@ export function runCommand(logger: () => Logger): Command {
           );
           out.write(
             `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
+              (several
+                ? `     parts:    ${scenarioParts(settings.scenarios, settings.scenarioName)}\n`
+                : '') +
               `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
               (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
               `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
@@ -245,12 +278,18 @@ export function runCommand(logger: () => Logger): Command {
             out.write(
               `\nfaults (the service ran as ${outcome.serviceLives} process${outcome.serviceLives === 1 ? '' : 'es'}${outcome.link === null ? '' : `; the link proxy saw ${outcome.link.connections} connections, dropped ${outcome.link.commitRepliesDropped} commit replies, cut ${outcome.link.resets} connections`}):\n${faultTable(outcome.faults)}\n`,
             );
-          out.write(`\n${auditLines(outcome.audit, settings.transport)}\n\n`);
+          out.write(`\n${auditLines(outcome.audit, settings.transport)}\n`);
+          if (outcome.settling !== null) out.write(`${settlingLine(outcome.settling)}\n`);
+          if (outcome.machine !== null) {
+            out.write(`${machineLoadLine(outcome.machine)}\n`);
+            if (outcome.machine.warning !== null) log.warn(outcome.machine.warning);
+          }
+          out.write('\n');
           out.write(
             `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
           );
           out.write(
-            `${verdictTable(verdict)}\n\n${targetsRevisited(outcome.readers, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
+            `${verdictTable(verdict)}\n\n${targetsRevisited(judged, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
               verdict.result === 'REVISIT'
                 ? ` (${verdict.checks
                     .filter((c) => c.fired === true)
@@ -277,6 +316,7 @@ export function runCommand(logger: () => Logger): Command {
             metrics: {
               durationMs: outcome.durationMs,
               values,
+              ...(several ? { steadyScenario: settings.scenarioName } : {}),
               series: outcome.series,
               partitions,
               predictedFlushRows: predicted,
@@ -285,6 +325,9 @@ export function runCommand(logger: () => Logger): Command {
               simulator: { ...outcome.sim },
               aborted: outcome.aborted,
               histograms: runHistograms(outcome.samples),
+              latency: outcome.latency,
+              settling: outcome.settling,
+              ...(outcome.machine === null ? {} : { machine: outcome.machine }),
               breakpoint,
               faults: outcome.faults,
               serviceLives: outcome.serviceLives,

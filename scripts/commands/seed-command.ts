@@ -33,6 +33,7 @@ export function seedCommand(logger: () => Logger): Command {
         seed: options.seed,
         shares: seedSharesOf(options),
         table,
+        fresh: options.freshTable,
       }).finally(() => {
         seeding.stop();
       });

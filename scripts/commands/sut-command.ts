@@ -322,6 +322,7 @@ export function sutCommand(logger: () => Logger): Command {
             shares: seedSharesOf(flags),
             catalogue,
             table,
+            fresh: flags.freshTable,
           }).finally(() => {
             seeding.stop();
           });

@@ -48,6 +48,12 @@ import type { Logger } from '../lib/logger.ts';
 import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PLAYERS } from '../../simulator/population.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
+import {
+  machineLoadLine,
+  sampleMachine,
+  type MachineLoad,
+} from '../../scenarios/engine/machine-load.ts';
+import { postmasterPid } from '../db/server-control.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
@@ -66,6 +72,7 @@ interface SweepFlags extends DatabaseOptions {
   explainRuns: number;
   warmup: number;
   vacuumBetweenSizes: boolean;
+  freshTable: boolean;
   quick: boolean;
   pgbench: boolean;
   output?: string;
@@ -108,6 +115,7 @@ function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
     explainRuns: pick('explainRuns', 'explainRuns', flags.explainRuns),
     warmupBatches: pick('warmupBatches', 'warmup', flags.warmup),
     vacuumBetweenSizes: flags.vacuumBetweenSizes,
+    freshTable: flags.freshTable,
     pgbench: flags.pgbench,
     quick: flags.quick,
   };
@@ -209,6 +217,11 @@ export function sweepCommand(logger: () => Logger): Command {
     )
     .option('--vacuum-between-sizes', 'VACUUM the table before each size after the first', false)
     .option(
+      '--fresh-table',
+      "seed the table as COPY leaves it (every page full) instead of as a long-lived table's",
+      false,
+    )
+    .option(
       '--quick',
       `a fast look: sizes ${QUICK_SWEEP_SETTINGS.sizes.join(',')}, short cells`,
       false,
@@ -245,6 +258,10 @@ export function sweepCommand(logger: () => Logger): Command {
       const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
       const progress = createProgress('sweep', log);
       const seeding = seedingProgress(log, table.label);
+      // The machine's load is read over the measuring, from the first cell on (not the seeding).
+      let machine: ReturnType<typeof sampleMachine> | undefined;
+      let load: MachineLoad | undefined;
+      const dataDir = database.dataDir;
       let measurement;
       try {
         measurement = await runSweep(
@@ -254,6 +271,13 @@ export function sweepCommand(logger: () => Logger): Command {
           {
             onProgress: (done, total, label) => {
               seeding.stop();
+              machine ??= sampleMachine({
+                harness: process.pid,
+                service: () => undefined,
+                database: () =>
+                  dataDir === undefined ? Promise.resolve(undefined) : postmasterPid(dataDir),
+                broker: () => Promise.resolve(undefined),
+              });
               progress.update(done, total, label);
             },
             onSeedProgress: seeding.onProgress,
@@ -262,6 +286,7 @@ export function sweepCommand(logger: () => Logger): Command {
       } finally {
         seeding.stop();
         progress.stop();
+        load = await machine?.stop();
       }
       const pgStatStatements =
         'snapshot' in probe && before !== undefined
@@ -299,6 +324,7 @@ export function sweepCommand(logger: () => Logger): Command {
             )
           : null,
         findings: [],
+        ...(load === undefined ? {} : { machine: load }),
       };
       metrics.findings.push(...findings(metrics));
       metrics.durationMs = performance.now() - started;
@@ -315,6 +341,7 @@ export function sweepCommand(logger: () => Logger): Command {
         explainRuns: settings.explainRuns,
         warmupBatches: settings.warmupBatches,
         vacuumBetweenSizes: settings.vacuumBetweenSizes,
+        freshTable: settings.freshTable,
         quick: settings.quick,
         pgbench: settings.pgbench,
         db: database.kind,
@@ -344,6 +371,10 @@ export function sweepCommand(logger: () => Logger): Command {
       ])
         if (section !== '') out.write(`${section}\n\n`);
       out.write(`findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}\n\n`);
+      if (load !== undefined) {
+        out.write(`${machineLoadLine(load)}\n`);
+        if (load.warning !== null) log.warn(load.warning);
+      }
       out.write(`sweep took ${(metrics.durationMs / 1000).toFixed(1)} s\n`);
       const path = await saveResult(
         result,

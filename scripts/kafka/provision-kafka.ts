@@ -6,6 +6,7 @@ import { parseBrokers } from '../../sut/kafka/kafka-client.ts';
 import {
   brokersOf,
   KAFKA_VERSION,
+  readBrokerPid,
   startBroker,
   stopBroker,
   type BrokerLayout,
@@ -29,7 +30,7 @@ export interface ProvisionedKafka {
   readonly kind: 'brokers' | 'local' | 'testcontainers';
   readonly brokers: string[];
   /** A broker the harness runs on this machine can be restarted (fault scenarios). */
-  readonly control?: { restart(): Promise<void> };
+  readonly control?: { restart(): Promise<void>; pid(): Promise<number | undefined> };
   stop(): Promise<void>;
 }
 
@@ -123,6 +124,7 @@ async function startLocalBroker(logger: Logger): Promise<ProvisionedKafka> {
         await stopBroker(layout);
         await startBroker(layout);
       },
+      pid: () => readBrokerPid(layout),
     },
     async stop() {
       if (stopped) return;

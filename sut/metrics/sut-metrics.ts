@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../kafka/event-codec.ts';
+import { IntervalRecorder } from './interval-recorder.ts';
 
 /**
  * Bucket boundaries. Flush sizes resolve the production ~60 rows, the seed's 200-row limit
@@ -64,6 +65,8 @@ export interface PartitionMetrics {
 /** The service's Prometheus metrics (prom-client), every series labelled with the SQL variant. */
 export class SutMetrics {
   readonly registry = new Registry();
+  /** The exact per-second histograms the harness reads on `GET /intervals`. */
+  readonly intervals: IntervalRecorder;
   private readonly partitions: PartitionMetrics[];
   private readonly eventsReceived: Counter;
   private readonly eventsRejected: Counter<'reason'>;
@@ -80,6 +83,7 @@ export class SutMetrics {
   ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ variant });
+    const intervals = (this.intervals = new IntervalRecorder(partitionCount));
     // The process and Node.js metrics every Prometheus client exports (CPU, memory, event
     // loop lag, GC), so a dashboard can tell a busy service from a slow database.
     collectDefaultMetrics({ register: this.registry });
@@ -235,13 +239,38 @@ export class SutMetrics {
         c.inc({ partition }, 0);
       for (const g of [sizeMax, durationMax, depth]) g.set({ partition }, 0);
       const unmatchedHere = unmatched.labels(partition);
+      const size = flushSize.labels(partition);
+      const updated = rowsUpdated.labels(partition);
+      const duration = flushDuration.labels(partition);
+      const toCommit = eventToCommit.labels(partition);
+      // Each value goes to Prometheus (bucketed, for scraping) and to the exact recorder.
       return {
-        flushSize: flushSize.labels(partition),
-        rowsUpdated: rowsUpdated.labels(partition),
-        flushDuration: flushDuration.labels(partition),
+        flushSize: {
+          observe(rows: number) {
+            size.observe(rows);
+            intervals.record(p, 'flushRows', rows);
+          },
+        },
+        rowsUpdated: {
+          observe(rows: number) {
+            updated.observe(rows);
+            intervals.record(p, 'rowsUpdated', rows);
+          },
+        },
+        flushDuration: {
+          observe(seconds: number) {
+            duration.observe(seconds);
+            intervals.record(p, 'flushDurationUs', seconds * 1e6);
+          },
+        },
         flushSizeMax: sizeMax.labels(partition),
         flushDurationMax: durationMax.labels(partition),
-        eventToCommit: eventToCommit.labels(partition),
+        eventToCommit: {
+          observe(seconds: number) {
+            toCommit.observe(seconds);
+            intervals.record(p, 'eventToCommitUs', seconds * 1e6);
+          },
+        },
         flushes: {
           interval: flushes.labels(partition, 'interval'),
           size: flushes.labels(partition, 'size'),

@@ -40,6 +40,18 @@ export async function startSutServer(options: {
         });
       return;
     }
+    if (path === '/intervals' && req.method === 'GET') {
+      // The exact per-second histograms since `after` (a sequence number); `close=1` closes
+      // the open second first (the harness reads that way before it stops the service).
+      const query = new URL(req.url ?? '/', 'http://service').searchParams;
+      const after = Number(query.get('after') ?? 0);
+      const intervals = options.metrics.intervals.since(
+        Number.isFinite(after) ? after : 0,
+        query.get('close') === '1',
+      );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ intervals }));
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       const health = options.health();
       res
