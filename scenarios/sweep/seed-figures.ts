@@ -1,5 +1,5 @@
 /**
- * BatchIncrementProgress as the seed measured it (BATCH_INCREMENT_OPTIMIZATION.md), wall
+ * BatchIncrementProgress as the seed measured it (docs/the-analysis.md), wall
  * time per batch of the "current" query, i.e. the correlated variant, in milliseconds.
  */
 export const SEED_CORRELATED_MS: ReadonlyMap<number, number> = new Map([

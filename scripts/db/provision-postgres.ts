@@ -65,7 +65,7 @@ async function startEmbedded(options: ProvisionOptions): Promise<ProvisionedData
 }
 
 /**
- * The one way the CLI and the tests get a PostgreSQL (DESIGN.md contract):
+ * The one way the CLI and the tests get a PostgreSQL (docs/contracts.md):
  * `DATABASE_URL` when set; otherwise an embedded server; `testcontainers` on request.
  */
 export async function provisionPostgres(options: ProvisionOptions): Promise<ProvisionedDatabase> {

@@ -1,6 +1,6 @@
 /**
  * Bad input from the user: a flag, a file or an environment variable that cannot be used.
- * The CLI prints the message alone (no stack) and exits with code 2 (DESIGN.md contract).
+ * The CLI prints the message alone (no stack) and exits with code 2 (docs/contracts.md).
  */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -9,7 +9,7 @@ import {
 import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-buffer.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 
-/** How a partition buffers and flushes. Defaults: the production configuration (CONTEXT.md). */
+/** How a partition buffers and flushes. Defaults: the production configuration (docs/production-system.md). */
 export interface FlushConfig {
   /** Flush every this many ms (production: 100). */
   readonly intervalMs: number;

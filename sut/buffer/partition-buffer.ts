@@ -21,7 +21,7 @@ export interface DrainedEntries {
 
 /**
  * One partition's buffer of increments, aggregated by (user_id, goal_id): a key's deltas are
- * summed, so a flush carries each key once (CONTEXT.md, "The event handler's buffering").
+ * summed, so a flush carries each key once (docs/production-system.md, "Buffering").
  */
 export class PartitionBuffer {
   private players = new Map<string, PlayerEntries>();

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 
-/** The stat codes of the production load tests' event mix (CONTEXT.md, "Production figures"). */
+/** The stat codes of the production load tests' event mix (docs/production-system.md, its figures). */
 export const LOAD_TEST_STAT_CODES = [
   'login_count',
   'enemy_kills',

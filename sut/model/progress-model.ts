@@ -10,7 +10,7 @@ export interface ModelResult {
 }
 
 /**
- * The increment semantics of CONTEXT.md as a pure function, the yardstick for every SQL
+ * The increment rules of docs/production-system.md as a pure function, the yardstick for every SQL
  * variant:
  * - rows that do not exist, are inactive or are claimed are left alone;
  * - a regular increment adds delta; a daily one adds it only if the row was not updated

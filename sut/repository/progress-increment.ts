@@ -9,7 +9,7 @@ export interface ProgressIncrement {
   readonly isDaily: boolean;
 }
 
-/** The seven parallel arrays of CONTEXT.md, in parameter order $1..$7. */
+/** The seven parallel arrays of docs/production-system.md, in parameter order $1..$7. */
 export type BatchParameters = [
   userIds: string[],
   goalIds: string[],

@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { sqlForTable, type TargetTable } from '../db/target-table.ts';
 
-/** One SQL form of BatchIncrementProgress: a file in `sut/sql/variants/` (DESIGN.md contract). */
+/** One SQL form of BatchIncrementProgress: a file in `sut/sql/variants/` (docs/contracts.md). */
 export interface SqlVariant {
   readonly name: string;
-  /** The statement, taking the seven arrays of CONTEXT.md as $1..$7. */
+  /** The statement, taking the seven arrays of docs/production-system.md as $1..$7. */
   readonly sql: string;
   /** The file's leading comment: what the variant is and where it comes from. */
   readonly description: string;

@@ -1,4 +1,4 @@
--- user_goal_progress as the production service defines it (../shared/CONTEXT.md, "The table").
+-- user_goal_progress as the production service defines it (docs/production-system.md, "The table").
 -- Rows exist only for goals assigned to a player; is_active = false rows are
 -- assigned-but-inactive and must never move.
 CREATE TABLE user_goal_progress (

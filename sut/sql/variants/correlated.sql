@@ -1,4 +1,4 @@
--- correlated: the seed's "current" BatchIncrementProgress (BATCH_INCREMENT_OPTIMIZATION.md,
+-- correlated: the seed's "current" BatchIncrementProgress (docs/the-analysis.md,
 -- "Root Cause"), reconstructed whole from the production repository's UPSERT of that time,
 -- narrowed to the UPDATE-only form of lazy materialization: rows must exist, claimed and
 -- inactive rows are skipped. Every SET expression finds its input with a correlated
@@ -10,7 +10,7 @@
 --  * a same-day daily increment recomputes status from the current progress (the seed's
 --    combined query keeps the status), so a 'not_started' row becomes 'in_progress'.
 -- Parameters: $1 user_ids, $2 goal_ids, $3 challenge_ids, $4 namespaces, $5 deltas,
--- $6 target_values, $7 is_daily (CONTEXT.md order).
+-- $6 target_values, $7 is_daily (docs/production-system.md order).
 UPDATE user_goal_progress SET
     progress = CASE
         WHEN (SELECT is_daily FROM UNNEST($7::BOOLEAN[], $2::VARCHAR(100)[]) AS u(is_daily, gid)

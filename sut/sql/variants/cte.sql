@@ -1,10 +1,10 @@
--- cte: the seed's "optimized" combined query (BATCH_INCREMENT_OPTIMIZATION.md, "Combined
+-- cte: the seed's "optimized" combined query (docs/the-analysis.md, "Combined
 -- Query (Both Regular and Daily)"), unchanged: one CTE unnests the seven arrays, a second
 -- joins them to the table on (user_id, goal_id) and computes the new values, then
 -- UPDATE ... FROM updates. The seed measured its planning at 1.247 ms against 0.247 ms for
 -- the correlated form on a 5-row batch, which is why it was not adopted.
 -- Parameters: $1 user_ids, $2 goal_ids, $3 challenge_ids, $4 namespaces, $5 deltas,
--- $6 target_values, $7 is_daily (CONTEXT.md order).
+-- $6 target_values, $7 is_daily (docs/production-system.md order).
 WITH input_data AS (
     SELECT
         t.user_id,

@@ -1,9 +1,9 @@
 -- join: UPDATE ... FROM (SELECT ... FROM UNNEST(...)) joined on the primary key, the form the
--- service's published repository ships today (CONTEXT.md, "The three SQL forms"). The
+-- service's published repository ships today (docs/production-system.md, "The three SQL forms"). The
 -- arrays are unnested once and each row finds its own input through the join, so nothing
 -- is looked up per row; the same-day daily rule keeps progress, status and completed_at.
 -- Parameters: $1 user_ids, $2 goal_ids, $3 challenge_ids, $4 namespaces, $5 deltas,
--- $6 target_values, $7 is_daily (CONTEXT.md order).
+-- $6 target_values, $7 is_daily (docs/production-system.md order).
 UPDATE user_goal_progress AS p SET
     progress = CASE
         WHEN t.is_daily AND DATE(p.updated_at AT TIME ZONE 'UTC') = DATE(NOW() AT TIME ZONE 'UTC')
