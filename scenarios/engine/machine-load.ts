@@ -40,7 +40,9 @@ async function cpuTotals(): Promise<CpuTotals> {
 }
 
 /** A process's parent and CPU ticks (user + system) from /proc; undefined once it is gone. */
-export async function processStat(pid: number): Promise<{ ticks: number; ppid: number } | undefined> {
+export async function processStat(
+  pid: number,
+): Promise<{ ticks: number; ppid: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -379,8 +379,11 @@ export async function runScenario(
       const t = second;
       // A service that died between two reads took its last figures with it: never below 0.
       const accepted = Math.max(0, sumOf(window, 'harness_events_accepted_total') / seconds);
-      // This second's exact histograms, all partitions together.
-      const exactSecond = await service.pullIntervals();
+      // This second's exact histograms, all partitions together, the open second closed as
+      // it stands: each point is exactly what came since the last one (the service's seconds
+      // and this loop's do not line up; waiting for whole seconds would leave some points
+      // empty and double others).
+      const exactSecond = await service.pullIntervals(true);
       const secondOf = (metric: IntervalMetric, a: Aggregation) => {
         const h = exactSecond.get(metric);
         return h === undefined ? Number.NaN : fromHdr(h, a, 1 / 1000);
