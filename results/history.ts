@@ -1,6 +1,7 @@
 import { UsageError } from '../scripts/lib/usage-error.ts';
 import { HARNESS_METRICS, type HarnessMetric } from '../scenarios/engine/scenario-options.ts';
-import { compareResults, type ComparisonRow } from './compare/compare-results.ts';
+import { compareValues, type ComparisonRow, type Direction } from './compare/compare-results.ts';
+import { changePoints } from './stats/change-points.ts';
 import { median } from './stats/descriptive.ts';
 import type { IndexedResult } from './run-index.ts';
 import type { ResultFile, StatementMode } from './schema/result-schema.ts';
@@ -72,10 +73,19 @@ export function parseHistoryMetric(
 
 export function valueOf(result: ResultFile, metric: HistoryMetric): number | null {
   switch (metric.kind) {
-    case 'run':
-      return result.kind === 'run'
-        ? (result.metrics.values[metric.metric]?.[metric.aggregation] ?? null)
-        : null;
+    case 'run': {
+      if (result.kind !== 'run') return null;
+      // The judged part of a run with a warm-up: its steady scenario's sub-metric.
+      const steady = result.metrics.steadyScenario;
+      const values = result.metrics.values;
+      return (
+        (steady === undefined
+          ? undefined
+          : values[`${metric.metric}{scenario:${steady}}`]?.[metric.aggregation]) ??
+        values[metric.metric]?.[metric.aggregation] ??
+        null
+      );
+    }
     case 'sweep': {
       if (result.kind !== 'sweep') return null;
       const c = result.metrics.cells.find(
@@ -92,51 +102,71 @@ export function valueOf(result: ResultFile, metric: HistoryMetric): number | nul
 }
 
 export interface HistoryEntry {
-  readonly entry: IndexedResult;
+  /** The commit's results: its trials, oldest first. */
+  readonly entries: readonly IndexedResult[];
+  /** The median of its trials' values. */
   readonly value: number | null;
-  /** The change from the previous commit's result, with its significance when it could be tested. */
+  readonly values: readonly number[];
+  /** The change from the previous commit's trials, tested as `harness compare` tests it. */
   readonly change: ComparisonRow | null;
+  /** A change point of the whole history falls just before this commit. */
+  readonly changePoint: { readonly p: number } | null;
 }
 
+const DIRECTION: Record<HistoryMetric['kind'], (m: HistoryMetric) => Direction> = {
+  run: (m) =>
+    m.kind === 'run' && (m.metric === 'events_per_second' || m.metric === 'events_sent')
+      ? 'higher'
+      : m.kind === 'run' && (m.metric === 'flush_size' || m.metric === 'rows_updated')
+        ? 'none'
+        : 'lower',
+  sweep: () => 'lower',
+  bench: (m) =>
+    m.kind === 'bench' && /per_second|ratio|efficiency/.test(m.figure) ? 'higher' : 'lower',
+};
+
 /**
- * The newest result of each of the last `last` commits that have one, oldest first, with
- * `metric`'s value and its change against the previous commit (tested as `harness compare`
- * tests it).
+ * The results of each of the last `last` commits that have one, oldest first, every result
+ * of a commit one trial: the metric's median over them, its change against the previous
+ * commit (tested when both have several trials), and the change points of the whole
+ * history (E-divisive means over every trial's value, as Apache Otava finds them).
  */
 export function metricHistory(
   results: readonly IndexedResult[],
   metric: HistoryMetric,
   last: number,
 ): HistoryEntry[] {
-  const byCommit = new Map<string, IndexedResult>();
+  const byCommit = new Map<string, IndexedResult[]>();
   for (const r of results) {
     if (valueOf(r.result, metric) === null) continue;
     const key = `${r.result.git.commit}${r.result.git.dirty ? '-dirty' : ''}`;
+    const trials = byCommit.get(key) ?? [];
     byCommit.delete(key); // re-insert so the map's order follows each commit's newest result
-    byCommit.set(key, r);
+    byCommit.set(key, [...trials, r]);
   }
   const picked = [...byCommit.values()].slice(-last);
-  return picked.map((entry, i) => {
-    const previous = picked[i - 1];
-    let change: ComparisonRow | null = null;
-    if (previous !== undefined && previous.result.kind === entry.result.kind) {
-      const rows = compareResults(previous, entry).rows;
-      change = rows.find((r) => rowMatches(r, metric)) ?? null;
-    }
-    return { entry, value: valueOf(entry.result, metric), change };
+  const groups = picked.map((trials) => trials.map((t) => valueOf(t.result, metric) as number));
+  const points = new Map(changePoints(groups).map((c) => [c.index, c]));
+  const direction = DIRECTION[metric.kind](metric);
+  return picked.map((entries, i) => {
+    const values = groups[i] as number[];
+    const previous = groups[i - 1];
+    const change =
+      previous === undefined
+        ? null
+        : compareValues(
+            { section: metric.label, label: metric.label, direction },
+            previous,
+            values,
+            undefined,
+          );
+    const point = points.get(i);
+    return {
+      entries,
+      value: median(values),
+      values,
+      change,
+      changePoint: point === undefined ? null : { p: point.p },
+    };
   });
-}
-
-function rowMatches(row: ComparisonRow, metric: HistoryMetric): boolean {
-  switch (metric.kind) {
-    case 'run':
-      return row.label === `${metric.metric} ${metric.aggregation}`;
-    case 'sweep':
-      return (
-        row.label === `${metric.variant} ${metric.size} rows` &&
-        row.section.includes(`, ${metric.statement} `)
-      );
-    case 'bench':
-      return row.label === metric.figure;
-  }
 }

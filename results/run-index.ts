@@ -128,3 +128,38 @@ export function resolveResult(
     `"${reference}" is neither a results file, "latest", "baseline", nor a git ref: give a path to a results JSON, latest, baseline, or a commit such as HEAD~1`,
   );
 }
+
+/**
+ * Turns a reference into the trials it names: a results file (one); a folder (every result
+ * in it, such as an `ab` session's side); `latest` or `baseline` (one); a git ref (every run
+ * saved for that commit). Results of several kinds or names are narrowed to the filter's, or
+ * else to the newest one's kind and name.
+ */
+export function resolveTrials(
+  reference: string,
+  filter: ResultFilter = {},
+  options: ResolveOptions = {},
+): IndexedResult[] {
+  const runsDir = options.runsDir ?? RUNS_DIR;
+  const cwd = options.cwd ?? process.cwd();
+  const narrow = (found: IndexedResult[], label: string): IndexedResult[] => {
+    const matching = found.filter((r) => matches(r, filter));
+    const newest = matching[matching.length - 1];
+    if (newest === undefined)
+      throw new UsageError(`${label}: no saved ${describeFilter(filter)} there`);
+    return matching.filter(
+      (r) => r.result.kind === newest.result.kind && r.result.name === newest.result.name,
+    );
+  };
+  if (existsSync(reference) && statSync(reference).isDirectory())
+    return narrow([...indexResults(reference).results], `folder ${displayPath(reference)}`);
+  if (existsSync(reference) || reference === 'latest' || reference === 'baseline')
+    return [resolveResult(reference, filter, options)];
+  const commit = resolveCommit(reference, cwd);
+  if (commit !== undefined)
+    return narrow(
+      indexResults(runsDir).results.filter((r) => r.result.git.commit === commit),
+      `git ref "${reference}" (${commit.slice(0, 7)}) in ${displayPath(runsDir)}`,
+    );
+  return [resolveResult(reference, filter, options)];
+}

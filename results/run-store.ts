@@ -20,7 +20,7 @@ export function compactUtc(date: Date): string {
     .replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `results/runs/<UTC time>_<short sha>[-dirty]_<name>.json` (DESIGN.md contract). */
+/** `results/runs/<UTC time>_<short sha>[-dirty]_<name>.json` (docs/contracts.md). */
 export function runFileName(createdAt: Date, git: GitInfo, name: string): string {
   const sha = git.commit === 'unknown' ? 'nogit' : git.commit.slice(0, 7);
   return `${compactUtc(createdAt)}_${sha}${git.dirty ? '-dirty' : ''}_${name.replace(/[^A-Za-z0-9._-]/g, '-')}.json`;

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { compareCommand, RegressionError } from './commands/compare-command.ts';
+import { abCommand } from './commands/ab-command.ts';
+import { calibrateCommand } from './commands/calibrate-command.ts';
 import { resultsCommand } from './commands/results-command.ts';
 import { reportCommand } from './commands/report-command.ts';
 import { historyCommand } from './commands/history-command.ts';
@@ -14,7 +16,7 @@ import { isUsageError } from './lib/usage-error.ts';
 import { HARNESS_VERSION } from './lib/version.ts';
 import { InvalidBatchError } from '../sut/repository/progress-increment.ts';
 
-/** Exit codes (DESIGN.md contract). */
+/** Exit codes (docs/contracts.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, thresholds: 99 } as const;
 
 export function buildProgram(): Command {
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
     simulateCommand(logger),
     seedCommand(logger),
     compareCommand(),
+    abCommand(logger),
+    calibrateCommand(logger),
     resultsCommand(),
     reportCommand(),
     historyCommand(),

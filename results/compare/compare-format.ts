@@ -12,25 +12,33 @@ export function formatFigure(value: number | null): string {
   });
 }
 
-function formatP(p: number): string {
-  return p < 0.001 ? '0.000' : p.toFixed(3);
-}
-
 function formatN(r: ComparisonRow): string {
-  const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
-  return r.nBase === r.nHead ? `n=${n(r.nBase)}` : `n=${n(r.nBase)}+${n(r.nHead)}`;
+  return r.nBase === r.nHead ? `n=${r.nBase}` : `n=${r.nBase}+${r.nHead}`;
 }
 
-/** benchstat's last column: the change and its p, or `~` when it is within noise. */
+const pct = (ratio: number) => signed((ratio - 1) * 100);
+
+/**
+ * The last column: the change as a percentage with its 95 % interval and the trials behind
+ * it, then worse/better when the whole interval is beyond the noise floor, `~` when it holds
+ * no change beyond it; untested rows say why.
+ */
 export function formatChange(r: ComparisonRow): string {
   if (r.base === null || r.head === null) return r.base === null ? '(head only)' : '(base only)';
-  if (r.p === null)
-    return r.deltaPercent === null
-      ? '(single figure)'
-      : `${signed(r.deltaPercent)} (single figure, not tested)`;
-  if (!r.significant) return `~ (p=${formatP(r.p)} ${formatN(r)})`;
-  const verdict = r.direction === 'none' ? '' : r.regression ? ' worse' : ' better';
-  return `${signed(r.deltaPercent ?? 0)} (p=${formatP(r.p)} ${formatN(r)})${verdict}`;
+  const i = r.interval;
+  if (r.verdict === 'untested') {
+    const change = r.deltaPercent === null ? '' : `${signed(r.deltaPercent)} `;
+    const range =
+      i === null
+        ? ''
+        : `[${pct(i.lower)}, ${pct(i.upper)}] at ${Math.floor(i.confidence * 100)} % `;
+    return `${change}${range}(${r.untestedBecause ?? 'not tested'})`;
+  }
+  if (i === null) return '(not tested)';
+  const range = `[${pct(i.lower)}, ${pct(i.upper)}]`;
+  const floor = r.floorPercent > 0 ? `, floor ${r.floorPercent.toFixed(1)}%` : '';
+  if (r.verdict === 'same') return `~ ${range} (${formatN(r)}${floor})`;
+  return `${signed(r.deltaPercent ?? 0)} ${range} (${formatN(r)}${floor}) ${r.verdict}`;
 }
 
 function signed(percent: number): string {
@@ -46,13 +54,13 @@ function geomean(values: readonly number[]): number | null {
 function sideLine(label: string, s: Comparison['base']): string {
   const sha =
     s.commit === 'unknown' ? 'no git' : `${s.commit.slice(0, 7)}${s.dirty ? '-dirty' : ''}`;
-  return `${label}: ${s.path} (${sha}, ${s.createdAt})`;
+  return `${label}: ${s.path} (${sha}, ${s.trials === 1 ? s.createdAt : `${s.trials} trials, newest ${s.createdAt}`})`;
 }
 
 /**
- * The comparison as benchstat prints it: one block per section, label, base, head and the
- * change with its p and n, `~` when not significant. Sweep sections end with the geometric
- * mean, benchstat's summary of a whole table.
+ * The comparison as benchstat prints it: one block per section, label, base and head (the
+ * median of each side's trials) and the change with its interval, `~` within the noise.
+ * Sweep sections end with the geometric mean, benchstat's summary of a whole table.
  */
 export function formatComparison(c: Comparison): string {
   const lines = [`${c.kind} ${c.name}`, sideLine('base', c.base), sideLine('head', c.head)];

@@ -5,9 +5,12 @@ import { parseResultText } from '../result-file.ts';
 import type { IndexedResult } from '../run-index.ts';
 import * as hdr from 'hdr-histogram-js';
 import type { RunResult, SweepResult } from '../schema/result-schema.ts';
+import type { Comparison } from './compare-results.ts';
 import { formatComparison } from './compare-format.ts';
+import { createRandom } from '../../sut/db/random.ts';
 import {
   compareResults,
+  compareTrials,
   environmentNotes,
   noiseNotes,
   regressionsBeyond,
@@ -56,32 +59,96 @@ describe('compareResults (golden files)', () => {
     );
   });
 
-  it('says ~ everywhere when a result is compared with itself', () => {
+  it('one result per side: every change shown, none tested', () => {
     const c = compareResults(fixture('sweep-head.json'), fixture('sweep-head.json'));
-    expect(c.rows.every((r) => !r.significant && (r.p ?? 0) > 0.999)).toBe(true);
+    expect(c.rows.every((r) => r.verdict === 'untested' && r.interval === null)).toBe(true);
+    expect(formatComparison(c)).toMatch(/\+0\.00% \(1 trial per side: not tested\)/);
+    expect(formatComparison(c)).not.toMatch(/p=/);
   });
 });
 
-describe('significance and regressions', () => {
-  const base = fixture('sweep-head.json');
+/**
+ * Trials of one sweep: each trial's batches scaled by a factor of its own (the spread between
+ * runs: load, checkpoints, the table), drawn log-normal with `spread`, and `join` by `joinFactor`.
+ */
+function trials(
+  entry: IndexedResult,
+  count: number,
+  seed: number,
+  spread: number,
+  joinFactor = 1,
+): IndexedResult[] {
+  const random = createRandom(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return Array.from({ length: count }, (_, i) => {
+    const runFactor = Math.exp(spread * gaussian());
+    const scaledEntry = scaled(entry, 'join', joinFactor, `trial-${seed}-${i}.json`);
+    const sweep = scaledEntry.result as SweepResult;
+    const cells = sweep.metrics.cells.map((c) => ({
+      ...c,
+      samplesMs: c.samplesMs.map((x) => x * runFactor),
+    }));
+    return { path: scaledEntry.path, result: { ...sweep, metrics: { ...sweep.metrics, cells } } };
+  });
+}
 
-  it('flags a 50 % slowdown of one variant as a significant regression, and only that', () => {
-    const c = compareResults(base, scaled(base, 'join', 1.5, 'slower-join.json'));
-    const join = c.rows.filter((r) => r.label.startsWith('join '));
+describe('trials: intervals, the noise floor, regressions', () => {
+  const base = fixture('sweep-head.json');
+  const joinRows = (c: Comparison) => c.rows.filter((r) => r.label.startsWith('join '));
+
+  it('calls a 50 % slowdown of one variant worse, the change inside every interval, and nothing else', () => {
+    const c = compareTrials(trials(base, 5, 1, 0.03), trials(base, 5, 2, 0.03, 1.5));
     const others = c.rows.filter((r) => !r.label.startsWith('join '));
-    expect(join.every((r) => Math.abs((r.deltaPercent ?? 0) - 50) < 1e-9)).toBe(true);
-    // Cells with few samples cannot reach p < 0.05 whatever the change: benchstat's caveat.
-    expect(join.filter((r) => r.nBase >= 10).every((r) => r.regression)).toBe(true);
-    expect(others.every((r) => !r.significant)).toBe(true);
-    expect(regressionsBeyond(c, 40).length).toBeGreaterThan(0);
-    expect(regressionsBeyond(c, 60)).toEqual([]);
+    expect(joinRows(c).every((r) => r.verdict === 'worse' && r.regression)).toBe(true);
+    for (const r of joinRows(c)) {
+      expect(r.interval?.lower).toBeLessThan(1.5);
+      expect(r.interval?.upper).toBeGreaterThan(1.5);
+    }
+    expect(others.every((r) => r.verdict !== 'worse' && r.verdict !== 'better')).toBe(true);
+    expect(regressionsBeyond(c, 20).length).toBe(joinRows(c).length);
+    expect(regressionsBeyond(c, 80)).toEqual([]);
+    expect(formatComparison(c)).toMatch(
+      /join 60 rows .* \+\d+\.\d+% \[\+\d+\.\d+%, \+\d+\.\d+%\] \(n=5\) worse/,
+    );
   });
 
-  it('calls a significant speed-up better, not a regression', () => {
-    const c = compareResults(base, scaled(base, 'cte', 0.5, 'faster-cte.json'));
-    expect(c.rows.some((r) => r.significant)).toBe(true);
+  it('calls a speed-up better, never a regression', () => {
+    const c = compareTrials(trials(base, 5, 3, 0.03), trials(base, 5, 4, 0.03, 0.5));
+    expect(joinRows(c).every((r) => r.verdict === 'better')).toBe(true);
     expect(c.rows.filter((r) => r.regression)).toEqual([]);
-    expect(formatComparison(c)).toMatch(/-50\.00% \(p=0\.000 n=\d+\) better/);
+  });
+
+  it('holds changes to the calibrated noise floor: a 10 % change within a 12 % floor is ~', () => {
+    const b = trials(base, 6, 5, 0.01);
+    const h = trials(base, 6, 6, 0.01, 1.1);
+    expect(joinRows(compareTrials(b, h)).every((r) => r.verdict === 'worse')).toBe(true);
+    const floors = Object.fromEntries(
+      compareTrials(b, h).rows.map((r) => [`${r.section} / ${r.label}`, 12]),
+    );
+    const held = compareTrials(b, h, { calibration: { source: 'test', trials: 6, floors } });
+    expect(held.rows.every((r) => r.verdict === 'same')).toBe(true);
+    expect(formatComparison(held)).toMatch(/~ \[\+\d+\.\d+%, \+\d+\.\d+%\] \(n=6, floor 12\.0%\)/);
+  });
+
+  it('three trials per side: the interval at the confidence it has, nothing called', () => {
+    const c = compareTrials(trials(base, 3, 7, 0.03), trials(base, 3, 8, 0.03, 1.5));
+    const row = c.rows.find((r) => r.label === 'join 60 rows');
+    expect(row?.verdict).toBe('untested');
+    expect(row?.interval?.confidence).toBeCloseTo(0.9, 5);
+    expect(formatComparison(c)).toMatch(
+      /at 90 % \(3\+3 trials give a 90 % interval at most: not tested \(4 per side reach 95 %\)\)/,
+    );
+  });
+
+  it('A/A: the same code on both sides calls (almost) nothing changed', () => {
+    let called = 0;
+    let rows = 0;
+    for (let k = 0; k < 10; k++) {
+      const c = compareTrials(trials(base, 5, 100 + k, 0.05), trials(base, 5, 200 + k, 0.05));
+      called += c.rows.filter((r) => r.verdict !== 'same').length;
+      rows += c.rows.length;
+    }
+    expect(called / rows).toBeLessThanOrEqual(0.05);
   });
 });
 
@@ -113,7 +180,7 @@ describe('environment notes', () => {
     head.postgres.settings.shared_buffers = '512MB';
     head.postgres.version = '16.4';
     head.cpu.count = env.cpu.count * 2;
-    const [note, ...more] = environmentNotes(env, head);
+    const [note, ...more] = environmentNotes([env], [head]);
     expect(more).toEqual([]);
     expect(note).toBe(
       `the two sides ran in different environments (PostgreSQL ${env.postgres.version} -> 16.4; shared_buffers ${env.postgres.settings.shared_buffers ?? ''} -> 512MB; cores ${env.cpu.count} -> ${head.cpu.count}): part of any change may come from that`,
@@ -124,7 +191,7 @@ describe('environment notes', () => {
     const head = structuredClone(env);
     head.postgres.source = 'url';
     head.node = 'v22.0.0';
-    expect(environmentNotes(env, head)).toEqual([
+    expect(environmentNotes([env], [head])).toEqual([
       `the two sides ran in different environments (PostgreSQL from ${env.postgres.source} -> url; node ${env.node} -> v22.0.0): part of any change may come from that`,
     ]);
   });
@@ -133,8 +200,8 @@ describe('environment notes', () => {
     const head = structuredClone(env);
     head.postgres.settings.max_wal_size = '1GB';
     delete head.postgres.settings.jit;
-    expect(environmentNotes(env, head)).toEqual([]);
-    expect(environmentNotes(env, null)).toEqual([]);
+    expect(environmentNotes([env], [head])).toEqual([]);
+    expect(environmentNotes([env], [null])).toEqual([]);
   });
 
   it('reaches the comparison printed for the reader', () => {
@@ -179,26 +246,27 @@ describe('runs with exact histograms and machine load', () => {
   it('compares the judged part exactly (the warm-up left out), untested with one run per side', () => {
     const c = compareResults(exactRun(5000, 2, 'base.json'), exactRun(6000, 3, 'head.json'));
     const p95 = c.rows.find((r) => r.label === 'flush_duration p(95)');
-    expect(p95?.section).toBe('flush_duration (ms), scenario steady, exact');
+    expect(p95?.section).toBe('flush_duration (ms)');
+    expect(c.notes).toContain(
+      'latencies are exact percentiles of the part each run judges: scenario steady',
+    );
     expect(p95?.base).toBeCloseTo(5.009, 2);
     expect(p95?.head).toBeCloseTo(6.009, 2);
-    expect(p95?.p).toBeNull();
-    expect(p95?.significant).toBe(false);
-    expect(c.notes).toContain(
-      'run percentiles are exact (HdrHistogram) over the judged part of each run; one run per side cannot tell a change from noise, so they are not tested',
-    );
+    expect(p95?.interval).toBeNull();
+    expect(p95?.verdict).toBe('untested');
+    expect(p95?.untestedBecause).toBe('1 trial per side: not tested');
   });
 
   it('names the noisier side, or says the two were alike', () => {
     const quiet = exactRun(5000, 2, 'base.json');
-    expect(noiseNotes(quiet.result, exactRun(5000, 4, 'head.json').result)).toEqual([
+    expect(noiseNotes([quiet.result], [exactRun(5000, 4, 'head.json').result])).toEqual([
       'machine load: alike on both sides (base other processes 2 % of 2 cores, load 1.5; head other processes 4 % of 2 cores, load 1.5)',
     ]);
     const busy = compareResults(quiet, exactRun(5000, 45, 'head.json'));
     expect(formatComparison(busy)).toMatch(
       /note: machine load: the head ran on the noisier machine \(base other processes 2 % .*; head other processes 45 % of 2 cores, load 1\.5\)/,
     );
-    expect(noiseNotes(exactRun(5000, 30, 'b').result, quiet.result)[0]).toMatch(
+    expect(noiseNotes([exactRun(5000, 30, 'b').result], [quiet.result])[0]).toMatch(
       /the base ran on the noisier machine/,
     );
   });

@@ -1,37 +1,49 @@
 import { UsageError } from '../../scripts/lib/usage-error.ts';
-import {
-  weightedBuckets,
-  bucketQuantile,
-  type BucketHistogram,
-} from '../stats/bucket-histogram.ts';
 import { median } from '../stats/descriptive.ts';
-import { mannWhitneyU, weightsOf, type WeightedValue } from '../stats/mann-whitney.ts';
-import { resultFigures } from '../key-figures.ts';
-import { exactHistogram, judgedPart, machineFigure, type ExactMetric } from '../run-latency.ts';
+import { ratioInterval, type RatioInterval } from '../stats/shift-interval.ts';
+import { judgedPart, machineFigure } from '../run-latency.ts';
 import type { IndexedResult } from '../run-index.ts';
-import type { ResultFile, RunResult, SweepResult } from '../schema/result-schema.ts';
+import type { ResultFile } from '../schema/result-schema.ts';
+import type { Calibration } from './calibration.ts';
+import { metricKey, trialMetrics, type Direction } from './trial-metrics.ts';
 
-/** benchstat's default: a change is significant when p < 0.05. */
-export const ALPHA = 0.05;
+export type { Direction } from './trial-metrics.ts';
 
-/** Which way is good: lower latencies, higher throughput; `none` for figures that only describe. */
-export type Direction = 'lower' | 'higher' | 'none';
+/** The confidence of every interval a comparison prints. */
+export const CONFIDENCE = 0.95;
+
+/** What a row says about the change from base to head. */
+export type RowVerdict =
+  /** The whole interval is beyond the noise floor, the bad way. */
+  | 'worse'
+  | 'better'
+  /** Beyond the floor, for a figure with no good direction (flush size). */
+  | 'changed'
+  /** The interval holds a change within the noise floor: `~`. */
+  | 'same'
+  /** Too few trials (or a value of 0) to test: the change is shown, nothing is called. */
+  | 'untested';
 
 export interface ComparisonRow {
   /** Rows of one section share a heading and unit, like a benchstat table. */
   readonly section: string;
   readonly label: string;
+  /** Median over each side's trials. */
   readonly base: number | null;
   readonly head: number | null;
-  /** (head - base) / base x 100; null when either side is missing or base is 0. */
+  /** (head - base) / base x 100 from the Hodges-Lehmann ratio, or from the medians untested. */
   readonly deltaPercent: number | null;
-  /** Two-sided Mann-Whitney p; null when there is nothing to test (a single figure). */
-  readonly p: number | null;
+  /** The ratio head / base with its interval; null with no test. */
+  readonly interval: RatioInterval | null;
+  /** Changes within this many percent are noise on this machine (its calibration), 0 without one. */
+  readonly floorPercent: number;
   readonly nBase: number;
   readonly nHead: number;
   readonly direction: Direction;
-  readonly significant: boolean;
-  /** Significant and in the bad direction. */
+  readonly verdict: RowVerdict;
+  /** Why a row is untested, for the reader. */
+  readonly untestedBecause: string | null;
+  /** `worse`: a change for the worse beyond the noise floor. */
   readonly regression: boolean;
 }
 
@@ -40,6 +52,8 @@ export interface ComparedSide {
   readonly commit: string;
   readonly dirty: boolean;
   readonly createdAt: string;
+  /** How many results (trials) stand behind this side. */
+  readonly trials: number;
 }
 
 export interface Comparison {
@@ -51,126 +65,209 @@ export interface Comparison {
   readonly notes: readonly string[];
 }
 
-interface Measure {
-  readonly value: number | null;
-  /** The samples behind the value, when it has any: raw, or histogram buckets. */
-  readonly samples?: readonly WeightedValue[];
-}
-
-/** How many observations stand behind a measure: its samples' weight, 1 for a single figure. */
-function sampleCount(m: Measure | undefined): number {
-  if (m === undefined) return 0;
-  return m.samples === undefined ? 1 : m.samples.reduce((sum, v) => sum + v.weight, 0);
-}
-
-function row(
-  section: string,
-  label: string,
-  direction: Direction,
-  base: Measure | undefined,
-  head: Measure | undefined,
-): ComparisonRow {
-  const b = base?.value ?? null;
-  const h = head?.value ?? null;
-  const deltaPercent = b === null || h === null || b === 0 ? null : ((h - b) / b) * 100;
-  let p: number | null = null;
-  if (base?.samples !== undefined && head?.samples !== undefined)
-    p = mannWhitneyU(base.samples, head.samples).p;
-  const significant = p !== null && p < ALPHA && deltaPercent !== null && deltaPercent !== 0;
-  const worse =
-    deltaPercent !== null &&
-    ((direction === 'lower' && deltaPercent > 0) || (direction === 'higher' && deltaPercent < 0));
-  return {
-    section,
-    label,
-    base: b,
-    head: h,
-    deltaPercent,
-    p,
-    nBase: sampleCount(base),
-    nHead: sampleCount(head),
-    direction,
-    significant,
-    regression: significant && worse,
-  };
-}
-
-function side(r: IndexedResult): ComparedSide {
-  return {
-    path: r.path,
-    commit: r.result.git.commit,
-    dirty: r.result.git.dirty,
-    createdAt: r.result.createdAt,
-  };
+export interface CompareOptions {
+  /** The machine's calibration for this kind and name: its noise floors. */
+  readonly calibration?: Calibration;
 }
 
 /**
- * Compares two results of the same kind (and, for runs and benchmarks, the same scenario or
- * benchmark) metric by metric. Significance comes from a Mann-Whitney U test on the samples
- * behind each figure: a sweep cell's timed batches, a run's flush and event-to-commit
- * histograms (bucket by bucket), a run's per-second series. Single figures (counts, CPU) are
- * shown with their change but never called significant: one run cannot tell noise apart.
+ * Compares trials of two sides (one result each per trial, all of one kind and name) metric
+ * by metric: each trial gives one value per metric; the change is the Hodges-Lehmann ratio
+ * of the two sides' values with its 95 % distribution-free interval. A row is called worse
+ * or better only when its whole interval lies beyond the machine's noise floor (from
+ * `harness calibrate`; without one, beyond no change at all), so repeated runs of one
+ * commit come out `~`. One trial on either side is shown, never tested: the variance that
+ * matters (between runs) has not been sampled.
  */
-export function compareResults(base: IndexedResult, head: IndexedResult): Comparison {
-  const a = base.result;
-  const b = head.result;
-  if (a.kind !== b.kind)
-    throw new UsageError(
-      `cannot compare a ${a.kind} result (${base.path}) with a ${b.kind} result (${head.path}): both sides must be the same kind`,
-    );
-  if (a.kind !== 'sweep' && a.name !== b.name)
-    throw new UsageError(
-      `cannot compare ${a.kind} "${a.name}" (${base.path}) with ${b.kind} "${b.name}" (${head.path}): both sides must be the same ${a.kind === 'run' ? 'scenario' : a.kind}`,
-    );
-  const notes: string[] = [...environmentNotes(a.env, b.env), ...noiseNotes(a, b)];
-  let rows: ComparisonRow[];
-  switch (a.kind) {
-    case 'sweep':
-      rows = sweepRows(a, b as SweepResult, notes);
-      break;
-    case 'run':
-      rows = runRows(a, b as RunResult, notes);
-      break;
-    default:
-      rows = figureRows(a, b);
+export function compareTrials(
+  base: readonly IndexedResult[],
+  head: readonly IndexedResult[],
+  options: CompareOptions = {},
+): Comparison {
+  const all = [...base, ...head];
+  const first = all[0];
+  if (first === undefined || base.length === 0 || head.length === 0)
+    throw new UsageError('a comparison needs at least one result on each side');
+  for (const r of all) {
+    if (r.result.kind !== first.result.kind)
+      throw new UsageError(
+        `cannot compare a ${first.result.kind} result (${first.path}) with a ${r.result.kind} result (${r.path}): every trial must be the same kind`,
+      );
+    if (first.result.kind !== 'sweep' && r.result.name !== first.result.name)
+      throw new UsageError(
+        `cannot compare ${first.result.kind} "${first.result.name}" (${first.path}) with ${r.result.kind} "${r.result.name}" (${r.path}): every trial must be the same ${first.result.kind === 'run' ? 'scenario' : first.result.kind}`,
+      );
   }
-  return { kind: a.kind, name: b.name, base: side(base), head: side(head), rows, notes };
+  const notes: string[] = [
+    ...environmentNotes(
+      base.map((r) => r.result.env),
+      head.map((r) => r.result.env),
+    ),
+    ...noiseNotes(
+      base.map((r) => r.result),
+      head.map((r) => r.result),
+    ),
+  ];
+  const rows = trialRows(base, head, notes, options.calibration);
+  if (first.result.kind === 'run') notes.push(judgedNote(base, head));
+  if (first.result.kind === 'sweep') notes.push(...sweepNotes(base, head));
+  if (base.length === 1 || head.length === 1)
+    notes.push(
+      `${base.length} trial${base.length === 1 ? '' : 's'} against ${head.length}: with one run on a side the spread between runs (machine load, checkpoints, autovacuum, the table's state) is unknown, so changes are shown, not tested; \`harness ab\` runs several, interleaved`,
+    );
+  else if (options.calibration === undefined && rows.some((r) => r.interval !== null))
+    notes.push(
+      'no calibration of this machine for these results: a change is called when its interval excludes no change at all; `harness calibrate` measures the noise floor that ab and compare then hold changes to',
+    );
+  const lastHead = head[head.length - 1] as IndexedResult;
+  return {
+    kind: first.result.kind,
+    name: lastHead.result.name,
+    base: side(base),
+    head: side(head),
+    rows,
+    notes,
+  };
+}
+
+/** One result against another: shown, never tested. */
+export function compareResults(
+  base: IndexedResult,
+  head: IndexedResult,
+  options: CompareOptions = {},
+): Comparison {
+  return compareTrials([base], [head], options);
+}
+
+function side(trials: readonly IndexedResult[]): ComparedSide {
+  const last = trials[trials.length - 1] as IndexedResult;
+  return {
+    path: trials.length === 1 ? last.path : `${trials.length} results (newest ${last.path})`,
+    commit: last.result.git.commit,
+    dirty: last.result.git.dirty,
+    createdAt: last.result.createdAt,
+    trials: trials.length,
+  };
+}
+
+function trialRows(
+  base: readonly IndexedResult[],
+  head: readonly IndexedResult[],
+  notes: string[],
+  calibration: Calibration | undefined,
+): ComparisonRow[] {
+  const collect = (trials: readonly IndexedResult[]) => {
+    const byKey = new Map<
+      string,
+      { section: string; label: string; direction: Direction; values: number[] }
+    >();
+    for (const t of trials)
+      for (const m of trialMetrics(t.result)) {
+        const key = metricKey(m);
+        const entry = byKey.get(key) ?? { ...m, values: [] };
+        entry.values.push(m.value);
+        byKey.set(key, entry);
+      }
+    return byKey;
+  };
+  const b = collect(base);
+  const h = collect(head);
+  const keys = [...new Set([...b.keys(), ...h.keys()])];
+  const onlyOne: string[] = [];
+  const rows = keys.map((key) => {
+    const bm = b.get(key);
+    const hm = h.get(key);
+    const meta = (hm ?? bm) as NonNullable<typeof bm>;
+    if (bm === undefined || hm === undefined) onlyOne.push(meta.label);
+    return compareValues(meta, bm?.values ?? [], hm?.values ?? [], calibration?.floors[key]);
+  });
+  if (onlyOne.length > 0)
+    notes.push(`measured on one side only (no comparison): ${onlyOne.join(', ')}`);
+  return rows;
+}
+
+/**
+ * One metric's row from each side's trial values: medians, and the ratio with its interval
+ * when both sides have enough trials, called against the noise floor (`floor`, percent).
+ */
+export function compareValues(
+  meta: { section: string; label: string; direction: Direction },
+  baseValues: readonly number[],
+  headValues: readonly number[],
+  floor: number | undefined,
+): ComparisonRow {
+  const base = baseValues.length === 0 ? null : median(baseValues);
+  const head = headValues.length === 0 ? null : median(headValues);
+  const floorPercent = floor ?? 0;
+  const common = {
+    ...meta,
+    base,
+    head,
+    floorPercent,
+    nBase: baseValues.length,
+    nHead: headValues.length,
+  };
+  const untested = (because: string | null): ComparisonRow => ({
+    ...common,
+    deltaPercent:
+      base === null || head === null || base === 0 ? null : ((head - base) / base) * 100,
+    interval: null,
+    verdict: 'untested',
+    untestedBecause: because,
+    regression: false,
+  });
+  if (base === null || head === null) return untested(null);
+  if (baseValues.length === 1 || headValues.length === 1)
+    return untested(
+      baseValues.length === 1 && headValues.length === 1
+        ? '1 trial per side: not tested'
+        : `${baseValues.length}+${headValues.length} trials: not tested`,
+    );
+  const interval = ratioInterval(baseValues, headValues, CONFIDENCE);
+  if (interval === undefined) return untested('a value of 0: no ratio');
+  const deltaPercent = (interval.ratio - 1) * 100;
+  if (interval.confidence < CONFIDENCE - 1e-9)
+    return {
+      ...untested(
+        `${baseValues.length}+${headValues.length} trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (4 per side reach 95 %)`,
+      ),
+      deltaPercent,
+      interval,
+    };
+  const f = 1 + floorPercent / 100;
+  const up = interval.lower > f;
+  const down = interval.upper < 1 / f;
+  const verdict: RowVerdict =
+    !up && !down
+      ? 'same'
+      : meta.direction === 'none'
+        ? 'changed'
+        : (meta.direction === 'lower') === up
+          ? 'worse'
+          : 'better';
+  return {
+    ...common,
+    deltaPercent,
+    interval,
+    verdict,
+    untestedBecause: null,
+    regression: verdict === 'worse',
+  };
 }
 
 type Environment = NonNullable<ResultFile['env']>;
 
-/** Past this many points more of the machine taken by other processes, one side was the noisier. */
-const NOISIER_BY_POINTS = 5;
-
-/**
- * How busy the machine was on each side, and which side was the noisier: a slower head
- * measured beside other work may be the machine, not the commit.
- */
-export function noiseNotes(base: ResultFile, head: ResultFile): string[] {
-  const load = (r: ResultFile) =>
-    r.kind === 'run' || r.kind === 'sweep' ? r.metrics.machine : undefined;
-  const b = load(base);
-  const h = load(head);
-  if (b === undefined && h === undefined) return [];
-  if (b === undefined || h === undefined)
-    return [
-      `machine load: only the ${b === undefined ? 'head' : 'base'} recorded it (${machineFigure(b ?? h) ?? ''}); the other side's noise is unknown`,
-    ];
-  const both = `base ${machineFigure(b) ?? ''}; head ${machineFigure(h) ?? ''}`;
-  const gap = h.cpuPercent.others - b.cpuPercent.others;
-  if (Math.abs(gap) <= NOISIER_BY_POINTS && b.warning === null && h.warning === null)
-    return [`machine load: alike on both sides (${both})`];
-  const noisier = gap > 0 ? 'head' : 'base';
-  return [
-    `machine load: the ${noisier} ran on the noisier machine (${both}); part of any change may come from that`,
-  ];
-}
-
 /**
  * Where the two sides ran differently (PostgreSQL settings and version, cores, Node): a
  * change there moves figures by itself, so the reader is told before reading the table.
+ * Each side is its newest trial's environment.
  */
-export function environmentNotes(base: Environment | null, head: Environment | null): string[] {
+export function environmentNotes(
+  baseEnvs: readonly (Environment | null)[],
+  headEnvs: readonly (Environment | null)[],
+): string[] {
+  const base = baseEnvs[baseEnvs.length - 1] ?? null;
+  const head = headEnvs[headEnvs.length - 1] ?? null;
   if (base === null || head === null) return [];
   const changes: string[] = [];
   const differ = (what: string, b: string, h: string) => {
@@ -192,210 +289,94 @@ export function environmentNotes(base: Environment | null, head: Environment | n
       ];
 }
 
-function sweepRows(base: SweepResult, head: SweepResult, notes: string[]): ComparisonRow[] {
-  const key = (c: SweepResult['metrics']['cells'][number]) =>
-    `${c.statement}\u0000${c.variant}\u0000${String(c.size).padStart(8, '0')}`;
-  const baseCells = new Map(base.metrics.cells.map((c) => [key(c), c]));
-  const headCells = new Map(head.metrics.cells.map((c) => [key(c), c]));
-  const keys = [...new Set([...baseCells.keys(), ...headCells.keys()])].sort();
-  const rows: ComparisonRow[] = [];
-  const onlyOne: string[] = [];
-  for (const k of keys) {
-    const bc = baseCells.get(k);
-    const hc = headCells.get(k);
-    const cell = (hc ?? bc) as SweepResult['metrics']['cells'][number];
-    const label = `${cell.variant} ${cell.size} rows`;
-    if (bc === undefined || hc === undefined) onlyOne.push(`${label} ${cell.statement}`);
-    const measure = (c: typeof bc): Measure | undefined =>
-      c === undefined ? undefined : { value: median(c.samplesMs), samples: weightsOf(c.samplesMs) };
-    rows.push(
-      row(
-        `wall time per batch, ${cell.statement} (ms, median)`,
-        label,
-        'lower',
-        measure(bc),
-        measure(hc),
-      ),
-    );
-  }
-  if (onlyOne.length > 0)
-    notes.push(`measured on one side only (no comparison): ${onlyOne.join(', ')}`);
-  if (base.config.players !== head.config.players || base.config.goals !== head.config.goals)
-    notes.push(
-      `the table sizes differ (${base.config.players} x ${base.config.goals} vs ${head.config.players} x ${head.config.goals}): timings are not like for like`,
-    );
-  return rows;
+/** Past this many points more of the machine taken by other processes, one side was the noisier. */
+const NOISIER_BY_POINTS = 5;
+
+type MachineLoad = NonNullable<Extract<ResultFile, { kind: 'run' }>['metrics']['machine']>;
+
+/** The side's machine load over its trials: the mean share of other processes, the busiest trial. */
+function sideLoad(results: readonly ResultFile[]): MachineLoad | undefined {
+  const loads = results.flatMap((r) =>
+    (r.kind === 'run' || r.kind === 'sweep') && r.metrics.machine !== undefined
+      ? [r.metrics.machine]
+      : [],
+  );
+  const first = loads[0];
+  if (first === undefined) return undefined;
+  const mean = (f: (l: MachineLoad) => number) =>
+    loads.reduce((s, l) => s + f(l), 0) / loads.length;
+  return {
+    ...first,
+    loadAverage: {
+      min: Math.min(...loads.map((l) => l.loadAverage.min)),
+      max: Math.max(...loads.map((l) => l.loadAverage.max)),
+      mean: mean((l) => l.loadAverage.mean),
+    },
+    cpuPercent: { ...first.cpuPercent, others: mean((l) => l.cpuPercent.others) },
+    warning: loads.find((l) => l.warning !== null)?.warning ?? null,
+  };
 }
-
-const HISTOGRAM_ROWS: readonly [
-  keyof NonNullable<RunResult['metrics']['histograms']>,
-  string,
-  string,
-  Direction,
-][] = [
-  ['flushDurationMs', 'flush_duration', 'ms', 'lower'],
-  ['eventToCommitMs', 'event_to_commit', 'ms', 'lower'],
-  ['flushSizeRows', 'flush_size', 'rows', 'none'],
-];
-
-const SERIES_ROWS: readonly [keyof RunResult['metrics']['series'][number], string, Direction][] = [
-  ['eventsPerSecond', 'events/s', 'higher'],
-  ['flushP95Ms', 'flush p95 (ms)', 'lower'],
-  ['eventToCommitP99Ms', 'event-to-commit p99 (ms)', 'lower'],
-  ['bufferDepth', 'buffer depth', 'lower'],
-];
-
-const COUNTER_ROWS: readonly [string, string, Direction][] = [
-  ['events_sent', 'count', 'none'],
-  ['dropped_events', 'count', 'lower'],
-  ['rejected_events', 'count', 'lower'],
-  ['flush_errors', 'count', 'lower'],
-  ['flushes', 'count', 'none'],
-  ['schedule_lag', 'p(99)', 'lower'],
-  ['db_cpu', 'value', 'lower'],
-];
-
-const EXACT_OF: Record<(typeof HISTOGRAM_ROWS)[number][0], ExactMetric> = {
-  flushDurationMs: 'flushDurationUs',
-  eventToCommitMs: 'eventToCommitUs',
-  flushSizeRows: 'flushRows',
-};
 
 /**
- * Both sides' exact percentiles of their judged parts (the steady scenario after a warm-up).
- * One run per side holds one value per percentile: shown with its change, not tested, since
- * the flushes inside one run are not independent trials.
+ * How busy the machine was on each side, and which side was the noisier: a slower head
+ * measured beside other work may be the machine, not the commit.
  */
-function exactRows(base: RunResult, head: RunResult, notes: string[]): ComparisonRow[] {
-  const rows: ComparisonRow[] = [];
-  const bPart = judgedPart(base);
-  const hPart = judgedPart(head);
-  for (const [field, metric, unit, direction] of HISTOGRAM_ROWS) {
-    const scale = unit === 'ms' ? 1 / 1000 : 1;
-    const value = (r: RunResult, scenario: string | undefined, percentile: number): Measure => {
-      const h = exactHistogram(r, EXACT_OF[field], scenario);
-      if (h === undefined || h.totalCount === 0) {
-        h?.destroy();
-        return { value: null };
-      }
-      const v = h.getValueAtPercentile(percentile) * scale;
-      h.destroy();
-      return { value: v };
-    };
-    for (const [label, percentile] of [
-      ['med', 50],
-      ['p(95)', 95],
-      ['p(99)', 99],
-      ['p(99.9)', 99.9],
-      ['max', 100],
-    ] as const)
-      rows.push(
-        row(
-          `${metric} (${unit}), ${bPart.label === hPart.label ? bPart.label : `${bPart.label} / ${hPart.label}`}, exact`,
-          `${metric} ${label}`,
-          direction,
-          value(base, bPart.scenario, percentile),
-          value(head, hPart.scenario, percentile),
-        ),
-      );
-  }
-  notes.push(
-    'run percentiles are exact (HdrHistogram) over the judged part of each run; one run per side cannot tell a change from noise, so they are not tested',
+export function noiseNotes(base: readonly ResultFile[], head: readonly ResultFile[]): string[] {
+  const b = sideLoad(base);
+  const h = sideLoad(head);
+  if (b === undefined && h === undefined) return [];
+  if (b === undefined || h === undefined)
+    return [
+      `machine load: only the ${b === undefined ? 'head' : 'base'} recorded it (${machineFigure(b ?? h) ?? ''}); the other side's noise is unknown`,
+    ];
+  const both = `base ${machineFigure(b) ?? ''}; head ${machineFigure(h) ?? ''}`;
+  const gap = h.cpuPercent.others - b.cpuPercent.others;
+  if (Math.abs(gap) <= NOISIER_BY_POINTS && b.warning === null && h.warning === null)
+    return [`machine load: alike on both sides (${both})`];
+  const noisier = gap > 0 ? 'head' : 'base';
+  return [
+    `machine load: the ${noisier} ran on the noisier machine (${both}); part of any change may come from that`,
+  ];
+}
+
+/** Which part of the runs the latency rows read: their steady scenario, or the whole run. */
+function judgedNote(base: readonly IndexedResult[], head: readonly IndexedResult[]): string {
+  const parts = (trials: readonly IndexedResult[]) =>
+    [
+      ...new Set(
+        trials.map((t) => (t.result.kind === 'run' ? judgedPart(t.result).label : 'whole run')),
+      ),
+    ].join(', ');
+  const b = parts(base);
+  const h = parts(head);
+  const exact = [...base, ...head].every(
+    (t) => t.result.kind === 'run' && t.result.metrics.latency !== undefined,
   );
-  return rows;
+  return `${exact ? 'latencies are exact percentiles' : "latencies are exact percentiles where a result has them, else its summary's (bucketed, from before exact histograms)"} of the part each run judges: ${b === h ? b : `${b} (base), ${h} (head)`}`;
 }
 
-function runRows(base: RunResult, head: RunResult, notes: string[]): ComparisonRow[] {
-  const rows: ComparisonRow[] = [];
-  const bh = base.metrics.histograms;
-  const hh = head.metrics.histograms;
-  const exact = base.metrics.latency !== undefined && head.metrics.latency !== undefined;
-  if (exact) rows.push(...exactRows(base, head, notes));
-  for (const [field, metric, unit, direction] of exact ? [] : HISTOGRAM_ROWS) {
-    const section = `${metric} (${unit}), whole run`;
-    const bHist = bh?.[field];
-    const hHist = hh?.[field];
-    const sameBounds =
-      bHist !== undefined && hHist !== undefined && bHist.bounds.join() === hHist.bounds.join();
-    for (const [label, q] of [
-      ['med', 0.5],
-      ['p(95)', 0.95],
-      ['p(99)', 0.99],
-    ] as const) {
-      const measure = (h: BucketHistogram | undefined, r: RunResult): Measure => {
-        if (h === undefined) return { value: r.metrics.values[metric]?.[label] ?? null };
-        const v = bucketQuantile(h, q);
-        return {
-          value: Number.isFinite(v) ? v : null,
-          ...(sameBounds ? { samples: weightedBuckets(h) } : {}),
-        };
-      };
-      rows.push(
-        row(section, `${metric} ${label}`, direction, measure(bHist, base), measure(hHist, head)),
-      );
-    }
-  }
-  if (!exact && (bh === null || hh === null))
-    notes.push(
-      'one side has no histograms (migrated from schema version 1): its percentiles come from the summary and are not tested',
-    );
-  for (const [field, label, direction] of SERIES_ROWS) {
-    const values = (r: RunResult): Measure => {
-      const xs = r.metrics.series
-        .map((p) => p[field])
-        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      return xs.length === 0 ? { value: null } : { value: median(xs), samples: weightsOf(xs) };
-    };
-    rows.push(
-      row(
-        'per second of the run (median of the seconds)',
-        label,
-        direction,
-        values(base),
-        values(head),
+function sweepNotes(base: readonly IndexedResult[], head: readonly IndexedResult[]): string[] {
+  const sizes = (trials: readonly IndexedResult[]) =>
+    [
+      ...new Set(
+        trials.map((t) =>
+          t.result.kind === 'sweep' ? `${t.result.config.players} x ${t.result.config.goals}` : '',
+        ),
       ),
-    );
-  }
-  for (const [metric, aggregation, direction] of COUNTER_ROWS) {
-    const value = (r: RunResult): Measure => ({
-      value: r.metrics.values[metric]?.[aggregation] ?? null,
-    });
-    rows.push(
-      row(
-        'totals (one figure per run)',
-        `${metric} ${aggregation}`,
-        direction,
-        value(base),
-        value(head),
-      ),
-    );
-  }
-  return rows;
+    ].join(', ');
+  const b = sizes(base);
+  const h = sizes(head);
+  return b === h ? [] : [`the table sizes differ (${b} vs ${h}): timings are not like for like`];
 }
 
-function figureRows(base: ResultFile, head: ResultFile): ComparisonRow[] {
-  const bf = resultFigures(base);
-  const hf = resultFigures(head);
-  return [...new Set([...Object.keys(bf), ...Object.keys(hf)])]
-    .sort()
-    .map((name) =>
-      row(
-        'figures (one per run)',
-        name,
-        /per_second|ratio|efficiency/.test(name)
-          ? 'higher'
-          : /_ms$|dropped|failed|lag/.test(name)
-            ? 'lower'
-            : 'none',
-        name in bf ? { value: bf[name] ?? null } : undefined,
-        name in hf ? { value: hf[name] ?? null } : undefined,
-      ),
-    );
-}
-
-/** Rows that are significant regressions beyond `percent`. */
+/** Rows called worse whose whole interval is beyond `percent` the bad way. */
 export function regressionsBeyond(comparison: Comparison, percent: number): ComparisonRow[] {
   return comparison.rows.filter(
-    (r) => r.regression && r.deltaPercent !== null && Math.abs(r.deltaPercent) > percent,
+    (r) =>
+      r.regression &&
+      r.interval !== null &&
+      (r.direction === 'lower'
+        ? r.interval.lower > 1 + percent / 100
+        : r.interval.upper < 1 - percent / 100),
   );
 }

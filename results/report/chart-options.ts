@@ -124,6 +124,8 @@ export function runSeriesChart(
 export interface HistoryPoint {
   readonly label: string;
   readonly value: number | null;
+  /** A change point of the history falls just before this commit. */
+  readonly changePoint?: boolean;
 }
 
 /** One metric across commits, oldest first. */
@@ -145,6 +147,13 @@ export function historyChart(
         symbolSize: 8,
         data: points.map((p) => p.value),
         label: { show: true, fontSize: 10 },
+        // A change point marked as a vertical line before the first commit after it.
+        markLine: {
+          symbol: 'none',
+          label: { formatter: 'change point', fontSize: 10 },
+          lineStyle: { type: 'dashed', color: '#c0392b' },
+          data: points.flatMap((p) => (p.changePoint === true ? [{ xAxis: p.label }] : [])),
+        },
       },
     ],
   };

@@ -103,7 +103,7 @@ export function renderMarkdownSummary(input: ReportInput, htmlPath?: string): st
     ...input.comparisonNotes.map((n) => `${n}\n`),
     ...input.comparisons.map(
       (c) =>
-        `<details><summary>${c.kind} ${c.name}: ${c.rows.filter((r) => r.regression).length} worse, ${c.rows.filter((r) => r.significant && !r.regression && r.direction !== 'none').length} better, the rest within noise</summary>\n\n\`\`\`text\n${formatComparison(c)}\`\`\`\n</details>\n`,
+        `<details><summary>${c.kind} ${c.name}: ${c.rows.filter((r) => r.verdict === 'worse').length} worse, ${c.rows.filter((r) => r.verdict === 'better').length} better, ${c.rows.filter((r) => r.verdict === 'untested').length} untested, the rest within noise</summary>\n\n\`\`\`text\n${formatComparison(c)}\`\`\`\n</details>\n`,
     ),
   ];
   return [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The results JSON (DESIGN.md contract), one file per measuring command. Bump
+ * The results JSON (docs/contracts.md), one file per measuring command. Bump
  * SCHEMA_VERSION on any change that an older reader would misread, and document it in
  * results/README.md. `results.schema.json` beside this file is generated from these
  * definitions (`npm run schema`) and checked by a test.

@@ -1,11 +1,10 @@
 import type { PromSample } from './prometheus-text.ts';
-import type { WeightedValue } from './mann-whitney.ts';
 
 /**
  * A Prometheus histogram kept whole in a results file: its upper bounds and, per partition,
- * the count in each bucket (not cumulative; the last count is the +Inf bucket). Keeping the
- * buckets, not only the quantiles read from them, lets runs be merged, percentiles recomputed
- * and two runs tested against each other.
+ * the count in each bucket (not cumulative; the last count is the +Inf bucket), for the
+ * report's flush-size distributions. What a run reports is read from the service's exact
+ * histograms instead (`metrics.latency`); these stay as Prometheus saw them.
  */
 export interface BucketHistogram {
   readonly unit: string;
@@ -61,38 +60,4 @@ export function totalCounts(histogram: BucketHistogram): number[] {
   for (const p of histogram.partitions)
     p.counts.forEach((c, i) => (totals[i] = (totals[i] ?? 0) + c));
   return totals;
-}
-
-/**
- * Each bucket as one value weighted by its count, for rank tests: the bucket's midpoint
- * (the +Inf bucket sits at the highest finite bound). Both runs of a comparison share bounds,
- * so a value lands on the same rank whichever run it came from.
- */
-export function weightedBuckets(histogram: BucketHistogram): WeightedValue[] {
-  const totals = totalCounts(histogram);
-  return totals.map((weight, i) => {
-    const upper = histogram.bounds[i];
-    const lower = i === 0 ? 0 : (histogram.bounds[i - 1] as number);
-    return { value: upper === undefined ? lower : (lower + upper) / 2, weight };
-  });
-}
-
-/** A quantile by linear interpolation inside its bucket, as PromQL's histogram_quantile; NaN when empty. */
-export function bucketQuantile(histogram: BucketHistogram, q: number): number {
-  const totals = totalCounts(histogram);
-  const total = totals.reduce((a, b) => a + b, 0);
-  if (total === 0) return Number.NaN;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < totals.length; i += 1) {
-    const inBucket = totals[i] as number;
-    const lower = i === 0 ? 0 : (histogram.bounds[i - 1] as number);
-    const upper = histogram.bounds[i];
-    if (seen + inBucket >= rank && inBucket > 0) {
-      if (upper === undefined) return lower;
-      return lower + ((upper - lower) * (rank - seen)) / inBucket;
-    }
-    seen += inBucket;
-  }
-  return histogram.bounds[histogram.bounds.length - 1] ?? Number.NaN;
 }

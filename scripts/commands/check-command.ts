@@ -1,16 +1,17 @@
 import { Command } from 'commander';
-import { compareResults, type Comparison } from '../../results/compare/compare-results.ts';
+import type { Comparison } from '../../results/compare/compare-results.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { readGitInfo } from '../../results/git-info.ts';
-import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
+import { indexResults, resolveResult, type IndexedResult } from '../../results/run-index.ts';
+import { resolve } from 'node:path';
 import { compactUtc } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
 import { machineFigure } from '../../results/run-latency.ts';
 import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
-import { isUsageError, UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
-import { gateRegressions, percent } from './compare-command.ts';
+import { compareSides, gateRegressions, percent } from './compare-command.ts';
 import { ThresholdsFailedError } from './run-command.ts';
 
 /** The production scenario is 10 minutes; the check runs its first minute unless --full. */
@@ -26,22 +27,41 @@ interface CheckOptions extends DatabaseOptions {
 
 const EXIT_THRESHOLDS = 99;
 
-/** The newest earlier result of the same kind and name, compared with `head`; null when there is none. */
-function compareWithPrevious(head: IndexedResult, notes: string[]): Comparison | null {
-  try {
-    const base = resolveResult('latest', {
-      kind: head.result.kind,
-      name: head.result.name,
-      exclude: head.path,
-    });
-    return compareResults(base, head);
-  } catch (error) {
-    if (!isUsageError(error)) throw error;
+/**
+ * This check's result against the previous checks', as trials: base is every saved result
+ * of the same kind and name from the newest commit that ran before this one (this commit's
+ * earlier runs when the check is run again on it), head every result of this commit (this
+ * one and any earlier check of it). Null, with a note, when nothing earlier is saved.
+ */
+async function compareWithPrevious(
+  head: IndexedResult,
+  notes: string[],
+): Promise<Comparison | null> {
+  const same = (r: IndexedResult) =>
+    r.result.kind === head.result.kind && r.result.name === head.result.name;
+  const commitOf = (r: IndexedResult) =>
+    `${r.result.git.commit}${r.result.git.dirty ? '-dirty' : ''}`;
+  const saved = indexResults().results.filter(
+    (r) => same(r) && resolve(r.path) !== resolve(head.path),
+  );
+  const previous = saved[saved.length - 1];
+  if (previous === undefined) {
     notes.push(
       `${head.result.kind} ${head.result.name}: no earlier run saved on this machine, nothing to compare with yet (the next check will compare with this one)`,
     );
     return null;
   }
+  const baseCommit = commitOf(previous);
+  const headCommit = commitOf(head);
+  const base = saved.filter((r) => commitOf(r) === baseCommit);
+  const heads =
+    baseCommit === headCommit ? [head] : [...saved.filter((r) => commitOf(r) === headCommit), head];
+  notes.push(
+    base.length === 1 && heads.length === 1
+      ? `${head.result.kind} ${head.result.name}: a single earlier run (${baseCommit.slice(0, 7)}) is all there is to compare with, so the changes below are shown, not tested; run the check again, or \`harness ab\`, for trials`
+      : `${head.result.kind} ${head.result.name}: compared as trials, ${base.length} earlier result${base.length === 1 ? '' : 's'} of ${baseCommit.slice(0, 7)} against ${heads.length} of ${headCommit.slice(0, 7)}`,
+  );
+  return compareSides(base, heads);
 }
 
 /**
@@ -103,9 +123,11 @@ export function checkCommand(): Command {
     step(3, 'comparison with the previous check');
     const results = produced.map((p) => resolveResult(p));
     const notes: string[] = [];
-    const comparisons = results
-      .map((r) => compareWithPrevious(r, notes))
-      .filter((c): c is Comparison => c !== null);
+    const comparisons: Comparison[] = [];
+    for (const r of results) {
+      const c = await compareWithPrevious(r, notes);
+      if (c !== null) comparisons.push(c);
+    }
     for (const c of comparisons) process.stdout.write(`${formatComparison(c)}\n`);
     for (const n of notes) process.stdout.write(`${n}\n`);
 

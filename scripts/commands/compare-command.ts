@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import {
-  compareResults,
+  compareTrials,
   regressionsBeyond,
   type Comparison,
 } from '../../results/compare/compare-results.ts';
+import { latestCalibration } from '../../results/compare/calibration.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
-import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
+import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { saveResult } from '../../results/run-store.ts';
 import { UsageError } from '../lib/usage-error.ts';
 
-/** A significant regression beyond --fail-on-regression: the CI gate, exit code 99 like a failed threshold. */
+/** A regression beyond --fail-on-regression: the CI gate, exit code 99 like a failed threshold. */
 export class RegressionError extends Error {
   override readonly name = 'RegressionError';
 }
@@ -27,32 +29,70 @@ export function percent(flag: string) {
 }
 
 /**
- * Resolves both sides so that a keyword or git ref on one side is matched to the other's kind
- * and name: the concrete file first when there is one, else head, whose kind and name then
- * pick base.
+ * Resolves both sides' trials so that a keyword or git ref on one side is matched to the
+ * other's kind and name: a side given as files first when there is one, else head, whose
+ * kind and name then pick base.
  */
-export function resolvePair(
-  baseRef: string,
-  headRef: string,
+export function resolveSides(
+  baseRefs: readonly string[],
+  headRefs: readonly string[],
   name?: string,
-): { base: IndexedResult; head: IndexedResult } {
-  const baseFirst = existsSync(baseRef) && !existsSync(headRef);
-  const first = resolveResult(baseFirst ? baseRef : headRef, name === undefined ? {} : { name });
-  const second = resolveResult(baseFirst ? headRef : baseRef, {
-    kind: first.result.kind,
-    name: first.result.name,
-    exclude: first.path,
-  });
+): { base: IndexedResult[]; head: IndexedResult[] } {
+  const concrete = (refs: readonly string[]) => refs.every((r) => existsSync(r));
+  const baseFirst = concrete(baseRefs) && !concrete(headRefs);
+  const [firstRefs, secondRefs] = baseFirst ? [baseRefs, headRefs] : [headRefs, baseRefs];
+  const first = firstRefs.flatMap((r) => resolveTrials(r, name === undefined ? {} : { name }));
+  const sample = first[first.length - 1] as IndexedResult;
+  const taken = new Set(first.map((r) => resolve(r.path)));
+  const second = secondRefs
+    .flatMap((r) =>
+      resolveTrials(r, {
+        kind: sample.result.kind,
+        name: sample.result.name,
+        ...(first.length === 1 ? { exclude: sample.path } : {}),
+      }),
+    )
+    .filter((r) => !taken.has(resolve(r.path)));
+  if (second.length === 0)
+    throw new UsageError(
+      `${baseFirst ? 'head' : 'base'} (${secondRefs.join(' ')}): no ${sample.result.kind} "${sample.result.name}" besides the other side's`,
+    );
   return baseFirst ? { base: first, head: second } : { base: second, head: first };
 }
 
-/** Throws RegressionError when `comparison` has a significant regression beyond `pct`. */
+/** The comparison of two sides' trials, held to this machine's latest calibration for them. */
+export async function compareSides(
+  base: readonly IndexedResult[],
+  head: readonly IndexedResult[],
+): Promise<Comparison> {
+  const sample = head[head.length - 1] as IndexedResult;
+  const calibration = await latestCalibration(
+    sample.result.kind,
+    sample.result.name,
+    Math.min(base.length, head.length),
+  );
+  const comparison = compareTrials(base, head, calibration === undefined ? {} : { calibration });
+  return calibration === undefined
+    ? comparison
+    : {
+        ...comparison,
+        notes: [
+          ...comparison.notes,
+          `noise floors from this machine's calibration ${displayPath(calibration.source)} (${calibration.trials} trials per side, ${calibration.file.createdAt.slice(0, 10)})`,
+        ],
+      };
+}
+
+/** Throws RegressionError when `comparison` has a regression whose whole interval is beyond `pct`. */
 export function gateRegressions(comparison: Comparison, pct: number): void {
   const worse = regressionsBeyond(comparison, pct);
   if (worse.length > 0)
     throw new RegressionError(
-      `${worse.length} significant regression${worse.length === 1 ? '' : 's'} beyond ${pct}%: ${worse
-        .map((r) => `${r.label} ${(r.deltaPercent ?? 0).toFixed(2)}%`)
+      `${worse.length} regression${worse.length === 1 ? '' : 's'} with the whole interval beyond ${pct}%: ${worse
+        .map(
+          (r) =>
+            `${r.label} ${(r.deltaPercent ?? 0).toFixed(2)}% [${(((r.interval?.lower ?? 1) - 1) * 100).toFixed(2)}%, ${(((r.interval?.upper ?? 1) - 1) * 100).toFixed(2)}%]`,
+        )
         .join(', ')}`,
     );
 }
@@ -60,29 +100,46 @@ export function gateRegressions(comparison: Comparison, pct: number): void {
 export function compareCommand(): Command {
   return new Command('compare')
     .description(
-      'compare two results metric by metric, benchstat-style: base, head, change, and ~ when within noise (Mann-Whitney U, p < 0.05)',
+      'compare two sides metric by metric, each side one or several results (trials): base, head, the change with its 95 % interval, and ~ when it holds no change beyond the noise floor',
     )
-    .argument('<base>', 'a results file, a git ref (its newest saved run), latest, or baseline')
-    .argument('<head>', 'the same forms as <base>')
-    .option('--name <name>', 'which result of a commit to take (sweep-quick, production, ...)')
+    .argument(
+      '[base]',
+      'a results file, a folder of results, a git ref (its saved runs), latest, or baseline',
+    )
+    .argument('[head]', 'the same forms as [base]')
+    .option('--base <refs...>', 'the base side as several trials (files, folders, refs)')
+    .option('--head <refs...>', 'the head side as several trials')
+    .option('--name <name>', 'which results of a commit to take (sweep-quick, production, ...)')
     .option(
       '--fail-on-regression <pct>',
-      'exit with code 99 when a significant change for the worse exceeds pct percent',
+      "exit with code 99 when a change for the worse has its whole interval beyond pct percent (and beyond the machine's noise floor)",
       percent('--fail-on-regression'),
     )
     .option('--json <path>', 'also write the comparison as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare results/runs/a.json results/runs/b.json',
+      '\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare --base a1.json a2.json a3.json a4.json --head b1.json b2.json b3.json b4.json',
     )
     .action(
       async (
-        baseRef: string,
-        headRef: string,
-        options: { name?: string; failOnRegression?: number; json?: string },
+        baseArg: string | undefined,
+        headArg: string | undefined,
+        options: {
+          base?: string[];
+          head?: string[];
+          name?: string;
+          failOnRegression?: number;
+          json?: string;
+        },
       ) => {
-        const { base, head } = resolvePair(baseRef, headRef, options.name);
-        const comparison = compareResults(base, head);
+        const baseRefs = [...(baseArg === undefined ? [] : [baseArg]), ...(options.base ?? [])];
+        const headRefs = [...(headArg === undefined ? [] : [headArg]), ...(options.head ?? [])];
+        if (baseRefs.length === 0 || headRefs.length === 0)
+          throw new UsageError(
+            'compare needs both sides: <base> <head>, or --base <refs...> --head <refs...>',
+          );
+        const { base, head } = resolveSides(baseRefs, headRefs, options.name);
+        const comparison = await compareSides(base, head);
         process.stdout.write(formatComparison(comparison));
         if (options.json !== undefined) {
           const path = await saveResult(comparison, options.json);

@@ -22,7 +22,7 @@ interface HistoryOptions {
 export function historyCommand(): Command {
   return new Command('history')
     .description(
-      'one metric across the last commits that have saved results: a table and an SVG chart',
+      'one metric across the last commits that have saved results (every result of a commit a trial), its change points, a table and an SVG chart',
     )
     .argument(
       '<metric>',
@@ -58,25 +58,20 @@ export function historyCommand(): Command {
           `no saved ${metric.kind} result${name === undefined ? '' : ` named "${name}"`} has ${metric.label}: run \`harness ${metric.kind === 'sweep' ? 'sweep' : metric.kind === 'run' ? `run ${name ?? 'production'}` : 'check'}\` on the commits to follow`,
         );
       const table = createTable(
-        ['Commit', 'When (UTC)', metric.label, 'vs previous'],
-        ['left', 'left', 'right', 'left'],
+        ['Commit', 'When (UTC)', 'Trials', metric.label, 'vs previous commit', 'Change point'],
+        ['left', 'left', 'right', 'right', 'left', 'left'],
       );
-      let previous: number | null = null;
       for (const h of history) {
-        const g = h.entry.result.git;
-        const change =
-          h.change !== null
-            ? formatChange(h.change)
-            : previous === null || h.value === null || previous === 0
-              ? ''
-              : `${(((h.value - previous) / previous) * 100).toFixed(2)}% (single figure, not tested)`;
+        const newest = h.entries[h.entries.length - 1] as (typeof h.entries)[number];
+        const g = newest.result.git;
         table.push([
           `${g.commit.slice(0, 7)}${g.dirty ? '-dirty' : ''}`,
-          h.entry.result.createdAt.slice(0, 16).replace('T', ' '),
+          newest.result.createdAt.slice(0, 16).replace('T', ' '),
+          String(h.values.length),
           formatFigure(h.value),
-          change,
+          h.change === null ? '' : formatChange(h.change),
+          h.changePoint === null ? '' : `<- here (p=${h.changePoint.p.toFixed(3)})`,
         ]);
-        previous = h.value;
       }
       process.stdout.write(`${table.toString()}\n`);
       const path =
@@ -89,10 +84,15 @@ export function historyCommand(): Command {
           historyChart(
             `${metric.label}${name === undefined ? '' : ` (${name})`}`,
             metric.unit,
-            history.map((h) => ({
-              label: `${h.entry.result.git.commit.slice(0, 7)}${h.entry.result.git.dirty ? '*' : ''}`,
-              value: h.value,
-            })),
+            history.map((h) => {
+              const git = (h.entries[h.entries.length - 1] as (typeof h.entries)[number]).result
+                .git;
+              return {
+                label: `${git.commit.slice(0, 7)}${git.dirty ? '*' : ''}`,
+                value: h.value,
+                changePoint: h.changePoint !== null,
+              };
+            }),
           ),
         ),
       );

@@ -41,15 +41,21 @@ afterAll(() => {
 });
 
 describe('harness compare', () => {
-  it('resolves git refs to the newest saved run of each commit and prints benchstat-style', async () => {
+  it('resolves git refs to the runs saved for each commit; one per side is shown, not tested', async () => {
     const run = await runHarness(['compare', 'HEAD~1', 'HEAD', '--name', 'production'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^run production\nbase: .*20261128T100000Z_\w{7}_production\.json/);
     expect(run.stdout).toMatch(
-      /flush_duration p\(95\)\s+39\.61\s+82\.34\s+\+107\.89% \(p=0\.000 n=3108\+2896\) worse/,
+      /flush_duration p\(95\)\s+39\.61\s+82\.34\s+\+107\.89% \(1 trial per side: not tested\)/,
     );
-    expect(run.stdout).toMatch(/events\/s\s+494\.0\s+495\.0\s+~ \(p=0\.315 n=39\)/);
+    expect(run.stdout).not.toMatch(/p=0\.000/);
+    // one trial per side is never a regression, whatever --fail-on-regression says
+    const gated = await runHarness(
+      ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '5'],
+      env,
+    );
+    expect(gated.code).toBe(0);
   });
 
   it('matches `latest` to the kind and name of the other side', async () => {
@@ -60,20 +66,65 @@ describe('harness compare', () => {
     expect(run.stdout).toMatch(/head: .*20261128T110500Z_\w{7}_sweep-quick\.json/);
   });
 
-  it('--fail-on-regression exits 99 naming the regressions beyond the limit', async () => {
-    const run = await runHarness(
-      ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '50%'],
-      env,
+  it('several runs of each commit are trials: intervals, worse beyond them, and the gate', async () => {
+    // A store of its own: four runs of each commit, each a few percent off the fixture.
+    const store = mkdtempSync(join(tmpdir(), 'harness-trials-'));
+    mkdirSync(join(store, 'runs'));
+    const factors = [1, 1.03, 0.98, 1.01];
+    for (const [fixture, ref, hour] of [
+      ['run-base.json', 'HEAD~1', '10'],
+      ['run-head.json', 'HEAD', '11'],
+    ] as const)
+      factors.forEach((f, i) => {
+        const doc = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as {
+          git: unknown;
+          metrics: { values: Record<string, Record<string, number | null>> };
+        };
+        doc.git = { commit: git(ref), branch: 'main', dirty: false };
+        for (const values of Object.values(doc.metrics.values))
+          for (const k of Object.keys(values))
+            if (typeof values[k] === 'number') values[k] = values[k] * f;
+        writeFileSync(
+          join(store, 'runs', `20261128T${hour}000${i}Z_${git(ref).slice(0, 7)}_production.json`),
+          JSON.stringify(doc),
+        );
+      });
+    const own = { HARNESS_RESULTS_DIR: store };
+    const run = await runHarness(['compare', 'HEAD~1', 'HEAD', '--name', 'production'], own);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^base: 4 results \(newest .*_production\.json\)/m);
+    expect(run.stdout).toMatch(
+      /flush_duration p\(95\)\s+[\d.]+\s+[\d.]+\s+\+\d+\.\d+% \[\+\d+\.\d+%, \+\d+\.\d+%\] \(n=4\) worse/,
     );
-    expect(run.code).toBe(99);
-    expect(run.stderr).toMatch(
-      /error: \d+ significant regressions? beyond 50%: flush_duration med 104\.88%/,
+    expect(run.stdout).toMatch(/note: no calibration of this machine for these results/);
+    const gated = await runHarness(
+      ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '50%'],
+      own,
+    );
+    expect(gated.code).toBe(99);
+    expect(gated.stderr).toMatch(
+      /error: \d+ regressions? with the whole interval beyond 50%: flush_duration med 10\d\.\d\d% \[/,
     );
     const lenient = await runHarness(
       ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '500'],
-      env,
+      own,
     );
     expect(lenient.code).toBe(0);
+    const files = await runHarness(
+      [
+        'compare',
+        '--base',
+        ...factors.map((_, i) =>
+          join(store, 'runs', `20261128T10000${i}Z_${git('HEAD~1').slice(0, 7)}_production.json`),
+        ),
+        '--head',
+        join(store, 'runs', `20261128T110000Z_${git('HEAD').slice(0, 7)}_production.json`),
+      ],
+      own,
+    );
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.stdout).toMatch(/\(4\+1 trials: not tested\)/);
+    rmSync(store, { recursive: true, force: true });
   });
 
   it.each([
@@ -191,12 +242,12 @@ describe('harness report and history', () => {
     );
   });
 
-  it('history follows a metric across commits with the change tested, and draws it as SVG', async () => {
+  it("history follows a metric across commits, with each commit's runs as its trials, and draws it as SVG", async () => {
     const chart = join(dir, 'history.svg');
     const run = await runHarness(['history', 'flush_duration:p(95)', '--chart', chart], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/│\s+39\.61 │\s+│/);
-    expect(run.stdout).toMatch(/│\s+82\.34 │ \+107\.89% \(p=0\.000 n=3108\+2896\) worse/);
+    expect(run.stdout).toMatch(/│\s+1 │\s+39\.61 │\s+│/);
+    expect(run.stdout).toMatch(/│\s+1 │\s+82\.34 │ \+107\.89% \(1 trial per side: not tested\)/);
     expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/);
     const cell = await runHarness(['history', 'join@60', '--chart', chart], env);
     expect(cell.code).toBe(0);

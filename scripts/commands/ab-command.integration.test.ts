@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrationSchema } from '../../results/compare/calibration.ts';
+import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
+import { runHarness } from '../testing/run-harness.ts';
+import { HARNESS_DIR } from '../lib/version.ts';
+
+// The working tree against itself keeps this test off the network (a ref is checked out and
+// installed with npm ci); trials are a small scenario of a second or two.
+const scenario = fileURLToPath(
+  new URL('../../scenarios/engine/fixtures/tiny-check.ts', import.meta.url),
+);
+let db: TestDatabase;
+let dir: string;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'harness-ab-'));
+});
+afterAll(async () => {
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+const env = () => ({ DATABASE_URL: db.url, HARNESS_RESULTS_DIR: dir });
+
+describe('harness ab and harness calibrate', () => {
+  let session = '';
+
+  it('runs interleaved trials of both sides, compares them with intervals and writes a report', async () => {
+    const run = await runHarness(
+      [
+        'ab',
+        'WORKTREE',
+        'WORKTREE',
+        '--scenario',
+        scenario,
+        '--duration',
+        '1s',
+        '--trials',
+        '4',
+        '--seed',
+        '7',
+      ],
+      env(),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    // seed 7 gives this order; every trial is logged as it ends
+    expect(run.stderr).toMatch(/4 trials per side \(--trials\), order seed 7: [AB]{8}; session /);
+    expect(run.stderr.match(/^trial \d\/8: (base|head) \(WORKTREE, [0-9a-f]{7}/gm)).toHaveLength(8);
+    expect(run.stdout).toMatch(/^run tiny-check\nbase: 4 results \(newest .*trial-04\.json\)/m);
+    expect(run.stdout).toMatch(
+      /flush_duration p\(95\) .* \[[+-]\d+\.\d+%, [+-]\d+\.\d+%\] \(n=4\)/,
+    );
+    expect(run.stdout).toMatch(
+      /note: trials interleaved in random pairs \(seed 7\) against one PostgreSQL \(DATABASE_URL\)/,
+    );
+    expect(run.stdout).toMatch(
+      /ab finished in \d+ s: \d+ worse, \d+ better, \d+ not called \(of \d+ rows\)/,
+    );
+    session = /session (.+)$/m.exec(run.stderr)?.[1]?.trim() ?? '';
+    const sessionDir = join(dir, 'ab', readdirSync(join(dir, 'ab'))[0] as string);
+    for (const side of ['base', 'head'])
+      expect(readdirSync(join(sessionDir, side)).filter((f) => f.endsWith('.json'))).toHaveLength(
+        4,
+      );
+    expect(existsSync(join(sessionDir, 'report.html'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(sessionDir, 'comparison.json'), 'utf8'))).toMatchObject({
+      kind: 'run',
+      name: 'tiny-check',
+    });
+    // the trials kept out of the user's store
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  }, 300_000);
+
+  it('calibrates from those trials: levels, a saved calibration, and compare then uses it', async () => {
+    expect(session).not.toBe('');
+    const sessionDir = join(dir, 'ab', readdirSync(join(dir, 'ab'))[0] as string);
+    const run = await runHarness(
+      ['calibrate', '--from', join(sessionDir, 'base'), join(sessionDir, 'head')],
+      env(),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/calibration of .* for run tiny-check, from 8 A\/A results/);
+    expect(run.stdout).toMatch(/│ 4 +│ +\d+\.\d %/);
+    const saved = /^calibration: (.+)$/m.exec(run.stdout)?.[1] ?? '';
+    const file = calibrationSchema.parse(JSON.parse(readFileSync(saved, 'utf8')));
+    expect(file.levels.map((l) => l.trials)).toEqual([4]);
+    expect(Object.keys(file.levels[0]?.floors ?? {}).length).toBeGreaterThan(5);
+    const compare = await runHarness(
+      ['compare', '--base', join(sessionDir, 'base'), '--head', join(sessionDir, 'head')],
+      env(),
+    );
+    expect(compare.code, compare.stderr).toBe(0);
+    expect(compare.stdout).toMatch(
+      /note: noise floors from this machine's calibration .* \(4 trials per side/,
+    );
+    expect(compare.stdout).toMatch(/floor \d+\.\d%\)/);
+  });
+
+  it('refuses bad input with one message and exit 2, before running anything', async () => {
+    const root = execFileSync('git', ['rev-list', '--max-parents=0', 'HEAD'], {
+      cwd: HARNESS_DIR,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')[0] as string;
+    for (const [args, message] of [
+      [
+        ['ab', root, 'HEAD'],
+        /is older than the harness's comparable results: .* the first commit that can take part is [0-9a-f]{7}/,
+      ],
+      [['ab', 'no-such-ref', 'HEAD'], /"no-such-ref" is not a commit of .*: give a git ref/],
+      [
+        ['ab', 'HEAD', 'HEAD', '--sweep', 'quick', '--scenario', 'smoke'],
+        /--sweep and --scenario contradict each other/,
+      ],
+      [['ab', 'HEAD', 'HEAD', '--duration', '1m'], /--duration goes with --scenario/],
+      [['ab', 'HEAD', 'HEAD', '--trials', '0'], /--trials "0" is not a positive integer/],
+      [['calibrate', '--trials', '3'], /a calibration needs at least 4 per side/],
+      [['calibrate', '--from', 'nowhere-at-all'], /"nowhere-at-all" is neither a results file/],
+    ] as const) {
+      const run = await runHarness([...args], env());
+      expect(run.code, `${args.join(' ')}\n${run.stderr}`).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 180_000);
+});

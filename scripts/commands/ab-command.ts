@@ -1,0 +1,144 @@
+import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { latestCalibration } from '../../results/compare/calibration.ts';
+import { compareTrials } from '../../results/compare/compare-results.ts';
+import { formatComparison } from '../../results/compare/compare-format.ts';
+import { displayPath } from '../../results/run-index.ts';
+import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
+import { writeReport } from '../../results/report/write-report.ts';
+import { provisionPostgres } from '../db/provision-postgres.ts';
+import type { Logger } from '../lib/logger.ts';
+import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
+import { runTrials } from '../ab/run-trials.ts';
+import { trialOrder, trialResultName, type TrialWork } from '../ab/trial-plan.ts';
+import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
+import { gateRegressions, percent } from './compare-command.ts';
+
+/**
+ * Trials per side when this machine has no calibration for the work: enough for a 95 %
+ * interval (4 per side is the least that gives one) with a trial to spare.
+ */
+export const DEFAULT_TRIALS = 5;
+
+interface AbFlags extends TrialFlags {
+  failOnRegression?: number;
+}
+
+/** Trials per side: the flag, else the calibration's recommendation, else the default. */
+async function trialsFor(
+  work: TrialWork,
+  flags: TrialFlags,
+  log: Logger,
+): Promise<{ trials: number; why: string }> {
+  if (flags.trials !== undefined) return { trials: flags.trials, why: '--trials' };
+  const { kind, name } = trialResultName(work);
+  const calibration = await latestCalibration(kind, name, Number.MAX_SAFE_INTEGER);
+  const recommended = calibration?.file.recommendedTrials ?? null;
+  if (calibration !== undefined && recommended !== null)
+    return {
+      trials: recommended,
+      why: `this machine's calibration ${displayPath(calibration.source)}`,
+    };
+  log.info(
+    `no calibration of this machine for ${kind} ${name} recommends a trial count: ${DEFAULT_TRIALS} per side (harness calibrate measures the right number)`,
+  );
+  return { trials: DEFAULT_TRIALS, why: 'the default' };
+}
+
+export function abCommand(logger: () => Logger): Command {
+  const command = new Command('ab')
+    .description(
+      'interleaved A/B trials of two commits (or the working tree) on this machine: each side checked out and installed apart, trials in random ABBA order against one database, then the comparison with 95 % intervals and a report',
+    )
+    .argument('<base>', `a git ref, or ${WORKING_TREE} for the working tree as it is`)
+    .argument('<head>', `a git ref, or ${WORKING_TREE}`)
+    .option(
+      '--fail-on-regression <pct>',
+      'exit with code 99 when a change for the worse has its whole interval beyond pct percent',
+      percent('--fail-on-regression'),
+    )
+    .addHelpText(
+      'after',
+      `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed`,
+    );
+  addTrialOptions(command, 'trials per side (default: the calibration of this machine, else 5)');
+  return command.action(async (baseRef: string, headRef: string, flags: AbFlags) => {
+    const log = logger();
+    const work = trialWork(flags);
+    const started = performance.now();
+    const { trials, why } = await trialsFor(work, flags, log);
+    const seed = flags.seed ?? randomInt(1, 2 ** 31 - 1);
+    const base = await checkoutSide(baseRef, log);
+    const head = await checkoutSide(headRef, log);
+    const order = trialOrder(trials, seed);
+    const sessionDir = join(
+      RESULTS_DIR,
+      'ab',
+      `${compactUtc(new Date())}_${base.commit.slice(0, 7)}_${head.commit.slice(0, 7)}`,
+    );
+    await mkdir(sessionDir, { recursive: true });
+    log.info(
+      `${trials} trials per side (${why}), order seed ${seed}: ${order.map((s) => (s === 'base' ? 'A' : 'B')).join('')}; session ${displayPath(sessionDir)}`,
+    );
+    const database = await provisionPostgres({
+      source: flags.db,
+      logger: log,
+      ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+      ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+    });
+    let outcome;
+    try {
+      outcome = await runTrials({
+        sides: { base, head },
+        order,
+        work,
+        sessionDir,
+        databaseUrl: database.url,
+        log,
+      });
+    } finally {
+      await database.stop();
+    }
+    const { kind, name } = trialResultName(work);
+    const calibration = await latestCalibration(kind, name, trials);
+    const comparison = compareTrials(
+      outcome.base,
+      outcome.head,
+      calibration === undefined ? {} : { calibration },
+    );
+    const noted = {
+      ...comparison,
+      notes: [
+        ...comparison.notes,
+        `trials interleaved in random pairs (seed ${seed}) against one PostgreSQL ${database.kind === 'url' ? '(DATABASE_URL)' : `(${database.kind})`}; base ${base.ref} = ${base.commit.slice(0, 7)}${base.dirty ? '-dirty' : ''}, head ${head.ref} = ${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''}`,
+        ...(calibration === undefined
+          ? []
+          : [
+              `noise floors from this machine's calibration ${displayPath(calibration.source)} (${calibration.trials} trials per side)`,
+            ]),
+      ],
+    };
+    const out = process.stdout;
+    out.write(`\n${formatComparison(noted)}`);
+    const json = await saveResult(noted, join(sessionDir, 'comparison.json'));
+    const newest = (xs: typeof outcome.base) => xs[xs.length - 1];
+    const report = await writeReport(
+      {
+        title: `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
+        results: [newest(outcome.base), newest(outcome.head)].filter((r) => r !== undefined),
+        comparisons: [noted],
+        comparisonNotes: [],
+      },
+      'report',
+      sessionDir,
+    );
+    const worse = noted.rows.filter((r) => r.verdict === 'worse').length;
+    const better = noted.rows.filter((r) => r.verdict === 'better').length;
+    out.write(
+      `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${noted.rows.length - worse - better} not called (of ${noted.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
+    );
+    if (flags.failOnRegression !== undefined) gateRegressions(noted, flags.failOnRegression);
+  });
+}

@@ -1,0 +1,162 @@
+import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import {
+  calibrate,
+  saveCalibration,
+  TARGET_CHANGE_PERCENT,
+  TARGET_FALSE_POSITIVE_PERCENT,
+  thisMachine,
+  type CalibrationFile,
+} from '../../results/compare/calibration.ts';
+import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
+import { compactUtc, RESULTS_DIR } from '../../results/run-store.ts';
+import { provisionPostgres } from '../db/provision-postgres.ts';
+import type { Logger } from '../lib/logger.ts';
+import { createTable } from '../lib/table.ts';
+import { UsageError } from '../lib/usage-error.ts';
+import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
+import { runTrials } from '../ab/run-trials.ts';
+import { trialOrder } from '../ab/trial-plan.ts';
+import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
+
+/** A/A trials per side by default: levels from 4 (the least with a 95 % interval) to 8. */
+const DEFAULT_CALIBRATION_TRIALS = 8;
+
+interface CalibrateFlags extends TrialFlags {
+  ref: string;
+  from?: string[];
+}
+
+const pct = (v: number) => `${v.toFixed(1)} %`;
+
+/** The levels as a table: what each trial count gives on this machine. */
+function levelsTable(file: CalibrationFile): string {
+  const table = createTable([
+    'Trials per side',
+    'A/A rows called',
+    'A/A intervals without 1',
+    'Median noise floor',
+    'Median smallest change seen',
+    `Rows seeing ${TARGET_CHANGE_PERCENT} %`,
+  ]);
+  for (const l of file.levels)
+    table.push([
+      String(l.trials),
+      pct(l.calledPercent),
+      pct(l.falsePositivePercent),
+      pct(l.medianFloorPercent),
+      pct(l.medianDetectsPercent),
+      pct(l.detectsAllPercent),
+    ]);
+  return table.toString();
+}
+
+export function calibrateCommand(logger: () => Logger): Command {
+  const command = new Command('calibrate')
+    .description(
+      "measure this machine's noise: A/A trials of one commit, interleaved, then per metric the noise floor, how often a test at each trial count calls identical code changed, and the smallest change it sees; ab and compare use the latest calibration",
+    )
+    .option(
+      '--ref <ref>',
+      `the commit to run against itself (${WORKING_TREE}: the working tree)`,
+      WORKING_TREE,
+    )
+    .option(
+      '--from <refs...>',
+      'calibrate from results already saved (files, folders such as an A/A ab session, git refs) instead of running trials',
+    );
+  addTrialOptions(command, `A/A trials per side (default ${DEFAULT_CALIBRATION_TRIALS})`);
+  return command.action(async (flags: CalibrateFlags) => {
+    const log = logger();
+    let results: IndexedResult[];
+    let commit: string;
+    if (flags.from !== undefined) {
+      if (flags.sweep !== undefined || flags.scenario !== undefined || flags.trials !== undefined)
+        throw new UsageError(
+          '--from calibrates from saved results: --sweep, --scenario and --trials do not apply',
+        );
+      results = flags.from.flatMap((r) => resolveTrials(r));
+      const first = results[0];
+      if (first === undefined) throw new UsageError('--from named no results');
+      if (
+        results.some(
+          (r) => r.result.kind !== first.result.kind || r.result.name !== first.result.name,
+        )
+      )
+        throw new UsageError(
+          `--from: every result must be of one kind and name (the first is ${first.result.kind} ${first.result.name})`,
+        );
+      commit = first.result.git.commit;
+    } else {
+      const work = trialWork(flags);
+      const perSide = flags.trials ?? DEFAULT_CALIBRATION_TRIALS;
+      if (perSide < 4)
+        throw new UsageError(
+          '--trials: a calibration needs at least 4 per side (the fewest with a 95 % interval)',
+        );
+      const side = await checkoutSide(flags.ref, log);
+      const seed = flags.seed ?? randomInt(1, 2 ** 31 - 1);
+      const sessionDir = join(
+        RESULTS_DIR,
+        'calibration',
+        'trials',
+        `${compactUtc(new Date())}_${side.commit.slice(0, 7)}`,
+      );
+      await mkdir(sessionDir, { recursive: true });
+      log.info(
+        `${perSide} A/A trials per side of ${side.ref} (${side.commit.slice(0, 7)}), session ${displayPath(sessionDir)}`,
+      );
+      const database = await provisionPostgres({
+        source: flags.db,
+        logger: log,
+        ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+        ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+      });
+      let outcome;
+      try {
+        outcome = await runTrials({
+          sides: { base: side, head: side },
+          order: trialOrder(perSide, seed),
+          work,
+          sessionDir,
+          databaseUrl: database.url,
+          log,
+        });
+      } finally {
+        await database.stop();
+      }
+      // In the order they ran: the resampling draws from all of them alike.
+      results = [...outcome.base, ...outcome.head].sort((a, b) =>
+        a.result.createdAt.localeCompare(b.result.createdAt),
+      );
+      commit = side.commit;
+    }
+    if (results.length < 8)
+      throw new UsageError(
+        `a calibration needs at least 8 results (4 per side); ${results.length} given`,
+      );
+    const sample = results[0] as IndexedResult;
+    const { levels, recommendedTrials } = calibrate(results.map((r) => r.result));
+    const file: CalibrationFile = {
+      schemaVersion: 1,
+      createdAt: new Date().toISOString(),
+      machine: thisMachine(),
+      commit,
+      kind: sample.result.kind,
+      name: sample.result.name,
+      trialsRun: results.length,
+      levels,
+      recommendedTrials,
+    };
+    const path = await saveCalibration(file);
+    process.stdout.write(
+      `\ncalibration of ${file.machine.hostname} (${file.machine.cores} cores, ${file.machine.cpuModel}) for ${file.kind} ${file.name}, from ${results.length} A/A results\n${levelsTable(file)}\n` +
+        (recommendedTrials === null
+          ? `no trial count measured meets both targets (at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called, ${TARGET_CHANGE_PERCENT} % seen in 90 % of rows): calibrate with more --trials\n`
+          : `recommended: ${recommendedTrials} trials per side, the fewest with at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called and a ${TARGET_CHANGE_PERCENT} % change seen in 90 % of rows; harness ab uses it by default\n`) +
+        `calibration: ${displayPath(path)}\n`,
+    );
+  });
+}
