@@ -73,14 +73,14 @@ describe('faults, every one once, judged by the audit', () => {
     expect(result.metrics.link?.commitRepliesDropped).toBe(3);
     expect(stdout).toMatch(/^audit: .* events \(/m);
     expect(stdout).toMatch(/│ +\d+ s │ restart-postgres -m immediate +│/);
-  });
+  }, 180_000);
 
   it('the dropped-reply fault doubles increments once the fence is off, and the audit says so (exit 99)', async () => {
     const { code, stdout, result } = await run('dropped-reply-unfenced');
     expect(code, stdout).toBe(99);
     expect(result?.metrics.audit?.doubled).toBeGreaterThan(0);
     expect(stdout).toMatch(/doubled [\d,]+ \([\d,]+ rows over\)/);
-  });
+  }, 120_000);
 
   it('refuses faults the run cannot carry out, before anything starts', async () => {
     const http = await runHarness(['run', fixture('faults-http-short.ts')], {
