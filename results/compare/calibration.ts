@@ -12,9 +12,9 @@ import { createRandom } from '../../sut/db/random.ts';
 
 /**
  * What an A/A run (one commit against itself, trials interleaved) says about this machine:
- * per metric, how far apart two sets of n trials of the same code land (the noise floor),
- * how often a test at n trials would call such sets different (the false positives), and
- * the smallest change n trials detect. `harness ab` and `harness compare` hold a change to
+ * per metric, how far apart the estimates of two sets of n trials of the same code land
+ * (the noise floor), how often a test at n trials would call such sets different (the false
+ * positives), and the smallest change n trials detect. `harness ab` and `harness compare` hold a change to
  * the floor of the latest calibration of the same machine, for the same kind of results.
  */
 
@@ -40,7 +40,9 @@ const levelSchema = z.strictObject({
     .describe('Rows x resampled A/A splits whose interval excluded no change (no floor)'),
   calledPercent: z
     .number()
-    .describe('Rows x resampled A/A splits whose interval was wholly beyond the floor'),
+    .describe(
+      'Rows x resampled A/A splits called changed: interval without 1, estimate beyond the floor',
+    ),
   detectsAllPercent: z
     .number()
     .describe('Share of the rows that see a change of the target size in 90 % of splits'),
@@ -87,6 +89,21 @@ export function thisMachine(): MachineIdentity {
   };
 }
 
+/**
+ * The rule `compare` calls a change by: the interval excludes no change and the estimate lies
+ * beyond the floor (a fraction), so identical code is called changed at most as often as the
+ * interval errs, and a change smaller than the machine's A/A spread is never called.
+ */
+export function isCalled(
+  interval: { lower: number; upper: number; ratio: number },
+  floor: number,
+): boolean {
+  return (
+    (interval.lower > 1 && interval.ratio > 1 + floor) ||
+    (interval.upper < 1 && interval.ratio < 1 / (1 + floor))
+  );
+}
+
 const sameMachine = (a: MachineIdentity, b: MachineIdentity) =>
   a.hostname === b.hostname && a.cpuModel === b.cpuModel && a.cores === b.cores;
 
@@ -119,9 +136,8 @@ export function calibrate(
     let called = 0;
     let tested = 0;
     for (const [key, { values }] of rows) {
-      const excursions: number[] = [];
-      const lowers: number[] = [];
-      const intervals: { lower: number; upper: number }[] = [];
+      const shifts: number[] = [];
+      const intervals: { lower: number; upper: number; ratio: number }[] = [];
       for (let s = 0; s < resamples; s++) {
         const pool = [...values];
         for (let i = pool.length - 1; i > 0; i--) {
@@ -131,19 +147,21 @@ export function calibrate(
         const interval = ratioInterval(pool.slice(0, n), pool.slice(n, 2 * n));
         if (interval === undefined) continue;
         intervals.push(interval);
-        excursions.push(Math.max(Math.log(interval.upper), -Math.log(interval.lower)));
-        lowers.push(interval.lower);
+        shifts.push(Math.abs(Math.log(interval.ratio)));
         if (interval.lower > 1 || interval.upper < 1) excluded++;
         tested++;
       }
-      const floor = Math.exp(quantile(excursions, 0.95)) - 1;
+      // The floor: how far apart the estimates of two sets of n trials of the same code land
+      // (95 % of A/A splits stay within it).
+      const floor = Math.exp(quantile(shifts, 0.95)) - 1;
       floors[key] = floor * 100;
-      // A change of c moves the interval by 1 + c: seen once its lower end clears the floor.
+      // A change of c multiplies every head value by 1 + c, so the interval and the estimate
+      // by 1 + c: it is called once the interval clears 1 and the estimate clears the floor.
       detects[key] = quantile(
-        lowers.map((l) => ((1 + floor) / l - 1) * 100),
+        intervals.map((i) => (Math.max(1 / i.lower, (1 + floor) / i.ratio) - 1) * 100),
         0.9,
       );
-      called += intervals.filter((i) => i.lower > 1 + floor || i.upper < 1 / (1 + floor)).length;
+      called += intervals.filter((i) => isCalled(i, floor)).length;
     }
     const directed = rows.filter(([, e]) => e.directed).map(([k]) => k);
     const detectsValues = directed.map((k) => detects[k] as number);

@@ -20,8 +20,8 @@ const pct = (ratio: number) => signed((ratio - 1) * 100);
 
 /**
  * The last column: the change as a percentage with its 95 % interval and the trials behind
- * it, then worse/better when the whole interval is beyond the noise floor, `~` when it holds
- * no change beyond it; untested rows say why.
+ * it, then worse/better when the interval excludes no change and the estimate is beyond the
+ * noise floor, `~` otherwise; untested rows say why.
  */
 export function formatChange(r: ComparisonRow): string {
   if (r.base === null || r.head === null) return r.base === null ? '(head only)' : '(base only)';

@@ -4,7 +4,7 @@ import { ratioInterval, type RatioInterval } from '../stats/shift-interval.ts';
 import { judgedPart, machineFigure } from '../run-latency.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
-import type { Calibration } from './calibration.ts';
+import { isCalled, type Calibration } from './calibration.ts';
 import { metricKey, trialMetrics, type Direction } from './trial-metrics.ts';
 
 export type { Direction } from './trial-metrics.ts';
@@ -14,12 +14,12 @@ export const CONFIDENCE = 0.95;
 
 /** What a row says about the change from base to head. */
 export type RowVerdict =
-  /** The whole interval is beyond the noise floor, the bad way. */
+  /** The interval excludes no change and the estimate is beyond the noise floor, the bad way. */
   | 'worse'
   | 'better'
   /** Beyond the floor, for a figure with no good direction (flush size). */
   | 'changed'
-  /** The interval holds a change within the noise floor: `~`. */
+  /** The interval holds no change, or the estimate is within the noise floor: `~`. */
   | 'same'
   /** Too few trials (or a value of 0) to test: the change is shown, nothing is called. */
   | 'untested';
@@ -74,9 +74,9 @@ export interface CompareOptions {
  * Compares trials of two sides (one result each per trial, all of one kind and name) metric
  * by metric: each trial gives one value per metric; the change is the Hodges-Lehmann ratio
  * of the two sides' values with its 95 % distribution-free interval. A row is called worse
- * or better only when its whole interval lies beyond the machine's noise floor (from
- * `harness calibrate`; without one, beyond no change at all), so repeated runs of one
- * commit come out `~`. One trial on either side is shown, never tested: the variance that
+ * or better only when its interval excludes no change and its estimate lies beyond the
+ * machine's noise floor (from `harness calibrate`; without one, the interval alone), so
+ * repeated runs of one commit come out `~`. One trial on either side is shown, never tested: the variance that
  * matters (between runs) has not been sampled.
  */
 export function compareTrials(
@@ -234,17 +234,15 @@ export function compareValues(
       deltaPercent,
       interval,
     };
-  const f = 1 + floorPercent / 100;
-  const up = interval.lower > f;
-  const down = interval.upper < 1 / f;
-  const verdict: RowVerdict =
-    !up && !down
-      ? 'same'
-      : meta.direction === 'none'
-        ? 'changed'
-        : (meta.direction === 'lower') === up
-          ? 'worse'
-          : 'better';
+  const called = isCalled(interval, floorPercent / 100);
+  const up = called && interval.ratio > 1;
+  const verdict: RowVerdict = !called
+    ? 'same'
+    : meta.direction === 'none'
+      ? 'changed'
+      : (meta.direction === 'lower') === up
+        ? 'worse'
+        : 'better';
   return {
     ...common,
     deltaPercent,
