@@ -40,7 +40,7 @@ import {
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceSupervisor } from './service-supervisor.ts';
 import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
-import { postmasterPid } from '../../scripts/db/server-control.ts';
+import { postmasterPid, sessionPostmasterPid } from '../../scripts/db/server-control.ts';
 import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
 import { settlingOf, type Settling } from './settling.ts';
 import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
@@ -357,10 +357,12 @@ export async function runScenario(
   };
   signal.addEventListener('abort', onOuterAbort);
   const dataDir = session.database.dataDir;
+  // A server named by URL may still run here (an ab session's, a local one): count its CPU.
+  const serverPid = dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
   const machine = new MachineLoadMeter({
     harness: process.pid,
     service: () => service.pid,
-    database: () => (dataDir === undefined ? Promise.resolve(undefined) : postmasterPid(dataDir)),
+    database: () => (dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir)),
     broker: () => session.kafka?.control?.pid() ?? Promise.resolve(undefined),
   });
   await machine.sample();

@@ -53,7 +53,7 @@ import {
   sampleMachine,
   type MachineLoad,
 } from '../../scenarios/engine/machine-load.ts';
-import { postmasterPid } from '../db/server-control.ts';
+import { postmasterPid, sessionPostmasterPid } from '../db/server-control.ts';
 import { UsageError } from '../lib/usage-error.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
@@ -255,6 +255,9 @@ export function sweepCommand(logger: () => Logger): Command {
       const variants = fileVariants.map((v) => variantFor(v, table));
       const env = await collectEnvironment(client, database.kind);
       const probe = await probeStatements(client, variants, database.kind !== 'url');
+      // A server named by URL may still run here (an ab session's, a local one): count its CPU.
+      const serverPid =
+        database.dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
       const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
       const progress = createProgress('sweep', log);
       const seeding = seedingProgress(log, table.label);
@@ -275,7 +278,7 @@ export function sweepCommand(logger: () => Logger): Command {
                 harness: process.pid,
                 service: () => undefined,
                 database: () =>
-                  dataDir === undefined ? Promise.resolve(undefined) : postmasterPid(dataDir),
+                  dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir),
                 broker: () => Promise.resolve(undefined),
               });
               progress.update(done, total, label);
