@@ -12,10 +12,13 @@ import {
   type BrokerLayout,
 } from './kafka-broker.ts';
 import { findFreePort } from '../db/free-port.ts';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REAPER = fileURLToPath(new URL('./broker-reaper.js', import.meta.url));
 
 export const KAFKA_SOURCES = ['auto', 'local', 'testcontainers'] as const;
 export type KafkaSource = (typeof KAFKA_SOURCES)[number];
@@ -101,6 +104,11 @@ async function startLocalBroker(logger: Logger): Promise<ProvisionedKafka> {
     port: await findFreePort(),
     controllerPort: await findFreePort(),
   };
+  // Started first, so a harness killed even during the broker's start-up leaves nothing behind.
+  spawn(process.execPath, [REAPER, String(process.pid), layout.home], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
   const started = performance.now();
   try {
     await startBroker(layout, {
