@@ -5,7 +5,7 @@ import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { executeBatch, serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
-import type { SqlVariant } from '../../sut/sql/variant-registry.ts';
+import { BASE_SUFFIX, type SqlVariant } from '../../sut/sql/variant-registry.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { explainBatch, type ExplainSample } from './explain.ts';
@@ -158,28 +158,30 @@ export async function runSweep(
       const finished = (c: CellMeasurement) =>
         c.samplesMs.length >= settings.minSamples && c.elapsedMs >= settings.minTimeMs;
       hooks.onProgress?.(sizeIndex * cellsPerSize, total, `${size} rows`);
+      const groups = twinGroups(sizeCells);
       for (let round = 0; !sizeCells.every(({ cell }) => finished(cell)); round++) {
-        for (let k = 0; k < sizeCells.length; k++) {
-          const { variant, cell } = sizeCells[
-            (round + k) % sizeCells.length
-          ] as (typeof sizeCells)[number];
-          if (finished(cell)) continue;
-          const t0 = performance.now();
-          const results = await Promise.all(
-            flushers.map((f) => runOne(f, variant, size, cell.statement)),
-          );
-          cell.elapsedMs += performance.now() - t0;
-          cell.rows += size * flushers.length;
-          for (const r of results) {
-            cell.samplesMs.push(r.wall);
-            cell.prepMs.push(r.prep);
-          }
-          if (finished(cell)) {
-            hooks.onProgress?.(
-              sizeIndex * cellsPerSize + sizeCells.filter((c) => finished(c.cell)).length,
-              total,
-              `${size} rows`,
+        for (let g = 0; g < groups.length; g++) {
+          const group = groups[(round + g) % groups.length] as (typeof groups)[number];
+          // Twins keep going together until both are done, so every round pairs them.
+          if (group.every(({ cell }) => finished(cell))) continue;
+          for (const { variant, cell } of round % 2 === 0 ? group : [...group].reverse()) {
+            const t0 = performance.now();
+            const results = await Promise.all(
+              flushers.map((f) => runOne(f, variant, size, cell.statement)),
             );
+            cell.elapsedMs += performance.now() - t0;
+            cell.rows += size * flushers.length;
+            for (const r of results) {
+              cell.samplesMs.push(r.wall);
+              cell.prepMs.push(r.prep);
+            }
+            if (finished(cell)) {
+              hooks.onProgress?.(
+                sizeIndex * cellsPerSize + sizeCells.filter((c) => finished(c.cell)).length,
+                total,
+                `${size} rows`,
+              );
+            }
           }
         }
       }
@@ -211,4 +213,21 @@ export async function runSweep(
   } finally {
     await Promise.all(flushers.map((f) => f.client.end()));
   }
+}
+
+/**
+ * The cells of one size in the groups a round runs back to back: a variant and its base twin
+ * (`join` and `join_base` in a paired A/B sweep) together, taking turns at going first, so
+ * that whatever slows one batch slows its twin's too; every other cell alone. Rounds rotate
+ * over the groups.
+ */
+function twinGroups<T extends { variant: SqlVariant; cell: CellMeasurement }>(
+  cells: readonly T[],
+): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const c of cells) {
+    const key = `${c.variant.name.endsWith(BASE_SUFFIX) ? c.variant.name.slice(0, -BASE_SUFFIX.length) : c.variant.name}|${c.cell.statement}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()];
 }

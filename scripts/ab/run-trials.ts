@@ -18,16 +18,17 @@ export interface TrialsOutcome {
   readonly seconds: { side: SideName; seconds: number }[];
 }
 
-function runOne(
-  side: SideCheckout,
+/** One trial: the harness in `dir` with `args`, its output to `logPath`; resolves its exit code. */
+export function runHarnessIn(
+  dir: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   logPath: string,
 ): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const log = createWriteStream(logPath);
-    const child = spawn(process.execPath, [join(side.dir, 'bin', 'harness.js'), ...args], {
-      cwd: side.dir,
+    const child = spawn(process.execPath, [join(dir, 'bin', 'harness.js'), ...args], {
+      cwd: dir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -67,8 +68,8 @@ export async function runTrials(options: {
     const n = out[name].length + 1;
     const stem = join(sessionDir, name, `trial-${String(n).padStart(2, '0')}`);
     const started = performance.now();
-    const code = await runOne(
-      side,
+    const code = await runHarnessIn(
+      side.dir,
       trialArgs(work, `${stem}.json`),
       {
         ...process.env,

@@ -35,7 +35,7 @@ export interface SideCheckout {
   readonly dir: string;
 }
 
-async function git(args: readonly string[], cwd = HARNESS_DIR): Promise<string> {
+export async function git(args: readonly string[], cwd = HARNESS_DIR): Promise<string> {
   const { stdout } = await execFileAsync('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();
 }
@@ -48,7 +48,7 @@ function cacheDir(): string {
   );
 }
 
-async function resolveCommit(ref: string): Promise<string> {
+export async function resolveCommit(ref: string): Promise<string> {
   try {
     return await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {

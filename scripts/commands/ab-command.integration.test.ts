@@ -100,6 +100,35 @@ describe('harness ab and harness calibrate', () => {
     expect(compare.stdout).toMatch(/floor \d+\.\d%\)/);
   });
 
+  it('pairs the sides in the same sweeps when only SQL variant files differ, twins run round by round', async () => {
+    const run = await runHarness(['ab', 'WORKTREE', 'WORKTREE', '--trials', '2'], env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /WORKTREE and WORKTREE differ only in SQL variant files: 2 paired sweeps, each running both sides' correlated, cte, join round by round/,
+    );
+    expect(run.stdout).toMatch(/join 200 rows .*\(2 paired trials give a 50 % interval at most/);
+    const session = readdirSync(join(dir, 'ab')).find((d) => d.endsWith('_paired')) ?? '';
+    const trial = JSON.parse(
+      readFileSync(join(dir, 'ab', session, 'paired', 'trial-01.json'), 'utf8'),
+    ) as {
+      metrics: {
+        cells: { variant: string; statement: string; size: number; samplesMs: number[] }[];
+      };
+    };
+    for (const head of trial.metrics.cells.filter((c) => !c.variant.endsWith('_base'))) {
+      const twin = trial.metrics.cells.find(
+        (c) =>
+          c.variant === `${head.variant}_base` &&
+          c.statement === head.statement &&
+          c.size === head.size,
+      );
+      // twins keep going together, so every round holds one batch of each
+      expect(twin?.samplesMs.length, `${head.variant} ${head.statement} ${head.size}`).toBe(
+        head.samplesMs.length,
+      );
+    }
+  }, 300_000);
+
   it('refuses bad input with one message and exit 2, before running anything', async () => {
     const root = execFileSync('git', ['rev-list', '--max-parents=0', 'HEAD'], {
       cwd: HARNESS_DIR,

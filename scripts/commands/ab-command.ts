@@ -3,15 +3,23 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { latestCalibration } from '../../results/compare/calibration.ts';
-import { compareTrials } from '../../results/compare/compare-results.ts';
+import { compareTrials, type Comparison } from '../../results/compare/compare-results.ts';
+import { comparePairedTrials } from '../../results/compare/paired-comparison.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
-import { displayPath } from '../../results/run-index.ts';
+import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
+import {
+  filesBesidesVariants,
+  pairedSide,
+  runPairedTrials,
+  writePairedVariants,
+  type PairedSide,
+} from '../ab/paired-sweep.ts';
 import { trialOrder, trialResultName, type TrialWork } from '../ab/trial-plan.ts';
 import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
 import { gateRegressions, percent } from './compare-command.ts';
@@ -22,8 +30,15 @@ import { gateRegressions, percent } from './compare-command.ts';
  */
 export const DEFAULT_TRIALS = 5;
 
+/**
+ * Paired trials (both sides' SQL in one sweep) by default: 6 is the fewest whose signed-rank
+ * interval reaches 95 %.
+ */
+export const DEFAULT_PAIRED_TRIALS = 6;
+
 interface AbFlags extends TrialFlags {
   failOnRegression?: number;
+  unpaired?: boolean;
 }
 
 /** Trials per side: the flag, else the calibration's recommendation, else the default. */
@@ -47,6 +62,86 @@ async function trialsFor(
   return { trials: DEFAULT_TRIALS, why: 'the default' };
 }
 
+/** Both sides' SQL in the same sweeps: one harness, paired round by round. */
+async function abPaired(
+  base: PairedSide,
+  head: PairedSide,
+  flags: AbFlags,
+  log: Logger,
+  started: number,
+): Promise<void> {
+  const trials = flags.trials ?? DEFAULT_PAIRED_TRIALS;
+  const sessionDir = join(
+    RESULTS_DIR,
+    'ab',
+    `${compactUtc(new Date())}_${base.commit.slice(0, 7)}_${head.commit.slice(0, 7)}_paired`,
+  );
+  const variantsDir = join(sessionDir, 'variants');
+  const names = await writePairedVariants(base, head, variantsDir);
+  log.info(
+    `${base.ref} and ${head.ref} differ only in SQL variant files: ${trials} paired sweeps, each running both sides' ${names.join(', ')} round by round (${flags.trials === undefined ? 'the default' : '--trials'}); session ${displayPath(sessionDir)}`,
+  );
+  const database = await provisionPostgres({
+    source: flags.db,
+    logger: log,
+    ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+    ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+  });
+  let results;
+  try {
+    results = await runPairedTrials({
+      trials,
+      variantsDir,
+      sessionDir,
+      databaseUrl: database.url,
+      log,
+    });
+  } finally {
+    await database.stop();
+  }
+  const comparison = comparePairedTrials(results, { base, head });
+  const noted = {
+    ...comparison,
+    notes: [
+      ...comparison.notes,
+      `base ${base.ref} = ${base.commit.slice(0, 7)}, head ${head.ref} = ${head.commit.slice(0, 7)}; one PostgreSQL ${database.kind === 'url' ? '(DATABASE_URL)' : `(${database.kind})`} for every trial`,
+    ],
+  };
+  await finishAb(
+    noted,
+    results.slice(-1),
+    sessionDir,
+    `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}), paired`,
+    started,
+    flags,
+  );
+}
+
+/** Prints the comparison, saves it and the report in the session, and applies the gate. */
+async function finishAb(
+  comparison: Comparison,
+  shown: IndexedResult[],
+  sessionDir: string,
+  title: string,
+  started: number,
+  flags: AbFlags,
+): Promise<void> {
+  const out = process.stdout;
+  out.write(`\n${formatComparison(comparison)}`);
+  const json = await saveResult(comparison, join(sessionDir, 'comparison.json'));
+  const report = await writeReport(
+    { title, results: shown, comparisons: [comparison], comparisonNotes: [] },
+    'report',
+    sessionDir,
+  );
+  const worse = comparison.rows.filter((r) => r.verdict === 'worse').length;
+  const better = comparison.rows.filter((r) => r.verdict === 'better').length;
+  out.write(
+    `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
+  );
+  if (flags.failOnRegression !== undefined) gateRegressions(comparison, flags.failOnRegression);
+}
+
 export function abCommand(logger: () => Logger): Command {
   const command = new Command('ab')
     .description(
@@ -54,6 +149,10 @@ export function abCommand(logger: () => Logger): Command {
     )
     .argument('<base>', `a git ref, or ${WORKING_TREE} for the working tree as it is`)
     .argument('<head>', `a git ref, or ${WORKING_TREE}`)
+    .option(
+      '--unpaired',
+      "with a change to SQL variant files only: still run each side apart (by default both sides' files run in the same sweeps, paired round by round)",
+    )
     .option(
       '--fail-on-regression <pct>',
       'exit with code 99 when a change for the worse has its whole interval beyond pct percent',
@@ -68,6 +167,17 @@ export function abCommand(logger: () => Logger): Command {
     const log = logger();
     const work = trialWork(flags);
     const started = performance.now();
+    if (work.kind === 'sweep' && work.quick && flags.unpaired !== true) {
+      const [b, h] = [await pairedSide(baseRef), await pairedSide(headRef)];
+      const besides = await filesBesidesVariants(b, h);
+      if (besides.length === 0) {
+        await abPaired(b, h, flags, log, started);
+        return;
+      }
+      log.info(
+        `the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}${besides.length > 3 ? ', ...' : ''}): each side's trials run apart`,
+      );
+    }
     const { trials, why } = await trialsFor(work, flags, log);
     const seed = flags.seed ?? randomInt(1, 2 ** 31 - 1);
     const base = await checkoutSide(baseRef, log);
@@ -120,25 +230,14 @@ export function abCommand(logger: () => Logger): Command {
             ]),
       ],
     };
-    const out = process.stdout;
-    out.write(`\n${formatComparison(noted)}`);
-    const json = await saveResult(noted, join(sessionDir, 'comparison.json'));
     const newest = (xs: typeof outcome.base) => xs[xs.length - 1];
-    const report = await writeReport(
-      {
-        title: `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
-        results: [newest(outcome.base), newest(outcome.head)].filter((r) => r !== undefined),
-        comparisons: [noted],
-        comparisonNotes: [],
-      },
-      'report',
+    await finishAb(
+      noted,
+      [newest(outcome.base), newest(outcome.head)].filter((r) => r !== undefined),
       sessionDir,
+      `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
+      started,
+      flags,
     );
-    const worse = noted.rows.filter((r) => r.verdict === 'worse').length;
-    const better = noted.rows.filter((r) => r.verdict === 'better').length;
-    out.write(
-      `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${noted.rows.length - worse - better} not called (of ${noted.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
-    );
-    if (flags.failOnRegression !== undefined) gateRegressions(noted, flags.failOnRegression);
   });
 }

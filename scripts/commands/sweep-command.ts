@@ -16,7 +16,12 @@ import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
-import { loadVariants, variantFor, type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import {
+  loadVariants,
+  variantFor,
+  variantsDirectory,
+  type SqlVariant,
+} from '../../sut/sql/variant-registry.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
 import { probeStatements } from '../../scenarios/sweep/pg-stat-statements.ts';
@@ -60,6 +65,7 @@ import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common
 interface SweepFlags extends DatabaseOptions {
   sizes: number[];
   variant?: string[];
+  variantsDir?: string;
   players: number;
   goals: number;
   seed: number;
@@ -172,6 +178,10 @@ export function sweepCommand(logger: () => Logger): Command {
   addDatabaseOptions(command)
     .option('--sizes <list>', 'batch sizes, comma-separated', (v) => parseSizes(v), [...d.sizes])
     .option('--variant <name...>', 'SQL variants (default: every file in sut/sql/variants/)')
+    .option(
+      '--variants-dir <dir>',
+      "take the variant files from this folder instead of sut/sql/variants/ (ab runs two commits' files side by side this way)",
+    )
     .option('--players <n>', 'players seeded', positiveInt('--players', MAX_PLAYERS), d.players)
     .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), d.goals)
     .option(
@@ -240,7 +250,10 @@ export function sweepCommand(logger: () => Logger): Command {
   return command.action(async (flags: SweepFlags) => {
     const log = logger();
     const settings = settingsFrom(flags, command);
-    const fileVariants = await loadVariants(flags.variant);
+    const fileVariants = await loadVariants(
+      flags.variant,
+      flags.variantsDir === undefined ? undefined : variantsDirectory(flags.variantsDir),
+    );
     const largest = settings.sizes[settings.sizes.length - 1] ?? 0;
     const perFlusher = Math.floor((settings.players * settings.goals) / settings.concurrency);
     if (largest > perFlusher) {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
@@ -12,8 +13,31 @@ export interface SqlVariant {
   readonly description: string;
 }
 
+/**
+ * The suffix a paired A/B sweep gives the base side's copy of a variant (`join_base` beside the
+ * head's `join`): the sweep runs such twins back to back and the comparison pairs them.
+ */
+export const BASE_SUFFIX = '_base';
+
 export const VARIANTS_DIR = fileURLToPath(new URL('./variants/', import.meta.url));
 const PARAMETER_COUNT = 7;
+
+/** A folder of variant files named by the user, as the registry reads it; exit 2 when it is not one. */
+export function variantsDirectory(dir: string): string {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (error) {
+    throw new UsageError(
+      `--variants-dir "${dir}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): expected a folder of .sql variant files`,
+    );
+  }
+  if (!entries.some((f) => f.endsWith('.sql')))
+    throw new UsageError(
+      `--variants-dir "${dir}" holds no .sql file: expected a folder of variant files`,
+    );
+  return dir.endsWith('/') ? dir : `${dir}/`;
+}
 
 export async function listVariantNames(dir = VARIANTS_DIR): Promise<string[]> {
   return (await readdir(dir))

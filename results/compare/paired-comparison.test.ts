@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseResultText } from '../result-file.ts';
+import type { IndexedResult } from '../run-index.ts';
+import type { SweepResult } from '../schema/result-schema.ts';
+import { createRandom } from '../../sut/db/random.ts';
+import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
+import { comparePairedTrials } from './paired-comparison.ts';
+
+const path = 'results/compare/fixtures/sweep-head.json';
+const real = parseResultText(readFileSync(path, 'utf8'), path) as SweepResult;
+const sides = {
+  base: { ref: 'a', commit: 'a'.repeat(40) },
+  head: { ref: 'b', commit: 'b'.repeat(40) },
+};
+
+/**
+ * A paired trial from a real sweep: every cell gets a base twin whose rounds share the
+ * head's moments (`load`, one factor per round, the same for both twins), each batch with
+ * its own jitter; `planted` multiplies the head's `join` batches.
+ */
+function pairedTrial(seed: number, planted: number, i: number): IndexedResult {
+  const random = createRandom(seed);
+  const cells = real.metrics.cells.flatMap((c) => {
+    const load = c.samplesMs.map(() => 1 + (random() < 0.2 ? 2 * random() : 0.1 * random()));
+    const jitter = () => 1 + 0.04 * (random() - 0.5);
+    const head = c.samplesMs.map(
+      (s, r) => s * (load[r] as number) * jitter() * (c.variant === 'join' ? planted : 1),
+    );
+    const base = c.samplesMs.map((s, r) => s * (load[r] as number) * jitter());
+    return [
+      { ...c, samplesMs: head },
+      { ...c, variant: `${c.variant}${BASE_SUFFIX}`, samplesMs: base },
+    ];
+  });
+  return { path: `trial-${i}.json`, result: { ...real, metrics: { ...real.metrics, cells } } };
+}
+
+const trials = (planted: number, seed: number) =>
+  Array.from({ length: 6 }, (_, i) => pairedTrial(seed * 100 + i, planted, i));
+
+describe('paired comparison of both sides in the same sweeps', () => {
+  it('A/A: the shared load cancels and nothing is called, whatever the load', () => {
+    let called = 0;
+    let rows = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = comparePairedTrials(trials(1, seed), sides);
+      rows += c.rows.length;
+      called += c.rows.filter((r) => r.verdict !== 'same').length;
+    }
+    expect(rows).toBeGreaterThan(100);
+    expect(called / rows).toBeLessThanOrEqual(0.05);
+  });
+
+  it('a planted 15 % slower join is called worse in every join row, its interval holding 15 %; nothing else moves', () => {
+    const c = comparePairedTrials(trials(1.15, 3), sides);
+    const join = c.rows.filter((r) => r.label.startsWith('join '));
+    expect(join.length).toBeGreaterThan(0);
+    for (const r of join) {
+      expect(r.verdict, r.label).toBe('worse');
+      expect(r.interval?.lower).toBeLessThan(1.15);
+      expect(r.interval?.upper).toBeGreaterThan(1.15);
+    }
+    expect(
+      c.rows.filter((r) => !r.label.startsWith('join ')).every((r) => r.verdict === 'same'),
+    ).toBe(true);
+    expect(
+      comparePairedTrials(trials(1 / 1.15, 4), sides)
+        .rows.filter((r) => r.label.startsWith('join '))
+        .every((r) => r.verdict === 'better'),
+    ).toBe(true);
+  });
+
+  it('fewer than 6 trials: shown, not tested', () => {
+    const c = comparePairedTrials(trials(1.15, 5).slice(0, 4), sides);
+    expect(c.rows.every((r) => r.verdict === 'untested')).toBe(true);
+    expect(c.rows[0]?.untestedBecause).toMatch(/4 paired trials give a 87 % interval at most/);
+  });
+});
