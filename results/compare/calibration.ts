@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { RESULTS_DIR } from '../run-store.ts';
 import { quantile } from '../stats/descriptive.ts';
 import { ratioInterval } from '../stats/shift-interval.ts';
+import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
 import { UsageError } from '../../scripts/lib/usage-error.ts';
 import { metricKey, trialMetrics } from './trial-metrics.ts';
@@ -173,6 +174,76 @@ export function calibrate(
         directed.length === 0
           ? 0
           : (detectsValues.filter((d) => d <= TARGET_CHANGE_PERCENT).length / directed.length) *
+            100,
+      medianFloorPercent: quantile(Object.values(floors), 0.5),
+      medianDetectsPercent: quantile(detectsValues, 0.5),
+      floors,
+      detects,
+    });
+  }
+  const enough = levels.find(
+    (l) => l.calledPercent <= TARGET_FALSE_POSITIVE_PERCENT && l.detectsAllPercent >= 90,
+  );
+  return { levels, recommendedTrials: enough?.trials ?? null };
+}
+
+/** Paired trials per session at the least: the fewest whose signed-rank interval reaches 95 %. */
+export const MIN_PAIRED_TRIALS = 6;
+
+/**
+ * The calibration levels of paired A/A trials (both sides' identical SQL in the same
+ * sweeps): per row, the trials' twin ratios; for each trial count n from 6 to half of
+ * them, many random draws of n, each tested as a paired comparison is.
+ */
+export function calibratePaired(
+  rows: ReadonlyMap<string, readonly number[]>,
+  options: { resamples?: number; seed?: number } = {},
+): { levels: CalibrationFile['levels']; recommendedTrials: number | null } {
+  const resamples = options.resamples ?? 400;
+  const random = createRandom(options.seed ?? 7);
+  const usable = [...rows].filter(([, v]) => v.every((r) => r > 0));
+  const fewest = Math.min(...usable.map(([, v]) => v.length));
+  const levels: CalibrationFile['levels'] = [];
+  for (let n = MIN_PAIRED_TRIALS; n <= Math.floor(fewest / 2); n++) {
+    const floors: Record<string, number> = {};
+    const detects: Record<string, number> = {};
+    let excluded = 0;
+    let called = 0;
+    let tested = 0;
+    for (const [key, values] of usable) {
+      const shifts: number[] = [];
+      const intervals: { lower: number; upper: number; ratio: number }[] = [];
+      for (let s = 0; s < resamples; s++) {
+        const pool = [...values];
+        for (let i = pool.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
+        }
+        const interval = pairedRatioInterval(pool.slice(0, n));
+        if (interval === undefined) continue;
+        intervals.push(interval);
+        shifts.push(Math.abs(Math.log(interval.ratio)));
+        if (interval.lower > 1 || interval.upper < 1) excluded++;
+        tested++;
+      }
+      const floor = Math.exp(quantile(shifts, 0.95)) - 1;
+      floors[key] = floor * 100;
+      detects[key] = quantile(
+        intervals.map((i) => (Math.max(1 / i.lower, (1 + floor) / i.ratio) - 1) * 100),
+        0.9,
+      );
+      called += intervals.filter((i) => isCalled(i, floor)).length;
+    }
+    const detectsValues = Object.values(detects);
+    levels.push({
+      trials: n,
+      falsePositivePercent: tested === 0 ? 0 : (excluded / tested) * 100,
+      calledPercent: tested === 0 ? 0 : (called / tested) * 100,
+      detectsAllPercent:
+        detectsValues.length === 0
+          ? 0
+          : (detectsValues.filter((d) => d <= TARGET_CHANGE_PERCENT).length /
+              detectsValues.length) *
             100,
       medianFloorPercent: quantile(Object.values(floors), 0.5),
       medianDetectsPercent: quantile(detectsValues, 0.5),

@@ -5,7 +5,9 @@ import type { IndexedResult } from '../run-index.ts';
 import type { SweepResult } from '../schema/result-schema.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
-import { comparePairedTrials } from './paired-comparison.ts';
+import { calibratePaired } from './calibration.ts';
+import { comparePairedTrials, twinRatios } from './paired-comparison.ts';
+import { metricKey } from './trial-metrics.ts';
 
 const path = 'results/compare/fixtures/sweep-head.json';
 const real = parseResultText(readFileSync(path, 'utf8'), path) as SweepResult;
@@ -75,5 +77,32 @@ describe('paired comparison of both sides in the same sweeps', () => {
     const c = comparePairedTrials(trials(1.15, 5).slice(0, 4), sides);
     expect(c.rows.every((r) => r.verdict === 'untested')).toBe(true);
     expect(c.rows[0]?.untestedBecause).toMatch(/4 paired trials give a 87 % interval at most/);
+  });
+
+  it('calibrates from paired A/A trials: small floors, few rows called, and the floors then apply', () => {
+    const aa = Array.from({ length: 24 }, (_, i) => pairedTrial(900 + i, 1, i));
+    const rows = new Map<string, number[]>();
+    for (const t of aa)
+      for (const r of twinRatios(t.result))
+        rows.set(metricKey(r), [...(rows.get(metricKey(r)) ?? []), r.ratio]);
+    const { levels, recommendedTrials } = calibratePaired(rows, { resamples: 100 });
+    expect(levels.map((l) => l.trials)).toEqual([6, 7, 8, 9, 10, 11, 12]);
+    for (const l of levels) {
+      expect(l.calledPercent).toBeLessThanOrEqual(5);
+      expect(l.medianFloorPercent).toBeGreaterThan(0);
+      expect(l.medianFloorPercent).toBeLessThan(5);
+    }
+    expect(recommendedTrials).toBe(6);
+    const level = levels[0];
+    if (level === undefined) throw new Error('no level');
+    const c = comparePairedTrials(trials(1.15, 3), sides, {
+      source: 'calibration.json',
+      trials: 6,
+      floors: level.floors,
+    });
+    expect(
+      c.rows.filter((r) => r.label.startsWith('join ')).every((r) => r.verdict === 'worse'),
+    ).toBe(true);
+    expect(c.rows.every((r) => r.floorPercent > 0)).toBe(true);
   });
 });

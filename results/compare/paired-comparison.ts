@@ -2,7 +2,55 @@ import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
 import { median } from '../stats/descriptive.ts';
 import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
 import type { IndexedResult } from '../run-index.ts';
+import type { ResultFile } from '../schema/result-schema.ts';
+import { isCalled, type Calibration } from './calibration.ts';
+import { metricKey } from './trial-metrics.ts';
 import { CONFIDENCE, type Comparison, type ComparisonRow } from './compare-results.ts';
+
+/** What paired comparisons and their calibrations are filed under. */
+export const PAIRED_NAME = 'sweep-quick-paired';
+
+/** One row of one paired trial: the median over its rounds of head / base, and each side's median. */
+export interface TwinRatio {
+  readonly section: string;
+  readonly label: string;
+  readonly ratio: number;
+  readonly base: number;
+  readonly head: number;
+}
+
+/** Every head cell of a paired sweep with its base twin, as one ratio per row. */
+export function twinRatios(result: ResultFile): TwinRatio[] {
+  if (result.kind !== 'sweep') return [];
+  const cells = result.metrics.cells;
+  const out: TwinRatio[] = [];
+  for (const head of cells) {
+    if (head.variant.endsWith(BASE_SUFFIX)) continue;
+    const base = cells.find(
+      (c) =>
+        c.variant === `${head.variant}${BASE_SUFFIX}` &&
+        c.statement === head.statement &&
+        c.size === head.size,
+    );
+    if (base === undefined) continue;
+    const pairs = Math.min(base.samplesMs.length, head.samplesMs.length);
+    if (pairs === 0) continue;
+    const roundRatios: number[] = [];
+    for (let i = 0; i < pairs; i++)
+      roundRatios.push((head.samplesMs[i] as number) / (base.samplesMs[i] as number));
+    out.push({
+      section: `wall time per batch, ${head.statement} (ms; base and head in the same rounds)`,
+      label: `${head.variant} ${head.size} rows`,
+      ratio: median(roundRatios),
+      base: median(base.samplesMs),
+      head: median(head.samplesMs),
+    });
+  }
+  return out;
+}
+
+/** Whether a sweep holds twins: a paired trial, compared and calibrated as one. */
+export const isPairedTrial = (result: ResultFile): boolean => twinRatios(result).length > 0;
 
 /**
  * A paired comparison: both sides' SQL ran in the same sweeps, round by round, so each trial
@@ -10,49 +58,33 @@ import { CONFIDENCE, type Comparison, type ComparisonRow } from './compare-resul
  * for a row is the median over its rounds of head / base, in which whatever slowed the
  * machine during a round (other work, a checkpoint) cancels; the trials' values are then
  * tested with the signed-rank interval (n = trials). A row is called when its interval
- * excludes no change.
+ * excludes no change and its estimate is beyond the floor of this machine's paired
+ * calibration (none without one).
  */
 export function comparePairedTrials(
   trials: readonly IndexedResult[],
   sides: { base: { ref: string; commit: string }; head: { ref: string; commit: string } },
+  calibration?: Calibration,
 ): Comparison {
   const rows = new Map<
     string,
-    {
-      section: string;
-      label: string;
-      ratios: number[];
-      base: number[];
-      head: number[];
-    }
+    { section: string; label: string; ratios: number[]; base: number[]; head: number[] }
   >();
-  for (const { result } of trials) {
-    if (result.kind !== 'sweep') continue;
-    const cells = result.metrics.cells;
-    for (const head of cells) {
-      if (head.variant.endsWith(BASE_SUFFIX)) continue;
-      const base = cells.find(
-        (c) =>
-          c.variant === `${head.variant}${BASE_SUFFIX}` &&
-          c.statement === head.statement &&
-          c.size === head.size,
-      );
-      if (base === undefined) continue;
-      const pairs = Math.min(base.samplesMs.length, head.samplesMs.length);
-      if (pairs === 0) continue;
-      const roundRatios: number[] = [];
-      for (let i = 0; i < pairs; i++)
-        roundRatios.push((head.samplesMs[i] as number) / (base.samplesMs[i] as number));
-      const section = `wall time per batch, ${head.statement} (ms; base and head in the same rounds)`;
-      const label = `${head.variant} ${head.size} rows`;
-      const key = `${section} / ${label}`;
-      const row = rows.get(key) ?? { section, label, ratios: [], base: [], head: [] };
-      row.ratios.push(median(roundRatios));
-      row.base.push(median(base.samplesMs));
-      row.head.push(median(head.samplesMs));
+  for (const { result } of trials)
+    for (const t of twinRatios(result)) {
+      const key = metricKey(t);
+      const row = rows.get(key) ?? {
+        section: t.section,
+        label: t.label,
+        ratios: [],
+        base: [],
+        head: [],
+      };
+      row.ratios.push(t.ratio);
+      row.base.push(t.base);
+      row.head.push(t.head);
       rows.set(key, row);
     }
-  }
   const out: ComparisonRow[] = [...rows.values()]
     .sort((a, b) => a.section.localeCompare(b.section))
     .map((r) => {
@@ -63,7 +95,7 @@ export function comparePairedTrials(
         direction: 'lower' as const,
         base: median(r.base),
         head: median(r.head),
-        floorPercent: 0,
+        floorPercent: calibration?.floors[metricKey(r)] ?? 0,
         nBase: n,
         nHead: n,
       };
@@ -80,9 +112,12 @@ export function comparePairedTrials(
               : `${n} paired trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (6 reach 95 %)`,
           regression: false,
         };
-      const up = interval.lower > 1;
-      const down = interval.upper < 1;
-      const verdict = up ? ('worse' as const) : down ? ('better' as const) : ('same' as const);
+      const called = isCalled(interval, common.floorPercent / 100);
+      const verdict = !called
+        ? ('same' as const)
+        : interval.ratio > 1
+          ? ('worse' as const)
+          : ('better' as const);
       return {
         ...common,
         deltaPercent: (interval.ratio - 1) * 100,
@@ -103,11 +138,18 @@ export function comparePairedTrials(
   });
   return {
     kind: 'sweep',
-    name: 'sweep-quick-paired',
+    name: PAIRED_NAME,
     base: side(sides.base),
     head: side(sides.head),
     rows: out,
     notes: [
+      ...(calibration === undefined
+        ? [
+            'no paired calibration of this machine: a change is called when its interval excludes no change at all; `harness calibrate --from` A/A paired sessions measures the noise floor',
+          ]
+        : [
+            `noise floors from this machine's paired calibration ${calibration.source} (${calibration.trials} trials)`,
+          ]),
       `paired: both sides' SQL variant files ran in each of ${trials.length} sweeps, round by round (the change touches nothing else, so one harness runs both); each trial gives the median of its rounds' head/base ratios, and the interval is the signed-rank interval over trials`,
     ],
   };

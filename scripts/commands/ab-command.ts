@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { latestCalibration } from '../../results/compare/calibration.ts';
 import { compareTrials, type Comparison } from '../../results/compare/compare-results.ts';
-import { comparePairedTrials } from '../../results/compare/paired-comparison.ts';
+import { comparePairedTrials, PAIRED_NAME } from '../../results/compare/paired-comparison.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
@@ -70,7 +70,8 @@ async function abPaired(
   log: Logger,
   started: number,
 ): Promise<void> {
-  const trials = flags.trials ?? DEFAULT_PAIRED_TRIALS;
+  const saved = await latestCalibration('sweep', PAIRED_NAME, Number.MAX_SAFE_INTEGER);
+  const trials = flags.trials ?? saved?.file.recommendedTrials ?? DEFAULT_PAIRED_TRIALS;
   const sessionDir = join(
     RESULTS_DIR,
     'ab',
@@ -79,7 +80,7 @@ async function abPaired(
   const variantsDir = join(sessionDir, 'variants');
   const names = await writePairedVariants(base, head, variantsDir);
   log.info(
-    `${base.ref} and ${head.ref} differ only in SQL variant files: ${trials} paired sweeps, each running both sides' ${names.join(', ')} round by round (${flags.trials === undefined ? 'the default' : '--trials'}); session ${displayPath(sessionDir)}`,
+    `${base.ref} and ${head.ref} differ only in SQL variant files: ${trials} paired sweeps, each running both sides' ${names.join(', ')} round by round (${flags.trials !== undefined ? '--trials' : saved?.file.recommendedTrials != null ? `this machine's paired calibration ${displayPath(saved.source)}` : 'the default'}); session ${displayPath(sessionDir)}`,
   );
   const database = await provisionPostgres({
     source: flags.db,
@@ -99,7 +100,14 @@ async function abPaired(
   } finally {
     await database.stop();
   }
-  const comparison = comparePairedTrials(results, { base, head });
+  const calibration = await latestCalibration('sweep', PAIRED_NAME, trials);
+  const comparison = comparePairedTrials(
+    results,
+    { base, head },
+    calibration === undefined
+      ? undefined
+      : { ...calibration, source: displayPath(calibration.source) },
+  );
   const noted = {
     ...comparison,
     notes: [

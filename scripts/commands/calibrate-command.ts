@@ -2,8 +2,12 @@ import { randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { isPairedTrial, PAIRED_NAME, twinRatios } from '../../results/compare/paired-comparison.ts';
+import { metricKey } from '../../results/compare/trial-metrics.ts';
 import {
   calibrate,
+  calibratePaired,
+  MIN_PAIRED_TRIALS,
   saveCalibration,
   TARGET_CHANGE_PERCENT,
   TARGET_FALSE_POSITIVE_PERCENT,
@@ -27,6 +31,15 @@ const DEFAULT_CALIBRATION_TRIALS = 8;
 interface CalibrateFlags extends TrialFlags {
   ref: string;
   from?: string[];
+}
+
+/** Each row's twin ratio in every paired trial, for their calibration. */
+function pairedRows(results: readonly IndexedResult[]): Map<string, number[]> {
+  const rows = new Map<string, number[]>();
+  for (const r of results)
+    for (const t of twinRatios(r.result))
+      rows.set(metricKey(t), [...(rows.get(metricKey(t)) ?? []), t.ratio]);
+  return rows;
 }
 
 const pct = (v: number) => `${v.toFixed(1)} %`;
@@ -133,19 +146,26 @@ export function calibrateCommand(logger: () => Logger): Command {
       );
       commit = side.commit;
     }
-    if (results.length < 8)
+    const sample = results[0] as IndexedResult;
+    const paired = results.every((r) => isPairedTrial(r.result));
+    if (paired && results.length < 2 * MIN_PAIRED_TRIALS)
+      throw new UsageError(
+        `a calibration of paired trials needs at least ${2 * MIN_PAIRED_TRIALS} (A/A paired sessions of ab HEAD HEAD); ${results.length} given`,
+      );
+    if (!paired && results.length < 8)
       throw new UsageError(
         `a calibration needs at least 8 results (4 per side); ${results.length} given`,
       );
-    const sample = results[0] as IndexedResult;
-    const { levels, recommendedTrials } = calibrate(results.map((r) => r.result));
+    const { levels, recommendedTrials } = paired
+      ? calibratePaired(pairedRows(results))
+      : calibrate(results.map((r) => r.result));
     const file: CalibrationFile = {
       schemaVersion: 1,
       createdAt: new Date().toISOString(),
       machine: thisMachine(),
       commit,
       kind: sample.result.kind,
-      name: sample.result.name,
+      name: paired ? PAIRED_NAME : sample.result.name,
       trialsRun: results.length,
       levels,
       recommendedTrials,
