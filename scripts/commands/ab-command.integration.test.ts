@@ -149,6 +149,7 @@ describe('harness ab and harness calibrate', () => {
       [['ab', 'HEAD', 'HEAD', '--duration', '1m'], /--duration goes with --scenario/],
       [['ab', 'HEAD', 'HEAD', '--trials', '0'], /--trials "0" is not a positive integer/],
       [['calibrate', '--trials', '3'], /a calibration needs at least 4 per side/],
+      [['calibrate', '--paired', '--trials', '6'], /a paired calibration needs at least 12 trials/],
       [['calibrate', '--from', 'nowhere-at-all'], /"nowhere-at-all" is neither a results file/],
     ] as const) {
       const run = await runHarness([...args], env());

@@ -23,6 +23,7 @@ import { UsageError } from '../lib/usage-error.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import { trialOrder } from '../ab/trial-plan.ts';
+import { pairedSide, runPairedTrials, writePairedVariants } from '../ab/paired-sweep.ts';
 import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
 
 /** A/A trials per side by default: levels from 4 (the least with a 95 % interval) to 8. */
@@ -31,7 +32,11 @@ const DEFAULT_CALIBRATION_TRIALS = 8;
 interface CalibrateFlags extends TrialFlags {
   ref: string;
   from?: string[];
+  paired?: boolean;
 }
+
+/** Paired A/A sweeps by default: three sessions' worth of ab's default 6. */
+const DEFAULT_PAIRED_CALIBRATION_TRIALS = 18;
 
 /** Each row's twin ratio in every paired trial, for their calibration. */
 function pairedRows(results: readonly IndexedResult[]): Map<string, number[]> {
@@ -77,6 +82,10 @@ export function calibrateCommand(logger: () => Logger): Command {
       WORKING_TREE,
     )
     .option(
+      '--paired',
+      `calibrate ab's paired sweeps (a change to SQL files only): A/A sweeps holding the ref's variant files twice (default ${DEFAULT_PAIRED_CALIBRATION_TRIALS} trials)`,
+    )
+    .option(
       '--from <refs...>',
       'calibrate from results already saved (files, folders such as an A/A ab session, git refs) instead of running trials',
     );
@@ -102,6 +111,46 @@ export function calibrateCommand(logger: () => Logger): Command {
           `--from: every result must be of one kind and name (the first is ${first.result.kind} ${first.result.name})`,
         );
       commit = first.result.git.commit;
+    } else if (flags.paired === true) {
+      if (flags.scenario !== undefined || flags.sweep === 'full')
+        throw new UsageError(
+          '--paired calibrates quick sweeps: --scenario and --sweep full do not apply',
+        );
+      const trials = flags.trials ?? DEFAULT_PAIRED_CALIBRATION_TRIALS;
+      if (trials < 2 * MIN_PAIRED_TRIALS)
+        throw new UsageError(
+          `--trials: a paired calibration needs at least ${2 * MIN_PAIRED_TRIALS} trials`,
+        );
+      const side = await pairedSide(flags.ref);
+      const sessionDir = join(
+        RESULTS_DIR,
+        'calibration',
+        'trials',
+        `${compactUtc(new Date())}_${side.commit.slice(0, 7)}_paired`,
+      );
+      const variantsDir = join(sessionDir, 'variants');
+      await writePairedVariants(side, side, variantsDir);
+      log.info(
+        `${trials} paired A/A sweeps of ${side.ref} (${side.commit.slice(0, 7)}), session ${displayPath(sessionDir)}`,
+      );
+      const database = await provisionPostgres({
+        source: flags.db,
+        logger: log,
+        ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+        ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+      });
+      try {
+        results = await runPairedTrials({
+          trials,
+          variantsDir,
+          sessionDir,
+          databaseUrl: database.url,
+          log,
+        });
+      } finally {
+        await database.stop();
+      }
+      commit = side.commit;
     } else {
       const work = trialWork(flags);
       const perSide = flags.trials ?? DEFAULT_CALIBRATION_TRIALS;
