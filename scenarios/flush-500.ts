@@ -1,4 +1,4 @@
-// The seed's first revisit trigger: flushes of 500+ rows. Production's rate with a 1 s flush
+// The analysis's first revisit trigger: flushes of 500+ rows. Production's rate with a 1 s flush
 // interval gives 494 x 10 x 1 / 8 = ~620 rows per flush, past the line, to show what the
 // chosen variant costs there (try --variant correlated against join). 20 s of warm-up
 // (reported, not judged), then a minute judged.

@@ -1,4 +1,4 @@
-// Production: the seed's M2 load test. 494 events/s for 10 minutes, 8 partitions, 100 ms
+// Production: the analysis's M2 load test. 494 events/s for 10 minutes, 8 partitions, 100 ms
 // flushes, 3,000-key buffers, 10,000 players, 20 % logins / 80 % stat updates. The seed
 // measured 5,797 to 6,135 flushes per partition (12.3-13.0 %) averaging 57.6-60.9 records,
 // and kept the current query. A 30 s warm-up at the same rate comes first (connections,

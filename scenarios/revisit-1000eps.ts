@@ -1,4 +1,4 @@
-// The seed's second revisit trigger: throughput past 1,000 events/s (twice production).
+// The analysis's second revisit trigger: throughput past 1,000 events/s (twice production).
 // 30 s of warm-up at the same rate (reported, not judged), then 2 minutes judged.
 import type { ScenarioOptions } from './engine/scenario-options.ts';
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { processStat } from './machine-load.ts';
 
-/** CPU time of PostgreSQL's processes, sampled from /proc: the seed's "database CPU" (21 %). */
+/** CPU time of PostgreSQL's processes, sampled from /proc: the analysis's "database CPU" (21 %). */
 export interface DbCpuProbe {
   /** Percent of the machine's total CPU (all cores) used by the server since the last call. */
   sample(): Promise<number>;

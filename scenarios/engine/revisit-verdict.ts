@@ -5,7 +5,7 @@ import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
 import type { MetricReader } from './run-metrics.ts';
 import type { HarnessMetric } from './scenario-options.ts';
 
-/** The seed's "When to revisit" (docs/the-analysis.md), as limits. */
+/** The analysis's "When to revisit" (docs/the-analysis.md), as limits. */
 export const REVISIT_LIMITS = {
   flushRows: 500,
   eventsPerSecond: 1000,

@@ -162,7 +162,7 @@ export interface PartitionRow {
 }
 
 /**
- * The seed's per-partition table: flushes, share of all flushes, average records per flush,
+ * The analysis's per-partition table: flushes, share of all flushes, average records per flush,
  * from readers already narrowed to the part of the run it is about (its steady part).
  */
 export function partitionRows(
@@ -209,7 +209,7 @@ export function verdictTable(verdict: Verdict): string {
   return table.toString();
 }
 
-/** The seed's "Performance Targets Revisited" table, filled with this run's numbers. */
+/** The analysis's "Performance Targets Revisited" table, filled with this run's numbers. */
 export function targetsRevisited(
   readers: Record<HarnessMetric, MetricReader>,
   sweep: SweepResult | undefined,

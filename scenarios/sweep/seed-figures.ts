@@ -1,5 +1,5 @@
 /**
- * BatchIncrementProgress as the seed measured it (docs/the-analysis.md), wall
+ * BatchIncrementProgress as the analysis measured it (docs/the-analysis.md), wall
  * time per batch of the "current" query, i.e. the correlated variant, in milliseconds.
  */
 export const SEED_CORRELATED_MS: ReadonlyMap<number, number> = new Map([
@@ -15,5 +15,5 @@ export const SEED_CORRELATED_MS: ReadonlyMap<number, number> = new Map([
   [1000, 295.4],
 ]);
 
-/** The seed's revisit trigger: per-row cost "degrading beyond 200 rows"; a ratio above this counts. */
+/** The analysis's revisit trigger: per-row cost "degrading beyond 200 rows"; a ratio above this counts. */
 export const DEGRADATION_RATIO = 1.5;

@@ -90,7 +90,7 @@ export function crossovers(cells: readonly SweepCell[]): Crossover[] {
   return out;
 }
 
-/** The seed's "degradation beyond 200 rows": ms/row at larger sizes relative to 100 rows (or the nearest measured size). */
+/** The analysis's "degradation beyond 200 rows": ms/row at larger sizes relative to 100 rows (or the nearest measured size). */
 export function linearity(cells: readonly SweepCell[], baseSize = 100): Linearity[] {
   const out: Linearity[] = [];
   for (const variant of [...new Set(cells.map((c) => c.variant))]) {

@@ -12,7 +12,7 @@ function modesOf(metrics: SweepMetrics): StatementMode[] {
   return [...new Set(metrics.cells.map((c) => c.statement))];
 }
 
-/** One table per variant and statement mode, in the seed's shape plus the spread and EXPLAIN's split. */
+/** One table per variant and statement mode, in the analysis's shape plus the spread and EXPLAIN's split. */
 export function variantTables(metrics: SweepMetrics): string {
   const out: string[] = [];
   for (const statement of modesOf(metrics)) {
@@ -32,7 +32,7 @@ export function variantTables(metrics: SweepMetrics): string {
         'Planning',
         'Execution',
         'Plan share',
-        ...(withSeed ? ['Seed'] : []),
+        ...(withSeed ? ['Analysis'] : []),
       ]);
       for (const c of cells) {
         const seed = SEED_CORRELATED_MS.get(c.size);
@@ -199,7 +199,7 @@ export function findings(metrics: SweepMetrics): string[] {
       (c) =>
         `${rows(c.size)} ${ms(c.wallMs.median)} (seed ${ms(SEED_CORRELATED_MS.get(c.size) ?? 0)})`,
     );
-    out.push(`correlated here vs the seed's measurement: ${parts.join(', ')}.`);
+    out.push(`correlated here vs the analysis's measurement: ${parts.join(', ')}.`);
   }
   if (metrics.overhead !== null) {
     out.push(

@@ -32,7 +32,7 @@ export interface SweepSettings {
   readonly quick: boolean;
 }
 
-/** The default sweep: the seed's grid plus 1, 500, 1,000 and 2,000 rows, on a production-sized table. */
+/** The default sweep: the analysis's grid plus 1, 500, 1,000 and 2,000 rows, on a production-sized table. */
 export const DEFAULT_SWEEP_SETTINGS: SweepSettings = {
   sizes: [1, 10, 25, 50, 60, 75, 100, 150, 200, 500, 1000, 2000],
   players: 10_000,
@@ -50,7 +50,7 @@ export const DEFAULT_SWEEP_SETTINGS: SweepSettings = {
   quick: false,
 };
 
-/** `--quick`: the sizes that carry the story (production, the seed's limit, past the revisit line), briefly. */
+/** `--quick`: the sizes that carry the story (production, the analysis's limit, past the revisit line), briefly. */
 export const QUICK_SWEEP_SETTINGS: Pick<
   SweepSettings,
   'sizes' | 'minSamples' | 'minTimeMs' | 'explainRuns' | 'warmupBatches'

@@ -3,8 +3,8 @@ import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../kafka/event-codec
 import { IntervalRecorder } from './interval-recorder.ts';
 
 /**
- * Bucket boundaries. Flush sizes resolve the production ~60 rows, the seed's 200-row limit
- * and the 500-row revisit line; durations resolve 50 ms (the seed's target) finely;
+ * Bucket boundaries. Flush sizes resolve the production ~60 rows, the analysis's 200-row limit
+ * and the 500-row revisit line; durations resolve 50 ms (the analysis's target) finely;
  * event-to-commit covers a 100 ms flush interval up to seconds of backlog.
  */
 export const FLUSH_SIZE_BUCKETS = [

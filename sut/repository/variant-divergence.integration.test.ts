@@ -6,7 +6,7 @@ import { loadVariant } from '../sql/variant-registry.ts';
 import { applyWithModel, timeline, type Timeline } from './model-comparison.ts';
 
 /**
- * The correlated variant reproduces the seed's query faithfully, defects included. These
+ * The correlated variant reproduces the analysis's query faithfully, defects included. These
  * minimal examples show where it departs from the increment semantics; cte and join do not.
  */
 let db: TestDatabase;
