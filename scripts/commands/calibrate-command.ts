@@ -52,7 +52,7 @@ const pct = (v: number) => `${v.toFixed(1)} %`;
 /** The levels as a table: what each trial count gives on this machine. */
 function levelsTable(file: CalibrationFile): string {
   const table = createTable([
-    'Trials per side',
+    file.name === PAIRED_NAME ? 'Paired trials' : 'Trials per side',
     'A/A rows called',
     'A/A intervals without 1',
     'Median noise floor',
