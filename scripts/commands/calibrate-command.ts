@@ -224,7 +224,7 @@ export function calibrateCommand(logger: () => Logger): Command {
       `\ncalibration of ${file.machine.hostname} (${file.machine.cores} cores, ${file.machine.cpuModel}) for ${file.kind} ${file.name}, from ${results.length} A/A results\n${levelsTable(file)}\n` +
         (recommendedTrials === null
           ? `no trial count measured meets both targets (at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called, ${TARGET_CHANGE_PERCENT} % seen in 90 % of rows): calibrate with more --trials\n`
-          : `recommended: ${recommendedTrials} trials per side, the fewest with at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called and a ${TARGET_CHANGE_PERCENT} % change seen in 90 % of rows; harness ab uses it by default\n`) +
+          : `recommended: ${recommendedTrials} ${paired ? 'paired trials' : 'trials per side'}, the fewest with at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called and a ${TARGET_CHANGE_PERCENT} % change seen in 90 % of rows; harness ab uses it by default\n`) +
         `calibration: ${displayPath(path)}\n`,
     );
   });
