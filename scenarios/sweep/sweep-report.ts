@@ -197,7 +197,7 @@ export function findings(metrics: SweepMetrics): string[] {
   if (seedCells.length > 0) {
     const parts = seedCells.map(
       (c) =>
-        `${rows(c.size)} ${ms(c.wallMs.median)} (seed ${ms(SEED_CORRELATED_MS.get(c.size) ?? 0)})`,
+        `${rows(c.size)} ${ms(c.wallMs.median)} (analysis ${ms(SEED_CORRELATED_MS.get(c.size) ?? 0)})`,
     );
     out.push(`correlated here vs the analysis's measurement: ${parts.join(', ')}.`);
   }
