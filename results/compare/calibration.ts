@@ -129,23 +129,46 @@ export function calibrate(
   const rows = [...byKey].filter(
     ([, e]) => e.values.length === results.length && e.values.every((v) => v > 0),
   );
+  return calibrationLevels(
+    rows.map(([key, e]) => ({ key, values: e.values, directed: e.directed })),
+    { from: 4, to: Math.floor(results.length / 2), resamples },
+    random,
+    (pool, n) => ratioInterval(pool.slice(0, n), pool.slice(n, 2 * n)),
+  );
+}
+
+/**
+ * The levels of a calibration: for each trial count n in range, each row's values drawn
+ * (shuffled) `resamples` times and tested by `test` as a comparison of n trials would be;
+ * the floor, the share called, the smallest change seen, and the fewest n meeting both
+ * targets.
+ */
+function calibrationLevels(
+  rows: readonly { key: string; values: readonly number[]; directed: boolean }[],
+  range: { from: number; to: number; resamples: number },
+  random: () => number,
+  test: (
+    shuffled: readonly number[],
+    n: number,
+  ) => { lower: number; upper: number; ratio: number } | undefined,
+): { levels: CalibrationFile['levels']; recommendedTrials: number | null } {
   const levels: CalibrationFile['levels'] = [];
-  for (let n = 4; n <= Math.floor(results.length / 2); n++) {
+  for (let n = range.from; n <= range.to; n++) {
     const floors: Record<string, number> = {};
     const detects: Record<string, number> = {};
     let excluded = 0;
     let called = 0;
     let tested = 0;
-    for (const [key, { values }] of rows) {
+    for (const { key, values } of rows) {
       const shifts: number[] = [];
       const intervals: { lower: number; upper: number; ratio: number }[] = [];
-      for (let s = 0; s < resamples; s++) {
+      for (let s = 0; s < range.resamples; s++) {
         const pool = [...values];
         for (let i = pool.length - 1; i > 0; i--) {
           const j = Math.floor(random() * (i + 1));
           [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
         }
-        const interval = ratioInterval(pool.slice(0, n), pool.slice(n, 2 * n));
+        const interval = test(pool, n);
         if (interval === undefined) continue;
         intervals.push(interval);
         shifts.push(Math.abs(Math.log(interval.ratio)));
@@ -164,7 +187,7 @@ export function calibrate(
       );
       called += intervals.filter((i) => isCalled(i, floor)).length;
     }
-    const directed = rows.filter(([, e]) => e.directed).map(([k]) => k);
+    const directed = rows.filter((r) => r.directed).map((r) => r.key);
     const detectsValues = directed.map((k) => detects[k] as number);
     levels.push({
       trials: n,
@@ -203,58 +226,12 @@ export function calibratePaired(
   const random = createRandom(options.seed ?? 7);
   const usable = [...rows].filter(([, v]) => v.every((r) => r > 0));
   const fewest = Math.min(...usable.map(([, v]) => v.length));
-  const levels: CalibrationFile['levels'] = [];
-  for (let n = MIN_PAIRED_TRIALS; n <= Math.floor(fewest / 2); n++) {
-    const floors: Record<string, number> = {};
-    const detects: Record<string, number> = {};
-    let excluded = 0;
-    let called = 0;
-    let tested = 0;
-    for (const [key, values] of usable) {
-      const shifts: number[] = [];
-      const intervals: { lower: number; upper: number; ratio: number }[] = [];
-      for (let s = 0; s < resamples; s++) {
-        const pool = [...values];
-        for (let i = pool.length - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
-        }
-        const interval = pairedRatioInterval(pool.slice(0, n));
-        if (interval === undefined) continue;
-        intervals.push(interval);
-        shifts.push(Math.abs(Math.log(interval.ratio)));
-        if (interval.lower > 1 || interval.upper < 1) excluded++;
-        tested++;
-      }
-      const floor = Math.exp(quantile(shifts, 0.95)) - 1;
-      floors[key] = floor * 100;
-      detects[key] = quantile(
-        intervals.map((i) => (Math.max(1 / i.lower, (1 + floor) / i.ratio) - 1) * 100),
-        0.9,
-      );
-      called += intervals.filter((i) => isCalled(i, floor)).length;
-    }
-    const detectsValues = Object.values(detects);
-    levels.push({
-      trials: n,
-      falsePositivePercent: tested === 0 ? 0 : (excluded / tested) * 100,
-      calledPercent: tested === 0 ? 0 : (called / tested) * 100,
-      detectsAllPercent:
-        detectsValues.length === 0
-          ? 0
-          : (detectsValues.filter((d) => d <= TARGET_CHANGE_PERCENT).length /
-              detectsValues.length) *
-            100,
-      medianFloorPercent: quantile(Object.values(floors), 0.5),
-      medianDetectsPercent: quantile(detectsValues, 0.5),
-      floors,
-      detects,
-    });
-  }
-  const enough = levels.find(
-    (l) => l.calledPercent <= TARGET_FALSE_POSITIVE_PERCENT && l.detectsAllPercent >= 90,
+  return calibrationLevels(
+    usable.map(([key, values]) => ({ key, values, directed: true })),
+    { from: MIN_PAIRED_TRIALS, to: Math.floor(fewest / 2), resamples },
+    random,
+    (pool, n) => pairedRatioInterval(pool.slice(0, n)),
   );
-  return { levels, recommendedTrials: enough?.trials ?? null };
 }
 
 export async function saveCalibration(file: CalibrationFile): Promise<string> {

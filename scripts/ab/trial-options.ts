@@ -1,6 +1,12 @@
 import { Command, Option } from 'commander';
 import { parseDuration } from '../../simulator/duration.ts';
-import { DB_SOURCES, parseDbSource, type DbSource } from '../db/provision-postgres.ts';
+import {
+  DB_SOURCES,
+  parseDbSource,
+  provisionPostgres,
+  type DbSource,
+} from '../db/provision-postgres.ts';
+import type { Logger } from '../lib/logger.ts';
 import { collectPgSetting } from '../db/server-settings.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import { UsageError } from '../lib/usage-error.ts';
@@ -70,4 +76,26 @@ export function trialWork(flags: TrialFlags): TrialWork {
       ...(flags.duration === undefined ? {} : { duration: flags.duration }),
     };
   return { kind: 'sweep', quick: flags.sweep !== 'full' };
+}
+
+/**
+ * Runs `work` against the one PostgreSQL every trial of a session uses (from the flags), and
+ * stops it afterwards whatever happens; `kind` says where it came from, for the notes.
+ */
+export async function withTrialDatabase<T>(
+  flags: TrialFlags,
+  log: Logger,
+  work: (url: string) => Promise<T>,
+): Promise<{ value: T; kind: string }> {
+  const database = await provisionPostgres({
+    source: flags.db,
+    logger: log,
+    ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+    ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+  });
+  try {
+    return { value: await work(database.url), kind: database.kind };
+  } finally {
+    await database.stop();
+  }
 }

@@ -9,7 +9,6 @@ import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
-import { provisionPostgres } from '../db/provision-postgres.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
@@ -21,7 +20,12 @@ import {
   type PairedSide,
 } from '../ab/paired-sweep.ts';
 import { trialOrder, trialResultName, type TrialWork } from '../ab/trial-plan.ts';
-import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
+import {
+  addTrialOptions,
+  trialWork,
+  withTrialDatabase,
+  type TrialFlags,
+} from '../ab/trial-options.ts';
 import { gateRegressions, percent } from './compare-command.ts';
 
 /**
@@ -82,24 +86,18 @@ async function abPaired(
   log.info(
     `${base.ref} and ${head.ref} differ only in SQL variant files: ${trials} paired sweeps, each running both sides' ${names.join(', ')} round by round (${flags.trials !== undefined ? '--trials' : saved?.file.recommendedTrials != null ? `this machine's paired calibration ${displayPath(saved.source)}` : 'the default'}); session ${displayPath(sessionDir)}`,
   );
-  const database = await provisionPostgres({
-    source: flags.db,
-    logger: log,
-    ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
-    ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
-  });
-  let results;
-  try {
-    results = await runPairedTrials({
-      trials,
-      variantsDir,
-      sessionDir,
-      databaseUrl: database.url,
-      log,
-    });
-  } finally {
-    await database.stop();
-  }
+  const { value: results, kind: databaseKind } = await withTrialDatabase(
+    flags,
+    log,
+    (databaseUrl) =>
+      runPairedTrials({
+        trials,
+        variantsDir,
+        sessionDir,
+        databaseUrl,
+        log,
+      }),
+  );
   const calibration = await latestCalibration('sweep', PAIRED_NAME, trials);
   const comparison = comparePairedTrials(
     results,
@@ -112,7 +110,7 @@ async function abPaired(
     ...comparison,
     notes: [
       ...comparison.notes,
-      `base ${base.ref} = ${base.commit.slice(0, 7)}, head ${head.ref} = ${head.commit.slice(0, 7)}; one PostgreSQL ${database.kind === 'url' ? '(DATABASE_URL)' : `(${database.kind})`} for every trial`,
+      `base ${base.ref} = ${base.commit.slice(0, 7)}, head ${head.ref} = ${head.commit.slice(0, 7)}; one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`} for every trial`,
     ],
   };
   await finishAb(
@@ -200,25 +198,19 @@ export function abCommand(logger: () => Logger): Command {
     log.info(
       `${trials} trials per side (${why}), order seed ${seed}: ${order.map((s) => (s === 'base' ? 'A' : 'B')).join('')}; session ${displayPath(sessionDir)}`,
     );
-    const database = await provisionPostgres({
-      source: flags.db,
-      logger: log,
-      ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
-      ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
-    });
-    let outcome;
-    try {
-      outcome = await runTrials({
-        sides: { base, head },
-        order,
-        work,
-        sessionDir,
-        databaseUrl: database.url,
-        log,
-      });
-    } finally {
-      await database.stop();
-    }
+    const { value: outcome, kind: databaseKind } = await withTrialDatabase(
+      flags,
+      log,
+      (databaseUrl) =>
+        runTrials({
+          sides: { base, head },
+          order,
+          work,
+          sessionDir,
+          databaseUrl,
+          log,
+        }),
+    );
     const { kind, name } = trialResultName(work);
     const calibration = await latestCalibration(kind, name, trials);
     const comparison = compareTrials(
@@ -230,7 +222,7 @@ export function abCommand(logger: () => Logger): Command {
       ...comparison,
       notes: [
         ...comparison.notes,
-        `trials interleaved in random pairs (seed ${seed}) against one PostgreSQL ${database.kind === 'url' ? '(DATABASE_URL)' : `(${database.kind})`}; base ${base.ref} = ${base.commit.slice(0, 7)}${base.dirty ? '-dirty' : ''}, head ${head.ref} = ${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''}`,
+        `trials interleaved in random pairs (seed ${seed}) against one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`}; base ${base.ref} = ${base.commit.slice(0, 7)}${base.dirty ? '-dirty' : ''}, head ${head.ref} = ${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''}`,
         ...(calibration === undefined
           ? []
           : [

@@ -16,7 +16,6 @@ import {
 } from '../../results/compare/calibration.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR } from '../../results/run-store.ts';
-import { provisionPostgres } from '../db/provision-postgres.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createTable } from '../lib/table.ts';
 import { UsageError } from '../lib/usage-error.ts';
@@ -24,7 +23,12 @@ import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import { trialOrder } from '../ab/trial-plan.ts';
 import { pairedSide, runPairedTrials, writePairedVariants } from '../ab/paired-sweep.ts';
-import { addTrialOptions, trialWork, type TrialFlags } from '../ab/trial-options.ts';
+import {
+  addTrialOptions,
+  trialWork,
+  withTrialDatabase,
+  type TrialFlags,
+} from '../ab/trial-options.ts';
 
 /** A/A trials per side by default: levels from 4 (the least with a 95 % interval) to 8. */
 const DEFAULT_CALIBRATION_TRIALS = 8;
@@ -133,23 +137,17 @@ export function calibrateCommand(logger: () => Logger): Command {
       log.info(
         `${trials} paired A/A sweeps of ${side.ref} (${side.commit.slice(0, 7)}), session ${displayPath(sessionDir)}`,
       );
-      const database = await provisionPostgres({
-        source: flags.db,
-        logger: log,
-        ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
-        ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
-      });
-      try {
-        results = await runPairedTrials({
-          trials,
-          variantsDir,
-          sessionDir,
-          databaseUrl: database.url,
-          log,
-        });
-      } finally {
-        await database.stop();
-      }
+      results = (
+        await withTrialDatabase(flags, log, (databaseUrl) =>
+          runPairedTrials({
+            trials,
+            variantsDir,
+            sessionDir,
+            databaseUrl,
+            log,
+          }),
+        )
+      ).value;
       commit = side.commit;
     } else {
       const work = trialWork(flags);
@@ -170,25 +168,16 @@ export function calibrateCommand(logger: () => Logger): Command {
       log.info(
         `${perSide} A/A trials per side of ${side.ref} (${side.commit.slice(0, 7)}), session ${displayPath(sessionDir)}`,
       );
-      const database = await provisionPostgres({
-        source: flags.db,
-        logger: log,
-        ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
-        ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
-      });
-      let outcome;
-      try {
-        outcome = await runTrials({
+      const { value: outcome } = await withTrialDatabase(flags, log, (databaseUrl) =>
+        runTrials({
           sides: { base: side, head: side },
           order: trialOrder(perSide, seed),
           work,
           sessionDir,
-          databaseUrl: database.url,
+          databaseUrl,
           log,
-        });
-      } finally {
-        await database.stop();
-      }
+        }),
+      );
       // In the order they ran: the resampling draws from all of them alike.
       results = [...outcome.base, ...outcome.head].sort((a, b) =>
         a.result.createdAt.localeCompare(b.result.createdAt),
