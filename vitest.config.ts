@@ -30,6 +30,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: INTEGRATION,
+          // A whole run (seed, warm-up, measured part, audit) takes 30-40 s alone and more than
+          // 60 s beside the other worker's fault matrix on two cores; a hung test still fails.
+          testTimeout: 180_000,
           exclude: ALWAYS_EXCLUDED,
           globalSetup: [
             'scripts/testing/postgres-global-setup.ts',
