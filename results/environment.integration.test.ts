@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { provisionPostgres } from '../scripts/db/provision-postgres.ts';
-import { silentLogger } from '../scripts/lib/logger.ts';
+import { silentLogger } from '../lib/logger.ts';
 import { connectClient } from '../sut/db/pool.ts';
 import { collectEnvironment } from './environment.ts';
 

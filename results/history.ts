@@ -1,5 +1,5 @@
-import { UsageError } from '../scripts/lib/usage-error.ts';
-import { HARNESS_METRICS, type HarnessMetric } from '../scenarios/engine/scenario-options.ts';
+import { UsageError } from '../lib/errors.ts';
+import { HARNESS_METRICS, type HarnessMetric } from './metric-registry.ts';
 import { compareValues, type ComparisonRow, type Direction } from './compare/compare-results.ts';
 import { changePoints } from './stats/change-points.ts';
 import { median } from './stats/descriptive.ts';

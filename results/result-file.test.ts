@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../scripts/lib/usage-error.ts';
+import { UsageError } from '../lib/errors.ts';
 import { parseResultText } from './result-file.ts';
 import { migrateResult } from './schema/migrate-result.ts';
 import { resultSchema } from './schema/result-schema.ts';

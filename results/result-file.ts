@@ -1,4 +1,4 @@
-import { UsageError } from '../scripts/lib/usage-error.ts';
+import { UsageError } from '../lib/errors.ts';
 import { OLDEST_MIGRATABLE } from './schema/migrate-result.ts';
 import { resultSchema, SCHEMA_VERSION, type ResultFile } from './schema/result-schema.ts';
 

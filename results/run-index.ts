@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { UsageError } from '../scripts/lib/usage-error.ts';
+import { UsageError } from '../lib/errors.ts';
 import { parseResultText } from './result-file.ts';
 import { RESULTS_DIR, RUNS_DIR } from './run-store.ts';
 import type { ResultFile } from './schema/result-schema.ts';

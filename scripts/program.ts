@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { compareCommand, RegressionError } from './commands/compare-command.ts';
+import { compareCommand } from './commands/compare-command.ts';
 import { abCommand } from './commands/ab-command.ts';
 import { calibrateCommand } from './commands/calibrate-command.ts';
 import { resultsCommand } from './commands/results-command.ts';
@@ -7,17 +7,13 @@ import { reportCommand } from './commands/report-command.ts';
 import { historyCommand } from './commands/history-command.ts';
 import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
-import { InterruptedError, runCommand, ThresholdsFailedError } from './commands/run-command.ts';
+import { runCommand } from './commands/run-command.ts';
 import { simulateCommand } from './commands/simulate-command.ts';
 import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
-import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './lib/logger.ts';
-import { isUsageError } from './lib/usage-error.ts';
+import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from '../lib/logger.ts';
+import { EXIT, exitCodeOf, InterruptedError } from '../lib/errors.ts';
 import { HARNESS_VERSION } from './lib/version.ts';
-import { InvalidBatchError } from '../sut/repository/progress-increment.ts';
-
-/** Exit codes (docs/contracts.md). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, thresholds: 99 } as const;
 
 export function buildProgram(): Command {
   const program = new Command('harness')
@@ -62,21 +58,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       // commander has already printed its message (or the help / version text).
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof InterruptedError) {
-      process.stderr.write(`${error.message}\n`);
-      return EXIT.failure;
-    }
-    if (error instanceof ThresholdsFailedError || error instanceof RegressionError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return EXIT.thresholds;
-    }
-    if (isUsageError(error) || error instanceof InvalidBatchError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(
-      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return EXIT.failure;
+    const { code, expected } = exitCodeOf(error);
+    if (error instanceof InterruptedError) process.stderr.write(`${error.message}\n`);
+    else if (expected && error instanceof Error) process.stderr.write(`error: ${error.message}\n`);
+    else
+      process.stderr.write(
+        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    return code;
   }
 }

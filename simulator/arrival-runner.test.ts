@@ -203,7 +203,7 @@ describe('event stream', () => {
   });
 
   it("uses the seeder's player ids and partitions by FNV-1a of the id", async () => {
-    const { generatePlayerIds } = await import('./population.ts');
+    const { generatePlayerIds } = await import('../sut/db/player-ids.ts');
     const { partitionOf } = await import('../sut/partitioning/fnv1a.ts');
     expect(population.ids).toEqual(generatePlayerIds(500, 42));
     const sink = new MemorySink(true);

@@ -1,4 +1,4 @@
-import { UsageError } from '../scripts/lib/usage-error.ts';
+import { UsageError } from '../lib/errors.ts';
 import { LOAD_TEST_STAT_CODES, LOGIN } from '../sut/catalogue/goal-catalogue.ts';
 
 /** What kinds of event players send and how often: `login`, or a stat code, with weights. */

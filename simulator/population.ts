@@ -1,17 +1,6 @@
 import { Faker, en } from '@faker-js/faker';
 import { partitionOf } from '../sut/partitioning/fnv1a.ts';
-
-/**
- * Player ids: the one source of truth shared by the seeder (which gives them rows) and the
- * simulator (which makes them send events). Same count and seed, same ids, in the same order.
- */
-export function generatePlayerIds(count: number, seed: number): string[] {
-  const faker = new Faker({ locale: [en] });
-  faker.seed(seed);
-  const ids = new Array<string>(count);
-  for (let i = 0; i < count; i++) ids[i] = faker.string.uuid();
-  return ids;
-}
+import { generatePlayerIds } from '../sut/db/player-ids.ts';
 
 export interface PlayerProfile {
   readonly id: string;
@@ -27,12 +16,6 @@ const PLATFORMS = ['pc', 'playstation', 'xbox', 'switch', 'mobile'];
  * With a Zipf exponent s > 0, player i is picked with weight 1/(i+1)^s, so a few players
  * produce far more events (s = 0: everyone alike).
  */
-/**
- * The most players the harness simulates or seeds: a thousand times production's 10,000, and
- * a bound that keeps a typo from allocating a population the machine cannot hold.
- */
-export const MAX_PLAYERS = 10_000_000;
-
 export class Population {
   readonly ids: readonly string[];
   /** Partition of each player, computed once: the hot path looks it up by index. */

@@ -1,4 +1,4 @@
-import { UsageError } from '../scripts/lib/usage-error.ts';
+import { UsageError } from '../lib/errors.ts';
 import { runArrivals, type RunStats, type Shard } from './arrival-runner.ts';
 import { EventGenerator } from './event-generator.ts';
 import { buildMix, DEFAULT_MIX_WEIGHTS } from './event-mix.ts';
@@ -12,7 +12,8 @@ import {
   planRampingArrivalRate,
   type RampingArrivalRateConfig,
 } from './executors/ramping-arrival-rate.ts';
-import { MAX_PLAYERS, Population } from './population.ts';
+import { MAX_PLAYERS } from '../sut/db/player-ids.ts';
+import { Population } from './population.ts';
 import { MAX_PARTITIONS } from '../sut/partitioning/fnv1a.ts';
 import { systemClock, type SimClock } from './sim-clock.ts';
 import type { EventSinkTarget } from './sinks/event-sink.ts';

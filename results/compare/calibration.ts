@@ -7,7 +7,7 @@ import { quantile } from '../stats/descriptive.ts';
 import { ratioInterval } from '../stats/shift-interval.ts';
 import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { metricKey, trialMetrics } from './trial-metrics.ts';
 import { createRandom } from '../../sut/db/random.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { parseResultText } from '../result-file.ts';
 import type { IndexedResult } from '../run-index.ts';
 import * as hdr from 'hdr-histogram-js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { median } from '../stats/descriptive.ts';
 import { ratioInterval, type RatioInterval } from '../stats/shift-interval.ts';
 import { judgedPart, machineFigure } from '../run-latency.ts';

@@ -1,4 +1,4 @@
-import { HARNESS_METRICS, type HarnessMetric } from './scenario-options.ts';
+import { HARNESS_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
 import type { ThresholdOutcome } from './run-metrics.ts';
 
 type Values = Record<string, Record<string, number | null>>;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUsageError } from '../../scripts/lib/usage-error.ts';
+import { isUsageError } from '../../lib/errors.ts';
 import { loadScenario, resolveScenarioPath, shippedScenarios } from './load-scenario.ts';
 
 // Scenario files live in the user's own repository: a folder with no package.json, so no

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { isUsageError, UsageError } from '../../scripts/lib/usage-error.ts';
+import { isUsageError, UsageError } from '../../lib/errors.ts';
 import { validateScenarioOptions, type ValidScenarioOptions } from './scenario-options.ts';
 
 const SCENARIOS_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -1,4 +1,4 @@
-import { isUsageError, UsageError } from '../../scripts/lib/usage-error.ts';
+import { isUsageError, UsageError } from '../../lib/errors.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { planArrivals } from '../../simulator/simulation.ts';
 import type { ArrivalPlan } from '../../simulator/executors/arrival-plan.ts';

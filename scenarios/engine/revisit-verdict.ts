@@ -3,7 +3,8 @@ import { indexResults } from '../../results/run-index.ts';
 import type { SweepResult } from '../../results/schema/result-schema.ts';
 import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
 import type { MetricReader } from './run-metrics.ts';
-import type { HarnessMetric } from './scenario-options.ts';
+import type { HarnessMetric } from '../../results/metric-registry.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 /** The analysis's "When to revisit" (docs/the-analysis.md), as limits. */
 export const REVISIT_LIMITS = {
@@ -37,9 +38,6 @@ export function latestSweepFor(commit: string, dir = RUNS_DIR): Promise<SweepRes
   return Promise.resolve(sweeps[sweeps.length - 1]);
 }
 
-const fmt = (v: number, d = 0) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
 export function revisitVerdict(
   readers: Record<HarnessMetric, MetricReader>,
   variant: string,
@@ -55,7 +53,7 @@ export function revisitVerdict(
     {
       trigger: `flush sizes of ${REVISIT_LIMITS.flushRows}+ rows`,
       measured: Number.isFinite(p95)
-        ? `p95 ${fmt(p95)} rows, max ${fmt(max)} rows`
+        ? `p95 ${formatFixed(p95)} rows, max ${formatFixed(max)} rows`
         : 'no flush measured',
       limit: `p95 or max >= ${REVISIT_LIMITS.flushRows}`,
       fired: Number.isFinite(p95)
@@ -63,9 +61,9 @@ export function revisitVerdict(
         : null,
     },
     {
-      trigger: `${fmt(REVISIT_LIMITS.eventsPerSecond)}+ events/s`,
-      measured: Number.isFinite(eps) ? `${fmt(eps, 1)} events/s` : 'not measured',
-      limit: `>= ${fmt(REVISIT_LIMITS.eventsPerSecond)}`,
+      trigger: `${formatFixed(REVISIT_LIMITS.eventsPerSecond)}+ events/s`,
+      measured: Number.isFinite(eps) ? `${formatFixed(eps, 1)} events/s` : 'not measured',
+      limit: `>= ${formatFixed(REVISIT_LIMITS.eventsPerSecond)}`,
       fired: Number.isFinite(eps) ? eps >= REVISIT_LIMITS.eventsPerSecond : null,
     },
   ];
@@ -86,7 +84,7 @@ export function revisitVerdict(
         }
       : {
           trigger: 'per-row cost degrading beyond 200 rows',
-          measured: `${variant} ms/row at ${fmt(at.size)} rows = ${fmt(at.ratio, 2)}x that at ${fmt(lin.baseSize)} rows (sweep of ${sweep?.createdAt ?? '?'})`,
+          measured: `${variant} ms/row at ${formatFixed(at.size)} rows = ${formatFixed(at.ratio, 2)}x that at ${formatFixed(lin.baseSize)} rows (sweep of ${sweep?.createdAt ?? '?'})`,
           limit: `> ${REVISIT_LIMITS.degradationRatio}x`,
           fired: at.ratio > REVISIT_LIMITS.degradationRatio,
         },
@@ -94,9 +92,9 @@ export function revisitVerdict(
   checks.push({
     trigger: 'database CPU constrained',
     measured: Number.isFinite(cpu)
-      ? `${fmt(cpu, 1)} % of all cores`
+      ? `${formatFixed(cpu, 1)} % of all cores`
       : `not available: ${dbCpuUnavailable ?? 'no sample'}`,
-    limit: `> ${fmt(dbCpuLimitPercent)} %`,
+    limit: `> ${formatFixed(dbCpuLimitPercent)} %`,
     fired: Number.isFinite(cpu) ? cpu > dbCpuLimitPercent : null,
   });
   return { result: checks.some((c) => c.fired === true) ? 'REVISIT' : 'KEEP', checks };

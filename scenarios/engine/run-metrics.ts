@@ -7,12 +7,12 @@ import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/p
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
 import type { AuditReport } from './increment-audit.ts';
+import { type ValidScenarioOptions } from './scenario-options.ts';
 import {
   HARNESS_METRICS,
   METRIC_TAGS_OF,
   type HarnessMetric,
-  type ValidScenarioOptions,
-} from './scenario-options.ts';
+} from '../../results/metric-registry.ts';
 
 /**
  * A metric's value under one aggregation, for the samples a filter keeps (a sub-metric such

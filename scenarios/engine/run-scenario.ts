@@ -1,6 +1,6 @@
 import type { FlushPhase } from '../../sut/buffer/flush-worker.ts';
-import type { ProvisionedDatabase } from '../../scripts/db/provisioned-database.ts';
-import type { Logger } from '../../scripts/lib/logger.ts';
+import type { ProvisionedDatabase } from './provisioned-database.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { sampleDelta, sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { parseDuration } from '../../simulator/duration.ts';
@@ -26,7 +26,7 @@ import { connectClient } from '../../sut/db/pool.ts';
 import { DELIVERY, DeliveryLedger, type Delivery } from '../../simulator/delivery-ledger.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import { encodeEvent } from '../../sut/kafka/event-codec.ts';
-import type { ProvisionedKafka } from '../../scripts/kafka/provision-kafka.ts';
+import type { ProvisionedKafka } from './provisioned-kafka.ts';
 import { faultNeeds, planFaults, type FaultSpec } from '../faults/fault-spec.ts';
 import { runFaults, type FaultRecord } from '../faults/fault-runner.ts';
 import { startPgLinkProxy } from '../faults/pg-link-proxy.ts';
@@ -40,7 +40,7 @@ import {
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceSupervisor } from './service-supervisor.ts';
 import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
-import { postmasterPid, sessionPostmasterPid } from '../../scripts/db/server-control.ts';
+import { postmasterPid, sessionPostmasterPid } from './postmaster-pid.ts';
 import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
 import { settlingOf, type Settling } from './settling.ts';
 import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
@@ -55,11 +55,8 @@ import {
   type MetricReader,
   type ThresholdOutcome,
 } from './run-metrics.ts';
-import {
-  END_OF_RUN_METRICS,
-  type HarnessMetric,
-  type ValidScenarioOptions,
-} from './scenario-options.ts';
+import { type ValidScenarioOptions } from './scenario-options.ts';
+import { END_OF_RUN_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
 
 /** The harness keys of a scenario with every default filled in (the production configuration). */
 export interface RunSettings {

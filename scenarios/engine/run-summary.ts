@@ -1,6 +1,7 @@
-import { createTable } from '../../scripts/lib/table.ts';
+import { formatInteger, formatUpTo } from '../../lib/format.ts';
+import { createTable } from '../../lib/table.ts';
 import type { SweepResult } from '../../results/schema/result-schema.ts';
-import { HARNESS_METRICS, type HarnessMetric } from './scenario-options.ts';
+import { HARNESS_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
 import type { MetricReader, ThresholdOutcome } from './run-metrics.ts';
 import { formatFilter, type MetricFilter } from '../thresholds/metric-key.ts';
 import { planArrivals, type ScenarioPlanConfig } from '../../simulator/simulation.ts';
@@ -10,8 +11,6 @@ import type { Verdict } from './revisit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
 
-const fmt = (v: number, d = 2) =>
-  Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: d }) : '-';
 const TREND = [
   ['avg', { kind: 'avg' }],
   ['min', { kind: 'min' }],
@@ -128,7 +127,7 @@ export function metricLines(
       const unit = UNITS[metric] ?? '';
       const parts = Object.entries(v).map(
         ([k, x]) =>
-          `${k}=${x === null ? '-' : `${fmt(x)}${unit === '%' ? '%' : unit === '' ? '' : ` ${unit}`}`}`,
+          `${k}=${x === null ? '-' : `${formatUpTo(x)}${unit === '%' ? '%' : unit === '' ? '' : ` ${unit}`}`}`,
       );
       const name = label(key);
       return name.startsWith('  ')
@@ -148,7 +147,7 @@ export function thresholdTable(thresholds: readonly ThresholdOutcome[]): string 
     table.push([
       t.metric,
       t.expression,
-      t.value === null ? '-' : fmt(t.value),
+      t.value === null ? '-' : formatUpTo(t.value),
       t.ok ? 'ok' : 'FAILED',
     ]);
   return table.toString();
@@ -187,9 +186,9 @@ export function partitionTable(rows: readonly PartitionRow[]): string {
   for (const r of rows)
     table.push([
       `Partition ${r.partition}`,
-      r.flushes.toLocaleString('en-US'),
-      `${fmt(r.sharePercent, 1)} %`,
-      r.avgRows === null ? '-' : fmt(r.avgRows, 1),
+      formatInteger(r.flushes),
+      `${formatUpTo(r.sharePercent, 1)} %`,
+      r.avgRows === null ? '-' : formatUpTo(r.avgRows, 1),
     ]);
   return table.toString();
 }
@@ -226,13 +225,13 @@ export function targetsRevisited(
   );
   const degrading = lin?.ratios.some((r) => r.ratio > 1.5);
   const table = createTable(
-    ['Operation', 'Target', `Actual (${fmt(avgRows, 0)} rows)`, 'Status'],
+    ['Operation', 'Target', `Actual (${formatUpTo(avgRows, 0)} rows)`, 'Status'],
     ['left', 'left', 'left', 'left'],
   );
   table.push([
     'BatchIncrementProgress',
     '< 50ms',
-    `${fmt(p95)} ms (p95 flush)`,
+    `${formatUpTo(p95)} ms (p95 flush)`,
     Number.isFinite(p95) ? (p95 < 50 ? 'PASS' : 'FAIL') : '-',
   ]);
   table.push([
@@ -240,13 +239,13 @@ export function targetsRevisited(
     'N/A',
     planning === undefined
       ? 'no sweep for this commit'
-      : `${fmt(planning.planningMs ?? Number.NaN)} ms (sweep, ${planning.size} rows)`,
+      : `${formatUpTo(planning.planningMs ?? Number.NaN)} ms (sweep, ${planning.size} rows)`,
     planning === undefined ? '-' : 'measured',
   ]);
   table.push([
     'Per-row cost',
     'N/A',
-    `${fmt(avgMs / avgRows, 3)} ms/row`,
+    `${formatUpTo(avgMs / avgRows, 3)} ms/row`,
     degrading === undefined
       ? 'no sweep for this commit'
       : degrading
@@ -261,9 +260,9 @@ export function faultTable(faults: readonly FaultRecord[]): string {
   const table = createTable(['At', 'Fault', 'Took', 'Result'], ['right', 'left', 'right', 'left']);
   for (const f of faults)
     table.push([
-      `${fmt(f.t, 1)} s`,
+      `${formatUpTo(f.t, 1)} s`,
       f.detail,
-      `${fmt(f.durationMs / 1000, 1)} s`,
+      `${formatUpTo(f.durationMs / 1000, 1)} s`,
       f.ok ? 'done' : `FAILED: ${f.error ?? ''}`,
     ]);
   return table.toString();
@@ -271,19 +270,18 @@ export function faultTable(faults: readonly FaultRecord[]): string {
 
 /** The audit in a few lines: what was sent and acknowledged, and what the table says of it. */
 export function auditLines(audit: AuditReport, transport: 'http' | 'kafka'): string {
-  const n = (v: number) => v.toLocaleString('en-US');
   const e = audit.events;
   const lines = [
-    `audit: ${n(audit.rowsChecked)} rows against ${n(e.scheduled)} events (${n(e.acknowledged)} acknowledged, ${n(e.unknown)} sent without an answer, ${n(e.refused)} refused, ${n(e.notSent)} not sent), in ${fmt(audit.durationMs / 1000, 1)} s`,
-    `  lost increments ${n(audit.lost)}${audit.keysLost > 0 ? ` (${n(audit.keysLost)} rows short${audit.lost === 0 ? ', all within the crash window below' : ''})` : ''}; doubled ${n(audit.doubled)}${audit.keysDoubled > 0 ? ` (${n(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${n(audit.untouchableMoved)}`,
+    `audit: ${formatInteger(audit.rowsChecked)} rows against ${formatInteger(e.scheduled)} events (${formatInteger(e.acknowledged)} acknowledged, ${formatInteger(e.unknown)} sent without an answer, ${formatInteger(e.refused)} refused, ${formatInteger(e.notSent)} not sent), in ${formatUpTo(audit.durationMs / 1000, 1)} s`,
+    `  lost increments ${formatInteger(audit.lost)}${audit.keysLost > 0 ? ` (${formatInteger(audit.keysLost)} rows short${audit.lost === 0 ? ', all within the crash window below' : ''})` : ''}; doubled ${formatInteger(audit.doubled)}${audit.keysDoubled > 0 ? ` (${formatInteger(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${formatInteger(audit.untouchableMoved)}`,
   ];
   if (transport === 'http' && (audit.crashBound > 0 || audit.lostAtCrash > 0))
     lines.push(
-      `  lost at crash ${n(audit.lostAtCrash)} (the service was killed holding up to ${n(audit.crashBound)} increments it had acknowledged but not written: the in-memory buffer's known window)`,
+      `  lost at crash ${formatInteger(audit.lostAtCrash)} (the service was killed holding up to ${formatInteger(audit.crashBound)} increments it had acknowledged but not written: the in-memory buffer's known window)`,
     );
   if (audit.deadLettered > 0)
     lines.push(
-      `  set aside in dead_letters ${n(audit.deadLettered)} (the database refused them; not counted as lost)`,
+      `  set aside in dead_letters ${formatInteger(audit.deadLettered)} (the database refused them; not counted as lost)`,
     );
   for (const x of audit.examples.lost.slice(0, 3))
     lines.push(

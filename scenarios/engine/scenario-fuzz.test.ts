@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUsageError } from '../../scripts/lib/usage-error.ts';
+import { isUsageError } from '../../lib/errors.ts';
 import { loadScenario } from './load-scenario.ts';
 import { prepareScenario } from './prepare-scenario.ts';
 

@@ -1,10 +1,16 @@
 import { FLUSH_PHASES } from '../../sut/buffer/flush-worker.ts';
 import { z } from 'zod';
-import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { faultSpecSchema } from '../faults/fault-spec.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
-import { METRIC_TAGS, parseMetricKey, type MetricTag } from '../thresholds/metric-key.ts';
+import { UsageError } from '../../lib/errors.ts';
+import { parseMetricKey } from '../thresholds/metric-key.ts';
+import {
+  HARNESS_METRICS,
+  METRIC_TAGS,
+  METRIC_TAGS_OF,
+  type HarnessMetric,
+} from '../../results/metric-registry.ts';
 
 /**
  * A scenario file's `options`: k6's `scenarios` and `thresholds`, plus the harness's keys.
@@ -41,51 +47,6 @@ const thresholdEntry = z.union([
   }),
 ]);
 
-export const HARNESS_METRICS = {
-  flush_size: 'trend',
-  rows_updated: 'trend',
-  flush_duration: 'trend',
-  event_to_commit: 'trend',
-  schedule_lag: 'trend',
-  events_per_second: 'gauge',
-  events_sent: 'counter',
-  dropped_events: 'counter',
-  rejected_events: 'counter',
-  flushes: 'counter',
-  flush_errors: 'counter',
-  db_cpu: 'gauge',
-  /** The audit (after the run): increments acknowledged but missing, beyond what a crash explains. */
-  lost_increments: 'counter',
-  /** The audit: increments applied more often than they were sent. */
-  doubled_increments: 'counter',
-  /** The audit: increments lost with the buffer of a service that was killed (HTTP's known window). */
-  lost_at_crash: 'counter',
-} as const;
-export type HarnessMetric = keyof typeof HARNESS_METRICS;
-
-/**
- * The tags each metric's samples carry, so sub-metrics can select them. The service's exact
- * histograms know their partition and second (hence the scenario running then); the
- * simulator knows each event's scenario and partition; the rest are whole-run figures.
- */
-export const METRIC_TAGS_OF: Readonly<Record<HarnessMetric, readonly MetricTag[]>> = {
-  flush_size: ['scenario', 'partition', 'variant'],
-  rows_updated: ['scenario', 'partition', 'variant'],
-  flush_duration: ['scenario', 'partition', 'variant'],
-  event_to_commit: ['scenario', 'partition', 'variant'],
-  schedule_lag: ['scenario', 'partition', 'variant'],
-  events_per_second: ['variant'],
-  events_sent: ['scenario', 'partition', 'variant'],
-  dropped_events: ['scenario', 'partition', 'variant'],
-  rejected_events: ['variant'],
-  flushes: ['scenario', 'partition', 'variant'],
-  flush_errors: ['partition', 'variant'],
-  db_cpu: ['variant'],
-  lost_increments: ['variant'],
-  doubled_increments: ['variant'],
-  lost_at_crash: ['variant'],
-};
-
 /** A threshold key's problems: an unknown metric, a tag it does not carry, a scenario not in the file. */
 function thresholdKeyProblems(key: string, scenarios: readonly string[] | undefined): string[] {
   let parsed;
@@ -115,13 +76,6 @@ function thresholdKeyProblems(key: string, scenarios: readonly string[] | undefi
     );
   return problems;
 }
-
-/** Metrics known only once the run is over (the audit): never judged while it runs. */
-export const END_OF_RUN_METRICS: ReadonlySet<HarnessMetric> = new Set([
-  'lost_increments',
-  'doubled_increments',
-  'lost_at_crash',
-]);
 
 export const scenarioOptionsSchema = z.strictObject({
   scenarios: z

@@ -5,7 +5,7 @@ import {
   type PromSample,
 } from '../../results/stats/prometheus-text.ts';
 import type { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
-import { startChildSut, type ChildSut } from '../../scripts/lib/child-sut.ts';
+import { startChildSut, type ChildSut } from '../../sut/service/child-sut.ts';
 import type { CrashWindow } from './increment-audit.ts';
 import type { IntervalHistogram, IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
 import type * as hdr from 'hdr-histogram-js';

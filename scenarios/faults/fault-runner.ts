@@ -1,4 +1,4 @@
-import type { ServerControl } from '../../scripts/db/server-control.ts';
+import type { ServerControl } from '../engine/provisioned-database.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { describeFault, type PoisonKind, type TimedFault } from './fault-spec.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../simulator/duration.ts';
-import { SHUTDOWN_MODES } from '../../scripts/db/server-control.ts';
+import { SHUTDOWN_MODES } from '../engine/provisioned-database.ts';
 
 /**
  * A scenario's `harness.faults`: what to break and when, as an operator running a failover

@@ -1,11 +1,11 @@
 import type { StatementMode, SweepMetrics } from '../../results/schema/result-schema.ts';
-import { createTable } from '../../scripts/lib/table.ts';
+import { formatInteger } from '../../lib/format.ts';
+import { createTable } from '../../lib/table.ts';
 import { DEGRADATION_RATIO, SEED_CORRELATED_MS } from './seed-figures.ts';
 
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`);
-const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const pct = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} %`;
-const rows = (n: number) => `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
+const rows = (n: number) => `${formatInteger(n)} row${n === 1 ? '' : 's'}`;
 const ratio = (v: number) => `${v.toFixed(2)}x`;
 
 function modesOf(metrics: SweepMetrics): StatementMode[] {
@@ -40,7 +40,7 @@ export function variantTables(metrics: SweepMetrics): string {
           rows(c.size),
           ms(c.wallMs.median),
           c.msPerRow.toFixed(3),
-          `${int(c.rowsPerSecond)} rows/s`,
+          `${formatInteger(c.rowsPerSecond)} rows/s`,
           ms(c.wallMs.p95),
           ms(c.wallMs.q3 - c.wallMs.q1),
           String(c.wallMs.n),
@@ -108,10 +108,10 @@ export function statementsTable(metrics: SweepMetrics): string {
   for (const s of p.statements)
     table.push([
       s.variant,
-      int(s.calls),
+      formatInteger(s.calls),
       ms(s.meanExecMs),
       s.meanPlanMs === null ? 'not tracked' : ms(s.meanPlanMs),
-      int(s.rows),
+      formatInteger(s.rows),
     ]);
   return `pg_stat_statements (all timed batches, both statement modes)\n${table.toString()}`;
 }
@@ -132,7 +132,7 @@ export function pgbenchTable(metrics: SweepMetrics): string {
     table.push([
       c.variant,
       rows(c.size),
-      int(c.transactions),
+      formatInteger(c.transactions),
       ms(c.pgbenchMeanMs),
       ms(c.harnessMeanMs),
       `${c.differencePercent >= 0 ? '+' : ''}${c.differencePercent.toFixed(1)} %`,
@@ -207,7 +207,7 @@ export function findings(metrics: SweepMetrics): string[] {
     );
   }
   out.push(
-    `dead tuples in ${metrics.table.name ?? 'user_goal_progress'}: ${int(metrics.table.deadTuplesBefore)} before, ${int(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
+    `dead tuples in ${metrics.table.name ?? 'user_goal_progress'}: ${formatInteger(metrics.table.deadTuplesBefore)} before, ${formatInteger(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
   );
   return out;
 }

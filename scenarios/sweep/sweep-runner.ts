@@ -6,7 +6,7 @@ import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { executeBatch, serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
 import { BASE_SUFFIX, type SqlVariant } from '../../sut/sql/variant-registry.ts';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { explainBatch, type ExplainSample } from './explain.ts';
 import type { SweepSettings } from './sweep-settings.ts';

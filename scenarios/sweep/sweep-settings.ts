@@ -1,4 +1,4 @@
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { StatementMode } from '../../results/schema/result-schema.ts';
 
 /** Everything a sweep needs to know; recorded whole in the results JSON so it can be rerun. */

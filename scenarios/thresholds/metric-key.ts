@@ -1,8 +1,5 @@
-import { UsageError } from '../../scripts/lib/usage-error.ts';
-
-/** The tags a sample carries, as k6 sub-metrics select them: `flush_duration{scenario:steady}`. */
-export const METRIC_TAGS = ['scenario', 'partition', 'variant'] as const;
-export type MetricTag = (typeof METRIC_TAGS)[number];
+import { UsageError } from '../../lib/errors.ts';
+import { METRIC_TAGS } from '../../results/metric-registry.ts';
 
 /** Which samples a sub-metric keeps; no tag: all of them. */
 export interface MetricFilter {

@@ -1,4 +1,4 @@
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /**
  * Threshold expressions, in k6's grammar and meaning:

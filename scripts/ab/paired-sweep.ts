@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
 import { parseResultText } from '../../results/result-file.ts';
 import type { IndexedResult } from '../../results/run-index.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { HARNESS_DIR } from '../lib/version.ts';
 import { runHarnessIn } from './run-trials.ts';
 import { git, resolveCommit, WORKING_TREE } from './side-checkout.ts';

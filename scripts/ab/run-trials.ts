@@ -1,15 +1,15 @@
+import { EXIT } from '../../lib/errors.ts';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseResultText } from '../../results/result-file.ts';
 import type { IndexedResult } from '../../results/run-index.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { SideCheckout } from './side-checkout.ts';
 import { trialArgs, type SideName, type TrialWork } from './trial-plan.ts';
 
 /** A scenario whose thresholds failed still measured: its results count as a trial. */
-const EXIT_THRESHOLDS = 99;
 
 export interface TrialsOutcome {
   readonly base: IndexedResult[];
@@ -80,7 +80,7 @@ export async function runTrials(options: {
       `${stem}.log`,
     );
     const seconds = (performance.now() - started) / 1000;
-    if (code !== 0 && code !== EXIT_THRESHOLDS) {
+    if (code !== 0 && code !== EXIT.thresholds) {
       const tail = (await readFile(`${stem}.log`, 'utf8').catch(() => '')).split('\n').slice(-25);
       throw new Error(
         `trial ${i + 1} (${name}, ${side.ref}) failed with exit code ${String(code)}; the end of ${stem}.log:\n${tail.join('\n')}`,
@@ -90,7 +90,7 @@ export async function runTrials(options: {
     out[name].push({ path, result: parseResultText(await readFile(path, 'utf8'), path) });
     out.seconds.push({ side: name, seconds });
     log.info(
-      `trial ${i + 1}/${order.length}: ${name} (${side.ref}, ${side.commit.slice(0, 7)}${side.dirty ? '-dirty' : ''}) in ${seconds.toFixed(0)} s${code === EXIT_THRESHOLDS ? ', its thresholds failed' : ''}`,
+      `trial ${i + 1}/${order.length}: ${name} (${side.ref}, ${side.commit.slice(0, 7)}${side.dirty ? '-dirty' : ''}) in ${seconds.toFixed(0)} s${code === EXIT.thresholds ? ', its thresholds failed' : ''}`,
     );
   }
   return out;

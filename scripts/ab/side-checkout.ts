@@ -5,8 +5,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { UsageError } from '../lib/usage-error.ts';
-import type { Logger } from '../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { HARNESS_DIR } from '../lib/version.ts';
 
 const execFileAsync = promisify(execFile);

@@ -6,10 +6,10 @@ import {
   provisionPostgres,
   type DbSource,
 } from '../db/provision-postgres.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { collectPgSetting } from '../db/server-settings.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { TrialWork } from './trial-plan.ts';
 
 /** The options `ab` and `calibrate` share: what a trial runs, how many, on which database. */

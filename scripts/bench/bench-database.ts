@@ -5,8 +5,8 @@ import { migrate } from '../../sut/db/migrate.ts';
 import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
-import type { ProvisionedDatabase } from '../db/provisioned-database.ts';
-import { createLogger } from '../lib/logger.ts';
+import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
+import { createLogger } from '../../lib/logger.ts';
 
 export interface BenchDatabase {
   readonly database: ProvisionedDatabase;

@@ -1,5 +1,5 @@
-import { createLogger } from '../lib/logger.ts';
-import { isUsageError } from '../lib/usage-error.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { isUsageError } from '../../lib/errors.ts';
 import { provisionKafka } from '../kafka/provision-kafka.ts';
 
 /**

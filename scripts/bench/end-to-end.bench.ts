@@ -9,7 +9,7 @@
 // Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]
 import { parseArgs } from 'node:util';
 import { collectPgSetting } from '../db/server-settings.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import {
   histogramQuantile,
   parsePrometheusText,
@@ -24,9 +24,10 @@ import { listVariantNames, loadVariant, variantFor } from '../../sut/sql/variant
 import { harnessTable } from '../../sut/db/target-table.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import { DEFAULT_SWEEP_SETTINGS } from '../../scenarios/sweep/sweep-settings.ts';
-import { startChildSut } from '../lib/child-sut.ts';
+import { startChildSut } from '../../sut/service/child-sut.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 /** The arguments, checked before anything starts: bad ones exit 2 naming the input. */
 async function benchArgs() {
@@ -83,8 +84,6 @@ const PG_SETTINGS = ARGS.pgSettings;
 const RATE = 5000;
 /** Rates tried for the highest sustained one, until the first that is not. */
 const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000];
-const fmt = (v: number, d = 0) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const bench = await startBenchDatabase(PG_SETTINGS);
 const { database, client, env, schema } = bench;
 const figures: Record<string, number> = {};
@@ -147,9 +146,9 @@ try {
     const flushes = sumOf(metrics, 'harness_flush_size_rows_count');
     const flushP95 = histogramQuantile(metrics, 'harness_flush_duration_seconds', 0.95) * 1000;
     process.stdout.write(
-      `${variant}: ${fmt(RATE)} ev/s for ${SECONDS} s: achieved ${fmt(stats.achievedRate)} ev/s, delivered ${fmt(delivered)}, dropped ${fmt(stats.dropped)}; ` +
-        `event-to-commit p50 ${fmt(p50, 1)} ms p99 ${fmt(p99, 1)} ms; ${fmt(flushes)} flushes, avg ${fmt(flushRows / flushes, 1)} rows, flush p95 ${fmt(flushP95, 1)} ms; ` +
-        `${fmt((rows / wallMs) * 1000)} rows updated/s; breaker rejections ${fmt(breaker)}\n`,
+      `${variant}: ${formatFixed(RATE)} ev/s for ${SECONDS} s: achieved ${formatFixed(stats.achievedRate)} ev/s, delivered ${formatFixed(delivered)}, dropped ${formatFixed(stats.dropped)}; ` +
+        `event-to-commit p50 ${formatFixed(p50, 1)} ms p99 ${formatFixed(p99, 1)} ms; ${formatFixed(flushes)} flushes, avg ${formatFixed(flushRows / flushes, 1)} rows, flush p95 ${formatFixed(flushP95, 1)} ms; ` +
+        `${formatFixed((rows / wallMs) * 1000)} rows updated/s; breaker rejections ${formatFixed(breaker)}\n`,
     );
     Object.assign(figures, {
       [`${variant}_achieved_events_per_second`]: stats.achievedRate,
@@ -178,13 +177,13 @@ try {
         sumOf(metrics, 'harness_circuit_breaker_rejections_total') === 0 &&
         p99 < 300;
       process.stdout.write(
-        `join at ${fmt(rate)} ev/s for 20 s: p99 event-to-commit ${fmt(p99, 1)} ms, achieved ${fmt(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
+        `join at ${formatFixed(rate)} ev/s for 20 s: p99 event-to-commit ${formatFixed(p99, 1)} ms, achieved ${formatFixed(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
       );
       if (!ok) break;
       sustained = rate;
     }
     process.stdout.write(
-      `highest rate join sustains here (of ${SUSTAIN_STEPS.map((r) => fmt(r)).join(' / ')} ev/s): ${fmt(sustained)} ev/s\n`,
+      `highest rate join sustains here (of ${SUSTAIN_STEPS.map((r) => formatFixed(r)).join(' / ')} ev/s): ${formatFixed(sustained)} ev/s\n`,
     );
     figures.join_highest_sustained_events_per_second = sustained;
 
@@ -214,8 +213,8 @@ try {
       cell === undefined ? Number.NaN : (cell.rows * 1000) / cell.elapsedMs;
     const ratio = serviceRowsPerSecond / sweepRowsPerSecond;
     process.stdout.write(
-      `efficiency (join, overload 30,000 ev/s for 20 s): service ${fmt(serviceRowsPerSecond)} rows/s at avg flush ${fmt(size)} rows, 8 partitions; ` +
-        `sweep ${fmt(sweepRowsPerSecond)} rows/s at ${fmt(size)} rows, concurrency 8; ratio ${fmt(ratio * 100, 1)} % -> ${ratio >= 0.7 ? 'met' : 'NOT met'} (target >= 70 %)\n`,
+      `efficiency (join, overload 30,000 ev/s for 20 s): service ${formatFixed(serviceRowsPerSecond)} rows/s at avg flush ${formatFixed(size)} rows, 8 partitions; ` +
+        `sweep ${formatFixed(sweepRowsPerSecond)} rows/s at ${formatFixed(size)} rows, concurrency 8; ratio ${formatFixed(ratio * 100, 1)} % -> ${ratio >= 0.7 ? 'met' : 'NOT met'} (target >= 70 %)\n`,
     );
     Object.assign(figures, {
       efficiency_service_rows_per_second: serviceRowsPerSecond,

@@ -6,7 +6,7 @@
 // three kinds in a rotating order round by round so drift hits them alike; medians.
 // Run: npm run bench:flush-fence [-- <rounds per size, default 300>]
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds } from '../../sut/db/player-ids.ts';
 import { OffsetStore } from '../../sut/repository/offset-store.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
 import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
@@ -14,6 +14,7 @@ import type { FlushFence } from '../../sut/buffer/batch-writer.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
@@ -24,8 +25,7 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
 }
 const SIZES = [60, 375];
 const WARMUP_ROUNDS = 20;
-const fmt = (v: number, d = 2) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (v: number, d = 2) => formatFixed(v, d);
 
 const bench = await startBenchDatabase();
 const { database, client, env } = bench;

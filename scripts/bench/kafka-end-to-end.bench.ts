@@ -10,7 +10,7 @@
 //     when the step ends).
 // Run: npm run bench:kafka-e2e [-- <seconds, default 60> [--only-rate] [--gzip]]
 import type pg from 'pg';
-import { startChildSut, type ChildSut } from '../lib/child-sut.ts';
+import { startChildSut, type ChildSut } from '../../sut/service/child-sut.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
 import {
   histogramQuantile,
@@ -25,14 +25,13 @@ import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { benchBrokers } from './bench-kafka-brokers.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const ONLY_RATE = process.argv.includes('--only-rate');
 const COMPRESSION = process.argv.includes('--gzip') ? 'gzip' : DEFAULT_KAFKA_SINK.compression;
 const RATE = 3000;
 const WARMUP_SECONDS = 10;
-const fmt = (v: number, d = 0) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const brokers = await benchBrokers();
 const kafka = createKafka(brokers, 'harness-bench-e2e');
@@ -132,8 +131,8 @@ try {
   const sustained =
     run.stats.achievedRate >= RATE * 0.99 && run.stats.dropped === 0 && run.p99Ms < 1000;
   process.stdout.write(
-    `join through Kafka (compression ${COMPRESSION}) at ${fmt(RATE)} ev/s for ${SECONDS} s: achieved ${fmt(run.stats.achievedRate)} ev/s, dropped ${fmt(run.stats.dropped)}, ` +
-      `max consumer lag ${fmt(run.maxLag)} events (${fmt(run.endLag)} left 1 s after the last send), event-to-commit p50 ${fmt(run.p50Ms, 1)} ms p99 ${fmt(run.p99Ms, 1)} ms\n` +
+    `join through Kafka (compression ${COMPRESSION}) at ${formatFixed(RATE)} ev/s for ${SECONDS} s: achieved ${formatFixed(run.stats.achievedRate)} ev/s, dropped ${formatFixed(run.stats.dropped)}, ` +
+      `max consumer lag ${formatFixed(run.maxLag)} events (${formatFixed(run.endLag)} left 1 s after the last send), event-to-commit p50 ${formatFixed(run.p50Ms, 1)} ms p99 ${formatFixed(run.p99Ms, 1)} ms\n` +
       `target: >= 3,000 ev/s for 60 s, lag bounded, p99 event-to-commit < 1 s -> ${sustained && SECONDS >= 60 ? 'met' : 'NOT met'}\n`,
   );
   Object.assign(figures, {
@@ -154,13 +153,13 @@ try {
         step.p99Ms < 1000 &&
         step.endLag < rate;
       process.stdout.write(
-        `  ${fmt(rate)} ev/s for 20 s: achieved ${fmt(step.stats.achievedRate)} ev/s, dropped ${fmt(step.stats.dropped)}, max lag ${fmt(step.maxLag)}, end lag ${fmt(step.endLag)}, p99 ${fmt(step.p99Ms, 1)} ms -> ${ok ? 'sustained' : 'not sustained'}\n`,
+        `  ${formatFixed(rate)} ev/s for 20 s: achieved ${formatFixed(step.stats.achievedRate)} ev/s, dropped ${formatFixed(step.stats.dropped)}, max lag ${formatFixed(step.maxLag)}, end lag ${formatFixed(step.endLag)}, p99 ${formatFixed(step.p99Ms, 1)} ms -> ${ok ? 'sustained' : 'not sustained'}\n`,
       );
       if (!ok) break;
       highest = rate;
     }
     process.stdout.write(
-      `highest rate sustained through Kafka (steps of 1,000 ev/s): ${fmt(highest)} ev/s\n`,
+      `highest rate sustained through Kafka (steps of 1,000 ev/s): ${formatFixed(highest)} ev/s\n`,
     );
     figures.highest_sustained_events_per_second = highest;
   }

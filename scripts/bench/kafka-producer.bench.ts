@@ -20,13 +20,12 @@ import { ensureKafkaJars, KAFKA_VERSION } from '../kafka/kafka-broker.ts';
 import { uniqueName } from '../testing/kafka-test-support.ts';
 import { benchBrokers } from './bench-kafka-brokers.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 const EVENTS = Number(process.argv[2] ?? 500_000);
 const REPEATS = Number(process.argv[3] ?? 2);
 const SIM_RATE = 50_000;
 const SIM_SECONDS = 20;
-const fmt = (v: number, d = 0) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const brokers = await benchBrokers();
 const kafka = createKafka(brokers, 'harness-bench-producer');
@@ -79,18 +78,20 @@ function median(values: number[]): number {
 
 const topic = uniqueName('bench-producer');
 process.stdout.write(
-  `Kafka producer benchmark: ${fmt(EVENTS)} events per measurement (avg ${avgBytes} bytes as JSON), broker ${brokers.join(',')}, topic ${topic}\n`,
+  `Kafka producer benchmark: ${formatFixed(EVENTS)} events per measurement (avg ${avgBytes} bytes as JSON), broker ${brokers.join(',')}, topic ${topic}\n`,
 );
 for (const compression of ['none', 'gzip'] as const) {
   const rates: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     const rate = await ceiling(compression === 'none' ? topic : `${topic}-gzip`, compression);
     rates.push(rate);
-    process.stdout.write(`  KafkaSink (${compression}) run ${r + 1}: ${fmt(rate)} events/s\n`);
+    process.stdout.write(
+      `  KafkaSink (${compression}) run ${r + 1}: ${formatFixed(rate)} events/s\n`,
+    );
   }
   figures[`sink_${compression}_events_per_second`] = median(rates);
   process.stdout.write(
-    `KafkaSink ceiling, compression ${compression}: median ${fmt(median(rates))} events/s over ${REPEATS} runs\n`,
+    `KafkaSink ceiling, compression ${compression}: median ${formatFixed(median(rates))} events/s over ${REPEATS} runs\n`,
   );
 }
 
@@ -113,7 +114,7 @@ for (const compression of ['none', 'gzip'] as const) {
   await sink.close();
   const s = sink.stats();
   process.stdout.write(
-    `simulator -> KafkaSink at ${fmt(SIM_RATE)} events/s for ${SIM_SECONDS} s: achieved ${fmt(stats.achievedRate)} events/s, acknowledged ${fmt(s.delivered)} (${fmt(acknowledgedRate)} events/s from the first send to the last acknowledgement), dropped ${fmt(stats.dropped)}, failed ${fmt(s.failed)}, schedule lag p99 ${fmt(stats.lag.p99Ms, 1)} ms\n`,
+    `simulator -> KafkaSink at ${formatFixed(SIM_RATE)} events/s for ${SIM_SECONDS} s: achieved ${formatFixed(stats.achievedRate)} events/s, acknowledged ${formatFixed(s.delivered)} (${formatFixed(acknowledgedRate)} events/s from the first send to the last acknowledgement), dropped ${formatFixed(stats.dropped)}, failed ${formatFixed(s.failed)}, schedule lag p99 ${formatFixed(stats.lag.p99Ms, 1)} ms\n`,
   );
   figures.simulator_achieved_events_per_second = stats.achievedRate;
   figures.simulator_acknowledged_events_per_second = acknowledgedRate;
@@ -163,8 +164,8 @@ const ours = figures.sink_none_events_per_second ?? 0;
 figures.perf_test_records_per_second = perfRate;
 figures.sink_over_perf_test = ours / perfRate;
 process.stdout.write(
-  `kafka-producer-perf-test (Kafka ${KAFKA_VERSION}, acks=all, idempotence, linger.ms=5, ${avgBytes}-byte records): median ${fmt(perfRate)} records/s over ${REPEATS} runs\n` +
-    `KafkaSink (none) / kafka-producer-perf-test: ${fmt(ours)} / ${fmt(perfRate)} = ${fmt(ours / perfRate, 2)}\n` +
+  `kafka-producer-perf-test (Kafka ${KAFKA_VERSION}, acks=all, idempotence, linger.ms=5, ${avgBytes}-byte records): median ${formatFixed(perfRate)} records/s over ${REPEATS} runs\n` +
+    `KafkaSink (none) / kafka-producer-perf-test: ${formatFixed(ours)} / ${formatFixed(perfRate)} = ${formatFixed(ours / perfRate, 2)}\n` +
     `target: KafkaSink >= 50,000 events/s -> ${ours >= 50_000 ? 'met' : 'NOT met'}\n`,
 );
 notes.push(

@@ -7,16 +7,15 @@ import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
 import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
-import { startChildSut } from '../lib/child-sut.ts';
+import { startChildSut } from '../../sut/service/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 const LONG_SECONDS = Number(process.argv[2] ?? 60);
-const fmt = (v: number, d = 0) =>
-  v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const within = (s: RunStats) => (Math.abs(s.achievedRate - s.targetRate) / s.targetRate) * 100;
 
 function line(label: string, s: RunStats, extra = ''): string {
-  return `${label}: target ${fmt(s.targetRate)} ev/s, achieved ${fmt(s.achievedRate)} ev/s (${fmt(within(s), 2)} % off), sent ${fmt(s.sent)}, dropped ${fmt(s.dropped)}, lag p50 ${fmt(s.lag.p50Ms, 2)} ms p99 ${fmt(s.lag.p99Ms, 2)} ms max ${fmt(s.lag.maxMs, 2)} ms${extra}`;
+  return `${label}: target ${formatFixed(s.targetRate)} ev/s, achieved ${formatFixed(s.achievedRate)} ev/s (${formatFixed(within(s), 2)} % off), sent ${formatFixed(s.sent)}, dropped ${formatFixed(s.dropped)}, lag p50 ${formatFixed(s.lag.p50Ms, 2)} ms p99 ${formatFixed(s.lag.p99Ms, 2)} ms max ${formatFixed(s.lag.maxMs, 2)} ms${extra}`;
 }
 
 const constant = (rate: number, seconds: number) => ({
@@ -36,13 +35,13 @@ const fast = await simulate(constant(40_000, 10), fastSink);
 await fastSink.close();
 const fastDelivered = fastSink.stats().delivered;
 process.stdout.write(
-  `${line('http sink, 40,000 ev/s for 10 s', fast, `, delivered ${fmt(fastDelivered)}, failed ${fmt(fastSink.stats().failed)}`)}\n`,
+  `${line('http sink, 40,000 ev/s for 10 s', fast, `, delivered ${formatFixed(fastDelivered)}, failed ${formatFixed(fastSink.stats().failed)}`)}\n`,
 );
 const steadySink = httpSink();
 const steady = await simulate(constant(5000, LONG_SECONDS), steadySink);
 await steadySink.close();
 process.stdout.write(
-  `${line(`http sink, 5,000 ev/s for ${LONG_SECONDS} s`, steady, `, delivered ${fmt(steadySink.stats().delivered)}, failed ${fmt(steadySink.stats().failed)}`)}\n`,
+  `${line(`http sink, 5,000 ev/s for ${LONG_SECONDS} s`, steady, `, delivered ${formatFixed(steadySink.stats().delivered)}, failed ${formatFixed(steadySink.stats().failed)}`)}\n`,
 );
 await sut.stop();
 
@@ -50,7 +49,7 @@ const deliveredRate = (fastDelivered / fast.elapsedMs) * 1000;
 process.stdout.write(
   [
     `targets: memory >= 200,000 ev/s within 1 % -> ${memory.achievedRate >= 200_000 && within(memory) <= 1 ? 'met' : 'NOT met'}`,
-    `         http >= 30,000 ev/s delivered -> ${deliveredRate >= 30_000 ? 'met' : 'NOT met'} (${fmt(deliveredRate)} ev/s)`,
+    `         http >= 30,000 ev/s delivered -> ${deliveredRate >= 30_000 ? 'met' : 'NOT met'} (${formatFixed(deliveredRate)} ev/s)`,
     `         5,000 ev/s: within 1 %, p99 lag < 5 ms, 0 dropped -> ${within(steady) <= 1 && steady.lag.p99Ms < 5 && steady.dropped === 0 ? 'met' : 'NOT met'}`,
     '',
   ].join('\n'),

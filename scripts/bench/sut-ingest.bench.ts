@@ -1,15 +1,16 @@
 // Ingest alone: `harness sut --no-database` in its own process, fed NDJSON batches over
+import { formatInteger } from '../../lib/format.ts';
 // keep-alive HTTP by this process; plus the in-process ingest path without HTTP.
 // Run: npm run bench:sut-ingest [-- seconds]
 import { Agent, request } from 'node:http';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds } from '../../sut/db/player-ids.ts';
 import { LOAD_TEST_STAT_CODES, loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { NoopBatchWriter } from '../../sut/buffer/batch-writer.ts';
 import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 import { FlushService } from '../../sut/service/flush-service.ts';
-import { startChildSut } from '../lib/child-sut.ts';
+import { startChildSut } from '../../sut/service/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -116,11 +117,12 @@ async function inProcess(): Promise<number> {
 
 const http = await overHttp();
 const direct = await inProcess();
-const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 process.stdout.write(
-  `ingest over HTTP (harness sut --no-database, NDJSON batches of ${BATCH}, ${CONCURRENCY} connections, ${SECONDS} s): ${fmt(http.eventsPerSecond)} events/s (${fmt(http.accepted)} accepted)\n`,
+  `ingest over HTTP (harness sut --no-database, NDJSON batches of ${BATCH}, ${CONCURRENCY} connections, ${SECONDS} s): ${formatInteger(http.eventsPerSecond)} events/s (${formatInteger(http.accepted)} accepted)\n`,
 );
-process.stdout.write(`ingest in process (FlushService.ingest, no HTTP): ${fmt(direct)} events/s\n`);
+process.stdout.write(
+  `ingest in process (FlushService.ingest, no HTTP): ${formatInteger(direct)} events/s\n`,
+);
 process.stdout.write(
   `target: at least 100,000 events/s over HTTP -> ${http.eventsPerSecond >= 100_000 ? 'met' : 'NOT met'}\n`,
 );

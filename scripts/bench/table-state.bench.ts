@@ -12,7 +12,7 @@
 //      [<rows per flush, default 62>]]]
 import * as hdr from 'hdr-histogram-js';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds } from '../../sut/db/player-ids.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
 import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
@@ -22,7 +22,7 @@ import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { createRandom } from '../../sut/db/random.ts';
 import { INTERVAL_HISTOGRAM } from '../../sut/metrics/interval-recorder.ts';
 import { settlingOf, type Settling } from '../../scenarios/engine/settling.ts';
-import { createTable } from '../lib/table.ts';
+import { createTable } from '../../lib/table.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 

@@ -9,7 +9,7 @@ import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import {

@@ -16,9 +16,9 @@ import {
 } from '../../results/compare/calibration.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR } from '../../results/run-store.ts';
-import type { Logger } from '../lib/logger.ts';
-import { createTable } from '../lib/table.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { createTable } from '../../lib/table.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import { trialOrder } from '../ab/trial-plan.ts';

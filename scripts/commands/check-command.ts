@@ -9,10 +9,9 @@ import { writeReport } from '../../results/report/write-report.ts';
 import { machineFigure } from '../../results/run-latency.ts';
 import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { EXIT, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
 import { compareSides, gateRegressions, percent } from './compare-command.ts';
-import { ThresholdsFailedError } from './run-command.ts';
 
 /** The production scenario is 10 minutes; the check runs its first minute unless --full. */
 const SHORT_DURATION = '1m';
@@ -24,8 +23,6 @@ interface CheckOptions extends DatabaseOptions {
   sweep: boolean;
   failOnRegression?: number;
 }
-
-const EXIT_THRESHOLDS = 99;
 
 /**
  * This check's result against the previous checks', as trials: base is every saved result
@@ -117,7 +114,7 @@ export function checkCommand(): Command {
       ...(options.full ? [] : ['--duration', options.duration ?? SHORT_DURATION]),
       ...db,
     ]);
-    if (run.code !== 0 && run.code !== EXIT_THRESHOLDS) throw stepFailure('the scenario', run.code);
+    if (run.code !== 0 && run.code !== EXIT.thresholds) throw stepFailure('the scenario', run.code);
     produced.push(...run.results);
 
     step(3, 'comparison with the previous check');
@@ -146,7 +143,7 @@ export function checkCommand(): Command {
     const verdict = runResult?.verdict?.result ?? '-';
     const machine = runResult?.kind === 'run' ? runResult.metrics.machine : undefined;
     process.stdout.write(
-      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT_THRESHOLDS ? ', thresholds FAILED' : ''}${runResult?.kind === 'run' && runResult.metrics.steadyScenario !== undefined ? ` (judged on its ${runResult.metrics.steadyScenario} part)` : ''}\n` +
+      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT.thresholds ? ', thresholds FAILED' : ''}${runResult?.kind === 'run' && runResult.metrics.steadyScenario !== undefined ? ` (judged on its ${runResult.metrics.steadyScenario} part)` : ''}\n` +
         (machine === undefined
           ? ''
           : `machine while the scenario measured: ${machineFigure(machine) ?? ''}${machine.warning === null ? '' : ` (${machine.warning})`}\n`) +
@@ -155,7 +152,7 @@ export function checkCommand(): Command {
     );
     if (options.failOnRegression !== undefined)
       for (const c of comparisons) gateRegressions(c, options.failOnRegression);
-    if (run.code === EXIT_THRESHOLDS)
+    if (run.code === EXIT.thresholds)
       throw new ThresholdsFailedError(
         `the ${options.scenario} scenario's thresholds failed (see above)`,
       );

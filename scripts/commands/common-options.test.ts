@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../lib/logger.ts';
+import { silentLogger } from '../../lib/logger.ts';
 import {
   addDatabaseOptions,
   databaseArgs,

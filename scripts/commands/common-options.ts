@@ -7,13 +7,13 @@ import {
   parseKafkaSource,
   provisionKafka,
   type KafkaSource,
-  type ProvisionedKafka,
 } from '../kafka/provision-kafka.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { DEFAULT_TOPIC } from '../../sut/kafka/topic.ts';
 import { integer, positiveInt, share } from '../lib/option-parsers.ts';
-import { MAX_PLAYERS } from '../../simulator/population.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
 import { DEFAULT_HARNESS_SCHEMA, parseSchemaName } from '../../sut/db/harness-schema.ts';
 import { parseTableName, type TableName } from '../../sut/db/target-table.ts';

@@ -10,12 +10,7 @@ import { latestCalibration } from '../../results/compare/calibration.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { saveResult } from '../../results/run-store.ts';
-import { UsageError } from '../lib/usage-error.ts';
-
-/** A regression beyond --fail-on-regression: the CI gate, exit code 99 like a failed threshold. */
-export class RegressionError extends Error {
-  override readonly name = 'RegressionError';
-}
+import { RegressionError, UsageError } from '../../lib/errors.ts';
 
 export function percent(flag: string) {
   return (value: string): number => {

@@ -9,8 +9,8 @@ import { REPORTS_DIR } from '../../results/report/write-report.ts';
 import { displayPath, indexResults } from '../../results/run-index.ts';
 import type { StatementMode } from '../../results/schema/result-schema.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
-import { createTable } from '../lib/table.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { createTable } from '../../lib/table.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 interface HistoryOptions {
   name?: string;

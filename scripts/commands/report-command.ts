@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { compareResults } from '../../results/compare/compare-results.ts';
 import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
 import { REPORTS_DIR, writeReport } from '../../results/report/write-report.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 export function reportCommand(): Command {
   return new Command('report')

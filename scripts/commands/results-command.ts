@@ -14,8 +14,8 @@ import { RUNS_DIR } from '../../results/run-store.ts';
 import { migrateResult } from '../../results/schema/migrate-result.ts';
 import { SCHEMA_VERSION } from '../../results/schema/result-schema.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
-import { createTable } from '../lib/table.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { createTable } from '../../lib/table.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 function shortSha(r: IndexedResult): string {
   const g = r.result.git;

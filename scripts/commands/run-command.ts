@@ -7,7 +7,7 @@ import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-sch
 import { runHistograms } from '../../scenarios/engine/run-histograms.ts';
 import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint.ts';
 import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
-import { createTable } from '../lib/table.ts';
+import { createTable } from '../../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
 import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
 import { faultProblems, runScenario } from '../../scenarios/engine/run-scenario.ts';
@@ -31,8 +31,8 @@ import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
-import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { InterruptedError, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import { outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
 import {
@@ -43,7 +43,8 @@ import {
   type DatabaseOptions,
   type KafkaOptions,
 } from './common-options.ts';
-import { describeKafka, type ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import { describeKafka } from '../kafka/provision-kafka.ts';
+import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   rate?: number;
@@ -64,17 +65,6 @@ function collectEnv(value: string, previous: Record<string, string>): Record<str
   const eq = value.indexOf('=');
   if (eq < 1) throw new UsageError(`-e "${value}" must be KEY=VALUE`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
-/** Thrown after the summary is printed when the run was interrupted (Ctrl-C): exit code 1. */
-export class InterruptedError extends Error {
-  override readonly name = 'InterruptedError';
-}
-
-/** Thrown after the summary is printed when thresholds failed: exit code 99, as k6. */
-export class ThresholdsFailedError extends Error {
-  override readonly name = 'ThresholdsFailedError';
-  readonly exitCode = 99;
 }
 
 /** `harness run <scenario>`: a k6-style scenario against the service, thresholds, and the revisit verdict. */

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import { formatInteger } from '../../lib/format.ts';
 import { seedProgress } from '../../sut/db/seeder.ts';
 import { withDatabase } from '../db/with-database.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import {
   addDatabaseOptions,
@@ -11,10 +12,6 @@ import {
   type DatabaseOptions,
   type SeedTableOptions,
 } from './common-options.ts';
-
-export function formatRate(perSecond: number): string {
-  return Math.round(perSecond).toLocaleString('en-US');
-}
 
 /** `harness seed`: migrate and fill the progress table on the chosen database. */
 export function seedCommand(logger: () => Logger): Command {
@@ -38,7 +35,7 @@ export function seedCommand(logger: () => Logger): Command {
         seeding.stop();
       });
       process.stdout.write(
-        `seeded ${table.label}: ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatRate(result.rowsPerSecond)} rows/s)\n`,
+        `seeded ${table.label}: ${result.rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(2)} s (${formatInteger(result.rowsPerSecond)} rows/s)\n`,
       );
     });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateResultSchema } from '../../results/schema/result-schema.ts';
-import { startChildSut } from '../lib/child-sut.ts';
+import { startChildSut } from '../../sut/service/child-sut.ts';
 import { runHarness } from '../testing/run-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'harness-simulate-test-'));

@@ -24,12 +24,12 @@ import {
   type KafkaCompression,
 } from '../../simulator/sinks/kafka-sink.ts';
 import { createKafka } from '../../sut/kafka/kafka-client.ts';
-import type { ProvisionedKafka } from '../kafka/provision-kafka.ts';
+import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
-import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { redactUrl } from '../lib/redact-url.ts';
 import {
   integer,
@@ -38,8 +38,9 @@ import {
   positiveInt,
   positiveNumber,
 } from '../lib/option-parsers.ts';
-import { createTable } from '../lib/table.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { createTable } from '../../lib/table.ts';
+import { UsageError } from '../../lib/errors.ts';
+import { formatFixed } from '../../lib/format.ts';
 
 interface SimulateFlags extends KafkaOptions {
   compression: KafkaCompression;
@@ -84,13 +85,6 @@ function executorFrom(flags: SimulateFlags): ExecutorConfig {
   };
 }
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
-  });
-}
-
 export function printRunStats(
   stats: RunStats,
   sink: EventSinkTarget,
@@ -108,14 +102,14 @@ export function printRunStats(
     'Lag max',
   ]);
   summary.push([
-    fmt(stats.scheduled),
-    fmt(stats.sent),
-    fmt(stats.dropped),
-    `${fmt(stats.targetRate, 1)} ev/s`,
-    `${fmt(stats.achievedRate, 1)} ev/s`,
-    `${fmt(stats.lag.p50Ms, 2)} ms`,
-    `${fmt(stats.lag.p99Ms, 2)} ms`,
-    `${fmt(stats.lag.maxMs, 2)} ms`,
+    formatFixed(stats.scheduled),
+    formatFixed(stats.sent),
+    formatFixed(stats.dropped),
+    `${formatFixed(stats.targetRate, 1)} ev/s`,
+    `${formatFixed(stats.achievedRate, 1)} ev/s`,
+    `${formatFixed(stats.lag.p50Ms, 2)} ms`,
+    `${formatFixed(stats.lag.p99Ms, 2)} ms`,
+    `${formatFixed(stats.lag.maxMs, 2)} ms`,
   ]);
   // With Kafka the partition that counts is Kafka's (its own table below); this one is FNV-1a's.
   const partitions = createTable([
@@ -129,11 +123,11 @@ export function printRunStats(
   for (const p of stats.partitions) {
     partitions.push([
       String(p.partition),
-      fmt(p.sent),
-      `${fmt((p.sent / Math.max(stats.sent, 1)) * 100, 1)} %`,
-      fmt(p.dropped),
-      `${fmt(p.lagP50Ms, 2)} ms`,
-      `${fmt(p.lagP99Ms, 2)} ms`,
+      formatFixed(p.sent),
+      `${formatFixed((p.sent / Math.max(stats.sent, 1)) * 100, 1)} %`,
+      formatFixed(p.dropped),
+      `${formatFixed(p.lagP50Ms, 2)} ms`,
+      `${formatFixed(p.lagP99Ms, 2)} ms`,
     ]);
   }
   out.write(`${summary.toString()}\n${partitions.toString()}\n`);
@@ -141,12 +135,16 @@ export function printRunStats(
     const kafka = createTable(['Kafka partition', 'Acknowledged', 'Share']);
     const acked = sink.stats().partitions;
     acked.forEach((n, p) => {
-      kafka.push([String(p), fmt(n), `${fmt((n / Math.max(s.delivered, 1)) * 100, 1)} %`]);
+      kafka.push([
+        String(p),
+        formatFixed(n),
+        `${formatFixed((n / Math.max(s.delivered, 1)) * 100, 1)} %`,
+      ]);
     });
     out.write(`${kafka.toString()}\n`);
   }
   out.write(
-    `sink ${sink.name}: ${fmt(s.delivered)} delivered, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} failed, ${fmt(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
+    `sink ${sink.name}: ${formatFixed(s.delivered)} delivered, ${formatFixed(s.rejected)} rejected, ${formatFixed(s.failed)} failed, ${formatFixed(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
   );
   if (sink.name !== 'memory')
     out.write(
@@ -305,7 +303,7 @@ export function simulateCommand(logger: () => Logger): Command {
       prepared,
       onProgress: (p) => {
         log.info(
-          `${(p.elapsedMs / 1000).toFixed(0)} s: target ${fmt(p.targetRate)} ev/s, sent ${fmt(p.sent)}, dropped ${fmt(p.dropped)}`,
+          `${(p.elapsedMs / 1000).toFixed(0)} s: target ${formatFixed(p.targetRate)} ev/s, sent ${formatFixed(p.sent)}, dropped ${formatFixed(p.dropped)}`,
         );
       },
     });

@@ -19,11 +19,11 @@ import {
   DEFAULT_IN_FLIGHT_LIMIT_BYTES,
 } from '../../sut/sources/http-event-source.ts';
 import { withDatabase } from '../db/with-database.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import { portNumber, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import {
   addDatabaseOptions,
   addSeedOptions,

@@ -49,17 +49,17 @@ import {
   type SweepSettings,
 } from '../../scenarios/sweep/sweep-settings.ts';
 import { withDatabase } from '../db/with-database.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
-import { MAX_PLAYERS } from '../../simulator/population.ts';
+import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
 import {
   machineLoadLine,
   sampleMachine,
   type MachineLoad,
 } from '../../scenarios/engine/machine-load.ts';
-import { postmasterPid, sessionPostmasterPid } from '../db/server-control.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { postmasterPid, sessionPostmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
 interface SweepFlags extends DatabaseOptions {

@@ -4,11 +4,11 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { findFreePort } from './free-port.ts';
 import { rejectedSetting, serverSettings, settingFlags } from './server-settings.ts';
-import type { ProvisionedDatabase } from './provisioned-database.ts';
+import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 import { localServerControl } from './server-control.ts';
 
 const execFileAsync = promisify(execFile);

@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { silentLogger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { provisionPostgres } from './provision-postgres.ts';
 
 const FIXTURE = fileURLToPath(

@@ -1,7 +1,7 @@
-import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { redactUrl } from '../lib/redact-url.ts';
-import type { ProvisionedDatabase } from './provisioned-database.ts';
+import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 
 export const DB_SOURCES = ['auto', 'url', 'embedded', 'testcontainers'] as const;
 export type DbSource = (typeof DB_SOURCES)[number];

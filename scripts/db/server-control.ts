@@ -1,86 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
-
-/** How PostgreSQL is asked to shut down (its signals: SIGINT fast, SIGQUIT immediate). */
-export const SHUTDOWN_MODES = ['fast', 'immediate'] as const;
-export type ShutdownMode = (typeof SHUTDOWN_MODES)[number];
-
-/**
- * Stopping and starting a server the harness runs on this machine, for fault scenarios:
- * a restart as an operator does it (`pg_ctl restart -m fast|immediate`), and an outage of a
- * given length. The data and the port stay; clients see their connections cut.
- */
-export interface ServerControl {
-  /** Shuts down with `mode`, returns once the server is gone. */
-  stop(mode: ShutdownMode): Promise<void>;
-  /** Starts the server again as it ran before, returns once it accepts connections. */
-  start(): Promise<void>;
-  restart(mode: ShutdownMode): Promise<void>;
-  /** Whether the server runs now. */
-  running(): Promise<boolean>;
-}
+import type { ServerControl, ShutdownMode } from '../../scenarios/engine/provisioned-database.ts';
+import { alive, postmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
 
 const SIGNAL: Record<ShutdownMode, NodeJS.Signals> = { fast: 'SIGINT', immediate: 'SIGQUIT' };
 const STOP_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 120_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, owned by the postgres account.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command name of a process on this machine, or undefined when there is no such process. */
-async function commandName(pid: number): Promise<string | undefined> {
-  try {
-    return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
-    throw error;
-  }
-}
-
-/**
- * The postmaster of a server reached by URL, when it runs on this machine: the parent of this
- * session's backend, provided /proc shows both as PostgreSQL's. For a remote server (or one in
- * a container) the backend's pid names no postgres process here, and the answer is undefined:
- * its CPU is then simply not counted as the database's.
- */
-export async function sessionPostmasterPid(client: {
-  query: (sql: string) => Promise<{ rows: unknown[] }>;
-}): Promise<number | undefined> {
-  const row = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0] as
-    { pid: number } | undefined;
-  if (row === undefined || !(await commandName(row.pid))?.startsWith('postgres')) return undefined;
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${row.pid}/stat`, 'utf8');
-  } catch (error) {
-    // The backend ended between the two reads: no answer, not an error.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  return Number.isInteger(ppid) && (await commandName(ppid))?.startsWith('postgres')
-    ? ppid
-    : undefined;
-}
 
 /** What it takes to start the postmaster again: its binary, arguments and account, read from /proc. */
 interface PostmasterLaunch {

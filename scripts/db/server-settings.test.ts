@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import {
   collectPgSetting,
   HARNESS_SERVER_SETTINGS,

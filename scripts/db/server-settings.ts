@@ -1,4 +1,4 @@
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /**
  * What a PostgreSQL server the harness starts (embedded or testcontainers) runs with, before

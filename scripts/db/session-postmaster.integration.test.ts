@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
-import { sessionPostmasterPid } from './server-control.ts';
+import { sessionPostmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
 
 // The tests' server runs on this machine (embedded, or DATABASE_URL's local one), so the
 // session's backend and its postmaster are both visible in /proc.

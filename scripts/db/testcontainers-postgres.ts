@@ -1,7 +1,7 @@
-import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { detectDockerEngine } from './docker-engine.ts';
-import type { ProvisionedDatabase } from './provisioned-database.ts';
+import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 import { serverSettings, settingFlags } from './server-settings.ts';
 
 /** The image matches the embedded server's major version so results compare. */

@@ -3,11 +3,11 @@ import { connectClient } from '../../sut/db/pool.ts';
 import { migrate } from '../../sut/db/migrate.ts';
 import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { resolveTargetTable, type TableName, type TargetTable } from '../../sut/db/target-table.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { redactUrl } from '../lib/redact-url.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { provisionPostgres, type DbSource } from './provision-postgres.ts';
-import type { ProvisionedDatabase } from './provisioned-database.ts';
+import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 
 export interface DatabaseSession {
   readonly database: ProvisionedDatabase;

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { runHarness } from '../testing/run-harness.ts';
 import { provisionKafka } from './provision-kafka.ts';
 

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { detectDockerEngine } from '../db/docker-engine.ts';
-import type { Logger } from '../lib/logger.ts';
-import { UsageError } from '../lib/usage-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { parseBrokers } from '../../sut/kafka/kafka-client.ts';
 import {
   brokersOf,
@@ -12,6 +12,7 @@ import {
   type BrokerLayout,
 } from './kafka-broker.ts';
 import { findFreePort } from '../db/free-port.ts';
+import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,14 +29,6 @@ export type KafkaSource = (typeof KAFKA_SOURCES)[number];
  * runs, for the same kafkajs reasons; see scripts/kafka/README.md).
  */
 export const TESTCONTAINERS_KAFKA_IMAGE = 'confluentinc/cp-kafka:7.9.0';
-
-export interface ProvisionedKafka {
-  readonly kind: 'brokers' | 'local' | 'testcontainers';
-  readonly brokers: string[];
-  /** A broker the harness runs on this machine can be restarted (fault scenarios). */
-  readonly control?: { restart(): Promise<void>; pid(): Promise<number | undefined> };
-  stop(): Promise<void>;
-}
 
 /**
  * The results' `env.kafka`: the version when the harness knows it (the container's image);

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /** commander argument parsers that fail with a UsageError naming the flag. */
 export function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER) {

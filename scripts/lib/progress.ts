@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../../lib/logger.ts';
 
 export interface Progress {
   update(done: number, total: number, label: string): void;

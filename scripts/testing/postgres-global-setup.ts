@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { provisionPostgres } from '../db/provision-postgres.ts';
-import { createLogger } from '../lib/logger.ts';
+import { createLogger } from '../../lib/logger.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

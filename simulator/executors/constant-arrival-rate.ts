@@ -1,4 +1,4 @@
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { parseDuration } from '../duration.ts';
 import { planLimitProblems, type ArrivalPlan } from './arrival-plan.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { parseDuration } from '../duration.ts';
 import { planConstantArrivalRate } from './constant-arrival-rate.ts';
 import { parseStages, planRampingArrivalRate } from './ramping-arrival-rate.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import {
   DEFAULT_CATALOGUE_PATH,
   generateCatalogue,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /** The stat codes of the production load tests' event mix (docs/production-system.md, its figures). */
 export const LOAD_TEST_STAT_CODES = [

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /**
  * The schema the harness keeps everything it creates in: its copy of the progress table, its

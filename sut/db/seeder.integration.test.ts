@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { UsageError } from '../../lib/errors.ts';
+import { generatePlayerIds } from './player-ids.ts';
 import { seedProgress, type SeedOptions } from './seeder.ts';
 
 let db: TestDatabase;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { isPlainIdentifier } from './harness-schema.ts';
 
 /** The table the SQL variant files name; the harness's own copy lives in its schema. */

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /** Where kafkajs's own diagnostics go: its errors and warnings as warnings, the rest as debug. */
 export interface KafkaLog {

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 /** The events topic's default name (Kafka partition p feeds the service's partition p). */
 export const DEFAULT_TOPIC = 'player-events';

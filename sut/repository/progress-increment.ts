@@ -1,3 +1,4 @@
+import { UsageError } from '../../lib/errors.ts';
 /** One buffered increment: what a flush sends for one (user, goal) key. */
 export interface ProgressIncrement {
   readonly userId: string;
@@ -23,14 +24,17 @@ export type BatchParameters = [
 export const MAX_ID_LENGTH = 100;
 export const INT32_MAX = 2_147_483_647;
 
-export class InvalidBatchError extends Error {
+/** A batch the table cannot take: bad input, exit code 2 when it reaches the CLI. */
+export class InvalidBatchError extends UsageError {
   override readonly name = 'InvalidBatchError';
-  constructor(readonly problems: readonly string[]) {
+  constructor(problems: readonly string[]) {
     const shown = problems.slice(0, 10);
     const more =
       problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
     super(`invalid batch, nothing was written:\n${shown.map((p) => `  - ${p}`).join('\n')}${more}`);
+    this.problems = problems;
   }
+  override readonly problems: readonly string[];
 }
 
 /** VARCHAR(100) counts characters (code points), not UTF-16 units. */

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds } from '../db/player-ids.ts';
 import {
   LOAD_TEST_STAT_CODES,
   loadCatalogue,
@@ -20,7 +20,7 @@ import { PostgresBatchWriter } from '../repository/postgres-batch-writer.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { startSut } from './sut-app.ts';
-import { startChildSut } from '../../scripts/lib/child-sut.ts';
+import { startChildSut } from './child-sut.ts';
 import { parsePrometheusText, sumOf } from '../../results/stats/prometheus-text.ts';
 
 const PLAYERS = 40;

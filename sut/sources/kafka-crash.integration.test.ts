@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChildSut } from '../../scripts/lib/child-sut.ts';
+import { startChildSut } from '../service/child-sut.ts';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import {
   conservationAfterCatchUp,

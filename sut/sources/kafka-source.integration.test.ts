@@ -13,10 +13,10 @@ import {
   waitForStoredOffsets,
 } from '../../scripts/testing/kafka-test-support.ts';
 import { perPartition, produceSimulated, startKafkaSut } from '../../scripts/testing/kafka-sut.ts';
-import { generatePlayerIds } from '../../simulator/population.ts';
+import { generatePlayerIds } from '../db/player-ids.ts';
 import { loadCatalogue, type GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import { deadLetterTopicOf, ensureTopic } from '../kafka/topic.ts';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 const PLAYERS = 300;
 const SEED = 7;

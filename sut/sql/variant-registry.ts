@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../../scripts/lib/usage-error.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { sqlForTable, type TargetTable } from '../db/target-table.ts';
 
 /** One SQL form of BatchIncrementProgress: a file in `sut/sql/variants/` (docs/contracts.md). */

@@ -1,4 +1,21 @@
-import type { ServerControl } from './server-control.ts';
+/** How PostgreSQL is asked to shut down (its signals: SIGINT fast, SIGQUIT immediate). */
+export const SHUTDOWN_MODES = ['fast', 'immediate'] as const;
+export type ShutdownMode = (typeof SHUTDOWN_MODES)[number];
+
+/**
+ * Stopping and starting a server the harness runs on this machine, for fault scenarios:
+ * a restart as an operator does it (`pg_ctl restart -m fast|immediate`), and an outage of a
+ * given length. The data and the port stay; clients see their connections cut.
+ */
+export interface ServerControl {
+  /** Shuts down with `mode`, returns once the server is gone. */
+  stop(mode: ShutdownMode): Promise<void>;
+  /** Starts the server again as it ran before, returns once it accepts connections. */
+  start(): Promise<void>;
+  restart(mode: ShutdownMode): Promise<void>;
+  /** Whether the server runs now. */
+  running(): Promise<boolean>;
+}
 
 /** A PostgreSQL server the harness can use, however it was obtained. */
 export interface ProvisionedDatabase {

@@ -1,0 +1,70 @@
+/**
+ * Every exit code the harness gives, and the errors that carry them (docs/contracts.md).
+ * `main()` maps an error to its code with `exitCodeOf`; nothing else decides an exit code.
+ */
+export const EXIT = {
+  /** Everything ran and every threshold held. */
+  ok: 0,
+  /** Something failed that is not the user's input: a crash, an interrupted run. */
+  failure: 1,
+  /** Bad input: a flag, a file or an environment variable that cannot be used. */
+  usage: 2,
+  /** The run completed and a threshold or a regression gate failed, as k6's 99. */
+  thresholds: 99,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error whose exit code is known; its message is printed alone, without a stack. */
+export abstract class HarnessError extends Error {
+  abstract readonly exitCode: ExitCode;
+}
+
+/**
+ * Bad input from the user: a flag, a file or an environment variable that cannot be used.
+ * The CLI prints the message alone (no stack) and exits with code 2.
+ */
+export class UsageError extends HarnessError {
+  override readonly name: string = 'UsageError';
+  readonly exitCode = EXIT.usage;
+
+  /** `problems` lists every problem found, so the user fixes them all in one go. */
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+  ) {
+    super(
+      problems.length > 0 ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message,
+    );
+  }
+}
+
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof UsageError;
+}
+
+/** Thrown after the summary is printed when thresholds failed: exit code 99, as k6. */
+export class ThresholdsFailedError extends HarnessError {
+  override readonly name = 'ThresholdsFailedError';
+  readonly exitCode = EXIT.thresholds;
+}
+
+/** A regression beyond --fail-on-regression: the CI gate, exit code 99 like a failed threshold. */
+export class RegressionError extends HarnessError {
+  override readonly name = 'RegressionError';
+  readonly exitCode = EXIT.thresholds;
+}
+
+/** Thrown after the summary is printed when the run was interrupted (Ctrl-C): exit code 1. */
+export class InterruptedError extends HarnessError {
+  override readonly name = 'InterruptedError';
+  readonly exitCode = EXIT.failure;
+}
+
+/**
+ * The exit code for an error that reached `main()`, and whether its stack helps: only an
+ * error no layer expected prints one.
+ */
+export function exitCodeOf(error: unknown): { code: ExitCode; expected: boolean } {
+  if (error instanceof HarnessError) return { code: error.exitCode, expected: true };
+  return { code: EXIT.failure, expected: false };
+}
