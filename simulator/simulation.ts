@@ -17,6 +17,7 @@ import { Population } from './population.ts';
 import { MAX_PARTITIONS } from '../sut/partitioning/fnv1a.ts';
 import { systemClock, type SimClock } from './sim-clock.ts';
 import type { EventSinkTarget } from './sinks/event-sink.ts';
+import { PRODUCTION } from '../sut/production-defaults.ts';
 
 export type ExecutorConfig = ConstantArrivalRateConfig | RampingArrivalRateConfig;
 
@@ -65,12 +66,12 @@ export function planScenarios(scenarios: readonly ScenarioPlanConfig[]): Combine
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'executor'> = {
-  players: 10_000,
-  seed: 42,
+  players: PRODUCTION.players,
+  seed: PRODUCTION.seed,
   skew: 0,
   mix: DEFAULT_MIX_WEIGHTS,
   namespace: 'harness',
-  partitions: 8,
+  partitions: PRODUCTION.partitions,
   shard: { index: 0, count: 1 },
   dropAfterMs: 1000,
 };

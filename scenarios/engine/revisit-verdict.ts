@@ -5,13 +5,14 @@ import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
 import type { MetricReader } from './run-metrics.ts';
 import type { HarnessMetric } from '../../results/metric-registry.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 /** The analysis's "When to revisit" (docs/the-analysis.md), as limits. */
 export const REVISIT_LIMITS = {
   flushRows: 500,
   eventsPerSecond: 1000,
   degradationRatio: DEGRADATION_RATIO,
-  dbCpuPercent: 70,
+  dbCpuPercent: PRODUCTION.dbCpuLimitPercent,
 };
 
 export interface RevisitCheck {

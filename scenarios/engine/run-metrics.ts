@@ -13,6 +13,7 @@ import {
   METRIC_TAGS_OF,
   type HarnessMetric,
 } from '../../results/metric-registry.ts';
+import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 
 /**
  * A metric's value under one aggregation, for the samples a filter keeps (a sub-metric such
@@ -172,25 +173,25 @@ export function metricReaders(
       filter.partition === undefined ? {} : { partition: String(filter.partition) },
     );
   const readers: Record<HarnessMetric, MetricReader> = {
-    flush_size: trend('flushRows', 1, 'harness_flush_size_rows', 'harness_flush_size_rows_max'),
-    rows_updated: trend('rowsUpdated', 1, 'harness_flush_rows_updated'),
+    flush_size: trend('flushRows', 1, METRIC_NAMES.flushSizeRows, METRIC_NAMES.flushSizeRowsMax),
+    rows_updated: trend('rowsUpdated', 1, METRIC_NAMES.flushRowsUpdated),
     flush_duration: trend(
       'flushDurationUs',
       1 / 1000,
-      'harness_flush_duration_seconds',
-      'harness_flush_duration_seconds_max',
+      METRIC_NAMES.flushDurationSeconds,
+      METRIC_NAMES.flushDurationSecondsMax,
     ),
-    event_to_commit: trend('eventToCommitUs', 1 / 1000, 'harness_event_to_commit_seconds'),
+    event_to_commit: trend('eventToCommitUs', 1 / 1000, METRIC_NAMES.eventToCommitSeconds),
     schedule_lag: lagReader(sim),
     events_per_second: gauge(sim?.achievedRate ?? Number.NaN),
     events_sent: counter(simCount(sim, 'sent'), secondsOf),
     dropped_events: counter(simCount(sim, 'dropped'), secondsOf),
-    rejected_events: counter(whole(sumOf(samples, 'harness_events_rejected_total')), secondsOf),
+    rejected_events: counter(whole(sumOf(samples, METRIC_NAMES.eventsRejectedTotal)), secondsOf),
     flushes: counter(
-      latency === undefined ? byPartition('harness_flushes_total') : flushCount(latency),
+      latency === undefined ? byPartition(METRIC_NAMES.flushesTotal) : flushCount(latency),
       secondsOf,
     ),
-    flush_errors: counter(byPartition('harness_flush_errors_total'), secondsOf),
+    flush_errors: counter(byPartition(METRIC_NAMES.flushErrorsTotal), secondsOf),
     db_cpu: gauge(dbCpuPercent ?? Number.NaN),
     lost_increments: counter(whole(audit?.lost ?? Number.NaN), secondsOf),
     doubled_increments: counter(whole(audit?.doubled ?? Number.NaN), secondsOf),

@@ -57,6 +57,8 @@ import {
 } from './run-metrics.ts';
 import { type ValidScenarioOptions } from './scenario-options.ts';
 import { END_OF_RUN_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
+import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 
 /** The harness keys of a scenario with every default filled in (the production configuration). */
 export interface RunSettings {
@@ -122,15 +124,15 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
   const h = options.harness ?? {};
   return {
     transport: h.transport ?? 'http',
-    variant: h.variant ?? 'join',
-    partitions: h.partitions ?? 8,
-    flushIntervalMs: h.flushIntervalMs ?? 100,
+    variant: h.variant ?? PRODUCTION.variant,
+    partitions: h.partitions ?? PRODUCTION.partitions,
+    flushIntervalMs: h.flushIntervalMs ?? PRODUCTION.flushIntervalMs,
     flushPhase: h.flushPhase ?? 'aligned',
-    bufferSize: h.bufferSize ?? 3000,
-    players: h.players ?? 10_000,
-    goals: h.goals ?? 50,
-    seed: h.seed ?? 42,
-    dbCpuLimitPercent: h.dbCpuLimitPercent ?? 70,
+    bufferSize: h.bufferSize ?? PRODUCTION.bufferSize,
+    players: h.players ?? PRODUCTION.players,
+    goals: h.goals ?? PRODUCTION.goalsPerPlayer,
+    seed: h.seed ?? PRODUCTION.seed,
+    dbCpuLimitPercent: h.dbCpuLimitPercent ?? PRODUCTION.dbCpuLimitPercent,
     executor: main.executor,
     scenarioName: main.name,
     scenarios,
@@ -377,7 +379,7 @@ export async function runScenario(
       previous = samples;
       const t = second;
       // A service that died between two reads took its last figures with it: never below 0.
-      const accepted = Math.max(0, sumOf(window, 'harness_events_accepted_total') / seconds);
+      const accepted = Math.max(0, sumOf(window, METRIC_NAMES.eventsAcceptedTotal) / seconds);
       // This second's exact histograms, all partitions together, the open second closed as
       // it stands: each point is exactly what came since the last one (the service's seconds
       // and this loop's do not line up; waiting for whole seconds would leave some points
@@ -395,10 +397,10 @@ export async function runScenario(
         eventsPerSecond: accepted,
         flushP95Ms: Number.isFinite(p95) ? p95 : null,
         eventToCommitP99Ms: Number.isFinite(e2c) ? e2c : null,
-        bufferDepth: sumOf(samples, 'harness_buffer_depth'),
+        bufferDepth: sumOf(samples, METRIC_NAMES.bufferDepth),
         errors:
-          sumOf(samples, 'harness_flush_errors_total') +
-          sumOf(samples, 'harness_events_rejected_total'),
+          sumOf(samples, METRIC_NAMES.flushErrorsTotal) +
+          sumOf(samples, METRIC_NAMES.eventsRejectedTotal),
       };
       series.push(point);
       if ('sample' in cpu) cpuSamples.push(await cpu.sample());

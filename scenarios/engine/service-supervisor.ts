@@ -10,6 +10,7 @@ import type { CrashWindow } from './increment-audit.ts';
 import type { IntervalHistogram, IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
 import type * as hdr from 'hdr-histogram-js';
 import type { LatencyStore } from './latency-store.ts';
+import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 
 /** After a SIGKILL, answers already on their way from the dead service still arrive for a moment. */
 const LATE_ANSWERS_MS = 200;
@@ -92,7 +93,7 @@ export class ServiceSupervisor {
     const ackFrom = this.ledger?.acknowledgedCount ?? 0;
     await this.scrape();
     await this.pullIntervals(true);
-    const unwritten = sumOf(this.lastScrape, 'harness_unwritten_increments');
+    const unwritten = sumOf(this.lastScrape, METRIC_NAMES.unwrittenIncrements);
     this.current.child.kill('SIGKILL');
     await this.current.stop();
     await new Promise((r) => setTimeout(r, LATE_ANSWERS_MS));

@@ -1,5 +1,6 @@
 import { UsageError } from '../../lib/errors.ts';
 import type { StatementMode } from '../../results/schema/result-schema.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 /** Everything a sweep needs to know; recorded whole in the results JSON so it can be rerun. */
 export interface SweepSettings {
@@ -35,9 +36,9 @@ export interface SweepSettings {
 /** The default sweep: the analysis's grid plus 1, 500, 1,000 and 2,000 rows, on a production-sized table. */
 export const DEFAULT_SWEEP_SETTINGS: SweepSettings = {
   sizes: [1, 10, 25, 50, 60, 75, 100, 150, 200, 500, 1000, 2000],
-  players: 10_000,
-  goals: 50,
-  seed: 42,
+  players: PRODUCTION.players,
+  goals: PRODUCTION.goalsPerPlayer,
+  seed: PRODUCTION.seed,
   minSamples: 10,
   minTimeMs: 1500,
   statements: ['unprepared', 'prepared'],

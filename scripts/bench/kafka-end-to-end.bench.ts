@@ -26,6 +26,8 @@ import { benchBrokers } from './bench-kafka-brokers.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
+import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const ONLY_RATE = process.argv.includes('--only-rate');
@@ -88,8 +90,8 @@ async function drive(
   const metrics = sampleDelta(await scrape(sut.url), before);
   return {
     stats,
-    p99Ms: histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.99) * 1000,
-    p50Ms: histogramQuantile(metrics, 'harness_event_to_commit_seconds', 0.5) * 1000,
+    p99Ms: histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000,
+    p50Ms: histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.5) * 1000,
     maxLag: Math.max(maxLag, endLag),
     endLag,
   };
@@ -121,7 +123,7 @@ const sink = await KafkaSink.connect({
   ...DEFAULT_KAFKA_SINK,
   kafka,
   topic,
-  partitions: 8,
+  partitions: PRODUCTION.partitions,
   compression: COMPRESSION,
 });
 try {

@@ -21,6 +21,7 @@ import { uniqueName } from '../testing/kafka-test-support.ts';
 import { benchBrokers } from './bench-kafka-brokers.ts';
 import { saveBenchResult } from './bench-results.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 const EVENTS = Number(process.argv[2] ?? 500_000);
 const REPEATS = Number(process.argv[3] ?? 2);
@@ -50,7 +51,7 @@ async function ceiling(topic: string, compression: KafkaCompression): Promise<nu
     ...DEFAULT_KAFKA_SINK,
     kafka,
     topic,
-    partitions: 8,
+    partitions: PRODUCTION.partitions,
     compression,
   });
   const started = performance.now();
@@ -96,7 +97,12 @@ for (const compression of ['none', 'gzip'] as const) {
 }
 
 {
-  const sink = await KafkaSink.connect({ ...DEFAULT_KAFKA_SINK, kafka, topic, partitions: 8 });
+  const sink = await KafkaSink.connect({
+    ...DEFAULT_KAFKA_SINK,
+    kafka,
+    topic,
+    partitions: PRODUCTION.partitions,
+  });
   const started = performance.now();
   const stats = await simulate(
     {

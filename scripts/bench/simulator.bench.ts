@@ -10,6 +10,7 @@ import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
 import { startChildSut } from '../../sut/service/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
 import { formatFixed } from '../../lib/format.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 const LONG_SECONDS = Number(process.argv[2] ?? 60);
 const within = (s: RunStats) => (Math.abs(s.achievedRate - s.targetRate) / s.targetRate) * 100;
@@ -29,7 +30,8 @@ process.stdout.write(`${line('memory sink, 250,000 ev/s for 5 s', memory)}\n`);
 
 // 2 and 3. HTTP sink against the service with no database, in its own process.
 const sut = await startChildSut(['--no-database']);
-const httpSink = () => new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: 8 });
+const httpSink = () =>
+  new HttpSink({ ...DEFAULT_HTTP_SINK, url: sut.url, partitions: PRODUCTION.partitions });
 const fastSink = httpSink();
 const fast = await simulate(constant(40_000, 10), fastSink);
 await fastSink.close();

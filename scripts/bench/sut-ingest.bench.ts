@@ -12,11 +12,12 @@ import { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 import { FlushService } from '../../sut/service/flush-service.ts';
 import { startChildSut } from '../../sut/service/child-sut.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const BATCH = 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-const players = generatePlayerIds(10_000, 42);
+const players = generatePlayerIds(PRODUCTION.players, PRODUCTION.seed);
 
 function makeEvents(count: number, offset: number): PlayerEvent[] {
   const now = Date.now();
@@ -99,7 +100,7 @@ async function inProcess(): Promise<number> {
   const service = new FlushService(
     await loadCatalogue(),
     new NoopBatchWriter(),
-    new SutMetrics('join', 8),
+    new SutMetrics(PRODUCTION.variant, PRODUCTION.partitions),
     8,
     PRODUCTION_FLUSH_CONFIG,
   );

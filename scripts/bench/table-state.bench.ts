@@ -25,6 +25,7 @@ import { settlingOf, type Settling } from '../../scenarios/engine/settling.ts';
 import { createTable } from '../../lib/table.ts';
 import { startBenchDatabase } from './bench-database.ts';
 import { saveBenchResult } from './bench-results.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 const usage =
   'usage: npm run bench:table-state [-- <seconds per round> [<passes> [<rows per flush>]]]';
@@ -61,14 +62,14 @@ const { database, client, env } = bench;
 const table = harnessTable(DEFAULT_HARNESS_SCHEMA);
 const catalogue = await loadCatalogue();
 const regular = catalogue.goals.filter((g) => !g.daily);
-const players = generatePlayerIds(10_000, 42);
-const variant = await loadVariant('join');
+const players = generatePlayerIds(PRODUCTION.players, PRODUCTION.seed);
+const variant = await loadVariant(PRODUCTION.variant);
 
 async function seedAs(state: State): Promise<void> {
   await seedProgress(client, {
-    players: 10_000,
-    goalsPerPlayer: 50,
-    seed: 42,
+    players: PRODUCTION.players,
+    goalsPerPlayer: PRODUCTION.goalsPerPlayer,
+    seed: PRODUCTION.seed,
     shares: DEFAULT_SEED_SHARES,
     fresh: state !== 'settled',
   });

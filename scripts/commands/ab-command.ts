@@ -26,7 +26,8 @@ import {
   withTrialDatabase,
   type TrialFlags,
 } from '../ab/trial-options.ts';
-import { gateRegressions, percent } from './compare-command.ts';
+import { gateRegressions } from './compare-command.ts';
+import { percent } from '../lib/option-parsers.ts';
 
 /**
  * Trials per side when this machine has no calibration for the work: enough for a 95 %

@@ -11,7 +11,8 @@ import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { EXIT, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
-import { compareSides, gateRegressions, percent } from './compare-command.ts';
+import { compareSides, gateRegressions } from './compare-command.ts';
+import { percent } from '../lib/option-parsers.ts';
 
 /** The production scenario is 10 minutes; the check runs its first minute unless --full. */
 const SHORT_DURATION = '1m';

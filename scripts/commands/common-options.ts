@@ -17,6 +17,7 @@ import { UsageError } from '../../lib/errors.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
 import { DEFAULT_HARNESS_SCHEMA, parseSchemaName } from '../../sut/db/harness-schema.ts';
 import { parseTableName, type TableName } from '../../sut/db/target-table.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 export interface DatabaseOptions {
   db: DbSource;
@@ -124,12 +125,16 @@ export interface SeedTableOptions {
   dailyTodayShare: number;
 }
 
-export function addDatabaseOptions(command: Command): Command {
+/**
+ * Where PostgreSQL comes from and how a server the harness starts runs: the options every
+ * command that needs a database takes, `ab` and `calibrate` included.
+ */
+export function addServerOptions(command: Command, dbHelp: string): Command {
   return command
     .addOption(
       new Option(
         '--db <source>',
-        `where PostgreSQL comes from: ${DB_SOURCES.join(' | ')} (auto = DATABASE_URL when set, else embedded)`,
+        `${dbHelp}: ${DB_SOURCES.join(' | ')} (auto = DATABASE_URL when set, else embedded)`,
       )
         .default('auto')
         .argParser(parseDbSource),
@@ -147,7 +152,11 @@ export function addDatabaseOptions(command: Command): Command {
         .map(([n, v]) => `${n}=${v}`)
         .join(', ')}`,
       collectPgSetting,
-    )
+    );
+}
+
+export function addDatabaseOptions(command: Command): Command {
+  return addServerOptions(command, 'where PostgreSQL comes from')
     .option(
       '--schema <name>',
       'the schema the harness creates and writes its tables in (on any server; nothing outside it is changed)',
@@ -168,9 +177,24 @@ export function addDatabaseOptions(command: Command): Command {
 
 export function addSeedOptions(command: Command): Command {
   return command
-    .option('--players <n>', 'players seeded', positiveInt('--players', MAX_PLAYERS), 10_000)
-    .option('--goals <n>', 'goal rows per player', positiveInt('--goals'), 50)
-    .option('--seed <n>', 'seed for ids, row states and batches', integer('--seed'), 42)
+    .option(
+      '--players <n>',
+      'players seeded',
+      positiveInt('--players', MAX_PLAYERS),
+      PRODUCTION.players,
+    )
+    .option(
+      '--goals <n>',
+      'goal rows per player',
+      positiveInt('--goals'),
+      PRODUCTION.goalsPerPlayer,
+    )
+    .option(
+      '--seed <n>',
+      'seed for ids, row states and batches',
+      integer('--seed'),
+      PRODUCTION.seed,
+    )
     .option(
       '--fresh-table',
       "seed the table as COPY leaves it (every page full) instead of as a long-lived table's",

@@ -11,17 +11,7 @@ import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { saveResult } from '../../results/run-store.ts';
 import { RegressionError, UsageError } from '../../lib/errors.ts';
-
-export function percent(flag: string) {
-  return (value: string): number => {
-    const n = Number(value.replace(/%$/, ''));
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-      throw new UsageError(
-        `${flag} "${value}" is not a percentage (a number >= 0, such as 5 or 5%)`,
-      );
-    return n;
-  };
-}
+import { percent } from '../lib/option-parsers.ts';
 
 /**
  * Resolves both sides' trials so that a keyword or git ref on one side is matched to the

@@ -34,7 +34,7 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { InterruptedError, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { seedingProgress } from '../lib/progress.ts';
-import { outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
+import { collectEnv, outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
 import {
   addDatabaseOptions,
   databaseFrom,
@@ -60,12 +60,6 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
 
 /** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
 const ROWS_PER_EVENT = 10;
-
-function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq < 1) throw new UsageError(`-e "${value}" must be KEY=VALUE`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
 
 /** `harness run <scenario>`: a k6-style scenario against the service, thresholds, and the revisit verdict. */
 export function runCommand(logger: () => Logger): Command {

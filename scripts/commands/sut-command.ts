@@ -21,7 +21,7 @@ import {
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
-import { portNumber, positiveInt } from '../lib/option-parsers.ts';
+import { factor, listenHost, portNumber, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../lib/errors.ts';
 import {
@@ -39,6 +39,7 @@ import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
 import type { EventSource } from '../../sut/sources/event-source.ts';
 import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 /** The consumer group of `harness sut --source kafka` unless --group names another. */
 export const DEFAULT_GROUP = 'harness-sut';
@@ -65,23 +66,6 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   bodyLimit: number;
   inFlightLimit: number;
 }
-
-const factor =
-  (flag: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 1)
-      throw new UsageError(`${flag} "${value}" must be a number of at least 1`);
-    return n;
-  };
-
-const host = (value: string): string => {
-  if (value.trim() === '')
-    throw new UsageError(
-      '--host is empty; name the address to listen on: 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface)',
-    );
-  return value;
-};
 
 /**
  * Binds the address once and lets it go, before the database starts: a host that does not
@@ -168,14 +152,18 @@ export function sutCommand(logger: () => Logger): Command {
         .default('http'),
     )
     .option('--group <name>', 'Kafka transport: the consumer group', DEFAULT_GROUP)
-    .option('--host <host>', 'address to listen on', host, '127.0.0.1')
+    .option('--host <host>', 'address to listen on', listenHost, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber('--port'), 8080)
-    .option('--variant <name>', 'SQL variant of the flush (a file in sut/sql/variants/)', 'join')
+    .option(
+      '--variant <name>',
+      'SQL variant of the flush (a file in sut/sql/variants/)',
+      PRODUCTION.variant,
+    )
     .option(
       '--partitions <n>',
       'partitions, each with its buffer and flush worker',
       positiveInt('--partitions', MAX_PARTITIONS),
-      8,
+      PRODUCTION.partitions,
     )
     .option(
       '--flush-interval <ms>',

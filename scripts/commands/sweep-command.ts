@@ -50,7 +50,7 @@ import {
 } from '../../scenarios/sweep/sweep-settings.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { integer, outputFile, positiveInt } from '../lib/option-parsers.ts';
+import { integer, nonNegativeInt, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
 import {
@@ -83,12 +83,6 @@ interface SweepFlags extends DatabaseOptions {
   pgbench: boolean;
   output?: string;
 }
-
-const nonNegativeInt = (flag: string) => (value: string) => {
-  const n = integer(flag)(value);
-  if (n < 0) throw new UsageError(`${flag} "${value}" must not be negative`);
-  return n;
-};
 
 function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
   const given = (name: string) => command.getOptionValueSource(name) !== 'default';

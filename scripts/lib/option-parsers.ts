@@ -120,3 +120,51 @@ export function portNumber(flag: string) {
     return n;
   };
 }
+
+/** A factor of at least 1, such as 1.5 (how far past a limit something may go). */
+export const factor =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 1)
+      throw new UsageError(`${flag} "${value}" must be a number of at least 1`);
+    return n;
+  };
+
+/** The address to listen on. */
+export const listenHost = (value: string): string => {
+  if (value.trim() === '')
+    throw new UsageError(
+      '--host is empty; name the address to listen on: 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface)',
+    );
+  return value;
+};
+
+/** A whole number of 0 or more. */
+export const nonNegativeInt = (flag: string) => (value: string) => {
+  const n = integer(flag)(value);
+  if (n < 0) throw new UsageError(`${flag} "${value}" must not be negative`);
+  return n;
+};
+
+/** A percentage: 5 or 5%. */
+export function percent(flag: string) {
+  return (value: string): number => {
+    const n = Number(value.replace(/%$/, ''));
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new UsageError(
+        `${flag} "${value}" is not a percentage (a number >= 0, such as 5 or 5%)`,
+      );
+    return n;
+  };
+}
+
+/** `-e KEY=VALUE`, repeatable, collected into one record (k6's `-e`). */
+export function collectEnv(
+  value: string,
+  previous: Record<string, string>,
+): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new UsageError(`-e "${value}" must be KEY=VALUE`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}

@@ -8,6 +8,7 @@ import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 
 /** The service in this process, fed by a Kafka topic through a consumer group. */
 export async function startKafkaSut(options: {
@@ -21,7 +22,7 @@ export async function startKafkaSut(options: {
   const transport = kafkaTransport({
     databaseUrl: options.databaseUrl,
     schema: DEFAULT_HARNESS_SCHEMA,
-    variant: await loadVariant('join'),
+    variant: await loadVariant(PRODUCTION.variant),
     prepared: false,
     kafka: options.kafka,
     topic: options.topic,
@@ -31,8 +32,8 @@ export async function startKafkaSut(options: {
   return startSut({
     host: '127.0.0.1',
     port: 0,
-    partitions: 8,
-    variant: 'join',
+    partitions: PRODUCTION.partitions,
+    variant: PRODUCTION.variant,
     flush: PRODUCTION_FLUSH_CONFIG,
     catalogue: options.catalogue,
     writer: transport.writer,
@@ -54,7 +55,7 @@ export async function produceSimulated(options: {
     ...DEFAULT_KAFKA_SINK,
     kafka: options.kafka,
     topic: options.topic,
-    partitions: 8,
+    partitions: PRODUCTION.partitions,
   });
   const stats = await simulate(
     {

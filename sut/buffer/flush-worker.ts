@@ -8,6 +8,7 @@ import {
 } from './batch-writer.ts';
 import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-buffer.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import { PRODUCTION } from '../production-defaults.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (docs/production-system.md). */
 export interface FlushConfig {
@@ -39,8 +40,8 @@ export const FLUSH_PHASES = ['aligned', 'staggered'] as const;
 export type FlushPhase = (typeof FLUSH_PHASES)[number];
 
 export const PRODUCTION_FLUSH_CONFIG: FlushConfig = {
-  intervalMs: 100,
-  bufferSize: 3000,
+  intervalMs: PRODUCTION.flushIntervalMs,
+  bufferSize: PRODUCTION.bufferSize,
   backpressureFactor: 1.5,
   breakerFactor: 2.5,
   backpressureTimeoutMs: 5000,

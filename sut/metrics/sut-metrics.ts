@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../kafka/event-codec.ts';
 import { IntervalRecorder } from './interval-recorder.ts';
+import { METRIC_NAMES } from './metric-names.ts';
 
 /**
  * Bucket boundaries. Flush sizes resolve the production ~60 rows, the analysis's 200-row limit
@@ -88,131 +89,131 @@ export class SutMetrics {
     // loop lag, GC), so a dashboard can tell a busy service from a slow database.
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
-      name: 'harness_build_info',
+      name: METRIC_NAMES.buildInfo,
       help: 'The running service: harness version, git commit and SQL variant (always 1)',
       labelNames: ['version', 'commit'],
       registers,
     }).set({ version: build.version, commit: build.commit }, 1);
     const byPartition = ['partition'] as const;
     const flushSize = new Histogram({
-      name: 'harness_flush_size_rows',
+      name: METRIC_NAMES.flushSizeRows,
       help: 'Rows (buffered keys) sent per flush',
       labelNames: byPartition,
       buckets: FLUSH_SIZE_BUCKETS,
       registers,
     });
     const rowsUpdated = new Histogram({
-      name: 'harness_flush_rows_updated',
+      name: METRIC_NAMES.flushRowsUpdated,
       help: 'Rows the UPDATE changed per flush',
       labelNames: byPartition,
       buckets: FLUSH_SIZE_BUCKETS,
       registers,
     });
     const flushDuration = new Histogram({
-      name: 'harness_flush_duration_seconds',
+      name: METRIC_NAMES.flushDurationSeconds,
       help: 'Time a flush took, from drain to commit',
       labelNames: byPartition,
       buckets: FLUSH_DURATION_BUCKETS,
       registers,
     });
     const eventToCommit = new Histogram({
-      name: 'harness_event_to_commit_seconds',
+      name: METRIC_NAMES.eventToCommitSeconds,
       help: "From an event's intended send time to the commit of the flush that applied it",
       labelNames: byPartition,
       buckets: EVENT_TO_COMMIT_BUCKETS,
       registers,
     });
     const sizeMax = new Gauge({
-      name: 'harness_flush_size_rows_max',
+      name: METRIC_NAMES.flushSizeRowsMax,
       help: 'Largest flush so far (rows sent)',
       labelNames: byPartition,
       registers,
     });
     const durationMax = new Gauge({
-      name: 'harness_flush_duration_seconds_max',
+      name: METRIC_NAMES.flushDurationSecondsMax,
       help: 'Longest flush so far',
       labelNames: byPartition,
       registers,
     });
     const flushes = new Counter({
-      name: 'harness_flushes_total',
+      name: METRIC_NAMES.flushesTotal,
       help: 'Flushes that committed, by trigger',
       labelNames: ['partition', 'trigger'],
       registers,
     });
     const accepted = new Counter({
-      name: 'harness_events_accepted_total',
+      name: METRIC_NAMES.eventsAcceptedTotal,
       help: 'Events buffered',
       labelNames: byPartition,
       registers,
     });
     const buffered = new Counter({
-      name: 'harness_increments_buffered_total',
+      name: METRIC_NAMES.incrementsBufferedTotal,
       help: 'Goal increments folded into buffers',
       labelNames: byPartition,
       registers,
     });
     const depth = new Gauge({
-      name: 'harness_buffer_depth',
+      name: METRIC_NAMES.bufferDepth,
       help: 'Keys in the buffer now',
       labelNames: byPartition,
       registers,
     });
     const waits = new Counter({
-      name: 'harness_backpressure_waits_total',
+      name: METRIC_NAMES.backpressureWaitsTotal,
       help: 'Times ingest waited for a flush',
       labelNames: byPartition,
       registers,
     });
     const breaker = new Counter({
-      name: 'harness_circuit_breaker_rejections_total',
+      name: METRIC_NAMES.circuitBreakerRejectionsTotal,
       help: 'Events rejected by the circuit breaker',
       labelNames: byPartition,
       registers,
     });
     const errors = new Counter({
-      name: 'harness_flush_errors_total',
+      name: METRIC_NAMES.flushErrorsTotal,
       help: 'Flushes that failed',
       labelNames: byPartition,
       registers,
     });
     const retries = new Counter({
-      name: 'harness_flush_retries_total',
+      name: METRIC_NAMES.flushRetriesTotal,
       help: 'Flush retries after a failure',
       labelNames: byPartition,
       registers,
     });
     const unmatched = new Counter({
-      name: 'harness_increments_unmatched_total',
+      name: METRIC_NAMES.incrementsUnmatchedTotal,
       help: 'Increments in committed flushes that changed no row: no row for the key (an unseeded table, players or goals the table lacks), or an inactive or claimed one',
       labelNames: byPartition,
       registers,
     });
     this.eventsReceived = new Counter({
-      name: 'harness_events_received_total',
+      name: METRIC_NAMES.eventsReceivedTotal,
       help: 'Events received, valid or not',
       registers,
     });
     this.eventsRejected = new Counter({
-      name: 'harness_events_rejected_total',
+      name: METRIC_NAMES.eventsRejectedTotal,
       help: 'Events rejected, by reason',
       labelNames: ['reason'],
       registers,
     });
     this.deadLetters = new Counter({
-      name: 'harness_dead_letters_total',
+      name: METRIC_NAMES.deadLettersTotal,
       help: 'Kafka records that were not valid events, sent to the dead-letter topic, by reason',
       labelNames: ['reason'],
       registers,
     });
     this.logStale = new Counter({
-      name: 'harness_kafka_stale_flushes_total',
+      name: METRIC_NAMES.kafkaStaleFlushesTotal,
       help: 'Flushes refused because another consumer had moved the stored offset (buffer dropped, partition re-read)',
       labelNames: byPartition,
       registers,
     });
     this.logCommitErrors = new Counter({
-      name: 'harness_kafka_commit_errors_total',
+      name: METRIC_NAMES.kafkaCommitErrorsTotal,
       help: 'Offset commits to Kafka that failed (harmless: PostgreSQL holds the offsets that count)',
       registers,
     });
@@ -301,7 +302,7 @@ export class SutMetrics {
    */
   watchUnwritten(read: () => number): void {
     new Gauge({
-      name: 'harness_unwritten_increments',
+      name: METRIC_NAMES.unwrittenIncrements,
       help: 'Increments (sum of deltas over keys) buffered or in a flush not yet committed: what a crash now would lose',
       registers: [this.registry],
       collect() {
