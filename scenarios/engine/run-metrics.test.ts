@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrometheusText } from '../../results/stats/prometheus-text.ts';
-import { revisitVerdict } from './revisit-verdict.ts';
 import { evaluate, metricReaders, parseThresholds } from './run-metrics.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 
@@ -49,67 +48,5 @@ describe('thresholds over the harness metrics', () => {
       metricReaders([], undefined, 1, undefined),
     );
     expect(outcome[0]).toMatchObject({ value: null, ok: false });
-  });
-});
-
-describe('the revisit verdict', () => {
-  it('KEEP when no trigger fires; not evaluated checks are said so', () => {
-    const v = revisitVerdict(
-      metricReaders(parsePrometheusText(metrics(60, 120)), undefined, 1, 21),
-      'join',
-      undefined,
-      70,
-      undefined,
-    );
-    expect(v.result).toBe('KEEP');
-    expect(v.checks.map((c) => c.fired)).toEqual([false, null, null, false]);
-    expect(v.checks[2]?.measured).toMatch(/no sweep of join saved for this commit/);
-  });
-
-  it('REVISIT when flushes pass 500 rows or the database CPU its limit', () => {
-    const big = revisitVerdict(
-      metricReaders(parsePrometheusText(metrics(550, 620)), undefined, 1, 21),
-      'join',
-      undefined,
-      70,
-      undefined,
-    );
-    expect(big.result).toBe('REVISIT');
-    expect(big.checks[0]).toMatchObject({
-      fired: true,
-      measured: expect.stringMatching(/max 620 rows/) as unknown,
-    });
-    const hot = revisitVerdict(
-      metricReaders(parsePrometheusText(metrics(60, 90)), undefined, 1, 85),
-      'join',
-      undefined,
-      70,
-      undefined,
-    );
-    expect(hot.checks[3]).toMatchObject({ fired: true, measured: '85.0 % of all cores' });
-  });
-});
-
-describe('scenario options', () => {
-  it('rejects unknown keys and bad values, every one at once', () => {
-    let message = '';
-    try {
-      validateScenarioOptions('bad.ts', {
-        scenarios: { a: { executor: 'constant-arrival-rate', rate: -1, duration: '10x', vus: 5 } },
-        thresholds: { latency: ['p(95)<50'] },
-        harness: { partitons: 8 },
-      });
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).toMatch(/^scenario bad.ts is not valid:/);
-    for (const fault of [
-      /scenarios\.a\.rate/,
-      /scenarios\.a\.duration/,
-      /"vus"/,
-      /thresholds: "latency": threshold metrics are/,
-      /"partitons"/,
-    ])
-      expect(message).toMatch(fault);
   });
 });

@@ -5,7 +5,7 @@ import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
 import { runHistograms } from '../../scenarios/engine/run-histograms.ts';
-import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint.ts';
+import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint-reading.ts';
 import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
 import { createTable } from '../../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';

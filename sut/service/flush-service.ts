@@ -11,41 +11,13 @@ import {
 import type { PlayerEvent } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
-
-export interface IngestResult {
-  readonly accepted: number;
-  readonly rejected: number;
-  /** Set when ingest stopped early: backpressure timed out or the service is stopping. */
-  readonly error?: string;
-}
-
-/** Where sources deliver events: the service's ingest side. */
-export interface EventSink {
-  /**
-   * Buffers events. `partition` is given when the transport already partitioned them
-   * (a Kafka partition); otherwise the service partitions by FNV-1a of the player id.
-   */
-  ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult>;
-}
-
-/** Where a log transport (Kafka) delivers: per partition, in log order, with positions. */
-export interface LogSink {
-  appendFromLog(
-    partition: number,
-    event: PlayerEvent | undefined,
-    nextOffset: number,
-    keepWaiting: () => boolean,
-  ): Promise<boolean>;
-  discardPartition(partition: number): number;
-  listenToLog(listener: LogFlushListener): void;
-  readonly partitions: number;
-}
+import type { IngestPort, IngestResult, LogIngestPort } from '../sources/ingest-ports.ts';
 
 /**
  * The event handler: routes each event to its partition's buffer as increments for the goals
  * it feeds, and runs one flush worker per partition.
  */
-export class FlushService implements EventSink, LogSink {
+export class FlushService implements IngestPort, LogIngestPort {
   readonly workers: FlushWorker[];
   private readonly router: GoalRouter;
   private accepting = false;

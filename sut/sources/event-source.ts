@@ -1,4 +1,4 @@
-import type { EventSink, LogSink } from '../service/flush-service.ts';
+import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 
 /**
  * A transport that delivers events to the service: the embedded HTTP source, or Kafka.
@@ -7,7 +7,7 @@ import type { EventSink, LogSink } from '../service/flush-service.ts';
  */
 export interface EventSource {
   readonly name: string;
-  start(sink: EventSink & LogSink): Promise<void>;
+  start(sink: IngestPort & LogIngestPort): Promise<void>;
   stop(): Promise<void>;
   /** After the service flushed everything: release what the source still holds (Kafka: acknowledge, leave the group). */
   close?(): Promise<void>;

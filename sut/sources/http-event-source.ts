@@ -6,7 +6,7 @@ import {
   type RejectionReason,
 } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
-import type { EventSink } from '../service/flush-service.ts';
+import type { IngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
 
 /** Bodies above this are refused with 413 (a batch of ~40,000 typical events). */
@@ -90,7 +90,7 @@ function decodeBody(text: string): Decoded {
  */
 export class HttpEventSource implements EventSource {
   readonly name = 'http';
-  private sink: EventSink | undefined;
+  private sink: IngestPort | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Body bytes held by requests being read or decoded now. */
   private heldBytes = 0;
@@ -101,7 +101,7 @@ export class HttpEventSource implements EventSource {
     private readonly inFlightLimitBytes = DEFAULT_IN_FLIGHT_LIMIT_BYTES,
   ) {}
 
-  start(sink: EventSink): Promise<void> {
+  start(sink: IngestPort): Promise<void> {
     this.sink = sink;
     return Promise.resolve();
   }

@@ -12,7 +12,7 @@ import { decodeRecord } from '../kafka/event-codec.ts';
 import { deadLetterTopicOf, ensureTopic } from '../kafka/topic.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { OffsetStore } from '../repository/offset-store.ts';
-import type { EventSink, LogSink } from '../service/flush-service.ts';
+import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
 
 export interface KafkaSourceOptions {
@@ -56,7 +56,7 @@ export class KafkaEventSource implements EventSource {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private sink: (EventSink & LogSink) | undefined;
+  private sink: (IngestPort & LogIngestPort) | undefined;
   private claimClient: pg.Client | undefined;
   private readonly states = new Map<number, PartitionState>();
   private readonly claiming = new Map<number, Promise<PartitionState>>();
@@ -107,7 +107,7 @@ export class KafkaEventSource implements EventSource {
     return client;
   }
 
-  async start(sink: EventSink & LogSink): Promise<void> {
+  async start(sink: IngestPort & LogIngestPort): Promise<void> {
     this.sink = sink;
     const topic = this.topic;
     await this.claimConnection();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakpointOf } from './breakpoint.ts';
+import { breakpointOf } from './breakpoint-reading.ts';
 import type { ParsedThreshold } from './run-metrics.ts';
 import type { SeriesPoint } from './run-scenario.ts';
 
