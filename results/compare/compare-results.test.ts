@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { expectGolden as goldenFile } from '../../scripts/testing/golden.ts';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.ts';
 import { parseResultText } from '../result-file.ts';
@@ -23,11 +24,8 @@ function fixture(name: string): IndexedResult {
   return { path, result: parseResultText(readFileSync(path, 'utf8'), path) };
 }
 
-/** Compares with the golden file; UPDATE_GOLDEN=1 rewrites it after a deliberate change. */
 function expectGolden(actual: string, name: string): void {
-  const path = `results/compare/golden/${name}`;
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
+  goldenFile(actual, `results/compare/golden/${name}`);
 }
 
 /** A copy of a sweep whose every sample of `variant` is scaled by `factor`. */

@@ -293,3 +293,83 @@ export function auditLines(audit: AuditReport, transport: 'http' | 'kafka'): str
     );
   return lines.join('\n');
 }
+
+/** Everything the end-of-run summary shows, as plain data: a run just made or one read back. */
+export interface RunSummaryView {
+  readonly scriptPath: string;
+  readonly outputPath: string;
+  readonly scenario: {
+    readonly name: string;
+    readonly executor: string;
+    readonly variant: string;
+    readonly partitions: number;
+    readonly flushIntervalMs: number;
+    readonly bufferSize: number;
+    /** The parts of a file of several scenarios (scenarioParts), or null for one. */
+    readonly parts: string | null;
+  };
+  readonly database: {
+    readonly version: string;
+    readonly kind: string;
+    readonly players: number;
+    readonly goals: number;
+  };
+  readonly aborted: string | null;
+  readonly values: Record<string, Record<string, number | null>>;
+  readonly thresholds: readonly ThresholdOutcome[];
+  readonly partitions: readonly PartitionRow[];
+  readonly faults: {
+    readonly records: readonly FaultRecord[];
+    readonly serviceLives: number;
+    readonly link: {
+      readonly connections: number;
+      readonly commitRepliesDropped: number;
+      readonly resets: number;
+    } | null;
+  } | null;
+  readonly audit: { readonly report: AuditReport; readonly transport: 'http' | 'kafka' } | null;
+  /** The settling line (settlingLine) and the machine's load line (machineLoadLine). */
+  readonly settling: string | null;
+  readonly machine: string | null;
+  readonly flushSize: {
+    readonly predicted: number;
+    readonly eventsPerSecond: number;
+    readonly rowsPerEvent: number;
+    readonly measured: number;
+  };
+  readonly verdict: Verdict;
+  /** The analysis's targets table (targetsRevisited), or '' when there is nothing to fill it. */
+  readonly targets: string;
+}
+
+/**
+ * What `harness run` prints at the end, k6's summary first: its header lines (tools that read
+ * k6's console output, k6-to-junit, name the suite from `script:`), the metrics, thresholds
+ * and partitions, then the faults, the audit, the flush size and the revisit verdict.
+ */
+export function renderRunSummary(v: RunSummaryView): string {
+  const { scenario: sc, database: db, flushSize: fs } = v;
+  let out = `\n  execution: local\n     script: ${v.scriptPath}\n     output: ${v.outputPath}\n`;
+  out +=
+    `\n     scenario: ${sc.name} (${v.scriptPath}), ${sc.executor}, variant ${sc.variant}, ${sc.partitions} partitions, ${sc.flushIntervalMs} ms / ${sc.bufferSize} keys\n` +
+    (sc.parts === null ? '' : `     parts:    ${sc.parts}\n`) +
+    `     database: PostgreSQL ${db.version} (${db.kind}); ${formatInteger(db.players)} players x ${db.goals} goals\n` +
+    (v.aborted === null ? '' : `     aborted:  ${v.aborted}\n`) +
+    `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds)}\n\n${partitionTable(v.partitions)}\n`;
+  if (v.faults !== null) {
+    const { link, serviceLives } = v.faults;
+    out += `\nfaults (the service ran as ${serviceLives} process${serviceLives === 1 ? '' : 'es'}${link === null ? '' : `; the link proxy saw ${link.connections} connections, dropped ${link.commitRepliesDropped} commit replies, cut ${link.resets} connections`}):\n${faultTable(v.faults.records)}\n`;
+  }
+  if (v.audit !== null) out += `\n${auditLines(v.audit.report, v.audit.transport)}\n`;
+  if (v.settling !== null) out += `${v.settling}\n`;
+  if (v.machine !== null) out += `${v.machine}\n`;
+  out += '\n';
+  out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
+  const fired = v.verdict.checks.filter((c) => c.fired === true);
+  out += `${verdictTable(v.verdict)}\n\n${v.targets === '' ? '' : `${v.targets}\n\n`}verdict: ${v.verdict.result}${
+    v.verdict.result === 'REVISIT'
+      ? ` (${fired.map((c) => `${c.trigger}: ${c.measured}`).join('; ')})`
+      : ' (no revisit trigger fired)'
+  }\n`;
+  return out;
+}

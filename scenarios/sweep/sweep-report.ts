@@ -1,4 +1,9 @@
-import type { StatementMode, SweepMetrics } from '../../results/schema/result-schema.ts';
+import type {
+  StatementMode,
+  SweepMetrics,
+  SweepResult,
+} from '../../results/schema/result-schema.ts';
+import { machineLoadLine } from '../engine/machine-load.ts';
 import { formatInteger } from '../../lib/format.ts';
 import { createTable } from '../../lib/table.ts';
 import { DEGRADATION_RATIO, SEED_CORRELATED_MS } from './seed-figures.ts';
@@ -210,4 +215,26 @@ export function findings(metrics: SweepMetrics): string[] {
     `dead tuples in ${metrics.table.name ?? 'user_goal_progress'}: ${formatInteger(metrics.table.deadTuplesBefore)} before, ${formatInteger(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
   );
   return out;
+}
+
+/**
+ * What `harness sweep` prints, from its result alone: the same text for a sweep just run and
+ * for one read back from its file (the golden test holds it to a saved result).
+ */
+export function renderSweepReport(result: SweepResult): string {
+  const { env, config, metrics } = result;
+  const sections = [
+    `PostgreSQL ${env.postgres.version} (${env.postgres.source}); ${formatInteger(config.players)} players x ${config.goals} goals = ${formatInteger(metrics.seed.rows)} rows, seeded at ${formatInteger(metrics.seed.rowsPerSecond)} rows/s; concurrency ${config.concurrency}`,
+    variantTables(metrics),
+    ratioTable(metrics),
+    preparedTable(metrics),
+    statementsTable(metrics),
+    pgbenchTable(metrics),
+    `findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}`,
+  ].filter((section) => section !== '');
+  const tail = [
+    ...(metrics.machine === undefined ? [] : [machineLoadLine(metrics.machine)]),
+    `sweep took ${(metrics.durationMs / 1000).toFixed(1)} s`,
+  ];
+  return `${sections.join('\n\n')}\n\n${tail.join('\n')}\n`;
 }

@@ -15,17 +15,12 @@ import { machineLoadLine } from '../../scenarios/engine/machine-load.ts';
 import { scenarioReaders } from '../../scenarios/engine/run-metrics.ts';
 import { settlingLine } from '../../scenarios/engine/settling.ts';
 import {
-  metricLines,
   metricValues,
   partitionRows,
   perScenarioSubMetrics,
+  renderRunSummary,
   scenarioParts,
-  partitionTable,
   targetsRevisited,
-  thresholdTable,
-  verdictTable,
-  auditLines,
-  faultTable,
 } from '../../scenarios/engine/run-summary.ts';
 import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { parseDuration } from '../../simulator/duration.ts';
@@ -244,44 +239,51 @@ export function runCommand(logger: () => Logger): Command {
                 ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
                 : flags.output;
           const out = process.stdout;
-          // k6's header lines: tools that read k6's console output (k6-to-junit) name the
-          // suite from `script:`.
           out.write(
-            `\n  execution: local\n     script: ${loaded.path}\n     output: ${outputPath}\n`,
+            renderRunSummary({
+              scriptPath: loaded.path,
+              outputPath,
+              scenario: {
+                name,
+                executor: settings.executor.executor,
+                variant: settings.variant,
+                partitions: settings.partitions,
+                flushIntervalMs: settings.flushIntervalMs,
+                bufferSize: settings.bufferSize,
+                parts: several ? scenarioParts(settings.scenarios, settings.scenarioName) : null,
+              },
+              database: {
+                version: env.postgres.version,
+                kind: database.kind,
+                players: settings.players,
+                goals: settings.goals,
+              },
+              aborted: outcome.aborted,
+              values,
+              thresholds: outcome.thresholds,
+              partitions,
+              faults:
+                outcome.faults.length === 0
+                  ? null
+                  : {
+                      records: outcome.faults,
+                      serviceLives: outcome.serviceLives,
+                      link: outcome.link,
+                    },
+              audit: { report: outcome.audit, transport: settings.transport },
+              settling: outcome.settling === null ? null : settlingLine(outcome.settling),
+              machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
+              flushSize: {
+                predicted,
+                eventsPerSecond: eps,
+                rowsPerEvent: ROWS_PER_EVENT,
+                measured,
+              },
+              verdict,
+              targets: targetsRevisited(judged, sweep, settings.variant),
+            }),
           );
-          out.write(
-            `\n     scenario: ${name} (${loaded.path}), ${settings.executor.executor}, variant ${settings.variant}, ${settings.partitions} partitions, ${settings.flushIntervalMs} ms / ${settings.bufferSize} keys\n` +
-              (several
-                ? `     parts:    ${scenarioParts(settings.scenarios, settings.scenarioName)}\n`
-                : '') +
-              `     database: PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals\n` +
-              (outcome.aborted === null ? '' : `     aborted:  ${outcome.aborted}\n`) +
-              `\n${metricLines(values, outcome.thresholds)}\n\n${thresholdTable(outcome.thresholds)}\n\n${partitionTable(partitions)}\n`,
-          );
-          if (outcome.faults.length > 0)
-            out.write(
-              `\nfaults (the service ran as ${outcome.serviceLives} process${outcome.serviceLives === 1 ? '' : 'es'}${outcome.link === null ? '' : `; the link proxy saw ${outcome.link.connections} connections, dropped ${outcome.link.commitRepliesDropped} commit replies, cut ${outcome.link.resets} connections`}):\n${faultTable(outcome.faults)}\n`,
-            );
-          out.write(`\n${auditLines(outcome.audit, settings.transport)}\n`);
-          if (outcome.settling !== null) out.write(`${settlingLine(outcome.settling)}\n`);
-          if (outcome.machine !== null) {
-            out.write(`${machineLoadLine(outcome.machine)}\n`);
-            if (outcome.machine.warning !== null) log.warn(outcome.machine.warning);
-          }
-          out.write('\n');
-          out.write(
-            `flush size: predicted ${predicted.toFixed(1)} rows (${eps.toFixed(1)} events/s x ${ROWS_PER_EVENT} rows/event x ${settings.flushIntervalMs / 1000} s / ${settings.partitions} partitions), measured ${Number.isFinite(measured) ? measured.toFixed(1) : '-'} rows\n\n`,
-          );
-          out.write(
-            `${verdictTable(verdict)}\n\n${targetsRevisited(judged, sweep, settings.variant)}\n\nverdict: ${verdict.result}${
-              verdict.result === 'REVISIT'
-                ? ` (${verdict.checks
-                    .filter((c) => c.fired === true)
-                    .map((c) => `${c.trigger}: ${c.measured}`)
-                    .join('; ')})`
-                : ' (no revisit trigger fired)'
-            }\n`,
-          );
+          if (outcome.machine?.warning != null) log.warn(outcome.machine.warning);
           const result = runResultSchema.parse({
             schemaVersion: SCHEMA_VERSION,
             kind: 'run',

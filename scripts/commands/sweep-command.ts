@@ -32,14 +32,7 @@ import {
   preparedDeltas,
   summarizeCell,
 } from '../../scenarios/sweep/sweep-analysis.ts';
-import {
-  findings,
-  pgbenchTable,
-  preparedTable,
-  ratioTable,
-  statementsTable,
-  variantTables,
-} from '../../scenarios/sweep/sweep-report.ts';
+import { findings, renderSweepReport } from '../../scenarios/sweep/sweep-report.ts';
 import { deadTuples, runSweep } from '../../scenarios/sweep/sweep-runner.ts';
 import {
   DEFAULT_SWEEP_SETTINGS,
@@ -53,11 +46,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { integer, nonNegativeInt, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
-import {
-  machineLoadLine,
-  sampleMachine,
-  type MachineLoad,
-} from '../../scenarios/engine/machine-load.ts';
+import { sampleMachine, type MachineLoad } from '../../scenarios/engine/machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
@@ -370,22 +359,8 @@ export function sweepCommand(logger: () => Logger): Command {
         verdict: null,
       });
       const out = process.stdout;
-      out.write(
-        `PostgreSQL ${env.postgres.version} (${database.kind}); ${settings.players.toLocaleString('en-US')} players x ${settings.goals} goals = ${measurement.seed.rows.toLocaleString('en-US')} rows, seeded at ${Math.round(measurement.seed.rowsPerSecond).toLocaleString('en-US')} rows/s; concurrency ${settings.concurrency}\n\n`,
-      );
-      out.write(`${variantTables(metrics)}\n\n${ratioTable(metrics)}\n\n`);
-      for (const section of [
-        preparedTable(metrics),
-        statementsTable(metrics),
-        pgbenchTable(metrics),
-      ])
-        if (section !== '') out.write(`${section}\n\n`);
-      out.write(`findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}\n\n`);
-      if (load !== undefined) {
-        out.write(`${machineLoadLine(load)}\n`);
-        if (load.warning !== null) log.warn(load.warning);
-      }
-      out.write(`sweep took ${(metrics.durationMs / 1000).toFixed(1)} s\n`);
+      out.write(renderSweepReport(result));
+      if (load?.warning != null) log.warn(load.warning);
       const path = await saveResult(
         result,
         flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'vitest';
+import { parseResultText } from '../../results/result-file.ts';
+import type { RunResult } from '../../results/schema/result-schema.ts';
+import { expectGolden, RESULT_FIXTURES } from '../../scripts/testing/golden.ts';
+import type { AuditReport } from './increment-audit.ts';
+import { renderRunSummary, type RunSummaryView } from './run-summary.ts';
+
+function run(name: string): RunResult {
+  const path = `${RESULT_FIXTURES}/${name}`;
+  const result = parseResultText(readFileSync(path, 'utf8'), path);
+  if (result.kind !== 'run') throw new Error(`${path} is not a run`);
+  return result;
+}
+
+/** The summary's view of a saved run: everything the file holds, as the run printed it. */
+function viewOf(result: RunResult, extra: Partial<RunSummaryView> = {}): RunSummaryView {
+  const m = result.metrics;
+  // Saved as null when the run made no flush.
+  const measured: number | null = m.measuredFlushRows;
+  return {
+    scriptPath: 'scenarios/production.ts',
+    outputPath: 'results/runs/production.json',
+    scenario: {
+      name: result.name,
+      executor: 'constant-arrival-rate',
+      variant: 'join',
+      partitions: 8,
+      flushIntervalMs: 100,
+      bufferSize: 3000,
+      parts: null,
+    },
+    database: {
+      version: result.env.postgres.version,
+      kind: result.env.postgres.source,
+      players: 10_000,
+      goals: 50,
+    },
+    aborted: m.aborted,
+    values: m.values,
+    thresholds: result.thresholds.map((t) => ({ ...t, abortOnFail: false, delayAbortEvalMs: 0 })),
+    partitions: m.partitions,
+    faults: null,
+    audit: null,
+    settling: null,
+    machine: null,
+    flushSize: {
+      predicted: m.predictedFlushRows,
+      eventsPerSecond: (m.simulator as { achievedRate: number }).achievedRate,
+      rowsPerEvent: 10,
+      measured: measured ?? Number.NaN,
+    },
+    verdict: result.verdict,
+    targets: '',
+    ...extra,
+  };
+}
+
+/** The HTTP fault matrix's audit as it ended (docs/faults.md), with its crash window. */
+const audit: AuditReport = {
+  events: { scheduled: 180_000, notSent: 0, unknown: 52_717, acknowledged: 127_232, refused: 51 },
+  rowsChecked: 500_000,
+  lostIncrements: 107_019,
+  lostAtCrash: 107_019,
+  lost: 0,
+  doubled: 0,
+  untouchableMoved: 0,
+  deadLettered: 0,
+  crashBound: 242_910,
+  keysLost: 42_710,
+  keysDoubled: 0,
+  examples: { lost: [], doubled: [] },
+  durationMs: 12_000,
+};
+
+describe('the run summary, held to golden files', () => {
+  it('a production run that kept every threshold', () => {
+    expectGolden(
+      renderRunSummary(viewOf(run('run-base.json'))),
+      'scenarios/engine/golden/run-base.txt',
+    );
+  });
+
+  it('a run that failed a threshold, with faults, the audit, settling and the machine', () => {
+    const view = viewOf(run('run-head.json'), {
+      scenario: {
+        ...viewOf(run('run-head.json')).scenario,
+        parts:
+          'warmup 0s-30s, steady 30s-10m30s (the verdict and the partition table are about steady)',
+      },
+      aborted: null,
+      faults: {
+        records: [
+          {
+            t: 20,
+            action: 'kill-service',
+            detail: 'SIGKILL, restarted',
+            durationMs: 1400,
+            ok: true,
+          },
+          { t: 40, action: 'restart-postgres', detail: 'fast', durationMs: 2300, ok: true },
+          {
+            t: 60,
+            action: 'stop-postgres',
+            detail: 'for 10 s',
+            durationMs: 10_600,
+            ok: false,
+            error: 'did not stop within 60000 ms',
+          },
+        ],
+        serviceLives: 2,
+        link: { connections: 24, commitRepliesDropped: 1, resets: 2 },
+      },
+      audit: { report: audit, transport: 'http' },
+      settling:
+        'settling: flush p95 13.5 ms in the first 30 s, 7.47 ms in the last 30 s (1.8x); steady after 24 s',
+      machine: 'machine while the scenario measured: other processes 49 % of 2 cores, load 2.9',
+    });
+    expectGolden(renderRunSummary(view), 'scenarios/engine/golden/run-head-faults.txt');
+  });
+});
