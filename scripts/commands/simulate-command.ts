@@ -15,15 +15,14 @@ import {
   type SimulationConfig,
 } from '../../simulator/simulation.ts';
 import type { EventSinkTarget } from '../../simulator/sinks/event-sink.ts';
-import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
-import { MemorySink } from '../../simulator/sinks/memory-sink.ts';
+import { createSink } from '../../simulator/sinks/create-sink.ts';
+import { DEFAULT_HTTP_SINK } from '../../simulator/sinks/http-sink.ts';
 import {
   DEFAULT_KAFKA_SINK,
   KAFKA_COMPRESSIONS,
   KafkaSink,
   type KafkaCompression,
 } from '../../simulator/sinks/kafka-sink.ts';
-import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 import { addKafkaOptions, provisionKafkaFrom, type KafkaOptions } from './common-options.ts';
 import { parseDuration } from '../../simulator/duration.ts';
@@ -275,40 +274,49 @@ export function simulateCommand(logger: () => Logger): Command {
     if (flags.sink === 'http') checkHttpTarget(flags.target);
     // Validate and plan everything before the first event: bad input fails here, whole.
     const prepared = prepareSimulation(config);
-    let kafka: ProvisionedKafka | undefined;
-    let sink: EventSinkTarget;
-    if (flags.sink === 'kafka') {
-      kafka = await provisionKafkaFrom(flags, log);
-      sink = await KafkaSink.connect({
-        ...DEFAULT_KAFKA_SINK,
-        kafka: createKafka(kafka.brokers, `harness-simulate-${process.pid}`, log),
-        topic: flags.topic,
-        partitions: flags.partitions,
-        lingerMs: flags.linger,
-        maxBatch: flags.maxBatch ?? DEFAULT_KAFKA_SINK.maxBatch,
-        compression: flags.compression,
-      });
-    } else if (flags.sink === 'http') {
-      sink = new HttpSink({
-        ...DEFAULT_HTTP_SINK,
-        url: flags.target,
-        partitions: flags.partitions,
-        lingerMs: flags.linger,
-        maxBatch: flags.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
-        maxInFlight: flags.maxInFlight,
-      });
-    } else sink = new MemorySink();
+    // Whatever was started is stopped, on success or failure: the sink, then a broker of its own.
+    const kafka: ProvisionedKafka | undefined =
+      flags.sink === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
+    let opened: EventSinkTarget | undefined;
+    let stats: RunStats;
     const createdAt = new Date();
-    const stats = await simulate(config, sink, {
-      prepared,
-      onProgress: (p) => {
-        log.info(
-          `${(p.elapsedMs / 1000).toFixed(0)} s: target ${formatFixed(p.targetRate)} ev/s, sent ${formatFixed(p.sent)}, dropped ${formatFixed(p.dropped)}`,
-        );
-      },
-    });
-    await sink.close();
-    await kafka?.stop();
+    try {
+      opened = await createSink(
+        flags.sink === 'kafka'
+          ? {
+              kind: 'kafka',
+              brokers: kafka?.brokers ?? [],
+              topic: flags.topic,
+              partitions: flags.partitions,
+              lingerMs: flags.linger,
+              ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
+              compression: flags.compression,
+              log,
+            }
+          : flags.sink === 'http'
+            ? {
+                kind: 'http',
+                url: flags.target,
+                partitions: flags.partitions,
+                lingerMs: flags.linger,
+                ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
+                maxInFlight: flags.maxInFlight,
+              }
+            : { kind: 'memory' },
+      );
+      stats = await simulate(config, opened, {
+        prepared,
+        onProgress: (p) => {
+          log.info(
+            `${(p.elapsedMs / 1000).toFixed(0)} s: target ${formatFixed(p.targetRate)} ev/s, sent ${formatFixed(p.sent)}, dropped ${formatFixed(p.dropped)}`,
+          );
+        },
+      });
+    } finally {
+      await opened?.close();
+      await kafka?.stop();
+    }
+    const sink = opened;
     printRunStats(stats, sink);
     const git = readGitInfo();
     const result = simulateResultSchema.parse({

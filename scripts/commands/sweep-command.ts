@@ -1,39 +1,18 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { collectEnvironment } from '../../results/environment.ts';
+import { measureSweep } from '../../scenarios/sweep/measure-sweep.ts';
 import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import {
   SCHEMA_VERSION,
   sweepResultSchema,
-  type PgbenchCheck,
   type SweepConfig,
   type SweepMetrics,
   type SweepResult,
 } from '../../results/schema/result-schema.ts';
-import { median } from '../../results/stats/descriptive.ts';
-import { createRandom } from '../../sut/db/random.ts';
-import { RowSampler } from '../../sut/db/row-sampler.ts';
-import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
-import { serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
-import {
-  loadVariants,
-  variantFor,
-  variantsDirectory,
-  type SqlVariant,
-} from '../../sut/sql/variant-registry.ts';
-import type { TargetTable } from '../../sut/db/target-table.ts';
-import { findPgbench, pgbenchCheck } from '../../scenarios/sweep/pgbench-check.ts';
-import { probeStatements } from '../../scenarios/sweep/pg-stat-statements.ts';
-import {
-  crossovers,
-  harnessOverhead,
-  linearity,
-  preparedDeltas,
-  summarizeCell,
-} from '../../scenarios/sweep/sweep-analysis.ts';
-import { findings, renderSweepReport } from '../../scenarios/sweep/sweep-report.ts';
-import { deadTuples, runSweep } from '../../scenarios/sweep/sweep-runner.ts';
+import { loadVariants, variantFor, variantsDirectory } from '../../sut/sql/variant-registry.ts';
+import { renderSweepReport } from '../../scenarios/sweep/sweep-report.ts';
 import {
   DEFAULT_SWEEP_SETTINGS,
   parseSizes,
@@ -46,8 +25,6 @@ import type { Logger } from '../../lib/logger.ts';
 import { integer, nonNegativeInt, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
-import { sampleMachine, type MachineLoad } from '../../scenarios/engine/machine-load.ts';
-import { postmasterPid, sessionPostmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
 
@@ -108,48 +85,6 @@ function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
     pgbench: flags.pgbench,
     quick: flags.quick,
   };
-}
-
-async function runPgbenchChecks(
-  client: Parameters<typeof pgbenchCheck>[0],
-  url: string,
-  schema: string,
-  table: TargetTable,
-  variants: readonly SqlVariant[],
-  settings: SweepSettings,
-  metricsCells: SweepMetrics['cells'],
-  logger: Logger,
-): Promise<PgbenchCheck[] | { skipped: string }> {
-  if ((await findPgbench()) === undefined) {
-    logger.warn(
-      '--pgbench: pgbench is not on PATH (it ships with the PostgreSQL client tools); cross-check skipped',
-    );
-    return { skipped: 'pgbench is not on PATH' };
-  }
-  const size = settings.sizes.includes(100)
-    ? 100
-    : (settings.sizes[Math.floor(settings.sizes.length / 2)] as number);
-  const sampler = await RowSampler.load(
-    client,
-    await loadCatalogue(),
-    createRandom(settings.seed + 999),
-    table,
-  );
-  const checks: PgbenchCheck[] = [];
-  for (const variant of variants) {
-    const cell = metricsCells.find((c) => c.variant === variant.name && c.size === size);
-    checks.push(
-      await pgbenchCheck(
-        client,
-        url,
-        variant,
-        serializeBatch(sampler.batch(size)),
-        cell?.wallMs.median ?? 10,
-        schema,
-      ),
-    );
-  }
-  return checks;
 }
 
 /** `harness sweep`: every SQL variant at every batch size, straight against PostgreSQL. */
@@ -250,83 +185,24 @@ export function sweepCommand(logger: () => Logger): Command {
     await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
       const variants = fileVariants.map((v) => variantFor(v, table));
       const env = await collectEnvironment(client, database.kind);
-      const probe = await probeStatements(client, variants, database.kind !== 'url');
-      // A server named by URL may still run here (an ab session's, a local one): count its CPU.
-      const serverPid =
-        database.dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
-      const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
       const progress = createProgress('sweep', log);
       const seeding = seedingProgress(log, table.label);
-      // The machine's load is read over the measuring, from the first cell on (not the seeding).
-      let machine: ReturnType<typeof sampleMachine> | undefined;
-      let load: MachineLoad | undefined;
-      const dataDir = database.dataDir;
-      let measurement;
+      let metrics: SweepMetrics;
       try {
-        measurement = await runSweep(
-          { client, url: database.url, schema, table },
-          variants,
-          settings,
-          {
-            onProgress: (done, total, label) => {
-              seeding.stop();
-              machine ??= sampleMachine({
-                harness: process.pid,
-                service: () => undefined,
-                database: () =>
-                  dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir),
-                broker: () => Promise.resolve(undefined),
-              });
-              progress.update(done, total, label);
-            },
-            onSeedProgress: seeding.onProgress,
+        metrics = await measureSweep({ client, database, schema, table }, variants, settings, {
+          log,
+          onProgress: (done, total, label) => {
+            seeding.stop();
+            progress.update(done, total, label);
           },
-        );
+          onSeedProgress: seeding.onProgress,
+        });
       } finally {
         seeding.stop();
         progress.stop();
-        load = await machine?.stop();
       }
-      const pgStatStatements =
-        'snapshot' in probe && before !== undefined
-          ? probe.report(before, await probe.snapshot())
-          : (probe as { available: false; reason: string });
-      await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
-      const deadTuplesAfter = await deadTuples(client, table);
-      const cells = measurement.cells.map(summarizeCell);
-      const metrics: SweepMetrics = {
-        durationMs: 0,
-        seed: measurement.seed,
-        roundTripMs: median(measurement.roundTripMs),
-        cells,
-        crossovers: crossovers(cells),
-        linearity: linearity(cells),
-        preparedDelta: preparedDeltas(cells),
-        overhead: harnessOverhead(cells),
-        table: {
-          name: table.label,
-          deadTuplesBefore: measurement.deadTuplesBefore,
-          deadTuplesAfter,
-          vacuumBetweenSizes: settings.vacuumBetweenSizes,
-        },
-        pgStatStatements,
-        pgbench: settings.pgbench
-          ? await runPgbenchChecks(
-              client,
-              database.url,
-              schema,
-              table,
-              variants,
-              settings,
-              cells,
-              log,
-            )
-          : null,
-        findings: [],
-        ...(load === undefined ? {} : { machine: load }),
-      };
-      metrics.findings.push(...findings(metrics));
       metrics.durationMs = performance.now() - started;
+      const load = metrics.machine;
       const config: SweepConfig = {
         sizes: [...settings.sizes],
         variants: variants.map((v) => v.name),

@@ -1,0 +1,158 @@
+import type pg from 'pg';
+import type { ProvisionedDatabase } from '../engine/provisioned-database.ts';
+import type { SweepHooks } from './sweep-runner.ts';
+import { type PgbenchCheck, type SweepMetrics } from '../../results/schema/result-schema.ts';
+import { median } from '../../results/stats/descriptive.ts';
+import { createRandom } from '../../sut/db/random.ts';
+import { RowSampler } from '../../sut/db/row-sampler.ts';
+import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
+import { serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
+import { type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import type { TargetTable } from '../../sut/db/target-table.ts';
+import { findPgbench, pgbenchCheck } from './pgbench-check.ts';
+import { probeStatements } from './pg-stat-statements.ts';
+import {
+  crossovers,
+  harnessOverhead,
+  linearity,
+  preparedDeltas,
+  summarizeCell,
+} from './sweep-analysis.ts';
+import { findings } from './sweep-report.ts';
+import { deadTuples, runSweep } from './sweep-runner.ts';
+import { type SweepSettings } from './sweep-settings.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { sampleMachine, type MachineLoad } from '../engine/machine-load.ts';
+import { postmasterPid, sessionPostmasterPid } from '../engine/postmaster-pid.ts';
+
+/** What a sweep reports while it runs: its progress bars live with the command. */
+export interface MeasureSweepHooks extends SweepHooks {
+  readonly log: Logger;
+}
+
+async function runPgbenchChecks(
+  client: Parameters<typeof pgbenchCheck>[0],
+  url: string,
+  schema: string,
+  table: TargetTable,
+  variants: readonly SqlVariant[],
+  settings: SweepSettings,
+  metricsCells: SweepMetrics['cells'],
+  logger: Logger,
+): Promise<PgbenchCheck[] | { skipped: string }> {
+  if ((await findPgbench()) === undefined) {
+    logger.warn(
+      '--pgbench: pgbench is not on PATH (it ships with the PostgreSQL client tools); cross-check skipped',
+    );
+    return { skipped: 'pgbench is not on PATH' };
+  }
+  const size = settings.sizes.includes(100)
+    ? 100
+    : (settings.sizes[Math.floor(settings.sizes.length / 2)] as number);
+  const sampler = await RowSampler.load(
+    client,
+    await loadCatalogue(),
+    createRandom(settings.seed + 999),
+    table,
+  );
+  const checks: PgbenchCheck[] = [];
+  for (const variant of variants) {
+    const cell = metricsCells.find((c) => c.variant === variant.name && c.size === size);
+    checks.push(
+      await pgbenchCheck(
+        client,
+        url,
+        variant,
+        serializeBatch(sampler.batch(size)),
+        cell?.wallMs.median ?? 10,
+        schema,
+      ),
+    );
+  }
+  return checks;
+}
+
+/**
+ * Measures every variant at every size on a database the caller holds, and analyses it: the
+ * cells, crossovers, linearity, what pg_stat_statements and pgbench say, the table's dead
+ * tuples and the machine's load while it measured. `durationMs` is the caller's to set.
+ */
+export async function measureSweep(
+  target: {
+    readonly client: pg.Client;
+    readonly database: ProvisionedDatabase;
+    readonly schema: string;
+    readonly table: TargetTable;
+  },
+  variants: readonly SqlVariant[],
+  settings: SweepSettings,
+  hooks: MeasureSweepHooks,
+): Promise<SweepMetrics> {
+  const { client, database, schema, table } = target;
+  const probe = await probeStatements(client, variants, database.kind !== 'url');
+  // A server named by URL may still run here (an ab session's, a local one): count its CPU.
+  const serverPid = database.dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
+  const before = 'snapshot' in probe ? await probe.snapshot() : undefined;
+  // The machine's load is read over the measuring, from the first cell on (not the seeding).
+  let machine: ReturnType<typeof sampleMachine> | undefined;
+  let load: MachineLoad | undefined;
+  const dataDir = database.dataDir;
+  let measurement;
+  try {
+    measurement = await runSweep({ client, url: database.url, schema, table }, variants, settings, {
+      onProgress: (done, total, label) => {
+        machine ??= sampleMachine({
+          harness: process.pid,
+          service: () => undefined,
+          database: () =>
+            dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir),
+          broker: () => Promise.resolve(undefined),
+        });
+        hooks.onProgress?.(done, total, label);
+      },
+      ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
+    });
+  } finally {
+    load = await machine?.stop();
+  }
+  const pgStatStatements =
+    'snapshot' in probe && before !== undefined
+      ? probe.report(before, await probe.snapshot())
+      : (probe as { available: false; reason: string });
+  await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
+  const deadTuplesAfter = await deadTuples(client, table);
+  const cells = measurement.cells.map(summarizeCell);
+  const metrics: SweepMetrics = {
+    durationMs: 0,
+    seed: measurement.seed,
+    roundTripMs: median(measurement.roundTripMs),
+    cells,
+    crossovers: crossovers(cells),
+    linearity: linearity(cells),
+    preparedDelta: preparedDeltas(cells),
+    overhead: harnessOverhead(cells),
+    table: {
+      name: table.label,
+      deadTuplesBefore: measurement.deadTuplesBefore,
+      deadTuplesAfter,
+      vacuumBetweenSizes: settings.vacuumBetweenSizes,
+    },
+    pgStatStatements,
+    pgbench: settings.pgbench
+      ? await runPgbenchChecks(
+          client,
+          database.url,
+          schema,
+          table,
+          variants,
+          settings,
+          cells,
+          hooks.log,
+        )
+      : null,
+    findings: [],
+    ...(load === undefined ? {} : { machine: load }),
+  };
+  metrics.findings.push(...findings(metrics));
+  return metrics;
+}

@@ -1,0 +1,54 @@
+import { createKafka, type KafkaLog } from '../../sut/kafka/kafka-client.ts';
+import type { EventSinkTarget } from './event-sink.ts';
+import { DEFAULT_HTTP_SINK, HttpSink } from './http-sink.ts';
+import { DEFAULT_KAFKA_SINK, KafkaSink, type KafkaCompression } from './kafka-sink.ts';
+import { MemorySink } from './memory-sink.ts';
+
+/** Where the simulator sends its events, and how it batches them on the way. */
+export type SinkChoice =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'http';
+      readonly url: string;
+      readonly partitions: number;
+      readonly lingerMs: number;
+      readonly maxBatch?: number;
+      readonly maxInFlight: number;
+    }
+  | {
+      readonly kind: 'kafka';
+      readonly brokers: readonly string[];
+      readonly topic: string;
+      readonly partitions: number;
+      readonly lingerMs: number;
+      readonly maxBatch?: number;
+      readonly compression: KafkaCompression;
+      readonly log?: KafkaLog;
+    };
+
+/** A sink ready to take events: the Kafka sink has connected and checked its topic. */
+export async function createSink(choice: SinkChoice): Promise<EventSinkTarget> {
+  switch (choice.kind) {
+    case 'memory':
+      return new MemorySink();
+    case 'http':
+      return new HttpSink({
+        ...DEFAULT_HTTP_SINK,
+        url: choice.url,
+        partitions: choice.partitions,
+        lingerMs: choice.lingerMs,
+        maxBatch: choice.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
+        maxInFlight: choice.maxInFlight,
+      });
+    case 'kafka':
+      return KafkaSink.connect({
+        ...DEFAULT_KAFKA_SINK,
+        kafka: createKafka(choice.brokers, `harness-simulate-${process.pid}`, choice.log),
+        topic: choice.topic,
+        partitions: choice.partitions,
+        lingerMs: choice.lingerMs,
+        maxBatch: choice.maxBatch ?? DEFAULT_KAFKA_SINK.maxBatch,
+        compression: choice.compression,
+      });
+  }
+}
