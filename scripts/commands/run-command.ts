@@ -23,6 +23,7 @@ import {
   targetsRevisited,
 } from '../../scenarios/engine/run-summary.ts';
 import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
+import { mainScenarioName, withOverrides } from '../../scenarios/engine/scenario-overrides.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
@@ -116,41 +117,13 @@ export function runCommand(logger: () => Logger): Command {
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
     const loaded = await loadScenario(scenario, flags.env);
-    const raw = structuredClone(loaded.options) as Record<string, unknown> & {
-      scenarios: Record<string, Record<string, unknown>>;
-      harness?: Record<string, unknown>;
-    };
-    // --duration changes the scenario the run is about (the one that starts last: a warm-up
-    // keeps its own length); --rate every constant-arrival-rate scenario, the warm-up too.
-    const entries = Object.entries(raw.scenarios);
-    const startOf = (sc: Record<string, unknown>) =>
-      typeof sc.startTime === 'string' ? parseDuration(sc.startTime, 'startTime') : 0;
-    const [name, main] = entries.reduce((a, b) => (startOf(b[1]) >= startOf(a[1]) ? b : a));
-    if (flags.rate !== undefined || flags.duration !== undefined) {
-      if (main.executor !== 'constant-arrival-rate')
-        throw new UsageError(
-          `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(main.executor)}`,
-        );
-      if (flags.duration !== undefined) main.duration = flags.duration;
-      if (flags.rate !== undefined)
-        for (const [, sc] of entries)
-          if (sc.executor === 'constant-arrival-rate') sc.rate = flags.rate;
-    }
-    if (flags.freshTable) raw.harness = { ...(raw.harness ?? {}), freshTable: true };
-    if (flags.variant !== undefined) {
-      const harness = { ...(raw.harness ?? {}) };
-      delete harness.variant;
-      delete harness.variants;
-      raw.harness =
-        flags.variant.length === 1
-          ? { ...harness, variant: flags.variant[0] }
-          : { ...harness, variants: flags.variant };
-    }
-    const overridden =
-      flags.freshTable ||
-      flags.rate !== undefined ||
-      flags.duration !== undefined ||
-      flags.variant !== undefined;
+    const { raw, overridden } = withOverrides(loaded.options, {
+      rate: flags.rate,
+      duration: flags.duration,
+      variant: flags.variant,
+      freshTable: flags.freshTable,
+    });
+    const name = mainScenarioName(raw);
     const {
       options,
       settings: baseSettings,

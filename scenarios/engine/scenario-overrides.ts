@@ -1,0 +1,63 @@
+import { UsageError } from '../../lib/errors.ts';
+import { parseDuration } from '../../simulator/duration.ts';
+
+/** What `harness run` may change in a scenario file from the command line. */
+export interface ScenarioOverrides {
+  readonly rate?: number | undefined;
+  readonly duration?: string | undefined;
+  readonly variant?: readonly string[] | undefined;
+  readonly freshTable?: boolean | undefined;
+}
+
+export type RawOptions = Record<string, unknown> & {
+  scenarios: Record<string, Record<string, unknown>>;
+  harness?: Record<string, unknown>;
+};
+
+const startOf = (sc: Record<string, unknown>) =>
+  typeof sc.startTime === 'string' ? parseDuration(sc.startTime, 'startTime') : 0;
+
+/** The scenario a run is about: the one that starts last (a warm-up comes first). */
+export function mainScenarioName(raw: RawOptions): string {
+  const entries = Object.entries(raw.scenarios);
+  return entries.reduce((a, b) => (startOf(b[1]) >= startOf(a[1]) ? b : a))[0];
+}
+
+/**
+ * A scenario file's options with the command line's changes, before validation (which then
+ * judges the result whole): `--duration` changes the scenario the run is about, `--rate` every
+ * constant-arrival-rate scenario, the warm-up too; `--variant` replaces the file's variants.
+ */
+export function withOverrides(
+  options: unknown,
+  o: ScenarioOverrides,
+): { raw: RawOptions; overridden: boolean } {
+  const raw = structuredClone(options) as RawOptions;
+  const entries = Object.entries(raw.scenarios);
+  const [name, main] = entries.reduce((a, b) => (startOf(b[1]) >= startOf(a[1]) ? b : a));
+  if (o.rate !== undefined || o.duration !== undefined) {
+    if (main.executor !== 'constant-arrival-rate')
+      throw new UsageError(
+        `--rate and --duration apply to constant-arrival-rate; scenario "${name}" is ${String(main.executor)}`,
+      );
+    if (o.duration !== undefined) main.duration = o.duration;
+    if (o.rate !== undefined)
+      for (const [, sc] of entries) if (sc.executor === 'constant-arrival-rate') sc.rate = o.rate;
+  }
+  if (o.freshTable === true) raw.harness = { ...(raw.harness ?? {}), freshTable: true };
+  if (o.variant !== undefined) {
+    const harness = { ...(raw.harness ?? {}) };
+    delete harness.variant;
+    delete harness.variants;
+    raw.harness =
+      o.variant.length === 1
+        ? { ...harness, variant: o.variant[0] }
+        : { ...harness, variants: o.variant };
+  }
+  const overridden =
+    o.freshTable === true ||
+    o.rate !== undefined ||
+    o.duration !== undefined ||
+    o.variant !== undefined;
+  return { raw, overridden };
+}
