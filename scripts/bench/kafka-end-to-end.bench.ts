@@ -112,7 +112,7 @@ const sut = await startChildSut(
     '--group',
     group,
     '--variant',
-    'join',
+    PRODUCTION.variant,
     '--db',
     'url',
     '--skip-seed',
@@ -176,5 +176,5 @@ try {
   await bench.stop();
 }
 process.stdout.write(
-  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: 'join', compression: COMPRESSION }, env)}\n`,
+  `${await saveBenchResult('kafka-e2e', figures, notes, { seconds: SECONDS, rate: RATE, brokers, variant: PRODUCTION.variant, compression: COMPRESSION }, env)}\n`,
 );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, IHeaders } from 'kafkajs';
 import type pg from 'pg';
+import { PRODUCTION } from '../../sut/production-defaults.ts';
 import { expect, inject } from 'vitest';
 import { seedProgress } from '../../sut/db/seeder.ts';
 import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
@@ -196,7 +197,13 @@ export async function seedMovingRows(
   players: number,
   seed: number,
 ): Promise<Map<string, number>> {
-  await seedProgress(client, { players, goalsPerPlayer: 50, seed, catalogue, shares: MOVING_ROWS });
+  await seedProgress(client, {
+    players,
+    goalsPerPlayer: PRODUCTION.goalsPerPlayer,
+    seed,
+    catalogue,
+    shares: MOVING_ROWS,
+  });
   return progressByKey(client);
 }
 
