@@ -5,19 +5,16 @@ import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
 import { runHistograms } from '../../scenarios/engine/run-histograms.ts';
-import { breakpointOf, type Breakpoint } from '../../scenarios/engine/breakpoint-reading.ts';
+import { type Breakpoint } from '../../scenarios/engine/breakpoint-reading.ts';
 import { handleSummaryData, legacySummaryExport } from '../../scenarios/engine/k6-summary.ts';
 import { createTable } from '../../lib/table.ts';
 import { loadScenario, shippedScenarios } from '../../scenarios/engine/load-scenario.ts';
-import { latestSweepFor, revisitVerdict } from '../../scenarios/engine/revisit-verdict.ts';
+import { latestSweepFor } from '../../scenarios/engine/revisit-verdict.ts';
 import { faultProblems, runScenario } from '../../scenarios/engine/run-scenario.ts';
+import { judgeRun } from '../../scenarios/engine/judge-run.ts';
 import { machineLoadLine } from '../../scenarios/engine/machine-load.ts';
-import { scenarioReaders } from '../../scenarios/engine/run-metrics.ts';
 import { settlingLine } from '../../scenarios/engine/settling.ts';
 import {
-  metricValues,
-  partitionRows,
-  perScenarioSubMetrics,
   renderRunSummary,
   scenarioParts,
   targetsRevisited,
@@ -53,9 +50,6 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   sutPort: number;
   freshTable: boolean;
 }
-
-/** The goal rows an average event feeds with the shipped catalogue and the default mix (README, "calibration"). */
-const ROWS_PER_EVENT = 10;
 
 /** `harness run <scenario>`: a k6-style scenario against the service, thresholds, and the revisit verdict. */
 export function runCommand(logger: () => Logger): Command {
@@ -182,28 +176,14 @@ export function runCommand(logger: () => Logger): Command {
             seeding.stop();
           });
           const sweep = await latestSweepFor(git.commit);
-          // With a warm-up before it, the verdict and the tables are about the main scenario.
-          const several = settings.scenarios.length > 1;
-          const judged = several
-            ? scenarioReaders(outcome.readers, settings.scenarioName)
-            : outcome.readers;
-          const verdict = revisitVerdict(
-            judged,
-            settings.variant,
+          const { several, judged, verdict, values, breakpoint, partitions, flushSize } = judgeRun(
+            outcome,
+            settings,
+            thresholdSpecs,
             sweep,
-            settings.dbCpuLimitPercent,
-            'unavailable' in outcome.dbCpu ? outcome.dbCpu.unavailable : undefined,
           );
-          const values = metricValues(outcome.readers, [
-            ...thresholdSpecs,
-            ...(several ? perScenarioSubMetrics(settings.scenarios) : []),
-          ]);
-          const breakpoint = breakpointOf(outcome.series, thresholdSpecs);
-          const partitions = partitionRows(judged, settings.partitions);
-          const eps = outcome.sim.achievedRate;
-          const predicted =
-            (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
-          const measured = judged.flush_size({ kind: 'avg' });
+          const measured = flushSize.measured;
+          const predicted = flushSize.predicted;
           // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
           const outputPath =
             flags.output === undefined
@@ -246,12 +226,7 @@ export function runCommand(logger: () => Logger): Command {
               audit: { report: outcome.audit, transport: settings.transport },
               settling: outcome.settling === null ? null : settlingLine(outcome.settling),
               machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
-              flushSize: {
-                predicted,
-                eventsPerSecond: eps,
-                rowsPerEvent: ROWS_PER_EVENT,
-                measured,
-              },
+              flushSize,
               verdict,
               targets: targetsRevisited(judged, sweep, settings.variant),
             }),
