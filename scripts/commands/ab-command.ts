@@ -36,10 +36,11 @@ import { percent } from '../lib/option-parsers.ts';
 export const DEFAULT_TRIALS = 5;
 
 /**
- * Paired trials (both sides' SQL in one sweep) by default: 6 is the fewest whose signed-rank
- * interval reaches 95 %.
+ * Paired trials (both sides' SQL in one sweep) on a machine with no paired calibration: 6 is
+ * the fewest whose signed-rank interval reaches 95 %, and 7 is what this project's machine's
+ * calibrations recommended at their noisier (docs/comparisons.md).
  */
-export const DEFAULT_PAIRED_TRIALS = 6;
+export const DEFAULT_PAIRED_TRIALS = 7;
 
 interface AbFlags extends TrialFlags {
   failOnRegression?: number;

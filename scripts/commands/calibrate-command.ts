@@ -39,7 +39,7 @@ interface CalibrateFlags extends TrialFlags {
   paired?: boolean;
 }
 
-/** Paired A/A sweeps by default: three sessions' worth of ab's default 6. */
+/** Paired A/A sweeps by default: enough for sets of 6 to 9 trials to be drawn many ways. */
 const DEFAULT_PAIRED_CALIBRATION_TRIALS = 18;
 
 /** Each row's twin ratio in every paired trial, for their calibration. */
