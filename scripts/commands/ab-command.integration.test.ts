@@ -127,6 +127,22 @@ describe('harness ab and harness calibrate', () => {
         head.samplesMs.length,
       );
     }
+    // compare reads the session's paired sweeps back and says what ab said
+    const pairedDir = join(dir, 'ab', session, 'paired');
+    const again = await runHarness(['compare', '--paired', pairedDir], env());
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/join 200 rows .*\(2 paired trials give a 50 % interval at most/);
+    const mixed = await runHarness(
+      [
+        'compare',
+        '--paired',
+        pairedDir,
+        join(HARNESS_DIR, 'results/compare/fixtures/sweep-base.json'),
+      ],
+      env(),
+    );
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/sweep-base\.json is not a paired sweep/);
   }, 300_000);
 
   it('refuses bad input with one message and exit 2, before running anything', async () => {

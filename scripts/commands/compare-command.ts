@@ -7,6 +7,11 @@ import {
   type Comparison,
 } from '../../results/compare/compare-results.ts';
 import { latestCalibration } from '../../results/compare/calibration.ts';
+import {
+  comparePairedTrials,
+  isPairedTrial,
+  PAIRED_NAME,
+} from '../../results/compare/paired-comparison.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { saveResult } from '../../results/run-store.ts';
@@ -68,6 +73,31 @@ export async function compareSides(
       };
 }
 
+/**
+ * A paired comparison read back from saved paired sweeps, as `ab` made it when they ran:
+ * the same trials, held to the newest paired calibration of this machine.
+ */
+export async function comparePairedRefs(refs: readonly string[]): Promise<Comparison> {
+  const trials = refs.flatMap((r) => resolveTrials(r));
+  const notPaired = trials.find((t) => !isPairedTrial(t.result));
+  if (notPaired !== undefined)
+    throw new UsageError(
+      `--paired: ${displayPath(notPaired.path)} is not a paired sweep (one holding <name>_base twins, as harness ab writes them)`,
+    );
+  const head = (trials[trials.length - 1] as IndexedResult).result.git;
+  const calibration = await latestCalibration('sweep', PAIRED_NAME, trials.length);
+  return comparePairedTrials(
+    trials,
+    {
+      base: { ref: 'the <name>_base files', commit: head.commit },
+      head: { ref: "the sweeps' own files", commit: head.commit },
+    },
+    calibration === undefined
+      ? undefined
+      : { ...calibration, source: displayPath(calibration.source) },
+  );
+}
+
 /** Throws RegressionError when `comparison` has a regression whose whole interval is beyond `pct`. */
 export function gateRegressions(comparison: Comparison, pct: number): void {
   const worse = regressionsBeyond(comparison, pct);
@@ -100,10 +130,14 @@ export function compareCommand(): Command {
       "exit with code 99 when a change for the worse has its whole interval beyond pct percent (and beyond the machine's noise floor)",
       percent('--fail-on-regression'),
     )
+    .option(
+      '--paired <refs...>',
+      "paired sweeps instead of two sides (an ab session's paired/ folder, or files): each holds both sides' SQL, the base's as <name>_base",
+    )
     .option('--json <path>', 'also write the comparison as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare --base a1.json a2.json a3.json a4.json --head b1.json b2.json b3.json b4.json',
+      '\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare --base a1.json a2.json a3.json a4.json --head b1.json b2.json b3.json b4.json\n  harness compare --paired results/ab/<session>_paired/paired',
     )
     .action(
       async (
@@ -115,8 +149,22 @@ export function compareCommand(): Command {
           name?: string;
           failOnRegression?: number;
           json?: string;
+          paired?: string[];
         },
       ) => {
+        if (options.paired !== undefined) {
+          if (baseArg !== undefined || options.base !== undefined || options.head !== undefined)
+            throw new UsageError(
+              '--paired compares the twins inside each paired sweep: give no <base>, <head>, --base or --head',
+            );
+          const comparison = await comparePairedRefs(options.paired);
+          process.stdout.write(formatComparison(comparison));
+          if (options.json !== undefined)
+            process.stdout.write(`comparison: ${await saveResult(comparison, options.json)}\n`);
+          if (options.failOnRegression !== undefined)
+            gateRegressions(comparison, options.failOnRegression);
+          return;
+        }
         const baseRefs = [...(baseArg === undefined ? [] : [baseArg]), ...(options.base ?? [])];
         const headRefs = [...(headArg === undefined ? [] : [headArg]), ...(options.head ?? [])];
         if (baseRefs.length === 0 || headRefs.length === 0)
