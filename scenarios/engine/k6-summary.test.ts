@@ -83,6 +83,52 @@ describe('k6 summary shapes', () => {
     });
   });
 
+  it('the audit reaches both exports as counters, its thresholds with them', () => {
+    const audited = {
+      ...values,
+      lost_increments: { count: 0, rate: 0 },
+      doubled_increments: { count: 850, rate: 14.2 },
+      lost_at_crash: { count: 107_019, rate: 594.6 },
+    };
+    const judged: ThresholdOutcome[] = [
+      ...thresholds,
+      ...(['lost_increments', 'doubled_increments'] as const).map((metric) => ({
+        metric,
+        expression: 'count==0',
+        value: audited[metric].count,
+        ok: audited[metric].count === 0,
+        abortOnFail: false,
+        delayAbortEvalMs: 0,
+      })),
+    ];
+    const data = handleSummaryData(audited, judged, 180_000);
+    expect(data.metrics.lost_increments).toMatchObject({
+      type: 'counter',
+      values: { count: 0, rate: 0 },
+      thresholds: { 'count==0': { ok: true } },
+    });
+    expect(data.metrics.doubled_increments).toMatchObject({
+      type: 'counter',
+      values: { count: 850 },
+      thresholds: { 'count==0': { ok: false } },
+    });
+    expect(data.metrics.lost_at_crash).toMatchObject({
+      type: 'counter',
+      values: { count: 107_019 },
+    });
+    const legacy = legacySummaryExport(audited, judged);
+    expect(legacy.metrics.lost_increments).toEqual({
+      count: 0,
+      rate: 0,
+      thresholds: { 'count==0': false },
+    });
+    expect(legacy.metrics.doubled_increments).toEqual({
+      count: 850,
+      rate: 14.2,
+      thresholds: { 'count==0': true },
+    });
+  });
+
   it('k6-html-reporter (npm) renders a report from the handleSummary data', async () => {
     const jsonFile = join(dir, 'summary.json');
     writeFileSync(jsonFile, JSON.stringify(handleSummaryData(values, thresholds, 600_000)));
