@@ -119,8 +119,10 @@ describe("a user's database", () => {
       'SELECT version FROM flush_harness.harness_migrations ORDER BY version',
     );
     expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
-    // smoke's warm-up (10 s) runs before its steady part, whatever --duration says
-  }, 180_000);
+    // Four whole commands, each seeding 500,000 rows (smoke's 10 s warm-up runs whatever
+    // --duration says, and check runs a sweep and a run of its own): near 150 s alone, more
+    // than 180 s beside the other worker's tests on two cores.
+  }, 420_000);
 
   it('refuses to write a named table that holds rows, unless told the rows may go', async () => {
     const before = await publicFingerprint(db.client);
