@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { flushSizeMetrics } from './fixtures/flush-size-metrics.ts';
 import { parsePrometheusText } from '../../results/stats/prometheus-text.ts';
 import { revisitVerdict } from './revisit-verdict.ts';
 import { metricReaders } from './run-metrics.ts';
 
-const metrics = (flushP95Rows: number, maxRows: number) => `
-harness_flush_size_rows_bucket{le="100",partition="0"} ${flushP95Rows < 100 ? 100 : 0}
-harness_flush_size_rows_bucket{le="600",partition="0"} 100
-harness_flush_size_rows_bucket{le="+Inf",partition="0"} 100
-harness_flush_size_rows_sum{partition="0"} ${flushP95Rows * 100}
-harness_flush_size_rows_count{partition="0"} 100
-harness_flush_size_rows_max{partition="0"} ${maxRows}
-harness_events_rejected_total{reason="circuit_breaker"} 3
-`;
+const metrics = flushSizeMetrics;
 
 describe('the revisit verdict', () => {
   it('KEEP when no trigger fires; not evaluated checks are said so', () => {

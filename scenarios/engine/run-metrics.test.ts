@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { flushSizeMetrics } from './fixtures/flush-size-metrics.ts';
 import { parsePrometheusText } from '../../results/stats/prometheus-text.ts';
 import { evaluate, metricReaders, parseThresholds } from './run-metrics.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 
-const metrics = (flushP95Rows: number, maxRows: number) => `
-harness_flush_size_rows_bucket{le="100",partition="0"} ${flushP95Rows < 100 ? 100 : 0}
-harness_flush_size_rows_bucket{le="600",partition="0"} 100
-harness_flush_size_rows_bucket{le="+Inf",partition="0"} 100
-harness_flush_size_rows_sum{partition="0"} ${flushP95Rows * 100}
-harness_flush_size_rows_count{partition="0"} 100
-harness_flush_size_rows_max{partition="0"} ${maxRows}
-harness_events_rejected_total{reason="circuit_breaker"} 3
-`;
+const metrics = flushSizeMetrics;
 
 const options = (thresholds: Record<string, string[]>) =>
   validateScenarioOptions('test', {
