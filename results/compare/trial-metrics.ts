@@ -24,19 +24,40 @@ export const metricKey = (m: Pick<TrialMetric, 'section' | 'label'>): string =>
   `${m.section} / ${m.label}`;
 
 function sweepMetrics(r: SweepResult): TrialMetric[] {
-  return [...r.metrics.cells]
-    .sort(
-      (a, b) =>
-        a.statement.localeCompare(b.statement) ||
-        a.variant.localeCompare(b.variant) ||
-        a.size - b.size,
-    )
-    .map((c) => ({
-      section: `wall time per batch, ${c.statement} (ms, median of the trial's batches)`,
-      label: `${c.variant} ${c.size} rows`,
-      direction: 'lower' as const,
-      value: c.samplesMs.length > 0 ? median(c.samplesMs) : c.wallMs.median,
-    }));
+  const cells = [...r.metrics.cells].sort(
+    (a, b) =>
+      a.statement.localeCompare(b.statement) ||
+      a.variant.localeCompare(b.variant) ||
+      a.size - b.size,
+  );
+  const wall = cells.map((c) => ({
+    section: `wall time per batch, ${c.statement} (ms, median of the trial's batches)`,
+    label: `${c.variant} ${c.size} rows`,
+    direction: 'lower' as const,
+    value: c.samplesMs.length > 0 ? median(c.samplesMs) : c.wallMs.median,
+  }));
+  // What each cell cost the server per row (its cost pass), where the sweep measured it.
+  const cost = (
+    [
+      ['cpuUsPerRow', 'CPU per row in the server (us)'],
+      ['walBytesPerRow', 'WAL per row (bytes)'],
+    ] as const
+  ).flatMap(([figure, title]) =>
+    cells.flatMap((c) => {
+      const value = c.cost?.[figure];
+      return value === undefined || value === null
+        ? []
+        : [
+            {
+              section: `${title}, ${c.statement}`,
+              label: `${c.variant} ${c.size} rows`,
+              direction: 'lower' as const,
+              value,
+            },
+          ];
+    }),
+  );
+  return [...wall, ...cost];
 }
 
 const EXACT_ROWS: readonly [ExactMetric, string, string, Direction][] = [

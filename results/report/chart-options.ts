@@ -62,6 +62,61 @@ export function sweepTimeChart(
   };
 }
 
+/** The cost figures charted per row against batch size, with their axis names. */
+export const COST_FIGURES = {
+  cpuUsPerRow: ['CPU per row in the server', 'us/row'],
+  walBytesPerRow: ['WAL per row', 'bytes/row'],
+  fpiShare: ['Full-page images, share of WAL records', 'share'],
+  hotShare: ['HOT updates, share of updates', 'share'],
+  buffersHitPerRow: ['Shared buffers hit per row', 'buffers/row'],
+  buffersReadPerRow: ['Shared buffers read per row', 'buffers/row'],
+} as const;
+export type CostFigure = keyof typeof COST_FIGURES;
+
+/**
+ * One cost figure per row against batch size: a line per variant (statement mode as given)
+ * and the server-side ceiling, from the sweep's cost passes.
+ */
+export function sweepCostChart(
+  sweep: SweepResult,
+  figure: CostFigure,
+  statement: StatementMode = 'unprepared',
+): ChartOption {
+  const variants = [...new Set(sweep.metrics.cells.map((c) => c.variant))];
+  const line = (name: string, points: [number, number | null | undefined][]) => ({
+    name,
+    type: 'line',
+    symbolSize: 7,
+    data: points
+      .filter((p): p is [number, number] => typeof p[1] === 'number')
+      .sort((a, b) => a[0] - b[0]),
+  });
+  const series = [
+    ...variants.map((variant) =>
+      line(
+        variant,
+        sweep.metrics.cells
+          .filter((c) => c.variant === variant && c.statement === statement)
+          .map((c) => [c.size, c.cost?.[figure]]),
+      ),
+    ),
+    line(
+      'ceiling',
+      (sweep.metrics.ceiling ?? []).map((c) => [c.size, c.cost[figure]]),
+    ),
+  ];
+  const [title, unit] = COST_FIGURES[figure];
+  return {
+    title: { text: `${title}, ${statement}`, textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 25 },
+    grid: GRID,
+    xAxis: { type: 'log', name: 'batch size (rows)', ...AXIS_NAME, logBase: 10 },
+    yAxis: { type: 'value', name: unit, ...AXIS_NAME, nameGap: 50 },
+    series,
+  };
+}
+
 function bucketLabels(bounds: readonly number[]): string[] {
   return [
     ...bounds.map((b) => `<= ${b.toLocaleString('en-US')}`),

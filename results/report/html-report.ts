@@ -7,6 +7,9 @@ import {
   flushSizeChart,
   runSeriesChart,
   sweepTimeChart,
+  sweepCostChart,
+  COST_FIGURES,
+  type CostFigure,
   type ChartOption,
 } from './chart-options.ts';
 import { escapeXml, scriptJson } from './html-escape.ts';
@@ -133,6 +136,11 @@ function sweepSection(id: string, path: string, r: SweepResult): Section {
   if (r.metrics.cells.some((c) => c.planningMs !== null)) {
     charts[`${id}-planning`] = sweepTimeChart(r, 'planningMs');
     charts[`${id}-execution`] = sweepTimeChart(r, 'executionMs');
+  }
+  if (r.metrics.cells.some((c) => c.cost !== undefined)) {
+    const mode = statements.includes('unprepared') ? 'unprepared' : 'prepared';
+    for (const figure of Object.keys(COST_FIGURES) as CostFigure[])
+      charts[`${id}-cost-${figure}`] = sweepCostChart(r, figure, mode);
   }
   const variants = [...new Set(r.metrics.cells.map((c) => c.variant))];
   const sizes = [...new Set(r.metrics.cells.map((c) => c.size))].sort((a, b) => a - b);

@@ -53,6 +53,53 @@ export const summarySchema = z
 
 export const statementModeSchema = z.enum(['unprepared', 'prepared']);
 
+export const rowCostSchema = z
+  .strictObject({
+    rows: z.number().int().nonnegative().describe('Rows updated in the window'),
+    seconds: nonNegative,
+    rowsPerSecond: nonNegative,
+    cpuUsPerRow: nonNegative
+      .nullable()
+      .describe('Microseconds per row of CPU (or server time: cpuSource); null when unmeasured'),
+    cpuSource: z
+      .enum(['backends', 'server', 'pg_stat_statements'])
+      .nullable()
+      .describe(
+        "backends: the statements' own backends (/proc schedstat); server: every process of the server (/proc); pg_stat_statements: planning + execution time, waits included",
+      ),
+    walBytesPerRow: nonNegative.describe('WAL bytes inserted in the window per row'),
+    fpiPerRow: nonNegative.nullable().describe('Full-page images per row (pg_stat_wal)'),
+    fpiShare: nonNegative.nullable().describe('Full-page images / WAL records'),
+    hotShare: nonNegative
+      .nullable()
+      .describe('HOT updates / updates of the table (n_tup_hot_upd / n_tup_upd)'),
+    buffersHitPerRow: nonNegative.describe('Shared buffers hit per row: table, indexes, TOAST'),
+    buffersReadPerRow: nonNegative.describe('Shared buffers read (missed) per row'),
+    checkpoints: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe('Checkpoints started in the window'),
+    autovacuums: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Autovacuum runs on the table in the window'),
+    autoanalyzes: z.number().int().nonnegative(),
+  })
+  .describe('What a window of updates cost the database, per row updated');
+
+export const ceilingSchema = z
+  .strictObject({
+    size: z.number().int().positive(),
+    batches: z.number().int().positive(),
+    cost: rowCostSchema,
+  })
+  .describe(
+    'The same increments applied by a loop on the server (UPDATE ... FROM unnest, a commit per batch, no client): the most rows/s this server gives',
+  );
+
 export const sweepCellSchema = z.strictObject({
   variant: z.string(),
   size: z.number().int().positive().describe('Rows per batch'),
@@ -85,6 +132,11 @@ export const sweepCellSchema = z.strictObject({
   planningShare: nonNegative.nullable().describe('Median planning / median wall time'),
   sharedBlocksHit: nonNegative.nullable(),
   sharedBlocksRead: nonNegative.nullable(),
+  cost: rowCostSchema
+    .optional()
+    .describe(
+      "The cell's batches alone, between readings of the server's counters (absent in results from before cost accounting, or with --cost-ms 0)",
+    ),
 });
 
 export const crossoverSchema = z.strictObject({
@@ -227,6 +279,14 @@ export const sweepMetricsSchema = z.strictObject({
     .union([z.array(pgbenchCheckSchema), z.strictObject({ skipped: z.string() })])
     .nullable(),
   findings: z.array(z.string()),
+  ceiling: z
+    .array(ceilingSchema)
+    .optional()
+    .describe('The ceiling at each size (absent in results from before it, or with --cost-ms 0)'),
+  costNote: z
+    .string()
+    .optional()
+    .describe('Why a cost figure is missing or what it counts, when that needs saying'),
   machine: machineLoadSchema
     .optional()
     .describe(
@@ -253,6 +313,10 @@ export const sweepConfigSchema = z.strictObject({
     .describe('The table as COPY left it (absent in results from before settled tables)'),
   quick: z.boolean(),
   pgbench: z.boolean(),
+  costMs: nonNegative
+    .optional()
+    .describe("Each cell's cost pass length; 0: no cost pass (absent before cost accounting)"),
+  ceilingRows: z.number().int().nonnegative().optional().describe('Rows per ceiling measurement'),
   db: z.string(),
 });
 
@@ -515,6 +579,32 @@ export const runResultSchema = z.strictObject({
       .describe(
         'Every increment checked against the table after the run (absent in older results)',
       ),
+    cost: z
+      .strictObject({
+        window: rowCostSchema.describe(
+          "The load, start to the service's stop: rows are the table's own update count",
+        ),
+        waits: z.strictObject({
+          samples: z.number().int().nonnegative(),
+          activeSeen: z.number().int().nonnegative(),
+          shares: z.strictObject({
+            cpu: nonNegative,
+            walWrite: nonNegative,
+            lock: nonNegative,
+            io: nonNegative,
+            other: nonNegative,
+          }),
+          stoppedEarly: z.string().optional(),
+        }),
+        ceiling: ceilingSchema.nullable(),
+        ceilingShare: nonNegative.nullable().describe("The run's rows/s over the ceiling's"),
+        ceilingNote: z.string().optional(),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        'What the load cost the database per row, what its sessions waited on, and the ceiling at its mean flush size (absent in older results)',
+      ),
   }),
   verdict: z.strictObject({
     result: z.enum(['KEEP', 'REVISIT']),
@@ -526,6 +616,12 @@ export const runResultSchema = z.strictObject({
         fired: z.boolean().nullable(),
       }),
     ),
+    explanation: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Where the database time went (per row, waits, the ceiling) and what the sweep predicts for the other forms (absent in older results)',
+      ),
   }),
 });
 

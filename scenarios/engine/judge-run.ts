@@ -5,6 +5,7 @@ import type { ParsedThreshold } from './run-metrics.ts';
 import { scenarioReaders } from './run-metrics.ts';
 import type { RunOutcome, RunSettings } from './run-scenario.ts';
 import { metricValues, partitionRows, perScenarioSubMetrics } from './run-summary.ts';
+import { explainVerdict } from '../cost/verdict-explanation.ts';
 
 /** The goal rows an average event feeds with the shipped catalogue and the default mix. */
 export const ROWS_PER_EVENT = 10;
@@ -24,7 +25,7 @@ export function judgeRun(
   const judged = several
     ? scenarioReaders(outcome.readers, settings.scenarioName)
     : outcome.readers;
-  const verdict = revisitVerdict(
+  const checked = revisitVerdict(
     judged,
     settings.variant,
     sweep,
@@ -41,6 +42,15 @@ export function judgeRun(
   const predicted =
     (eps * ROWS_PER_EVENT * (settings.flushIntervalMs / 1000)) / settings.partitions;
   const measured = judged.flush_size({ kind: 'avg' });
+  const verdict = {
+    ...checked,
+    explanation: explainVerdict({
+      cost: outcome.cost,
+      flushRows: measured,
+      sweep,
+      variant: settings.variant,
+    }),
+  };
   return {
     several,
     judged,

@@ -26,6 +26,8 @@ export interface RevisitCheck {
 export interface Verdict {
   readonly result: 'KEEP' | 'REVISIT';
   readonly checks: readonly RevisitCheck[];
+  /** Where the database's time went and what the sweep predicts for the other forms. */
+  readonly explanation?: readonly string[];
 }
 
 /**

@@ -46,6 +46,9 @@ import { settlingOf, type Settling } from './settling.ts';
 import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
 import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import { dbCpuProbe } from './db-cpu.ts';
+import { cpus } from 'node:os';
+import { RunCostMeter, type RunCost } from '../cost/run-cost.ts';
+import { measureCeilingAt } from '../cost/ceiling.ts';
 import { startPerSecondSampler } from './per-second-sampler.ts';
 import {
   evaluate,
@@ -186,6 +189,8 @@ export interface RunOutcome {
   readonly latency: EncodedLatencies;
   /** What the link proxy did, when the run's faults put one in. */
   readonly link: { connections: number; resets: number; commitRepliesDropped: number } | null;
+  /** What the load cost the database per row, where its time went, and the ceiling. */
+  readonly cost: RunCost | null;
 }
 
 /** What a run works on: the database session, and the broker for a Kafka scenario. */
@@ -365,6 +370,12 @@ export async function runScenario(
     broker: () => session.kafka?.control?.pid() ?? Promise.resolve(undefined),
   });
   await machine.sample();
+  const costMeter = await RunCostMeter.start(
+    client,
+    session.database.url,
+    session.schema,
+    session.table,
+  );
   const started = performance.now();
   latency.startLoad();
   let previous: PromSample[] = [];
@@ -505,6 +516,7 @@ export async function runScenario(
     faults = await faultsDone;
     await sampler.stop();
   }
+  const waits = await costMeter.stopWaits();
   for (const f of faults) {
     const point = series.find((p) => p.t >= f.t) ?? series[series.length - 1];
     if (point !== undefined) (point.faults ??= []).push(f.detail);
@@ -548,6 +560,17 @@ export async function runScenario(
       'sample' in cpu
         ? { percent: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(cpuSamples.length, 1) }
         : { unavailable: cpu.unavailable };
+    const cost = await runCost(auditClient, session.table, {
+      meter: costMeter,
+      waits,
+      seconds: durationMs / 1000,
+      serverCpuPercent: 'percent' in dbCpu ? dbCpu.percent : undefined,
+      meanFlushRows:
+        sumOf(samples, `${METRIC_NAMES.flushSizeRows}_sum`) /
+        sumOf(samples, `${METRIC_NAMES.flushSizeRows}_count`),
+      seed: settings.seed,
+      logger,
+    });
     const readers = metricReaders(
       samples,
       sim,
@@ -572,11 +595,58 @@ export async function runScenario(
       latency: latency.encode(),
       machine: machine.summary() ?? null,
       settling: settlingOrNull(latency, series, prepared.plan.durationMs),
+      cost,
     };
   } finally {
     if (auditClient !== session.client) await auditClient.end();
     if (client !== session.client && client !== auditClient) await client.end();
   }
+}
+
+/**
+ * The load's cost per row (the server's counters across it, the CPU of every server process
+ * when the run can read them) and the ceiling at the run's mean flush size, measured after
+ * the audit so that its updates stay out of everything else.
+ */
+async function runCost(
+  client: pg.Client,
+  table: TargetTable,
+  input: {
+    readonly meter: RunCostMeter;
+    readonly waits: RunCost['waits'];
+    readonly seconds: number;
+    readonly serverCpuPercent: number | undefined;
+    readonly meanFlushRows: number;
+    readonly seed: number;
+    readonly logger: Logger;
+  },
+): Promise<RunCost> {
+  const cpuUs =
+    input.serverCpuPercent === undefined
+      ? undefined
+      : (input.serverCpuPercent / 100) * cpus().length * input.seconds * 1e6;
+  const window = await input.meter.window(client, input.seconds, cpuUs);
+  if (!(input.meanFlushRows >= 1))
+    return {
+      window,
+      waits: input.waits,
+      ceiling: null,
+      ceilingShare: null,
+      ceilingNote: 'no flush to size it by',
+    };
+  const size = Math.round(input.meanFlushRows);
+  input.logger.info(`measuring the ceiling at ${size} rows per batch (a loop on the server)`);
+  const ceiling = await measureCeilingAt(client, table, size, input.meter.counterViews, {
+    seed: input.seed + 7,
+    rows: 10_000,
+  });
+  return {
+    window,
+    waits: input.waits,
+    ceiling,
+    ceilingShare:
+      ceiling.cost.rowsPerSecond > 0 ? window.rowsPerSecond / ceiling.cost.rowsPerSecond : null,
+  };
 }
 
 function settlingOrNull(

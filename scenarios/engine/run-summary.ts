@@ -371,5 +371,8 @@ export function renderRunSummary(v: RunSummaryView): string {
       ? ` (${fired.map((c) => `${c.trigger}: ${c.measured}`).join('; ')})`
       : ' (no revisit trigger fired)'
   }\n`;
+  const why = v.verdict.explanation ?? [];
+  if (why.length > 0)
+    out += `${v.verdict.result === 'REVISIT' ? 'why' : 'where the database time goes'}:\n${why.map((l) => `- ${l}`).join('\n')}\n`;
   return out;
 }

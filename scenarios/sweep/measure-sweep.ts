@@ -111,6 +111,14 @@ export async function measureSweep(
         hooks.onProgress?.(done, total, label);
       },
       ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
+      ...('snapshot' in probe
+        ? {
+            serverTimeMs: async (variant: string) => {
+              const c = (await probe.snapshot()).get(variant);
+              return c === undefined ? 0 : c.execMs + c.planMs;
+            },
+          }
+        : {}),
     });
   } finally {
     load = await machine?.stop();
@@ -151,6 +159,8 @@ export async function measureSweep(
         )
       : null,
     findings: [],
+    ...(measurement.ceiling.length > 0 ? { ceiling: measurement.ceiling } : {}),
+    ...(measurement.costNote === undefined ? {} : { costNote: measurement.costNote }),
     ...(load === undefined ? {} : { machine: load }),
   };
   metrics.findings.push(...findings(metrics));

@@ -30,6 +30,7 @@ export function summarizeCell(m: CellMeasurement): SweepCell {
     planningShare: planningMs === null || wall.median === 0 ? null : planningMs / wall.median,
     sharedBlocksHit: explained ? median(m.explain.map((e) => e.sharedHit)) : null,
     sharedBlocksRead: explained ? median(m.explain.map((e) => e.sharedRead)) : null,
+    ...(m.cost === undefined ? {} : { cost: m.cost }),
   };
 }
 

@@ -121,6 +121,78 @@ export function statementsTable(metrics: SweepMetrics): string {
   return `pg_stat_statements (all timed batches, both statement modes)\n${table.toString()}`;
 }
 
+const fixed = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+const share = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(0)} %`);
+
+/**
+ * What each cell cost the server per row (its cost pass), unprepared where both modes ran,
+ * with the ceiling at each size: the same increments applied by a loop on the server.
+ */
+export function costTable(metrics: SweepMetrics): string {
+  const modes = modesOf(metrics);
+  const statement: StatementMode = modes.includes('unprepared') ? 'unprepared' : 'prepared';
+  const cells = metrics.cells
+    .filter((c) => c.statement === statement && c.cost !== undefined)
+    .sort((a, b) => a.size - b.size || a.variant.localeCompare(b.variant));
+  if (cells.length === 0) return '';
+  const source = cells[0]?.cost?.cpuSource;
+  const cpuHead = source === 'pg_stat_statements' ? 'Server us/row' : 'CPU us/row';
+  const table = createTable([
+    'Batch Size',
+    'Variant',
+    'Rows/s',
+    cpuHead,
+    'WAL B/row',
+    'FPI share',
+    'HOT',
+    'Buffers hit/row',
+    'read/row',
+    'Checkpoints',
+    'Autovacuums',
+  ]);
+  const ceiling = new Map((metrics.ceiling ?? []).map((c) => [c.size, c]));
+  let lastSize = -1;
+  const pushCeiling = (size: number) => {
+    const c = ceiling.get(size);
+    if (c === undefined) return;
+    table.push([
+      rows(size),
+      'ceiling',
+      formatInteger(c.cost.rowsPerSecond),
+      fixed(c.cost.cpuUsPerRow, 1),
+      fixed(c.cost.walBytesPerRow, 0),
+      share(c.cost.fpiShare),
+      share(c.cost.hotShare),
+      fixed(c.cost.buffersHitPerRow, 1),
+      fixed(c.cost.buffersReadPerRow, 2),
+      String(c.cost.checkpoints ?? '-'),
+      String(c.cost.autovacuums),
+    ]);
+  };
+  for (const c of cells) {
+    const k = c.cost;
+    if (k === undefined) continue;
+    if (lastSize !== -1 && c.size !== lastSize) pushCeiling(lastSize);
+    lastSize = c.size;
+    table.push([
+      rows(c.size),
+      c.variant,
+      formatInteger(k.rowsPerSecond),
+      fixed(k.cpuUsPerRow, 1),
+      fixed(k.walBytesPerRow, 0),
+      share(k.fpiShare),
+      share(k.hotShare),
+      fixed(k.buffersHitPerRow, 1),
+      fixed(k.buffersReadPerRow, 2),
+      String(k.checkpoints ?? '-'),
+      String(k.autovacuums),
+    ]);
+  }
+  if (lastSize !== -1) pushCeiling(lastSize);
+  const note = metrics.costNote === undefined ? '' : `\n${metrics.costNote}`;
+  return `cost per row in the server (${statement}; each cell's batches alone; CPU: ${source === 'backends' ? "the backends' own, from /proc" : source === 'pg_stat_statements' ? "pg_stat_statements' planning + execution time" : 'not measured'}; ceiling: the same increments by a loop on the server, no client)\n${table.toString()}${note}`;
+}
+
 export function pgbenchTable(metrics: SweepMetrics): string {
   const p = metrics.pgbench;
   if (p === null) return '';
@@ -229,6 +301,7 @@ export function renderSweepReport(result: SweepResult): string {
     ratioTable(metrics),
     preparedTable(metrics),
     statementsTable(metrics),
+    costTable(metrics),
     pgbenchTable(metrics),
     `findings:\n${metrics.findings.map((f) => `- ${f}`).join('\n')}`,
   ].filter((section) => section !== '');

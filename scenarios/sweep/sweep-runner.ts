@@ -5,10 +5,18 @@ import { createRandom } from '../../sut/db/random.ts';
 import { RowSampler } from '../../sut/db/row-sampler.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { executeBatch, serializeBatch } from '../../sut/repository/batch-increment-repository.ts';
-import { BASE_SUFFIX, type SqlVariant } from '../../sut/sql/variant-registry.ts';
+import {
+  BASE_SUFFIX,
+  loadVariant,
+  variantFor,
+  type SqlVariant,
+} from '../../sut/sql/variant-registry.ts';
 import { UsageError } from '../../lib/errors.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { explainBatch, type ExplainSample } from './explain.ts';
+import { costPass, costTools, type CostTools } from '../cost/cost-pass.ts';
+import type { RowCost } from '../cost/cost-per-row.ts';
+import { ceilingBatchCount, measureCeiling, type Ceiling } from '../cost/ceiling.ts';
 import type { SweepSettings } from './sweep-settings.ts';
 
 /** Raw measurements of one cell: a variant at a batch size in one statement mode. */
@@ -24,6 +32,8 @@ export interface CellMeasurement {
   elapsedMs: number;
   rows: number;
   readonly explain: ExplainSample[];
+  /** The cell's batches alone, between readings of the server's counters. */
+  cost?: RowCost;
 }
 
 export interface SweepHooks {
@@ -31,6 +41,8 @@ export interface SweepHooks {
   onProgress?(done: number, total: number, label: string): void;
   /** Called as the table is seeded, before the first cell. */
   readonly onSeedProgress?: (rows: number, total: number) => void;
+  /** pg_stat_statements' planning + execution ms of a variant so far, when it is installed. */
+  readonly serverTimeMs?: (variant: string) => Promise<number>;
 }
 
 export interface SweepMeasurement {
@@ -38,6 +50,10 @@ export interface SweepMeasurement {
   readonly cells: CellMeasurement[];
   readonly roundTripMs: number[];
   readonly deadTuplesBefore: number;
+  /** The server-side ceiling at each size (none with costMs or ceilingRows 0). */
+  readonly ceiling: Ceiling[];
+  /** Why CPU per row is not the backends' own, when it is not. */
+  readonly costNote?: string;
 }
 
 interface Flusher {
@@ -99,9 +115,24 @@ export async function runSweep(
 
   const deadTuplesBefore = await deadTuples(client, table);
   const flushers: Flusher[] = [];
+  const ceiling: Ceiling[] = [];
   try {
     for (const sampler of samplers)
       flushers.push({ client: await connectClient(session.url, session.schema), sampler });
+    const tools: CostTools | undefined =
+      settings.costMs > 0
+        ? await costTools(
+            client,
+            table,
+            flushers.map((f) => f.client),
+            hooks.serverTimeMs,
+          )
+        : undefined;
+    // The ceiling is the cheapest form's (UPDATE ... FROM unnest), whatever variants are swept.
+    const ceilingVariant =
+      tools !== undefined && settings.ceilingRows > 0
+        ? variantFor(await loadVariant('join'), table)
+        : undefined;
     const modes = settings.statements;
     const runOne = async (
       f: Flusher,
@@ -198,6 +229,26 @@ export async function runSweep(
           );
         }
       }
+      if (tools !== undefined) {
+        for (const { variant, cell } of sizeCells) {
+          cell.cost = await costPass(
+            tools,
+            variant.name,
+            async () => {
+              await Promise.all(flushers.map((f) => runOne(f, variant, size, cell.statement)));
+            },
+            size * flushers.length,
+            settings.costMs,
+          );
+        }
+      }
+      if (tools !== undefined && ceilingVariant !== undefined) {
+        const source = flushers[0] as Flusher;
+        const batches = Array.from({ length: ceilingBatchCount(size, settings.ceilingRows) }, () =>
+          serializeBatch(source.sampler.batch(size)),
+        );
+        ceiling.push(await measureCeiling(client, table, ceilingVariant, batches, tools.views));
+      }
     }
     return {
       seed: {
@@ -209,6 +260,15 @@ export async function runSweep(
       cells,
       roundTripMs,
       deadTuplesBefore,
+      ceiling,
+      ...(tools !== undefined && 'unavailable' in tools.cpu
+        ? {
+            costNote:
+              hooks.serverTimeMs === undefined
+                ? `CPU per row not measured: ${tools.cpu.unavailable}, and pg_stat_statements is not installed`
+                : `per-row time is pg_stat_statements' planning + execution (waits included), not CPU: ${tools.cpu.unavailable}`,
+          }
+        : {}),
     };
   } finally {
     await Promise.all(flushers.map((f) => f.client.end()));

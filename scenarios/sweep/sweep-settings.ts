@@ -30,6 +30,10 @@ export interface SweepSettings {
   readonly freshTable: boolean;
   /** Run the pgbench cross-check. */
   readonly pgbench: boolean;
+  /** Each cell's cost pass, its batches alone between counter readings (ms); 0: none, and no ceiling. */
+  readonly costMs: number;
+  /** Rows the ceiling at each size applies (a server-side loop, no client in it). */
+  readonly ceilingRows: number;
   readonly quick: boolean;
 }
 
@@ -48,19 +52,23 @@ export const DEFAULT_SWEEP_SETTINGS: SweepSettings = {
   vacuumBetweenSizes: false,
   freshTable: false,
   pgbench: false,
+  costMs: 1000,
+  ceilingRows: 20_000,
   quick: false,
 };
 
 /** `--quick`: the sizes that carry the story (production, the analysis's limit, past the revisit line), briefly. */
 export const QUICK_SWEEP_SETTINGS: Pick<
   SweepSettings,
-  'sizes' | 'minSamples' | 'minTimeMs' | 'explainRuns' | 'warmupBatches'
+  'sizes' | 'minSamples' | 'minTimeMs' | 'explainRuns' | 'warmupBatches' | 'costMs' | 'ceilingRows'
 > = {
   sizes: [10, 60, 200, 1000],
   minSamples: 5,
   minTimeMs: 300,
   explainRuns: 2,
   warmupBatches: 2,
+  costMs: 250,
+  ceilingRows: 4000,
 };
 
 /** Parses `1,10,25` into ascending distinct positive integers; names the flag on error. */

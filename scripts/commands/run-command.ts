@@ -267,6 +267,7 @@ export function runCommand(logger: () => Logger): Command {
               serviceLives: outcome.serviceLives,
               ...(outcome.link === null ? {} : { link: outcome.link }),
               audit: outcome.audit,
+              cost: outcome.cost,
             },
             thresholds: outcome.thresholds.map((t) => ({
               metric: t.metric,

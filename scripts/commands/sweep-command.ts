@@ -47,6 +47,8 @@ interface SweepFlags extends DatabaseOptions {
   freshTable: boolean;
   quick: boolean;
   pgbench: boolean;
+  costMs: number;
+  ceilingRows: number;
   output?: string;
 }
 
@@ -83,6 +85,8 @@ function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
     vacuumBetweenSizes: flags.vacuumBetweenSizes,
     freshTable: flags.freshTable,
     pgbench: flags.pgbench,
+    costMs: pick('costMs', 'costMs', flags.costMs),
+    ceilingRows: pick('ceilingRows', 'ceilingRows', flags.ceilingRows),
     quick: flags.quick,
   };
 }
@@ -159,6 +163,18 @@ export function sweepCommand(logger: () => Logger): Command {
       'cross-check one size per variant against pgbench (needs pgbench on PATH)',
       false,
     )
+    .option(
+      '--cost-ms <ms>',
+      "each cell's cost pass: its batches alone for this long between readings of the server's counters (CPU, WAL, HOT, buffers); 0 for none",
+      nonNegativeInt('--cost-ms'),
+      d.costMs,
+    )
+    .option(
+      '--ceiling-rows <n>',
+      'rows the ceiling at each size applies (the same UPDATE in a loop on the server); 0 for none',
+      nonNegativeInt('--ceiling-rows'),
+      d.ceilingRows,
+    )
     .addOption(
       new Option(
         '--output <file>',
@@ -219,6 +235,8 @@ export function sweepCommand(logger: () => Logger): Command {
         freshTable: settings.freshTable,
         quick: settings.quick,
         pgbench: settings.pgbench,
+        costMs: settings.costMs,
+        ceilingRows: settings.ceilingRows,
         db: database.kind,
       };
       const name = settings.quick ? 'sweep-quick' : 'sweep';

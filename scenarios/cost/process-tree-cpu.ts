@@ -1,0 +1,99 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+interface ProcStat {
+  readonly ppid: number;
+  /** User + system ticks of the process itself, all its threads. */
+  readonly own: number;
+  /** Ticks of its children that have exited and been waited for (a server's ended backends). */
+  readonly reaped: number;
+}
+
+async function procStat(pid: number): Promise<ProcStat | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // gone between the listing and the read
+  }
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(f[1]),
+    own: Number(f[11]) + Number(f[12]),
+    reaped: Number(f[13]) + Number(f[14]),
+  };
+}
+
+/**
+ * CPU seconds used so far by a process and everything under it: each living process's own
+ * time, plus what its exited children used (the kernel adds a child's time to its parent
+ * when the parent waits for it), so a server's finished backends still count. Undefined when
+ * the root is not there.
+ */
+export async function processTreeCpuSeconds(
+  root: number,
+  options: { readonly tree?: boolean } = {},
+): Promise<number | undefined> {
+  if (options.tree === false) {
+    const s = await procStat(root);
+    return s === undefined ? undefined : s.own / CLOCK_TICKS;
+  }
+  const all = new Map<number, ProcStat>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await procStat(Number(entry));
+    if (stat !== undefined) all.set(Number(entry), stat);
+  }
+  if (!all.has(root)) return undefined;
+  const children = new Map<number, number[]>();
+  for (const [pid, s] of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  let ticks = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop() as number;
+    const s = all.get(pid);
+    if (s === undefined) continue;
+    ticks += s.own + s.reaped;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** A part of a run whose CPU is counted: a process, alone or with everything under it. */
+export interface CpuPart {
+  readonly pid: () => number | undefined;
+  /** false: the process's own threads only (its children are parts of their own). */
+  readonly tree: boolean;
+}
+
+/** The CPU each named part used between `start` and `stop`. */
+export class CpuSplit<Part extends string> {
+  private before = new Map<Part, number>();
+
+  constructor(private readonly parts: Readonly<Record<Part, CpuPart>>) {}
+
+  async start(): Promise<void> {
+    this.before = await this.read();
+  }
+
+  /** CPU seconds of each part since `start`; a part whose root is gone reads 0. */
+  async stop(): Promise<Record<Part, number>> {
+    const now = await this.read();
+    const out = {} as Record<Part, number>;
+    for (const part of Object.keys(this.parts) as Part[])
+      out[part] = Math.max(0, (now.get(part) ?? 0) - (this.before.get(part) ?? 0));
+    return out;
+  }
+
+  private async read(): Promise<Map<Part, number>> {
+    const out = new Map<Part, number>();
+    for (const part of Object.keys(this.parts) as Part[]) {
+      const { pid: pidOf, tree } = this.parts[part];
+      const pid = pidOf();
+      const seconds = pid === undefined ? undefined : await processTreeCpuSeconds(pid, { tree });
+      out.set(part, seconds ?? 0);
+    }
+    return out;
+  }
+}
