@@ -16,6 +16,7 @@ import { SCHEMA_VERSION } from '../../results/schema/result-schema.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import { createTable } from '../../lib/table.ts';
 import { UsageError } from '../../lib/errors.ts';
+import { mergeCommand } from './results-merge.ts';
 
 function shortSha(r: IndexedResult): string {
   const g = r.result.git;
@@ -134,8 +135,11 @@ function baselineCommand(): Command {
 /** `harness results`: the store of saved results (list, migrate, baseline). */
 export function resultsCommand(): Command {
   return new Command('results')
-    .description('saved results: list them, migrate old ones, promote one to a baseline')
+    .description(
+      'saved results: list them, migrate old ones, promote one to a baseline, merge shards',
+    )
     .addCommand(listCommand().exitOverride(), { isDefault: true })
     .addCommand(migrateCommand().exitOverride())
-    .addCommand(baselineCommand().exitOverride());
+    .addCommand(baselineCommand().exitOverride())
+    .addCommand(mergeCommand().exitOverride());
 }

@@ -270,4 +270,95 @@ describe('harness report and history', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
   });
+
+  it('merges the shards of a plan run as separate generators, judging thresholds on the merge', async () => {
+    const shard = (i: number, n: number, extra: string[] = []) => {
+      const output = join(dir, `shard-${i}-of-${n}${extra.length > 0 ? '-other' : ''}.json`);
+      return runHarness(
+        [
+          'simulate',
+          '--sink',
+          'memory',
+          '--rate',
+          '400',
+          '--duration',
+          '2s',
+          '--shard',
+          `${i}/${n}`,
+          '--output',
+          output,
+          ...extra,
+        ],
+        env,
+      ).then((r) => {
+        expect(r.code, r.stderr).toBe(0);
+        return output;
+      });
+    };
+    const whole = JSON.parse(readFileSync(await shard(0, 1), 'utf8')) as {
+      metrics: { sent: number; partitions: { sent: number }[] };
+    };
+    const parts = [await shard(0, 2), await shard(1, 2)];
+    const out = join(dir, 'merged.json');
+    const merged = await runHarness(
+      [
+        'results',
+        'merge',
+        ...parts,
+        '--output',
+        out,
+        '--threshold',
+        'dropped_events:count==0',
+        '--threshold',
+        'schedule_lag:p(99)<1000',
+      ],
+      env,
+    );
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toMatch(/merged \(2 generators\)/);
+    expect(merged.stdout).toMatch(/shard 0\/2/);
+    expect(merged.stdout).toMatch(/shard 1\/2/);
+    expect(merged.stdout).toMatch(/ok {3}dropped_events count==0: 0\.00/);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as typeof whole;
+    expect(result.metrics.sent).toBe(whole.metrics.sent);
+    expect(result.metrics.partitions.map((p) => p.sent)).toEqual(
+      whole.metrics.partitions.map((p) => p.sent),
+    );
+
+    const failing = await runHarness(
+      [
+        'results',
+        'merge',
+        ...parts,
+        '--output',
+        out,
+        '--threshold',
+        'events_per_second:value>99999999',
+      ],
+      env,
+    );
+    expect(failing.code).toBe(99);
+    expect(failing.stderr).toMatch(
+      /thresholds failed on the merged result: events_per_second value>99999999/,
+    );
+
+    const missing = await runHarness(['results', 'merge', parts[0] as string], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/shard 1\/2 is missing/);
+    const twice = await runHarness(['results', 'merge', ...parts, parts[1] as string], env);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/shard 1\/2 is given twice/);
+    const other = await shard(1, 2, ['--seed', '7']);
+    const foreign = await runHarness(['results', 'merge', parts[0] as string, other], env);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toMatch(
+      /shard-1-of-2-other\.json is a shard of another plan: its seed is 7, not 42/,
+    );
+    const bad = await runHarness(
+      ['results', 'merge', ...parts, '--threshold', 'latency:p(99)<5'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--threshold "latency:p\(99\)<5": expected metric:expression/);
+  }, 120_000);
 });
