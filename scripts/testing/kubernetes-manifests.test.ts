@@ -93,8 +93,7 @@ describe('the Kubernetes recipe (docs/kubernetes)', () => {
   it('splits the generators into as many shards as the Job has pods, and merges them all', () => {
     const generators = containers.find((c) => c.container.args?.[0] === 'simulate');
     const merge = containers.find((c) => c.container.args?.[0] === 'results');
-    const shard =
-      generators?.container.args?.[(generators.container.args.indexOf('--shard') ?? 0) + 1];
+    const shard = generators?.container.args?.[generators.container.args.indexOf('--shard') + 1];
     expect(shard).toBe(`$(JOB_COMPLETION_INDEX)/${generators?.completions}`);
     const files = merge?.container.args?.filter((a) => a.startsWith('/results/shard-'));
     expect(files).toEqual(
