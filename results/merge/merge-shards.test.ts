@@ -120,5 +120,26 @@ describe('results merge: the shards of one plan as one result', () => {
       /shard-1-of-2.json is shard 1\/2, of a plan split 2 ways, not 3/,
     );
     expect(() => mergeShards([], new Date())).toThrow(/needs the shards/);
+    const beyond = {
+      ...c.file,
+      path: 'beyond.json',
+      result: {
+        ...c.file.result,
+        config: { ...c.file.result.config, shard: { index: 3, count: 3 } },
+      },
+    };
+    expect(() => mergeShards([a.file, b.file, c.file, beyond], new Date())).toThrow(
+      'beyond.json claims shard 3/3: a shard index runs from 0 to 2',
+    );
+    // The same mix written in another key order is the same plan.
+    const mix = c.file.result.config.mix as Record<string, number>;
+    const reordered = Object.fromEntries(Object.entries(mix).reverse());
+    const sameMix = {
+      ...c.file,
+      result: { ...c.file.result, config: { ...c.file.result.config, mix: reordered } },
+    };
+    expect(mergeShards([a.file, b.file, sameMix], new Date()).metrics.sent).toBe(
+      a.file.result.metrics.sent + b.file.result.metrics.sent + c.file.result.metrics.sent,
+    );
   });
 });

@@ -41,7 +41,17 @@ function shardOf(file: ShardFile): Shard {
   return { index: shard.index as number, count: shard.count as number };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with object keys sorted: the same mix written in another key order is the same plan. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return value === undefined ? 'undefined' : JSON.stringify(value);
+}
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 /**
  * Checks that the files are the N shards of one plan, each once, and nothing else: the
@@ -54,6 +64,10 @@ export function checkShards(files: readonly ShardFile[]): number {
   const seen = new Map<number, string>();
   for (const f of files) {
     const shard = shardOf(f);
+    if (shard.index < 0 || shard.index >= shard.count)
+      throw new UsageError(
+        `${f.path} claims shard ${shard.index}/${shard.count}: a shard index runs from 0 to ${shard.count - 1}`,
+      );
     if (shard.count !== count)
       throw new UsageError(
         `${f.path} is shard ${shard.index}/${shard.count}, of a plan split ${shard.count} ways, not ${count} as ${first.path}`,

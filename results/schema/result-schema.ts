@@ -94,10 +94,15 @@ export const ceilingSchema = z
   .strictObject({
     size: z.number().int().positive(),
     batches: z.number().int().positive(),
+    sessions: z
+      .number()
+      .int()
+      .positive()
+      .describe('Loops run at once, one per connection: the flushers or partitions it stands for'),
     cost: rowCostSchema,
   })
   .describe(
-    'The same increments applied by a loop on the server (UPDATE ... FROM unnest, a commit per batch, no client): the most rows/s this server gives',
+    'The same increments applied by loops on the server (UPDATE ... FROM unnest, a commit per batch, no client), as many at once as the work compared with: the most rows/s this server gives that work',
   );
 
 export const sweepCellSchema = z.strictObject({
@@ -599,6 +604,10 @@ export const runResultSchema = z.strictObject({
         ceiling: ceilingSchema.nullable(),
         ceilingShare: nonNegative.nullable().describe("The run's rows/s over the ceiling's"),
         ceilingNote: z.string().optional(),
+        note: z
+          .string()
+          .optional()
+          .describe('Why the per-row figures are not to be trusted, when they are not'),
       })
       .nullable()
       .optional()

@@ -14,6 +14,7 @@ const before: DbCounters = {
   checkpoints: 7,
   autovacuums: 3,
   autoanalyzes: 1,
+  serverStartedAt: '2026-12-02 10:00:00+00',
 };
 
 describe('rowCost: the per-row arithmetic of a window', () => {
@@ -30,6 +31,7 @@ describe('rowCost: the per-row arithmetic of a window', () => {
       checkpoints: 8,
       autovacuums: 3,
       autoanalyzes: 2,
+      serverStartedAt: before.serverStartedAt,
     };
     const cost = rowCost(before, after, {
       rows: 400,
@@ -84,6 +86,8 @@ describe('waitKind: what an active session was doing', () => {
     ['Lock', 'transactionid', 'lock'],
     ['IO', 'WALSync', 'walWrite'],
     ['IO', 'WALWrite', 'walWrite'],
+    ['IO', 'WalSync', 'walWrite'],
+    ['LWLock', 'WALInsert', 'walWrite'],
     ['LWLock', 'WALWriteLock', 'walWrite'],
     ['LWLock', 'WALInsertLock', 'walWrite'],
     ['IO', 'DataFileRead', 'io'],

@@ -96,12 +96,27 @@ describe('what a batch costs the server, on a workload whose figures are known',
     const sampler = await seed(false);
     const before = await relations();
     const views = await counterViews(db.client);
-    const batches = Array.from({ length: ceilingBatchCount(40, 800) }, () =>
-      serializeBatch(sampler.batch(40)),
+    expect(ceilingBatchCount(40, 800)).toBe(20);
+    // Two sessions at once, each over its own players' rows, as two flushers would.
+    const [one, two] = sampler.splitByPlayer(2, (i) => createRandom(100 + i)) as [
+      RowSampler,
+      RowSampler,
+    ];
+    const batches = [
+      ...Array.from({ length: 10 }, () => serializeBatch(one.batch(40))),
+      ...Array.from({ length: 10 }, () => serializeBatch(two.batch(40))),
+    ];
+    const ceiling = await measureCeiling(
+      [
+        { client: flusher, batches: batches.slice(0, 10) },
+        { client: db.client, batches: batches.slice(10) },
+      ],
+      db.client,
+      table,
+      join,
+      views,
     );
-    expect(batches).toHaveLength(20);
-    const ceiling = await measureCeiling(db.client, table, join, batches, views);
-    expect(ceiling).toMatchObject({ size: 40, batches: 20 });
+    expect(ceiling).toMatchObject({ size: 40, batches: 20, sessions: 2 });
     expect(ceiling.cost.rows).toBe(800);
     expect(ceiling.cost.rowsPerSecond).toBeGreaterThan(0);
     expect(ceiling.cost.cpuSource).toBe('backends');
@@ -111,8 +126,8 @@ describe('what a batch costs the server, on a workload whose figures are known',
     const short = serializeBatch(
       sampler.batch(40).map((inc, i) => (i === 0 ? { ...inc, userId: 'nobody-here' } : inc)),
     );
-    await expect(measureCeiling(db.client, table, join, [short], views)).rejects.toThrow(
-      /updated 39 rows, not 40/,
-    );
+    await expect(
+      measureCeiling([{ client: flusher, batches: [short] }], db.client, table, join, views),
+    ).rejects.toThrow(/updated 39 rows, not 40/);
   });
 });

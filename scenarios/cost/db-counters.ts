@@ -23,6 +23,8 @@ export interface DbCounters {
   /** Autovacuum and autoanalyze runs on the table. */
   readonly autovacuums: number;
   readonly autoanalyzes: number;
+  /** When the server started: a restart between two readings may have reset the others. */
+  readonly serverStartedAt: string;
 }
 
 /** Which statistics views this server has: they moved between major versions. */
@@ -64,7 +66,8 @@ export async function readDbCounters(
             coalesce(t.autovacuum_count, 0) AS autovacuums, coalesce(t.autoanalyze_count, 0) AS autoanalyzes,
             coalesce(s.heap_blks_hit, 0) + coalesce(s.idx_blks_hit, 0) + coalesce(s.toast_blks_hit, 0) + coalesce(s.tidx_blks_hit, 0) AS blocks_hit,
             coalesce(s.heap_blks_read, 0) + coalesce(s.idx_blks_read, 0) + coalesce(s.toast_blks_read, 0) + coalesce(s.tidx_blks_read, 0) AS blocks_read,
-            ${checkpointsSql(views)} AS checkpoints
+            ${checkpointsSql(views)} AS checkpoints,
+            pg_postmaster_start_time()::text AS started
        FROM (SELECT to_regclass($1) AS relid) r
        LEFT JOIN pg_stat_all_tables t ON t.relid = r.relid
        LEFT JOIN pg_statio_all_tables s ON s.relid = r.relid`,
@@ -83,16 +86,23 @@ export async function readDbCounters(
     checkpoints: num(r.checkpoints),
     autovacuums: num(r.autovacuums) ?? 0,
     autoanalyzes: num(r.autoanalyzes) ?? 0,
+    serverStartedAt: r.started ?? '',
   };
 }
 
 /**
  * Makes the backend behind `client` publish its pending statistics now (PostgreSQL 15+),
  * so a reading from another connection includes everything it did. It publishes them as
- * it goes idle after this statement, before it answers. Older servers publish within a
- * second or so on their own: then this waits that long.
+ * it goes idle after this statement, before it answers. Before 15 a backend sends them to
+ * the collector at the end of a statement at most every 500 ms, and the collector takes a
+ * moment: so a statement after that interval, then a wait for the collector.
  */
 export async function flushStatistics(client: pg.ClientBase, views: CounterViews): Promise<void> {
-  if (views.version >= 150000) await client.query('SELECT pg_stat_force_next_flush()');
-  else await new Promise((r) => setTimeout(r, 1200));
+  if (views.version >= 150000) {
+    await client.query('SELECT pg_stat_force_next_flush()');
+    return;
+  }
+  await new Promise((r) => setTimeout(r, 600));
+  await client.query('SELECT 1');
+  await new Promise((r) => setTimeout(r, 600));
 }

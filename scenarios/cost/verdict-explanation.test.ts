@@ -51,6 +51,7 @@ const cost: RunCost = {
   ceiling: {
     size: 540,
     batches: 37,
+    sessions: 8,
     cost: {
       rows: 19_980,
       seconds: 0.5,
@@ -76,7 +77,7 @@ describe('explainVerdict: where the time went and what the other forms would cos
     const lines = explainVerdict({ cost, flushRows: 540, sweep, variant: 'correlated' });
     expect(lines).toHaveLength(6);
     expect(lines[0]).toBe(
-      "database: 2,000 rows/s updated over the load, 5.0 % of this machine's ceiling (40,000 rows/s at 540 rows per batch: UPDATE ... FROM unnest in a loop on the server, a commit per batch)",
+      "database: 2,000 rows/s updated over the load, 5.0 % of this machine's ceiling (40,000 rows/s at 540 rows per batch: UPDATE ... FROM unnest in 8 loops at once on the server, a commit per batch)",
     );
     expect(lines[1]).toContain('60.0 us of CPU (every server process)');
     expect(lines[1]).toContain('WAL 180 bytes, full-page images 5 % of WAL records');

@@ -48,7 +48,9 @@ export function explainVerdict(input: {
 }): string[] {
   const { cost, flushRows, sweep, variant } = input;
   const lines: string[] = [];
-  if (cost !== null && cost.window.rows > 0) {
+  if (cost?.note !== undefined) {
+    lines.push(`database: ${cost.note}`);
+  } else if (cost !== null && cost.window.rows > 0) {
     const w = cost.window;
     const c = cost.ceiling;
     lines.push(
@@ -57,14 +59,14 @@ export function explainVerdict(input: {
           ? cost.ceilingNote === undefined
             ? ''
             : ` (no ceiling: ${cost.ceilingNote})`
-          : `, ${formatFixed(cost.ceilingShare * 100, 1)} % of this machine's ceiling (${formatInteger(c.cost.rowsPerSecond)} rows/s at ${formatInteger(c.size)} rows per batch: UPDATE ... FROM unnest in a loop on the server, a commit per batch)`),
+          : `, ${formatFixed(cost.ceilingShare * 100, 1)} % of this machine's ceiling (${formatInteger(c.cost.rowsPerSecond)} rows/s at ${formatInteger(c.size)} rows per batch: UPDATE ... FROM unnest in ${c.sessions === 1 ? 'a loop' : `${c.sessions} loops at once`} on the server, a commit per batch)`),
     );
     lines.push(
       `per row: ${w.cpuUsPerRow === null ? 'CPU not measured' : `${formatFixed(w.cpuUsPerRow, 1)} us of CPU (${w.cpuSource === 'server' ? 'every server process' : (w.cpuSource ?? '')})`}; WAL ${formatFixed(w.walBytesPerRow, 0)} bytes, full-page images ${pct(w.fpiShare)} of WAL records; HOT ${pct(w.hotShare)} of updates (the rest write every index); buffers ${formatFixed(w.buffersHitPerRow, 1)} hit, ${formatFixed(w.buffersReadPerRow, 2)} read; ${w.checkpoints ?? '?'} checkpoint${w.checkpoints === 1 ? '' : 's'} and ${w.autovacuums} autovacuum run${w.autovacuums === 1 ? '' : 's'} during the load`,
     );
     if (c !== null && c.cost.cpuUsPerRow !== null && w.cpuUsPerRow !== null)
       lines.push(
-        `the ceiling's backend spends ${formatFixed(c.cost.cpuUsPerRow, 1)} us of CPU and ${formatFixed(c.cost.walBytesPerRow, 0)} bytes of WAL per row: the run's ${formatFixed(w.cpuUsPerRow / c.cost.cpuUsPerRow, 1)}x that CPU is round trips, parsing and planning, and the server's other processes`,
+        `the ceiling's backends spend ${formatFixed(c.cost.cpuUsPerRow, 1)} us of CPU and ${formatFixed(c.cost.walBytesPerRow, 0)} bytes of WAL per row: the run's ${formatFixed(w.cpuUsPerRow / c.cost.cpuUsPerRow, 1)}x that CPU is round trips, parsing and planning, and the server's other processes`,
       );
   } else if (cost !== null) {
     lines.push(

@@ -12,8 +12,9 @@ export type WaitKind = (typeof WAIT_KINDS)[number];
 export function waitKind(type: string | null, event: string | null): WaitKind {
   if (type === null) return 'cpu';
   if (type === 'Lock') return 'lock';
-  if (event !== null && /^WAL(Write|Sync|InsertLock|WriteLock|BufMapping)/.test(event))
-    return 'walWrite';
+  // WALWrite and WALSync (IO; WalWrite and WalSync from PostgreSQL 17), WALInsert and
+  // WALWrite (LWLock), WALBufMapping.
+  if (event !== null && /^wal(write|sync|insert|bufmapping)/i.test(event)) return 'walWrite';
   if (type === 'IO') return 'io';
   return 'other';
 }
@@ -45,6 +46,8 @@ export class WaitSampler {
     this.timer = setInterval(() => {
       this.pending = this.pending.then(() => this.sample());
     }, this.intervalMs);
+    // A sampler left running by a failure elsewhere must not keep the process alive.
+    this.timer.unref();
   }
 
   private async sample(): Promise<void> {

@@ -46,7 +46,6 @@ import { settlingOf, type Settling } from './settling.ts';
 import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
 import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import { dbCpuProbe } from './db-cpu.ts';
-import { cpus } from 'node:os';
 import { RunCostMeter, type RunCost } from '../cost/run-cost.ts';
 import { measureCeilingAt } from '../cost/ceiling.ts';
 import { startPerSecondSampler } from './per-second-sampler.ts';
@@ -375,6 +374,7 @@ export async function runScenario(
     session.database.url,
     session.schema,
     session.table,
+    () => (dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir)),
   );
   const started = performance.now();
   latency.startLoad();
@@ -515,6 +515,7 @@ export async function runScenario(
     faultsOver.abort();
     faults = await faultsDone;
     await sampler.stop();
+    await costMeter.stopWaits();
   }
   const waits = await costMeter.stopWaits();
   for (const f of faults) {
@@ -560,11 +561,11 @@ export async function runScenario(
       'sample' in cpu
         ? { percent: cpuSamples.reduce((a, b) => a + b, 0) / Math.max(cpuSamples.length, 1) }
         : { unavailable: cpu.unavailable };
-    const cost = await runCost(auditClient, session.table, {
+    const cost = await runCost(auditClient, session, {
       meter: costMeter,
       waits,
       seconds: durationMs / 1000,
-      serverCpuPercent: 'percent' in dbCpu ? dbCpu.percent : undefined,
+      sessions: settings.partitions,
       meanFlushRows:
         sumOf(samples, `${METRIC_NAMES.flushSizeRows}_sum`) /
         sumOf(samples, `${METRIC_NAMES.flushSizeRows}_count`),
@@ -610,42 +611,49 @@ export async function runScenario(
  */
 async function runCost(
   client: pg.Client,
-  table: TargetTable,
+  session: RunSession,
   input: {
     readonly meter: RunCostMeter;
     readonly waits: RunCost['waits'];
     readonly seconds: number;
-    readonly serverCpuPercent: number | undefined;
+    /** Flushes the service runs at once (its partitions): the ceiling runs as many loops. */
+    readonly sessions: number;
     readonly meanFlushRows: number;
     readonly seed: number;
     readonly logger: Logger;
   },
 ): Promise<RunCost> {
-  const cpuUs =
-    input.serverCpuPercent === undefined
-      ? undefined
-      : (input.serverCpuPercent / 100) * cpus().length * input.seconds * 1e6;
-  const window = await input.meter.window(client, input.seconds, cpuUs);
+  const { cost: window, note } = await input.meter.window(client, input.seconds);
+  const base = { window, waits: input.waits, ...(note === undefined ? {} : { note }) };
   if (!(input.meanFlushRows >= 1))
-    return {
-      window,
-      waits: input.waits,
-      ceiling: null,
-      ceilingShare: null,
-      ceilingNote: 'no flush to size it by',
-    };
+    return { ...base, ceiling: null, ceilingShare: null, ceilingNote: 'no flush to size it by' };
   const size = Math.round(input.meanFlushRows);
-  input.logger.info(`measuring the ceiling at ${size} rows per batch (a loop on the server)`);
-  const ceiling = await measureCeilingAt(client, table, size, input.meter.counterViews, {
-    seed: input.seed + 7,
-    rows: 10_000,
-  });
+  input.logger.info(
+    `measuring the ceiling at ${size} rows per batch, ${input.sessions} sessions (loops on the server)`,
+  );
+  let ceiling;
+  try {
+    ceiling = await measureCeilingAt(
+      { url: session.database.url, schema: session.schema, client },
+      session.table,
+      size,
+      input.meter.counterViews,
+      { seed: input.seed + 7, rows: 10_000, sessions: input.sessions },
+    );
+  } catch (error) {
+    // The run measured what it came for: a ceiling the server refuses (no TEMP privilege on
+    // a user's database, say) is reported with the reason, not allowed to discard the run.
+    const reason = (error as Error).message;
+    input.logger.warn(`the ceiling could not be measured: ${reason}`);
+    return { ...base, ceiling: null, ceilingShare: null, ceilingNote: reason };
+  }
   return {
-    window,
-    waits: input.waits,
+    ...base,
     ceiling,
     ceilingShare:
-      ceiling.cost.rowsPerSecond > 0 ? window.rowsPerSecond / ceiling.cost.rowsPerSecond : null,
+      ceiling.cost.rowsPerSecond > 0 && note === undefined
+        ? window.rowsPerSecond / ceiling.cost.rowsPerSecond
+        : null,
   };
 }
 

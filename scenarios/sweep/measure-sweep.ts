@@ -10,7 +10,7 @@ import { serializeBatch } from '../../sut/repository/batch-increment-repository.
 import { type SqlVariant } from '../../sut/sql/variant-registry.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { findPgbench, pgbenchCheck } from './pgbench-check.ts';
-import { probeStatements } from './pg-stat-statements.ts';
+import { probeStatements, type StatementsProbe } from './pg-stat-statements.ts';
 import {
   crossovers,
   harnessOverhead,
@@ -98,6 +98,8 @@ export async function measureSweep(
   let load: MachineLoad | undefined;
   const dataDir = database.dataDir;
   let measurement;
+  // The statements' figures are the timed batches': read before the cost passes run.
+  let timedEnd: Awaited<ReturnType<StatementsProbe['snapshot']>> | undefined;
   try {
     measurement = await runSweep({ client, url: database.url, schema, table }, variants, settings, {
       onProgress: (done, total, label) => {
@@ -113,6 +115,9 @@ export async function measureSweep(
       ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
       ...('snapshot' in probe
         ? {
+            onTimedDone: async () => {
+              timedEnd = await probe.snapshot();
+            },
             serverTimeMs: async (variant: string) => {
               const c = (await probe.snapshot()).get(variant);
               return c === undefined ? 0 : c.execMs + c.planMs;
@@ -125,7 +130,7 @@ export async function measureSweep(
   }
   const pgStatStatements =
     'snapshot' in probe && before !== undefined
-      ? probe.report(before, await probe.snapshot())
+      ? probe.report(before, timedEnd ?? (await probe.snapshot()))
       : (probe as { available: false; reason: string });
   await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
   const deadTuplesAfter = await deadTuples(client, table);

@@ -41,6 +41,8 @@ export interface SweepHooks {
   onProgress?(done: number, total: number, label: string): void;
   /** Called as the table is seeded, before the first cell. */
   readonly onSeedProgress?: (rows: number, total: number) => void;
+  /** Called once every timed batch has run, before the cost passes and ceilings. */
+  readonly onTimedDone?: () => Promise<void>;
   /** pg_stat_statements' planning + execution ms of a variant so far, when it is installed. */
   readonly serverTimeMs?: (variant: string) => Promise<number>;
 }
@@ -165,6 +167,7 @@ export async function runSweep(
     }
 
     const cells: CellMeasurement[] = [];
+    const bySize: { size: number; cells: { variant: SqlVariant; cell: CellMeasurement }[] }[] = [];
     const cellsPerSize = variants.length * modes.length;
     const total = settings.sizes.length * cellsPerSize;
     for (const [sizeIndex, size] of settings.sizes.entries()) {
@@ -229,7 +232,13 @@ export async function runSweep(
           );
         }
       }
-      if (tools !== undefined) {
+      bySize.push({ size, cells: sizeCells });
+    }
+    // What each cell costs the server, after every timing: cost passes and ceilings add
+    // updates (dead tuples, autovacuum) that must not reach the timed rounds of a later size.
+    await hooks.onTimedDone?.();
+    if (tools !== undefined) {
+      for (const { size, cells: sizeCells } of bySize) {
         for (const { variant, cell } of sizeCells) {
           cell.cost = await costPass(
             tools,
@@ -241,13 +250,26 @@ export async function runSweep(
             settings.costMs,
           );
         }
-      }
-      if (tools !== undefined && ceilingVariant !== undefined) {
-        const source = flushers[0] as Flusher;
-        const batches = Array.from({ length: ceilingBatchCount(size, settings.ceilingRows) }, () =>
-          serializeBatch(source.sampler.batch(size)),
-        );
-        ceiling.push(await measureCeiling(client, table, ceilingVariant, batches, tools.views));
+        if (ceilingVariant !== undefined) {
+          // As many loops as flushers, each over its own flusher's rows.
+          const perFlusher = Math.ceil(
+            ceilingBatchCount(size, settings.ceilingRows) / flushers.length,
+          );
+          ceiling.push(
+            await measureCeiling(
+              flushers.map((f) => ({
+                client: f.client,
+                batches: Array.from({ length: perFlusher }, () =>
+                  serializeBatch(f.sampler.batch(size)),
+                ),
+              })),
+              client,
+              table,
+              ceilingVariant,
+              tools.views,
+            ),
+          );
+        }
       }
     }
     return {

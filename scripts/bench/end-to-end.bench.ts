@@ -3,10 +3,11 @@
 // Each run starts on freshly seeded data and measures after a 30 s warm-up at the same rate.
 //  1. per variant: 5,000 events/s for D seconds
 //     [join: sustained, p99 event-to-commit < 300 ms, no circuit-breaker rejections];
-//  2. the highest rate join sustains (steps of 1,000 events/s);
+//  2. the highest rate join sustains (steps of 1,000 events/s up to 10,000);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]
+// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--pg-setting name=value ...]]
+// (--from-rate: the sustained-rate steps start there, 1,000 to 10,000 events/s.)
 import { parseArgs } from 'node:util';
 import { collectPgSetting } from '../db/server-settings.ts';
 import { UsageError } from '../../lib/errors.ts';
@@ -43,6 +44,7 @@ async function benchArgs() {
         staggered: { type: 'boolean', default: false },
         'only-rate': { type: 'boolean', default: false },
         'pg-setting': { type: 'string', multiple: true, default: [] },
+        'from-rate': { type: 'string', default: '1000' },
       },
     });
     const [secondsText = '60', variantsText = 'join,correlated,cte', ...extra] = positionals;
@@ -50,6 +52,11 @@ async function benchArgs() {
     if (!/^\d+$/.test(secondsText) || seconds < 1)
       throw new UsageError(`seconds "${secondsText}" is not a positive whole number`);
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const fromRate = Number(values['from-rate']);
+    if (!/^\d+$/.test(values['from-rate']) || fromRate < 1 || fromRate > 10_000)
+      throw new UsageError(
+        `--from-rate "${values['from-rate']}" is not a whole number of events/s from 1 to 10,000`,
+      );
     const known = await listVariantNames();
     const variants = variantsText.split(',');
     const unknown = variants.filter((v) => !known.includes(v));
@@ -63,6 +70,7 @@ async function benchArgs() {
       prepared: values.prepared,
       phase: values.staggered ? ('staggered' as const) : ('aligned' as const),
       onlyRate: values['only-rate'],
+      fromRate,
       pgSettings: values['pg-setting'].reduce<Record<string, string>>(
         (settings, text) => collectPgSetting(text, settings),
         {},
@@ -74,7 +82,7 @@ async function benchArgs() {
   }
 }
 const USAGE =
-  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--pg-setting name=value ...]]';
+  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--pg-setting name=value ...]]';
 const ARGS = await benchArgs();
 const SECONDS = ARGS.seconds;
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
@@ -87,7 +95,9 @@ const ONLY_STEP_ONE = ARGS.onlyRate;
 const PG_SETTINGS = ARGS.pgSettings;
 const RATE = 5000;
 /** Rates tried for the highest sustained one, until the first that is not. */
-const SUSTAIN_STEPS = [4000, 5000, 6000, 7000, 8000, 9000, 10_000];
+const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000].filter(
+  (rate) => rate >= ARGS.fromRate,
+);
 const bench = await startBenchDatabase(PG_SETTINGS);
 const { database, client, env, schema } = bench;
 const figures: Record<string, number> = {};

@@ -54,6 +54,8 @@ function valueOf(t: MergeThreshold, r: SimulateResult): number {
   if (t.metric === 'schedule_lag') {
     const h = hdr.decodeFromCompressedBase64(m.lagHdr);
     try {
+      // No event sent, no lag to judge: the threshold fails rather than pass on nothing.
+      if (h.totalCount === 0) return Number.NaN;
       if (a.kind === 'p') return h.getValueAtPercentile(a.percentile) / 1000;
       if (a.kind === 'med') return h.getValueAtPercentile(50) / 1000;
       if (a.kind === 'avg') return h.mean / 1000;
@@ -119,11 +121,12 @@ export function mergeCommand(): Command {
       });
       const outcomes = options.threshold.map((t) => {
         const value = valueOf(t, merged);
+        const measured = Number.isFinite(value);
         return {
           metric: t.metric,
           expression: t.expression,
-          value,
-          ok: compare(value, t.operator, t.value),
+          value: measured ? value : null,
+          ok: measured && compare(value, t.operator, t.value),
         };
       });
       const result = simulateResultSchema.parse({ ...merged, thresholds: outcomes });
@@ -148,9 +151,14 @@ export function mergeCommand(): Command {
       }
       const out = process.stdout;
       out.write(`${table.toString()}\n`);
+      const commits = new Set(files.map((f) => f.result.git.commit));
+      if (commits.size > 1)
+        out.write(
+          `note: the shards come from ${commits.size} commits (${[...commits].map((c) => c.slice(0, 7)).join(', ')}): their event generators may differ\n`,
+        );
       for (const o of outcomes)
         out.write(
-          `${o.ok ? 'ok  ' : 'FAIL'} ${o.metric} ${o.expression}: ${formatFixed(o.value, 2)}\n`,
+          `${o.ok ? 'ok  ' : 'FAIL'} ${o.metric} ${o.expression}: ${o.value === null ? 'no value (nothing measured)' : formatFixed(o.value, 2)}\n`,
         );
       const path = await saveResult(
         result,
