@@ -101,7 +101,20 @@ export async function runPairedTrials(options: {
     const started = performance.now();
     const code = await runHarnessIn(
       HARNESS_DIR,
-      ['sweep', '--quick', '--variants-dir', options.variantsDir, '--output', `${stem}.json`],
+      // The paired comparison is of round-by-round wall times: cost passes and ceilings
+      // would only lengthen every trial.
+      [
+        'sweep',
+        '--quick',
+        '--variants-dir',
+        options.variantsDir,
+        '--cost-ms',
+        '0',
+        '--ceiling-rows',
+        '0',
+        '--output',
+        `${stem}.json`,
+      ],
       {
         ...process.env,
         DATABASE_URL: options.databaseUrl,
