@@ -98,7 +98,10 @@ export const ceilingSchema = z
       .number()
       .int()
       .positive()
-      .describe('Loops run at once, one per connection: the flushers or partitions it stands for'),
+      .optional()
+      .describe(
+        'Loops run at once, one per connection: the flushers or partitions it stands for (absent: 1)',
+      ),
     cost: rowCostSchema,
   })
   .describe(
