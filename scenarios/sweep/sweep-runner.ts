@@ -238,6 +238,13 @@ export async function runSweep(
     // updates (dead tuples, autovacuum) that must not reach the timed rounds of a later size.
     await hooks.onTimedDone?.();
     if (tools !== undefined) {
+      // The first change to a page after a checkpoint logs the whole page. Seeding writes
+      // enough WAL to start one while the timed rounds run, and whichever cell came first
+      // after it would pay for most pages (49 % of its WAL records were full pages, against
+      // 0 % for the same variant later). Touching every row once first puts every page past
+      // that point, so each cell's figures are its own; a checkpoint that starts during a
+      // pass still shows, in its checkpoints count and full-page images.
+      await client.query(`UPDATE ${table.sql} SET updated_at = updated_at`);
       for (const { size, cells: sizeCells } of bySize) {
         for (const { variant, cell } of sizeCells) {
           cell.cost = await costPass(
