@@ -101,30 +101,35 @@ export async function measureSweep(
   // The statements' figures are the timed batches': read before the cost passes run.
   let timedEnd: Awaited<ReturnType<StatementsProbe['snapshot']>> | undefined;
   try {
-    measurement = await runSweep({ client, url: database.url, schema, table }, variants, settings, {
-      onProgress: (done, total, label) => {
-        machine ??= sampleMachine({
-          harness: process.pid,
-          service: () => undefined,
-          database: () =>
-            dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir),
-          broker: () => Promise.resolve(undefined),
-        });
-        hooks.onProgress?.(done, total, label);
+    measurement = await runSweep(
+      { client, url: database.url, schema, table, ownServer: database.kind !== 'url' },
+      variants,
+      settings,
+      {
+        onProgress: (done, total, label) => {
+          machine ??= sampleMachine({
+            harness: process.pid,
+            service: () => undefined,
+            database: () =>
+              dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir),
+            broker: () => Promise.resolve(undefined),
+          });
+          hooks.onProgress?.(done, total, label);
+        },
+        ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
+        ...('snapshot' in probe
+          ? {
+              onTimedDone: async () => {
+                timedEnd = await probe.snapshot();
+              },
+              serverTimeMs: async (variant: string) => {
+                const c = (await probe.snapshot()).get(variant);
+                return c === undefined ? 0 : c.execMs + c.planMs;
+              },
+            }
+          : {}),
       },
-      ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
-      ...('snapshot' in probe
-        ? {
-            onTimedDone: async () => {
-              timedEnd = await probe.snapshot();
-            },
-            serverTimeMs: async (variant: string) => {
-              const c = (await probe.snapshot()).get(variant);
-              return c === undefined ? 0 : c.execMs + c.planMs;
-            },
-          }
-        : {}),
-    });
+    );
   } finally {
     load = await machine?.stop();
   }

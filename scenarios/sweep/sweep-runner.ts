@@ -81,7 +81,14 @@ export async function deadTuples(client: pg.ClientBase, table: TargetTable): Pro
  * distinct, existing, active rows and must update all of them.
  */
 export async function runSweep(
-  session: { client: pg.Client; url: string; schema: string; table: TargetTable },
+  session: {
+    client: pg.Client;
+    url: string;
+    schema: string;
+    table: TargetTable;
+    /** A server the harness started: it may CHECKPOINT it (never a user's). */
+    ownServer?: boolean;
+  },
   variants: readonly SqlVariant[],
   settings: SweepSettings,
   hooks: SweepHooks = {},
@@ -97,6 +104,12 @@ export async function runSweep(
     fresh: settings.freshTable,
     ...(hooks.onSeedProgress === undefined ? {} : { onProgress: hooks.onSeedProgress }),
   });
+  // Seeding writes enough WAL to start a checkpoint in the middle of the measuring: the
+  // first change to each page after it logs the whole page, and whichever cells ran first
+  // paid for most pages (49 % of one cost pass's WAL records were full pages, none for the
+  // same variant later). A checkpoint now, on a server of the harness's own, moves that
+  // point before the first timed round, where the rotation spreads it over every variant.
+  if (session.ownServer === true) await client.query('CHECKPOINT');
   const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed), table);
   const samplers = all.splitByPlayer(settings.concurrency, (i) =>
     createRandom(settings.seed + 1 + i),
@@ -238,13 +251,6 @@ export async function runSweep(
     // updates (dead tuples, autovacuum) that must not reach the timed rounds of a later size.
     await hooks.onTimedDone?.();
     if (tools !== undefined) {
-      // The first change to a page after a checkpoint logs the whole page. Seeding writes
-      // enough WAL to start one while the timed rounds run, and whichever cell came first
-      // after it would pay for most pages (49 % of its WAL records were full pages, against
-      // 0 % for the same variant later). Touching every row once first puts every page past
-      // that point, so each cell's figures are its own; a checkpoint that starts during a
-      // pass still shows, in its checkpoints count and full-page images.
-      await client.query(`UPDATE ${table.sql} SET updated_at = updated_at`);
       for (const { size, cells: sizeCells } of bySize) {
         for (const { variant, cell } of sizeCells) {
           cell.cost = await costPass(
