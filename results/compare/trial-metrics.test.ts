@@ -3,28 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { parseResultText } from '../result-file.ts';
 import type { SweepResult } from '../schema/result-schema.ts';
 import { trialMetrics } from './trial-metrics.ts';
+import { settledRowCost } from '../../scenarios/cost/fixtures/settled-row-cost.ts';
 
 const sweep = parseResultText(
   readFileSync(new URL('./fixtures/sweep-base.json', import.meta.url), 'utf8'),
   'sweep-base.json',
 ) as SweepResult;
 
-const cost = (cpuUsPerRow: number | null) => ({
-  rows: 1000,
-  seconds: 1,
-  rowsPerSecond: 1000,
-  cpuUsPerRow,
-  cpuSource: cpuUsPerRow === null ? null : ('backends' as const),
-  walBytesPerRow: 125,
-  fpiPerRow: 0,
-  fpiShare: 0,
-  hotShare: 1,
-  buffersHitPerRow: 6,
-  buffersReadPerRow: 0,
-  checkpoints: 0,
-  autovacuums: 0,
-  autoanalyzes: 0,
-});
+const cost = (cpuUsPerRow: number | null) =>
+  settledRowCost({ cpuUsPerRow, cpuSource: cpuUsPerRow === null ? null : 'backends' });
 
 describe('the figures a sweep trial gives a comparison', () => {
   it('adds CPU and WAL per row for the cells whose cost was measured, lower being better', () => {

@@ -1,29 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { processStat } from '../engine/machine-load.ts';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-interface ProcStat {
-  readonly ppid: number;
-  /** User + system ticks of the process itself, all its threads. */
-  readonly own: number;
-  /** Ticks of its children that have exited and been waited for (a server's ended backends). */
-  readonly reaped: number;
-}
-
-async function procStat(pid: number): Promise<ProcStat | undefined> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined; // gone between the listing and the read
-  }
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return {
-    ppid: Number(f[1]),
-    own: Number(f[11]) + Number(f[12]),
-    reaped: Number(f[13]) + Number(f[14]),
-  };
-}
 
 /**
  * CPU seconds used so far by a process and everything under it: each living process's own
@@ -36,13 +14,13 @@ export async function processTreeCpuSeconds(
   options: { readonly tree?: boolean } = {},
 ): Promise<number | undefined> {
   if (options.tree === false) {
-    const s = await procStat(root);
-    return s === undefined ? undefined : s.own / CLOCK_TICKS;
+    const s = await processStat(root);
+    return s === undefined ? undefined : s.ticks / CLOCK_TICKS;
   }
-  const all = new Map<number, ProcStat>();
+  const all = new Map<number, NonNullable<Awaited<ReturnType<typeof processStat>>>>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await procStat(Number(entry));
+    const stat = await processStat(Number(entry));
     if (stat !== undefined) all.set(Number(entry), stat);
   }
   if (!all.has(root)) return undefined;
@@ -54,7 +32,7 @@ export async function processTreeCpuSeconds(
     const pid = queue.pop() as number;
     const s = all.get(pid);
     if (s === undefined) continue;
-    ticks += s.own + s.reaped;
+    ticks += s.ticks + s.reapedTicks;
     queue.push(...(children.get(pid) ?? []));
   }
   return ticks / CLOCK_TICKS;

@@ -4,6 +4,7 @@ import { parseResultText } from '../../results/result-file.ts';
 import type { SweepResult } from '../../results/schema/result-schema.ts';
 import type { RunCost } from './run-cost.ts';
 import { explainVerdict, predictFlushMs } from './verdict-explanation.ts';
+import { settledRowCost } from './fixtures/settled-row-cost.ts';
 
 const path = new URL('../../results/compare/fixtures/sweep-base.json', import.meta.url);
 const sweep = parseResultText(readFileSync(path, 'utf8'), 'sweep-base.json') as SweepResult;
@@ -52,22 +53,7 @@ const cost: RunCost = {
     size: 540,
     batches: 37,
     sessions: 8,
-    cost: {
-      rows: 19_980,
-      seconds: 0.5,
-      rowsPerSecond: 40_000,
-      cpuUsPerRow: 15,
-      cpuSource: 'backends',
-      walBytesPerRow: 125,
-      fpiPerRow: 0,
-      fpiShare: 0,
-      hotShare: 1,
-      buffersHitPerRow: 6,
-      buffersReadPerRow: 0,
-      checkpoints: 0,
-      autovacuums: 0,
-      autoanalyzes: 0,
-    },
+    cost: settledRowCost({ rows: 19_980, seconds: 0.5, rowsPerSecond: 40_000 }),
   },
   ceilingShare: 0.05,
 };

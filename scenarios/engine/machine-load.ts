@@ -39,14 +39,21 @@ async function cpuTotals(): Promise<CpuTotals> {
   return { busy, steal, total: busy + idle + iowait + steal };
 }
 
-/** A process's parent and CPU ticks (user + system) from /proc; undefined once it is gone. */
+/**
+ * A process's parent and CPU ticks (user + system, all its threads) from /proc, and the
+ * ticks of its children that have exited and been waited for; undefined once it is gone.
+ */
 export async function processStat(
   pid: number,
-): Promise<{ ticks: number; ppid: number } | undefined> {
+): Promise<{ ticks: number; ppid: number; reapedTicks: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      reapedTicks: Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
     return undefined;
   }
