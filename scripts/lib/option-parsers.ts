@@ -63,6 +63,9 @@ export function outputFile(flag: string) {
     if (value.trim() === '') throw new UsageError(`${flag} needs a file path`);
     if (value.includes('\0'))
       throw new UsageError(`${flag}: a file path cannot hold a NUL character`);
+    // A trailing separator names a folder, whatever comes before it: writing there fails late.
+    if (/[\\/]$/.test(value))
+      throw new UsageError(`${flag} "${value}" names a folder; name a file`);
     const folder = dirname(resolve(value));
     let isFolder = false;
     try {
