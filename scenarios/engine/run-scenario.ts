@@ -29,9 +29,11 @@ import { encodeEvent } from '../../sut/kafka/event-codec.ts';
 import type { ProvisionedKafka } from './provisioned-kafka.ts';
 import { faultNeeds, planFaults, type FaultSpec } from '../faults/fault-spec.ts';
 import { runFaults, type FaultRecord } from '../faults/fault-runner.ts';
+import { pickPoisonPlayers } from '../faults/poison-players.ts';
 import { startPgLinkProxy } from '../faults/pg-link-proxy.ts';
 import {
   auditIncrements,
+  auditKey,
   readAuditRows,
   readDeadLetters,
   readProgress,
@@ -291,6 +293,7 @@ export async function runScenario(
   const auditStarted = performance.now();
   const dailyGoals = new Set(catalogue.goals.filter((g) => g.daily).map((g) => g.goalId));
   const before = await readAuditRows(client, session.table, dailyGoals);
+  const router = new GoalRouter(catalogue);
   const runStart = (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]?.now as Date;
   let auditMs = performance.now() - auditStarted;
   const cpu = await dbCpuProbe(session.database.dataDir);
@@ -484,8 +487,13 @@ export async function runScenario(
         terminate: (ms) => service.terminate(ms),
         inject,
       },
-      // The last players of the population: each poison fault names one of its own.
-      poisonPlayers: prepared.population.ids.slice(-16).reverse(),
+      // Each poison fault names a player of its own, one with a row the overflow can reach.
+      poisonPlayers: pickPoisonPlayers(
+        prepared.population.ids,
+        router,
+        (userId, goalId) => before.get(auditKey(userId, goalId)),
+        simulation.namespace,
+      ),
       namespace: simulation.namespace,
       ...(session.database.control === undefined ? {} : { postgres: session.database.control }),
       ...(session.kafka?.control === undefined ? {} : { broker: session.kafka.control }),
@@ -548,7 +556,7 @@ export async function runScenario(
       ledger,
       generator: prepared.generator,
       playerIds: prepared.population.ids,
-      router: new GoalRouter(catalogue),
+      router,
       before,
       after: await readProgress(auditClient, session.table),
       deadLetters: await readDeadLetters(auditClient, runStart),
