@@ -9,14 +9,11 @@ describe('the players poison faults name', () => {
     const router = new GoalRouter(await loadCatalogue());
     const ids = ['p0', 'p1', 'p2', 'p3', 'p4'];
     const [event] = poisonEvents('delta-overflow', 'p0', 'ns');
-    const goals = router.goalsFor(event!).map((g) => g.goalId);
+    if (event === undefined) throw new Error('a poison makes at least one event');
+    const fed = router.goalsFor(event);
+    const goals = fed.map((g) => g.goalId);
     expect(goals.length).toBeGreaterThan(0);
-    const daily = new Set(
-      router
-        .goalsFor(event!)
-        .filter((g) => g.daily)
-        .map((g) => g.goalId),
-    );
+    const daily = new Set(fed.filter((g) => g.daily).map((g) => g.goalId));
     const state: Record<string, PoisonRowState> = {
       // p4: every row claimed or inactive; p3: nothing yet; p2: one row that can overflow.
       p2: { progress: 5, movable: true, daily: false },
