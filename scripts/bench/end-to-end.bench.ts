@@ -6,8 +6,13 @@
 //  2. the highest rate join sustains (steps of 1,000 events/s up to 10,000);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--pg-setting name=value ...]]
-// (--from-rate: the sustained-rate steps start there, 1,000 to 10,000 events/s.)
+// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--pg-setting name=value ...]]
+// (--from-rate: the sustained-rate steps start there, 1,000 to 10,000 events/s. --profile:
+// V8 CPU profiles of the service and the simulator at 5,000 events/s, written to dir and
+// summarized by function; they cost CPU themselves, so their runs' figures are not the bar.)
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectPgSetting } from '../db/server-settings.ts';
 import { UsageError } from '../../lib/errors.ts';
@@ -33,6 +38,7 @@ import { PRODUCTION } from '../../sut/production-defaults.ts';
 import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 import { CpuSplit } from '../../scenarios/cost/process-tree-cpu.ts';
 import { postmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
+import { summarizeCpuProfileFile } from './cpu-profile-summary.ts';
 
 /** The arguments, checked before anything starts: bad ones exit 2 naming the input. */
 async function benchArgs() {
@@ -45,6 +51,7 @@ async function benchArgs() {
         'only-rate': { type: 'boolean', default: false },
         'pg-setting': { type: 'string', multiple: true, default: [] },
         'from-rate': { type: 'string', default: '1000' },
+        profile: { type: 'string' },
       },
     });
     const [secondsText = '60', variantsText = 'join,correlated,cte', ...extra] = positionals;
@@ -71,6 +78,7 @@ async function benchArgs() {
       phase: values.staggered ? ('staggered' as const) : ('aligned' as const),
       onlyRate: values['only-rate'],
       fromRate,
+      profileDir: values.profile === undefined ? undefined : resolve(values.profile),
       pgSettings: values['pg-setting'].reduce<Record<string, string>>(
         (settings, text) => collectPgSetting(text, settings),
         {},
@@ -82,7 +90,7 @@ async function benchArgs() {
   }
 }
 const USAGE =
-  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--pg-setting name=value ...]]';
+  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--pg-setting name=value ...]]';
 const ARGS = await benchArgs();
 const SECONDS = ARGS.seconds;
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
@@ -94,6 +102,8 @@ const ONLY_STEP_ONE = ARGS.onlyRate;
 /** `--pg-setting name=value` (repeatable): the embedded server's settings, as `harness --pg-setting`. */
 const PG_SETTINGS = ARGS.pgSettings;
 const RATE = 5000;
+const PROFILE_DIR = ARGS.profileDir;
+if (PROFILE_DIR !== undefined) mkdirSync(PROFILE_DIR, { recursive: true });
 /** Rates tried for the highest sustained one, until the first that is not. */
 const SUSTAIN_STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000].filter(
   (rate) => rate >= ARGS.fromRate,
@@ -120,6 +130,7 @@ async function drive(
   variant: string,
   rate: number,
   seconds: number,
+  profile = false,
 ): Promise<{
   stats: RunStats;
   metrics: PromSample[];
@@ -133,6 +144,16 @@ async function drive(
     {
       DATABASE_URL: database.url,
     },
+    0,
+    profile && PROFILE_DIR !== undefined
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          PROFILE_DIR,
+          '--cpu-prof-name',
+          `service-${variant}.cpuprofile`,
+        ]
+      : [],
   );
   const sink = new HttpSink({
     ...DEFAULT_HTTP_SINK,
@@ -156,9 +177,20 @@ async function drive(
   await split.start();
   const before = await scrape(sut.url);
   const deliveredBefore = sink.stats().delivered;
+  const profiler = profile ? new Session() : undefined;
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const started = performance.now();
   const stats = await simulate(constant(seconds), sink);
   await sink.drain();
+  if (profiler !== undefined && PROFILE_DIR !== undefined) {
+    const { profile: taken } = await profiler.post('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, `simulator-${variant}.cpuprofile`), JSON.stringify(taken));
+    profiler.disconnect();
+  }
   // Let the last flushes commit, then take what the measured window added.
   await new Promise((r) => setTimeout(r, 500));
   const metrics = sampleDelta(await scrape(sut.url), before);
@@ -187,9 +219,28 @@ function cpuLine(
   return `CPU over the measured ${formatFixed(wallMs / 1000, 1)} s: ${parts.join('; ')}`;
 }
 
+/** Where the service's and the simulator's CPU went, by function (self time). */
+function printProfiles(dir: string, variant: string): void {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(`-${variant}.cpuprofile`))) {
+    const { busyMs, entries } = summarizeCpuProfileFile(join(dir, file));
+    process.stdout.write(
+      `profile ${file}: ${formatFixed(busyMs / 1000, 1)} s busy, self time by function:\n` +
+        entries
+          .map((e) => `  ${formatFixed(e.share * 100, 1).padStart(5)} %  ${e.where}`)
+          .join('\n') +
+        '\n',
+    );
+  }
+}
+
 try {
   for (const variant of VARIANTS) {
-    const { stats, metrics, delivered, wallMs, cpu } = await drive(variant, RATE, SECONDS);
+    const { stats, metrics, delivered, wallMs, cpu } = await drive(
+      variant,
+      RATE,
+      SECONDS,
+      PROFILE_DIR !== undefined,
+    );
     const p99 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000;
     const p50 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.5) * 1000;
     const breaker = sumOf(metrics, METRIC_NAMES.circuitBreakerRejectionsTotal);
@@ -221,6 +272,7 @@ try {
       [`${variant}_avg_flush_rows`]: flushRows / flushes,
       [`${variant}_dropped`]: stats.dropped,
     });
+    if (PROFILE_DIR !== undefined) printProfiles(PROFILE_DIR, variant);
     if (variant === 'join') {
       process.stdout.write(
         `target (join): >= 5,000 ev/s sustained, p99 event-to-commit < 300 ms, no breaker rejections -> ${stats.achievedRate >= RATE * 0.99 && p99 < 300 && breaker === 0 && stats.dropped === 0 ? 'met' : 'NOT met'}\n`,

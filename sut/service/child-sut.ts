@@ -14,21 +14,27 @@ export interface ChildSut {
 
 /**
  * Starts `harness sut` in its own process and waits for its `listening on` line. The child
- * is told this process's pid, and shuts itself down if this process dies first.
+ * is told this process's pid, and shuts itself down if this process dies first. `nodeArgs`
+ * go to Node itself (a benchmark's `--cpu-prof`, which NODE_OPTIONS does not take).
  */
 export async function startChildSut(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   port = 0,
+  nodeArgs: readonly string[] = [],
 ): Promise<ChildSut> {
-  const child = spawn(process.execPath, [BIN, 'sut', '--port', String(port), ...args], {
-    env: { ...process.env, ...env, HARNESS_PARENT_PID: String(process.pid) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // A process group of its own: Ctrl-C in the terminal reaches the harness, which stops the
-    // load, then the service, and still prints its summary. (The service watches this
-    // process and stops itself if it dies.)
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, BIN, 'sut', '--port', String(port), ...args],
+    {
+      env: { ...process.env, ...env, HARNESS_PARENT_PID: String(process.pid) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // A process group of its own: Ctrl-C in the terminal reaches the harness, which stops the
+      // load, then the service, and still prints its summary. (The service watches this
+      // process and stops itself if it dies.)
+      detached: true,
+    },
+  );
   // Recorded as it happens: a child that exits before stop() is asked must not leave
   // stop() waiting for an 'exit' event that has already gone by.
   const exited = new Promise<number | null>((resolve) => {
