@@ -478,6 +478,23 @@ export async function runScenario(
     injected.push(...events.map((event) => ({ event, delivery })));
     return said;
   };
+  // Each poison fault names a player of its own, one with a row the overflow can reach; in a
+  // population too small to have one, the last players, and the overflows may find nothing.
+  const poisons = faultPlan.some((f) => f.spec.action === 'poison');
+  const overflowable = poisons
+    ? pickPoisonPlayers(
+        prepared.population.ids,
+        router,
+        (userId, goalId) => before.get(auditKey(userId, goalId)),
+        simulation.namespace,
+      )
+    : [];
+  if (poisons && overflowable.length === 0)
+    logger.warn(
+      'no seeded player has a row an overflow poison can reach (active, not claimed, not daily, progress above 0): the overflow poisons may find nothing to overflow; seed more players',
+    );
+  const poisonPlayers =
+    overflowable.length > 0 ? overflowable : prepared.population.ids.slice(-16).reverse();
   const faultsOver = new AbortController();
   const faultsDone = runFaults(
     faultPlan,
@@ -487,13 +504,7 @@ export async function runScenario(
         terminate: (ms) => service.terminate(ms),
         inject,
       },
-      // Each poison fault names a player of its own, one with a row the overflow can reach.
-      poisonPlayers: pickPoisonPlayers(
-        prepared.population.ids,
-        router,
-        (userId, goalId) => before.get(auditKey(userId, goalId)),
-        simulation.namespace,
-      ),
+      poisonPlayers,
       namespace: simulation.namespace,
       ...(session.database.control === undefined ? {} : { postgres: session.database.control }),
       ...(session.kafka?.control === undefined ? {} : { broker: session.kafka.control }),
