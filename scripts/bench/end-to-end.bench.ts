@@ -145,14 +145,10 @@ async function drive(
       DATABASE_URL: database.url,
     },
     0,
+    // A directory per variant, files named by Node: each thread (tsx's loader runs in one of
+    // its own) writes a profile, and a fixed name would let the last one overwrite the rest.
     profile && PROFILE_DIR !== undefined
-      ? [
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          PROFILE_DIR,
-          '--cpu-prof-name',
-          `service-${variant}.cpuprofile`,
-        ]
+      ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, `service-${variant}`)]
       : [],
   );
   const sink = new HttpSink({
@@ -221,8 +217,20 @@ function cpuLine(
 
 /** Where the service's and the simulator's CPU went, by function (self time). */
 function printProfiles(dir: string, variant: string): void {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(`-${variant}.cpuprofile`))) {
-    const { busyMs, entries } = summarizeCpuProfileFile(join(dir, file));
+  const serviceDir = join(dir, `service-${variant}`);
+  // The service's busiest thread is the one that ran it; the others loaded modules.
+  const service = readdirSync(serviceDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({
+      file: join(`service-${variant}`, f),
+      ...summarizeCpuProfileFile(join(serviceDir, f)),
+    }))
+    .sort((a, b) => b.busyMs - a.busyMs)[0];
+  const simulatorFile = `simulator-${variant}.cpuprofile`;
+  const simulator = { file: simulatorFile, ...summarizeCpuProfileFile(join(dir, simulatorFile)) };
+  for (const { file, busyMs, entries } of service === undefined
+    ? [simulator]
+    : [service, simulator])
     process.stdout.write(
       `profile ${file}: ${formatFixed(busyMs / 1000, 1)} s busy, self time by function:\n` +
         entries
@@ -230,7 +238,6 @@ function printProfiles(dir: string, variant: string): void {
           .join('\n') +
         '\n',
     );
-  }
 }
 
 try {

@@ -68,3 +68,52 @@ describe('HttpSink counts every event it could not deliver', () => {
     expect(stats).toMatchObject({ delivered: 4, rejected: 6, failed: 0 });
   });
 });
+
+describe('HttpSink batches', () => {
+  it("sends every partition's events in one request, as a producer does per broker", async () => {
+    const bodies: string[] = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        bodies.push(body);
+        const n = body.split('\n').length;
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ accepted: n, rejected: 0 }));
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 8, maxBatch: 10 });
+    // 24 events over 8 partitions: two full batches at once, the last 4 after the linger.
+    for (let i = 0; i < 24; i++) sink.offer(event(i), i % 8, i);
+    await sink.close();
+    expect(bodies.map((b) => b.split('\n').length)).toEqual([10, 10, 4]);
+    expect(
+      bodies
+        .join('\n')
+        .split('\n')
+        .map((l) => (JSON.parse(l) as PlayerEvent).eventId),
+    ).toEqual(Array.from({ length: 24 }, (_, i) => `e${i}`));
+    expect(sink.stats()).toMatchObject({ delivered: 24, failed: 0, requests: 3 });
+  });
+
+  it('refuses an event only when its own partition holds maxQueued', () => {
+    const sink = new HttpSink({
+      ...DEFAULT_HTTP_SINK,
+      url: 'http://127.0.0.1:9',
+      partitions: 2,
+      maxQueued: 2,
+      maxInFlight: 0,
+    });
+    expect([0, 0, 0, 1, 1].map((p, i) => sink.offer(event(i), p, i))).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
+  });
+});

@@ -32,17 +32,26 @@ export const DEFAULT_HTTP_SINK: Omit<HttpSinkOptions, 'url' | 'partitions' | 'le
 const ERRORS_KEPT = 5;
 
 /**
- * Batches per partition to the service's `POST /events` as NDJSON over keep-alive
- * connections. Failed requests are counted, never retried: a retry would replay events with
- * stale intended times and blur what the target really took.
+ * Batches events to the service's `POST /events` as NDJSON over keep-alive connections, all
+ * partitions in one request, as a Kafka producer sends every partition's batch for a broker
+ * in one produce request: the service routes each event to its partition itself, and a
+ * request per partition would pay HTTP's per-request cost (a write and a reply on each side)
+ * eight times as often for the same events. Failed requests are counted, never retried: a
+ * retry would replay events with stale intended times and blur what the target really took.
  */
 export class HttpSink implements EventSinkTarget {
   readonly name = 'http';
-  private readonly queues: string[][];
-  /** Each queued event's index in the run, beside it. */
-  private readonly indices: number[][];
-  private readonly timers: (NodeJS.Timeout | undefined)[];
-  private readonly ready: number[] = [];
+  /** Serialized events waiting to be sent, oldest first, with each one's run index and partition. */
+  private queue: string[] = [];
+  private indices: number[] = [];
+  private partitionOfQueued: number[] = [];
+  /** Where the queue's first unsent event is: the arrays' front is already sent. */
+  private head = 0;
+  /** Events queued per partition: the bound offer() keeps. */
+  private readonly queuedBy: number[];
+  private timer: NodeJS.Timeout | undefined;
+  /** A batch may go: the queue holds a full one, or the oldest event has lingered long enough. */
+  private ready = false;
   private readonly agent: Agent;
   private readonly target: URL;
   private inFlight = 0;
@@ -54,63 +63,75 @@ export class HttpSink implements EventSinkTarget {
   private readonly errors: string[] = [];
 
   constructor(private readonly options: HttpSinkOptions) {
-    this.queues = Array.from({ length: options.partitions }, () => []);
-    this.indices = Array.from({ length: options.partitions }, () => []);
-    this.timers = new Array<NodeJS.Timeout | undefined>(options.partitions);
+    this.queuedBy = new Array<number>(options.partitions).fill(0);
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight });
     this.target = new URL('/events', options.url);
   }
 
   offer(event: PlayerEvent, partition: number, index: number): boolean {
-    const queue = this.queues[partition] as string[];
-    if (queue.length >= this.options.maxQueued) return false;
-    queue.push(JSON.stringify(event));
-    (this.indices[partition] as number[]).push(index);
+    if ((this.queuedBy[partition] as number) >= this.options.maxQueued) return false;
+    this.queuedBy[partition] = (this.queuedBy[partition] as number) + 1;
+    this.queue.push(JSON.stringify(event));
+    this.indices.push(index);
+    this.partitionOfQueued.push(partition);
     this.options.ledger?.sent(index);
-    if (queue.length >= this.options.maxBatch) this.markReady(partition);
-    else if (queue.length === 1) {
-      this.timers[partition] = setTimeout(() => {
-        this.timers[partition] = undefined;
-        this.markReady(partition);
-      }, this.options.lingerMs);
-    }
+    if (this.queued >= this.options.maxBatch) this.markReady();
+    else this.lingerThenReady();
     return true;
   }
 
-  private markReady(partition: number): void {
-    const timer = this.timers[partition];
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.timers[partition] = undefined;
+  private lingerThenReady(): void {
+    if (this.ready) return;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.markReady();
+    }, this.options.lingerMs);
+  }
+
+  private markReady(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
-    if (!this.ready.includes(partition)) this.ready.push(partition);
+    this.ready = true;
     this.pump();
   }
 
+  /** Events queued and not yet taken by a request. */
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
   private pump(): void {
-    while (this.inFlight < this.options.maxInFlight && this.ready.length > 0) {
-      const partition = this.ready.shift() as number;
-      const queue = this.queues[partition] as string[];
-      const batch = queue.splice(0, this.options.maxBatch);
-      const indices = (this.indices[partition] as number[]).splice(0, batch.length);
-      if (queue.length >= this.options.maxBatch) this.ready.push(partition);
-      else if (queue.length > 0) this.markLater(partition);
-      if (batch.length > 0) this.send(batch, indices);
+    while (this.inFlight < this.options.maxInFlight && this.ready && this.queued > 0) {
+      const from = this.head;
+      const to = Math.min(this.queue.length, from + this.options.maxBatch);
+      const batch = this.queue.slice(from, to);
+      const indices = this.indices.slice(from, to);
+      for (let i = from; i < to; i++) {
+        const p = this.partitionOfQueued[i] as number;
+        this.queuedBy[p] = (this.queuedBy[p] as number) - 1;
+      }
+      this.head = to;
+      // The taken front is dropped once it is most of the arrays, so a long backlog is
+      // copied now and then rather than shifted on every request.
+      if (this.head > 4096 && this.head * 2 > this.queue.length) this.compact();
+      // What is left is sent at once when it makes a full batch, else after its own linger.
+      this.ready = this.queued >= this.options.maxBatch;
+      if (!this.ready && this.queued > 0) this.lingerThenReady();
+      this.send(batch, indices);
     }
-    if (
-      this.inFlight === 0 &&
-      this.ready.length === 0 &&
-      this.queues.every((q) => q.length === 0)
-    ) {
+    if (this.inFlight === 0 && this.queued === 0) {
+      if (this.head > 0) this.compact();
       for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 
-  private markLater(partition: number): void {
-    this.timers[partition] ??= setTimeout(() => {
-      this.timers[partition] = undefined;
-      this.markReady(partition);
-    }, this.options.lingerMs);
+  private compact(): void {
+    this.queue = this.queue.slice(this.head);
+    this.indices = this.indices.slice(this.head);
+    this.partitionOfQueued = this.partitionOfQueued.slice(this.head);
+    this.head = 0;
   }
 
   private fail(count: number, message: string): void {
@@ -199,10 +220,8 @@ export class HttpSink implements EventSinkTarget {
   }
 
   drain(): Promise<void> {
-    for (let p = 0; p < this.queues.length; p++)
-      if ((this.queues[p] as string[]).length > 0) this.markReady(p);
-    if (this.inFlight === 0 && this.ready.length === 0 && this.queues.every((q) => q.length === 0))
-      return Promise.resolve();
+    if (this.queued > 0) this.markReady();
+    if (this.inFlight === 0 && this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 

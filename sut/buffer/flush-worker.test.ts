@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadCatalogue, type Goal } from '../catalogue/goal-catalogue.ts';
 import { FlushService } from '../service/flush-service.ts';
+import { partitionOf } from '../partitioning/fnv1a.ts';
+import type { PlayerEvent } from '../events/player-event.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import type { BatchWriter, DeadLetter, FlushFence, WriteOutcome } from './batch-writer.ts';
@@ -309,5 +311,58 @@ describe('flush phase (fake timers)', () => {
     };
     expect(await run('aligned')).toEqual([100, 100, 100, 100]);
     expect(await run('staggered')).toEqual([100, 125, 150, 175]);
+  });
+});
+
+describe('a batch of events for several partitions (fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("holds up only the events of a partition that waits for room, not the others'", async () => {
+    vi.useFakeTimers();
+    const blocked = new Promise<never>(() => undefined);
+    // Partition 0's database never answers; partition 1's does.
+    const writer: BatchWriter = {
+      write: (partition, increments) =>
+        partition === 0
+          ? blocked
+          : Promise.resolve({
+              rowsUpdated: increments.length,
+              alreadyApplied: false,
+              deadLetters: [],
+            }),
+      close: () => Promise.resolve(),
+    };
+    const service = new FlushService(
+      await loadCatalogue(),
+      writer,
+      new SutMetrics('join', 2),
+      2,
+      config,
+    );
+    service.start();
+    const zero = service.workers[0] as FlushWorker;
+    for (let u = 0; u < 10; u++) zero.tryAdd(`held${u}`, 'ns', goals, 1, Date.now()); // a flush that never ends
+    await vi.advanceTimersByTimeAsync(0);
+    for (let u = 10; u < 25; u++) zero.tryAdd(`held${u}`, 'ns', goals, 1, Date.now()); // 150 keys waiting
+    expect(zero.needsRoom).toBe(true);
+    const playerOn = (p: number) =>
+      Array.from({ length: 100 }, (_, i) => `player${i}`).find(
+        (id) => partitionOf(id, 2) === p,
+      ) as string;
+    const login = (playerId: string): PlayerEvent => ({
+      eventId: playerId,
+      playerId,
+      namespace: 'ns',
+      type: 'login',
+      delta: 1,
+      intendedAt: Date.now(),
+    });
+    const ingesting = service.ingest([login(playerOn(0)), login(playerOn(1))]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(service.workers[1]?.buffer.size).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(config.backpressureTimeoutMs);
+    expect(await ingesting).toMatchObject({ accepted: 1, rejected: 1 });
   });
 });

@@ -14,6 +14,11 @@ export const INTERVAL_METRICS = [
 ] as const;
 export type IntervalMetric = (typeof INTERVAL_METRICS)[number];
 
+const METRIC_INDEX = Object.fromEntries(INTERVAL_METRICS.map((m, i) => [m, i])) as Record<
+  IntervalMetric,
+  number
+>;
+
 /** One closed second of one partition's one metric, as a compressed base64 HdrHistogram. */
 export interface IntervalHistogram {
   /** Increasing with every histogram closed: where a reader left off. */
@@ -30,8 +35,10 @@ export const INTERVAL_HISTOGRAM: hdr.BuildRequest = {
   lowestDiscernibleValue: 1,
   highestTrackableValue: 3_600_000_000,
   numberOfSignificantValueDigits: 3,
-  // Sparse: a second of one partition holds a few distinct values.
-  bitBucketSize: 'packed',
+  // Plain 32-bit counts (about 100 KB each, 32 of them for 8 partitions): every event records
+  // its event-to-commit here, and the packed form's index lookups were a tenth of the
+  // service's CPU at 5,000 events/s (bench:e2e --profile).
+  bitBucketSize: 32,
 };
 
 /**
@@ -85,7 +92,7 @@ export class IntervalRecorder {
 
   record(partition: number, metric: IntervalMetric, value: number): void {
     this.rotate(this.clock());
-    const m = INTERVAL_METRICS.indexOf(metric);
+    const m = METRIC_INDEX[metric];
     ((this.live[partition] as hdr.Histogram[])[m] as hdr.Histogram).recordValue(
       Math.max(0, Math.round(value)),
     );

@@ -68,14 +68,46 @@ export class FlushService implements IngestPort, LogIngestPort {
   }
 
   async ingest(events: readonly PlayerEvent[], partition?: number): Promise<IngestResult> {
-    if (
-      partition !== undefined &&
-      !(Number.isInteger(partition) && partition >= 0 && partition < this.partitions)
-    ) {
+    if (partition === undefined) return this.ingestMixed(events);
+    if (!(Number.isInteger(partition) && partition >= 0 && partition < this.partitions)) {
       throw new RangeError(
         `partition ${partition} does not exist; this service has partitions 0 to ${this.partitions - 1}`,
       );
     }
+    return this.ingestInto(events, partition);
+  }
+
+  /**
+   * A batch of events for any partitions (an HTTP request carries every partition's), split
+   * by partition and each part folded in on its own: a partition waiting for room holds up
+   * its own events only, as it would if each partition had sent its own request.
+   */
+  private async ingestMixed(events: readonly PlayerEvent[]): Promise<IngestResult> {
+    const parts = new Map<number, PlayerEvent[]>();
+    for (const event of events) {
+      const p = partitionOf(event.playerId, this.partitions);
+      const part = parts.get(p);
+      if (part === undefined) parts.set(p, [event]);
+      else part.push(event);
+    }
+    const [first] = parts;
+    if (parts.size === 1 && first !== undefined) return this.ingestInto(first[1], first[0]);
+    const results = await Promise.all([...parts].map(([p, part]) => this.ingestInto(part, p)));
+    let accepted = 0;
+    let rejected = 0;
+    let error: string | undefined;
+    for (const r of results) {
+      accepted += r.accepted;
+      rejected += r.rejected;
+      error ??= r.error;
+    }
+    return error === undefined ? { accepted, rejected } : { accepted, rejected, error };
+  }
+
+  private async ingestInto(
+    events: readonly PlayerEvent[],
+    partition: number,
+  ): Promise<IngestResult> {
     let accepted = 0;
     let rejected = 0;
     for (let i = 0; i < events.length; i++) {
@@ -88,9 +120,7 @@ export class FlushService implements IngestPort, LogIngestPort {
           error: 'the service is shutting down',
         };
       }
-      const worker = this.workers[
-        partition ?? partitionOf(event.playerId, this.partitions)
-      ] as FlushWorker;
+      const worker = this.workers[partition] as FlushWorker;
       if (worker.needsRoom) {
         try {
           await worker.waitForRoom();
