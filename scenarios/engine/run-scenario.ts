@@ -298,6 +298,23 @@ export async function runScenario(
   let auditMs = performance.now() - auditStarted;
   const cpu = await dbCpuProbe(session.database.dataDir);
   const faultPlan = planFaults(settings.faults);
+  // Each poison fault names a player of its own, one with a row the overflow can reach; in a
+  // population too small to have one, the last players, and the overflows may find nothing.
+  const poisons = faultPlan.some((f) => f.spec.action === 'poison');
+  const overflowable = poisons
+    ? pickPoisonPlayers(
+        prepared.population.ids,
+        router,
+        (userId, goalId) => before.get(auditKey(userId, goalId)),
+        simulation.namespace,
+      )
+    : [];
+  if (poisons && overflowable.length === 0)
+    logger.warn(
+      'no seeded player has a row an overflow poison can reach (active, not claimed, not daily, progress above 0): the overflow poisons may find nothing to overflow; seed more players',
+    );
+  const poisonPlayers =
+    overflowable.length > 0 ? overflowable : prepared.population.ids.slice(-16).reverse();
   const link = faultPlan.some((f) => faultNeeds(f.spec.action) === 'link')
     ? await startPgLinkProxy(session.database.url)
     : undefined;
@@ -478,23 +495,6 @@ export async function runScenario(
     injected.push(...events.map((event) => ({ event, delivery })));
     return said;
   };
-  // Each poison fault names a player of its own, one with a row the overflow can reach; in a
-  // population too small to have one, the last players, and the overflows may find nothing.
-  const poisons = faultPlan.some((f) => f.spec.action === 'poison');
-  const overflowable = poisons
-    ? pickPoisonPlayers(
-        prepared.population.ids,
-        router,
-        (userId, goalId) => before.get(auditKey(userId, goalId)),
-        simulation.namespace,
-      )
-    : [];
-  if (poisons && overflowable.length === 0)
-    logger.warn(
-      'no seeded player has a row an overflow poison can reach (active, not claimed, not daily, progress above 0): the overflow poisons may find nothing to overflow; seed more players',
-    );
-  const poisonPlayers =
-    overflowable.length > 0 ? overflowable : prepared.population.ids.slice(-16).reverse();
   const faultsOver = new AbortController();
   const faultsDone = runFaults(
     faultPlan,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from './http-sink.ts';
+import { DELIVERY, DeliveryLedger } from '../delivery-ledger.ts';
 
 let server: Server | undefined;
 afterEach(() => {
@@ -115,5 +116,34 @@ describe('HttpSink batches', () => {
       true,
       true,
     ]);
+  });
+});
+
+describe('HttpSink and an answer per partition', () => {
+  it('acknowledges the parts taken whole, refuses the parts refused whole, leaves the rest unknown', async () => {
+    // Partitions 0, 1 and 2 of one request: 0 taken, 1 refused (backpressure), 2 half taken.
+    const url = await answering(
+      503,
+      JSON.stringify({
+        accepted: 4,
+        rejected: 5,
+        error: 'backpressure',
+        parts: [
+          { partition: 0, accepted: 3, rejected: 0 },
+          { partition: 1, accepted: 0, rejected: 3 },
+          { partition: 2, accepted: 1, rejected: 2 },
+        ],
+      }),
+    );
+    const ledger = new DeliveryLedger(9);
+    const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 3, maxBatch: 9, ledger });
+    for (let i = 0; i < 9; i++) sink.offer(event(i), i % 3, i);
+    await sink.close();
+    expect([...ledger.states]).toEqual(
+      Array.from({ length: 9 }, (_, i) =>
+        i % 3 === 0 ? DELIVERY.acknowledged : i % 3 === 1 ? DELIVERY.refused : DELIVERY.unknown,
+      ),
+    );
+    expect(sink.stats()).toMatchObject({ delivered: 4, rejected: 5, failed: 0 });
   });
 });

@@ -7,11 +7,11 @@ export interface HttpSinkOptions {
   /** The service's base URL; events go to `${url}/events`. */
   readonly url: string;
   readonly partitions: number;
-  /** Send a partition's batch after this long, like a Kafka producer's linger.ms. */
+  /** Send a batch this long after its first event was queued, like a Kafka producer's linger.ms. */
   readonly lingerMs: number;
-  /** ...or as soon as it holds this many events. */
+  /** ...or as soon as the queue holds this many events. */
   readonly maxBatch: number;
-  /** Requests in flight at most; beyond, batches wait in their partition's queue. */
+  /** Requests in flight at most; beyond, events wait in the queue. */
   readonly maxInFlight: number;
   /** Events queued per partition at most; beyond, offer() says no and the event is dropped. */
   readonly maxQueued: number;
@@ -108,6 +108,7 @@ export class HttpSink implements EventSinkTarget {
       const to = Math.min(this.queue.length, from + this.options.maxBatch);
       const batch = this.queue.slice(from, to);
       const indices = this.indices.slice(from, to);
+      const partitions = this.partitionOfQueued.slice(from, to);
       for (let i = from; i < to; i++) {
         const p = this.partitionOfQueued[i] as number;
         this.queuedBy[p] = (this.queuedBy[p] as number) - 1;
@@ -119,7 +120,7 @@ export class HttpSink implements EventSinkTarget {
       // What is left is sent at once when it makes a full batch, else after its own linger.
       this.ready = this.queued >= this.options.maxBatch;
       if (!this.ready && this.queued > 0) this.lingerThenReady();
-      this.send(batch, indices);
+      this.send(batch, indices, partitions);
     }
     if (this.inFlight === 0 && this.queued === 0) {
       if (this.head > 0) this.compact();
@@ -139,7 +140,34 @@ export class HttpSink implements EventSinkTarget {
     if (this.errors.length < ERRORS_KEPT) this.errors.push(message);
   }
 
-  private send(batch: string[], indices: number[]): void {
+  /**
+   * A batch not taken whole, answered per partition (the service splits a request by
+   * partition): the events of a part taken whole are acknowledged, those of a part refused
+   * whole are refused, and the rest stay unknown.
+   */
+  private settleParts(
+    parts: readonly { partition?: unknown; accepted?: unknown }[],
+    status: number,
+    indices: readonly number[],
+    partitions: readonly number[],
+  ): void {
+    const sent = new Map<number, number[]>();
+    for (let i = 0; i < indices.length; i++) {
+      const p = partitions[i] as number;
+      const own = sent.get(p);
+      if (own === undefined) sent.set(p, [indices[i] as number]);
+      else own.push(indices[i] as number);
+    }
+    for (const part of parts) {
+      const own = typeof part.partition === 'number' ? sent.get(part.partition) : undefined;
+      if (own === undefined || typeof part.accepted !== 'number') continue;
+      if (part.accepted === own.length) this.options.ledger?.acknowledged(own);
+      else if (part.accepted === 0 && (status === 503 || status === 400))
+        this.options.ledger?.refused(own);
+    }
+  }
+
+  private send(batch: string[], indices: number[], partitions: number[]): void {
     this.inFlight++;
     this.requests++;
     const body = batch.join('\n');
@@ -171,15 +199,24 @@ export class HttpSink implements EventSinkTarget {
               accepted?: number;
               rejected?: number;
               error?: string;
+              parts?: unknown;
             };
             const accepted = typeof answer.accepted === 'number' ? answer.accepted : 0;
             const rejected = typeof answer.rejected === 'number' ? answer.rejected : 0;
             this.delivered += accepted;
             this.rejected += rejected;
             const status = res.statusCode ?? 0;
-            // Which events of a partial answer were taken is not said: those stay unknown.
+            // A partial answer without per-partition figures does not say which events were
+            // taken: those stay unknown.
             if (status >= 200 && status < 300 && accepted === batch.length)
               this.options.ledger?.acknowledged(indices);
+            else if (Array.isArray(answer.parts))
+              this.settleParts(
+                answer.parts as { partition?: unknown; accepted?: unknown }[],
+                status,
+                indices,
+                partitions,
+              );
             else if (
               status === 400 ||
               status === 413 ||

@@ -80,7 +80,8 @@ export class FlushService implements IngestPort, LogIngestPort {
   /**
    * A batch of events for any partitions (an HTTP request carries every partition's), split
    * by partition and each part folded in on its own: a partition waiting for room holds up
-   * its own events only, as it would if each partition had sent its own request.
+   * the folding of its own events only. The answer waits for every part; when the batch was
+   * not taken whole it says what each partition's part took.
    */
   private async ingestMixed(events: readonly PlayerEvent[]): Promise<IngestResult> {
     const parts = new Map<number, PlayerEvent[]>();
@@ -92,7 +93,13 @@ export class FlushService implements IngestPort, LogIngestPort {
     }
     const [first] = parts;
     if (parts.size === 1 && first !== undefined) return this.ingestInto(first[1], first[0]);
-    const results = await Promise.all([...parts].map(([p, part]) => this.ingestInto(part, p)));
+    // Every part settles before the answer: none goes on adding events after it.
+    const settled = await Promise.allSettled(
+      [...parts].map(([p, part]) => this.ingestInto(part, p)),
+    );
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const results = settled.map((s) => (s as PromiseFulfilledResult<IngestResult>).value);
     let accepted = 0;
     let rejected = 0;
     let error: string | undefined;
@@ -101,7 +108,15 @@ export class FlushService implements IngestPort, LogIngestPort {
       rejected += r.rejected;
       error ??= r.error;
     }
-    return error === undefined ? { accepted, rejected } : { accepted, rejected, error };
+    if (rejected === 0 && error === undefined) return { accepted, rejected };
+    const byPartition = [...parts.keys()].map((partition, i) => ({
+      partition,
+      accepted: (results[i] as IngestResult).accepted,
+      rejected: (results[i] as IngestResult).rejected,
+    }));
+    return error === undefined
+      ? { accepted, rejected, parts: byPartition }
+      : { accepted, rejected, error, parts: byPartition };
   }
 
   private async ingestInto(

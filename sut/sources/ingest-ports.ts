@@ -6,6 +6,18 @@ export interface IngestResult {
   readonly rejected: number;
   /** Set when ingest stopped early: backpressure timed out or the service is stopping. */
   readonly error?: string;
+  /**
+   * A batch for several partitions that was not taken whole: what each partition's part
+   * took, so a sender can tell which of its events were accepted (a partition is FNV-1a of
+   * the player id, which the sender can compute too).
+   */
+  readonly parts?: readonly PartResult[];
+}
+
+export interface PartResult {
+  readonly partition: number;
+  readonly accepted: number;
+  readonly rejected: number;
 }
 
 /**
