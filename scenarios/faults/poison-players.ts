@@ -23,12 +23,13 @@ export function pickPoisonPlayers(
   namespace: string,
   count = 16,
 ): string[] {
+  // The goals a poison event feeds depend on its stat, not on its player: found once.
+  const [event] = poisonEvents('progress-overflow', ids[0] ?? '', namespace);
+  const goals = event === undefined ? [] : router.goalsFor(event).filter((g) => !g.daily);
   const picked: string[] = [];
   for (let i = ids.length - 1; i >= 0 && picked.length < count; i--) {
     const player = ids[i] as string;
-    const [event] = poisonEvents('progress-overflow', player, namespace);
-    if (event === undefined) continue;
-    const overflowable = router.goalsFor(event).some((goal) => {
+    const overflowable = goals.some((goal) => {
       const row = rowOf(player, goal.goalId);
       return row !== undefined && row.movable && !row.daily && row.progress > 0;
     });

@@ -109,10 +109,7 @@ export class HttpSink implements EventSinkTarget {
       const batch = this.queue.slice(from, to);
       const indices = this.indices.slice(from, to);
       const partitions = this.partitionOfQueued.slice(from, to);
-      for (let i = from; i < to; i++) {
-        const p = this.partitionOfQueued[i] as number;
-        this.queuedBy[p] = (this.queuedBy[p] as number) - 1;
-      }
+      for (const p of partitions) this.queuedBy[p] = (this.queuedBy[p] as number) - 1;
       this.head = to;
       // The taken front is dropped once it is most of the arrays, so a long backlog is
       // copied now and then rather than shifted on every request.
