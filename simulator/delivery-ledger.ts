@@ -54,6 +54,22 @@ export class DeliveryLedger {
     return this.ackOrder.subarray(from, to);
   }
 
+  /**
+   * Takes in another process's ledger of the same plan (a generator of `run --generators N`,
+   * whose shard owns some of the events): every event it sent keeps the state it recorded.
+   * Its acknowledgements' order stays with it, so crash windows cannot be read from the merge.
+   */
+  absorb(states: Uint8Array): void {
+    if (states.length !== this.states.length)
+      throw new Error(
+        `a ledger of ${states.length} events cannot be merged into one of ${this.states.length}: not the same plan`,
+      );
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i] as number;
+      if (s !== DELIVERY.notSent) this.states[i] = s;
+    }
+  }
+
   count(state: Delivery): number {
     let n = 0;
     for (const s of this.states) if (s === state) n++;

@@ -587,6 +587,24 @@ export const runResultSchema = z.strictObject({
       .describe(
         'Every increment checked against the table after the run (absent in older results)',
       ),
+    generators: z
+      .array(
+        z.strictObject({
+          shard: z.string().describe('i/N'),
+          scheduled: nonNegative,
+          sent: nonNegative,
+          dropped: nonNegative,
+          achievedRate: nonNegative,
+          lagP99Ms: nonNegative,
+          delivered: nonNegative,
+          rejected: nonNegative,
+          failed: nonNegative,
+        }),
+      )
+      .optional()
+      .describe(
+        'Each generator process of a run with --generators N (the simulator figures are their merge)',
+      ),
     cost: z
       .strictObject({
         window: rowCostSchema.describe(

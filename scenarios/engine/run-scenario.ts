@@ -11,6 +11,7 @@ import {
   planScenarios,
   type ExecutorConfig,
   type ScenarioPlanConfig,
+  type SimulationConfig,
 } from '../../simulator/simulation.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink } from '../../simulator/sinks/kafka-sink.ts';
@@ -41,6 +42,7 @@ import {
 } from './increment-audit.ts';
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceSupervisor } from './service-supervisor.ts';
+import { GeneratorFleet, type GeneratorLine } from './generator-fleet.ts';
 import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from './postmaster-pid.ts';
 import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
@@ -146,6 +148,20 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
   };
 }
 
+/** The simulator's plan for a run: the scenario's players, seed, partitions and schedule. */
+export function simulationOf(
+  settings: RunSettings,
+): SimulationConfig & { scenarios: RunSettings['scenarios'] } {
+  return {
+    ...DEFAULT_SIMULATION,
+    players: settings.players,
+    seed: settings.seed,
+    partitions: settings.partitions,
+    executor: settings.executor,
+    scenarios: settings.scenarios,
+  };
+}
+
 /** When each scenario's samples were taken, for tagging them: its run, and its graceful stop. */
 export function scenarioWindows(settings: RunSettings): ScenarioWindow[] {
   const plan = planScenarios(settings.scenarios);
@@ -192,6 +208,8 @@ export interface RunOutcome {
   readonly link: { connections: number; resets: number; commitRepliesDropped: number } | null;
   /** What the load cost the database per row, where its time went, and the ceiling. */
   readonly cost: RunCost | null;
+  /** Each generator's share, when several processes made the load (--generators N). */
+  readonly generators: readonly GeneratorLine[] | null;
 }
 
 /** What a run works on: the database session, and the broker for a Kafka scenario. */
@@ -214,11 +232,19 @@ export function faultProblems(
     readonly transport: 'http' | 'kafka';
     readonly serverControl: boolean;
     readonly brokerControl: boolean;
+    /** Processes making the load (--generators N). */
+    readonly generators?: number;
   },
 ): string[] {
   const problems: string[] = [];
   for (const f of faults) {
     const needs = faultNeeds(f.action);
+    // The audit bounds what a crash may lose by the events acknowledged while the service
+    // died, in the order they were: only a generator in this process has that order.
+    if (f.action === 'kill-service' && (context.generators ?? 1) > 1)
+      problems.push(
+        `${f.action}: the audit's crash window needs the order of the acknowledgements, which only one generator in the harness's own process records: run it without --generators`,
+      );
     if (needs === 'postgres' && !context.serverControl)
       problems.push(
         `${f.action}: needs a PostgreSQL the harness starts and controls (the embedded one: unset DATABASE_URL or pass --db embedded)`,
@@ -258,6 +284,8 @@ export async function runScenario(
     readonly sutPort?: number;
     /** Called as the table is seeded, before the service starts. */
     readonly onSeedProgress?: (rows: number, total: number) => void;
+    /** Simulator processes making the load, each a shard of it (1: the load runs in this one). */
+    readonly generators?: number;
   } = {},
 ): Promise<RunOutcome> {
   const brokers = session.kafka?.brokers;
@@ -266,14 +294,7 @@ export async function runScenario(
   // A topic and group of its own per run: a run never reads another run's events.
   const kafkaNames = `scenario-${settings.scenarioName}-${randomBytes(4).toString('hex')}`;
   const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
-  const simulation = {
-    ...DEFAULT_SIMULATION,
-    players: settings.players,
-    seed: settings.seed,
-    partitions: settings.partitions,
-    executor: settings.executor,
-    scenarios: settings.scenarios,
-  };
+  const simulation = simulationOf(settings);
   const prepared = prepareSimulation(simulation);
   const latency = new LatencyStore(scenarioWindows(settings));
   const catalogue = await loadCatalogue();
@@ -355,21 +376,43 @@ export async function runScenario(
     settings.transport === 'kafka'
       ? createKafka(brokers ?? [], `harness-run-${process.pid}`)
       : undefined;
-  const sink: EventSinkTarget =
-    kafka !== undefined
-      ? await KafkaSink.connect({
-          ...DEFAULT_KAFKA_SINK,
-          kafka,
-          topic: kafkaNames,
-          partitions: settings.partitions,
-          ledger,
+  const generatorCount = hooks.generators ?? 1;
+  // Several generators: each its own process with its shard of the players, started and
+  // prepared now, told to go when the run starts measuring.
+  const fleet =
+    generatorCount > 1
+      ? await GeneratorFleet.start(generatorCount, {
+          players: simulation.players,
+          seed: simulation.seed,
+          partitions: simulation.partitions,
+          namespace: simulation.namespace,
+          scenarios: settings.scenarios,
+          sink:
+            kafka !== undefined
+              ? { kind: 'kafka', brokers: brokers ?? [], topic: kafkaNames }
+              : { kind: 'http', url: service.url },
+        }).catch(async (error: unknown) => {
+          await service.stop();
+          throw error;
         })
-      : new HttpSink({
-          ...DEFAULT_HTTP_SINK,
-          url: service.url,
-          partitions: settings.partitions,
-          ledger,
-        });
+      : undefined;
+  const sink: EventSinkTarget | undefined =
+    fleet !== undefined
+      ? undefined
+      : kafka !== undefined
+        ? await KafkaSink.connect({
+            ...DEFAULT_KAFKA_SINK,
+            kafka,
+            topic: kafkaNames,
+            partitions: settings.partitions,
+            ledger,
+          })
+        : new HttpSink({
+            ...DEFAULT_HTTP_SINK,
+            url: service.url,
+            partitions: settings.partitions,
+            ledger,
+          });
   const series: SeriesPoint[] = [];
   const cpuSamples: number[] = [];
   const abort = new AbortController();
@@ -519,14 +562,33 @@ export async function runScenario(
     },
   );
   let sim: RunStats;
+  let generators: GeneratorLine[] | null = null;
   let faults: FaultRecord[];
   try {
-    sim = await simulate(simulation, sink, {
-      prepared,
-      signal: abort.signal,
-      onProgress: (p) => (sent = p.sent),
-    });
-    await sink.close();
+    if (fleet !== undefined) {
+      const onStop = () => {
+        fleet.stop();
+      };
+      abort.signal.addEventListener('abort', onStop);
+      const progress = setInterval(() => (sent = fleet.sent), 1000);
+      fleet.go();
+      try {
+        ({ merged: sim, generators } = await fleet.finish(ledger));
+      } finally {
+        clearInterval(progress);
+        abort.signal.removeEventListener('abort', onStop);
+      }
+    } else if (sink !== undefined) {
+      sim = await simulate(simulation, sink, {
+        prepared,
+        signal: abort.signal,
+        onProgress: (p) => (sent = p.sent),
+      });
+      await sink.close();
+    } else throw new Error('a run needs a sink or generators');
+  } catch (error) {
+    await fleet?.kill();
+    throw error;
   } finally {
     signal.removeEventListener('abort', onOuterAbort);
     // Faults planned past the load's end are not carried out; one under way finishes (a
@@ -616,6 +678,7 @@ export async function runScenario(
       machine: machine.summary() ?? null,
       settling: settlingOrNull(latency, series, prepared.plan.durationMs),
       cost,
+      generators,
     };
   } finally {
     if (auditClient !== session.client) await auditClient.end();

@@ -118,4 +118,26 @@ describe('the run summary, held to golden files', () => {
     });
     expectGolden(renderRunSummary(view), 'scenarios/engine/golden/run-head-faults.txt');
   });
+
+  it('a run of several generators: the merged figures, then one line per generator', () => {
+    const line = (shard: string, scheduled: number, lag: number) => ({
+      shard,
+      scheduled,
+      sent: scheduled - 2,
+      dropped: 2,
+      achievedRate: scheduled / 60,
+      lagP99Ms: lag,
+      delivered: scheduled - 2,
+      rejected: 0,
+      failed: 0,
+    });
+    expectGolden(
+      renderRunSummary(
+        viewOf(run('run-base.json'), {
+          generators: [line('0/2', 14_871, 1.93), line('1/2', 14_769, 2.41)],
+        }),
+      ),
+      'scenarios/engine/golden/run-generators.txt',
+    );
+  });
 });

@@ -10,6 +10,7 @@ import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import type { Verdict } from './revisit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
+import type { GeneratorLine } from './generator-fleet.ts';
 
 const TREND = [
   ['avg', { kind: 'avg' }],
@@ -255,6 +256,37 @@ export function targetsRevisited(
   return table.toString();
 }
 
+/** Each generator's share of the load: what it was given, sent, and what its target said. */
+export function generatorTable(lines: readonly GeneratorLine[]): string {
+  const table = createTable(
+    [
+      'Generator',
+      'Scheduled',
+      'Sent',
+      'Dropped',
+      'Achieved',
+      'Lag p99',
+      'Acknowledged',
+      'Refused',
+      'Failed',
+    ],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  for (const g of lines)
+    table.push([
+      g.shard,
+      formatInteger(g.scheduled),
+      formatInteger(g.sent),
+      formatInteger(g.dropped),
+      `${formatUpTo(g.achievedRate, 1)} ev/s`,
+      `${formatUpTo(g.lagP99Ms, 2)} ms`,
+      formatInteger(g.delivered),
+      formatInteger(g.rejected),
+      formatInteger(g.failed),
+    ]);
+  return table.toString();
+}
+
 /** The faults of the run as they happened. */
 export function faultTable(faults: readonly FaultRecord[]): string {
   const table = createTable(['At', 'Fault', 'Took', 'Result'], ['right', 'left', 'right', 'left']);
@@ -328,6 +360,8 @@ export interface RunSummaryView {
     } | null;
   } | null;
   readonly audit: { readonly report: AuditReport; readonly transport: 'http' | 'kafka' } | null;
+  /** One line per generator process, when several made the load (the metrics are their merge). */
+  readonly generators?: readonly GeneratorLine[] | null;
   /** The settling line (settlingLine) and the machine's load line (machineLoadLine). */
   readonly settling: string | null;
   readonly machine: string | null;
@@ -356,6 +390,8 @@ export function renderRunSummary(v: RunSummaryView): string {
     `     database: PostgreSQL ${db.version} (${db.kind}); ${formatInteger(db.players)} players x ${db.goals} goals\n` +
     (v.aborted === null ? '' : `     aborted:  ${v.aborted}\n`) +
     `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds)}\n\n${partitionTable(v.partitions)}\n`;
+  if (v.generators != null && v.generators.length > 0)
+    out += `\ngenerators (${v.generators.length} processes, each a shard of the players; the figures above are their merge):\n${generatorTable(v.generators)}\n`;
   if (v.faults !== null) {
     const { link, serviceLives } = v.faults;
     out += `\nfaults (the service ran as ${serviceLives} process${serviceLives === 1 ? '' : 'es'}${link === null ? '' : `; the link proxy saw ${link.connections} connections, dropped ${link.commitRepliesDropped} commit replies, cut ${link.resets} connections`}):\n${faultTable(v.faults.records)}\n`;

@@ -40,4 +40,22 @@ describe.skipIf(broker.skip !== undefined)('harness run with harness.transport k
     expect(result.metrics.values.rejected_events?.count).toBe(0);
     expect(result.metrics.histograms?.flushSizeRows.partitions.length).toBeGreaterThan(0);
   });
+
+  it('--generators 2: two producer processes into one topic, one merged result, every increment once', async () => {
+    const scenario = fileURLToPath(
+      new URL('../../scenarios/engine/fixtures/tiny-kafka.ts', import.meta.url),
+    );
+    const output = join(dir, 'two.json');
+    const run = await runHarness(['run', scenario, '--generators', '2', '--output', output], {
+      DATABASE_URL: db.url,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
+    expect(result.metrics.values.events_sent?.count).toBe(150);
+    expect(result.metrics.generators?.map((g) => g.shard)).toEqual(['0/2', '1/2']);
+    expect(result.metrics.generators?.reduce((n, g) => n + g.delivered, 0)).toBe(150);
+    expect(result.metrics.audit?.events.acknowledged).toBe(150);
+    expect(result.metrics.audit?.lost).toBe(0);
+    expect(result.metrics.audit?.doubled).toBe(0);
+  });
 });

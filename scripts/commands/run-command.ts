@@ -27,7 +27,13 @@ import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { InterruptedError, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { seedingProgress } from '../lib/progress.ts';
-import { collectEnv, outputFile, portNumber, positiveNumber } from '../lib/option-parsers.ts';
+import {
+  collectEnv,
+  outputFile,
+  portNumber,
+  positiveInt,
+  positiveNumber,
+} from '../lib/option-parsers.ts';
 import {
   addDatabaseOptions,
   databaseFrom,
@@ -49,7 +55,11 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   summaryData?: string;
   sutPort: number;
   freshTable: boolean;
+  generators: number;
 }
+
+/** More generator processes than this is a typo, not a load: each holds a core's worth of work. */
+const MAX_GENERATORS = 64;
 
 /** `harness run <scenario>`: a k6-style scenario against the service, thresholds, and the revisit verdict. */
 export function runCommand(logger: () => Logger): Command {
@@ -106,6 +116,12 @@ export function runCommand(logger: () => Logger): Command {
       'the port the service listens on, so Prometheus can scrape its /metrics during the run (0: a free one, printed at start)',
       portNumber('--sut-port'),
       0,
+    )
+    .option(
+      '--generators <n>',
+      `simulator processes making the load, each with its shard of the players (--shard i/N); their figures are merged and the thresholds judged on the merge (at most ${MAX_GENERATORS})`,
+      positiveInt('--generators', MAX_GENERATORS),
+      1,
     );
   addKafkaBrokerOptions(addDatabaseOptions(command));
   return command.action(async (scenario: string, flags: RunFlags) => {
@@ -131,6 +147,7 @@ export function runCommand(logger: () => Logger): Command {
       serverControl:
         flags.db === 'embedded' || (flags.db === 'auto' && (process.env.DATABASE_URL ?? '') === ''),
       brokerControl: flags.kafka === 'local',
+      generators: flags.generators,
     });
     if (faultTrouble.length > 0)
       throw new UsageError(
@@ -171,7 +188,11 @@ export function runCommand(logger: () => Logger): Command {
             settings,
             log,
             interrupt.signal,
-            { sutPort: flags.sutPort, onSeedProgress: seeding.onProgress },
+            {
+              sutPort: flags.sutPort,
+              onSeedProgress: seeding.onProgress,
+              generators: flags.generators,
+            },
           ).finally(() => {
             seeding.stop();
           });
@@ -224,6 +245,7 @@ export function runCommand(logger: () => Logger): Command {
                       link: outcome.link,
                     },
               audit: { report: outcome.audit, transport: settings.transport },
+              generators: outcome.generators,
               settling: outcome.settling === null ? null : settlingLine(outcome.settling),
               machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
               flushSize,
@@ -243,6 +265,7 @@ export function runCommand(logger: () => Logger): Command {
               scenarioFile: loaded.path,
               options,
               env: flags.env,
+              generators: flags.generators,
               ...(kafka === undefined
                 ? {}
                 : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
@@ -267,6 +290,7 @@ export function runCommand(logger: () => Logger): Command {
               serviceLives: outcome.serviceLives,
               ...(outcome.link === null ? {} : { link: outcome.link }),
               audit: outcome.audit,
+              ...(outcome.generators === null ? {} : { generators: outcome.generators }),
               cost: outcome.cost,
             },
             thresholds: outcome.thresholds.map((t) => ({

@@ -129,6 +129,11 @@ describe('harness simulate', () => {
       /the most the harness plans is 10,000,000 events\/s/,
     ],
     [['--executor', 'per-vu-iterations'], /argument 'per-vu-iterations' is invalid/],
+    [['--controlled'], /--controlled is for the generators `harness run --generators N` starts/],
+    [
+      ['--scenarios-file', '/nonexistent/plan.json'],
+      /--scenarios-file "\/nonexistent\/plan\.json" cannot be read/,
+    ],
   ])(
     'bad input %j: one clear message before anything starts, exit code 2',
     async (args, message) => {

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { readGitInfo } from '../../results/git-info.ts';
@@ -15,6 +16,9 @@ import {
   type SimulationConfig,
 } from '../../simulator/simulation.ts';
 import type { EventSinkTarget } from '../../simulator/sinks/event-sink.ts';
+import { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
+import { parentControl, type ParentControl } from '../../simulator/generator-control.ts';
+import { readScenarioPlanFile } from '../../simulator/scenario-plan-file.ts';
 import { createSink } from '../../simulator/sinks/create-sink.ts';
 import { DEFAULT_HTTP_SINK } from '../../simulator/sinks/http-sink.ts';
 import {
@@ -63,6 +67,9 @@ interface SimulateFlags extends KafkaOptions {
   maxInFlight: number;
   dropAfter: string;
   output?: string;
+  scenariosFile?: string;
+  ledger?: string;
+  controlled: boolean;
 }
 
 function executorFrom(flags: SimulateFlags): ExecutorConfig {
@@ -257,9 +264,29 @@ export function simulateCommand(logger: () => Logger): Command {
       DEFAULT_HTTP_SINK.maxInFlight,
     )
     .option('--drop-after <duration>', 'an event this late is dropped', '1s')
-    .option('--output <file>', 'results JSON path', outputFile('--output'));
+    .option('--output <file>', 'results JSON path', outputFile('--output'))
+    // What `harness run --generators N` hands each generator it starts; not for a terminal.
+    .addOption(
+      new Option('--scenarios-file <file>', "the run's plan of scenarios (JSON)").hideHelp(),
+    )
+    .addOption(
+      new Option(
+        '--ledger <file>',
+        'what became of each event, one byte per event of the plan',
+      ).hideHelp(),
+    )
+    .addOption(
+      new Option('--controlled', "start at the parent run's go, over IPC")
+        .hideHelp()
+        .default(false),
+    );
   return command.action(async (flags: SimulateFlags) => {
     const log = logger();
+    const control: ParentControl | null = flags.controlled ? parentControl() : null;
+    if (flags.controlled && control === null)
+      throw new UsageError(
+        '--controlled is for the generators `harness run --generators N` starts (it needs an IPC channel to the run); leave it out',
+      );
     const config: SimulationConfig = {
       players: flags.players,
       seed: flags.seed,
@@ -269,11 +296,16 @@ export function simulateCommand(logger: () => Logger): Command {
       partitions: flags.partitions,
       shard: flags.shard,
       executor: executorFrom(flags),
+      ...(flags.scenariosFile === undefined
+        ? {}
+        : { scenarios: readScenarioPlanFile(flags.scenariosFile) }),
       dropAfterMs: parseDuration(flags.dropAfter, '--drop-after'),
     };
     if (flags.sink === 'http') checkHttpTarget(flags.target);
     // Validate and plan everything before the first event: bad input fails here, whole.
     const prepared = prepareSimulation(config);
+    const ledger =
+      flags.ledger === undefined ? undefined : new DeliveryLedger(prepared.plan.totalEvents);
     // Whatever was started is stopped, on success or failure: the sink, then a broker of its own.
     const kafka: ProvisionedKafka | undefined =
       flags.sink === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
@@ -292,6 +324,7 @@ export function simulateCommand(logger: () => Logger): Command {
               ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
               compression: flags.compression,
               log,
+              ...(ledger === undefined ? {} : { ledger }),
             }
           : flags.sink === 'http'
             ? {
@@ -301,12 +334,16 @@ export function simulateCommand(logger: () => Logger): Command {
                 lingerMs: flags.linger,
                 ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
                 maxInFlight: flags.maxInFlight,
+                ...(ledger === undefined ? {} : { ledger }),
               }
             : { kind: 'memory' },
       );
+      await control?.ready();
       stats = await simulate(config, opened, {
         prepared,
+        ...(control === null ? {} : { signal: control.signal }),
         onProgress: (p) => {
+          control?.progress(p.sent, p.dropped);
           log.info(
             `${(p.elapsedMs / 1000).toFixed(0)} s: target ${formatFixed(p.targetRate)} ev/s, sent ${formatFixed(p.sent)}, dropped ${formatFixed(p.dropped)}`,
           );
@@ -316,6 +353,8 @@ export function simulateCommand(logger: () => Logger): Command {
       await opened?.close();
       await kafka?.stop();
     }
+    if (ledger !== undefined && flags.ledger !== undefined)
+      writeFileSync(flags.ledger, ledger.states);
     const sink = opened;
     printRunStats(stats, sink);
     const git = readGitInfo();
@@ -358,5 +397,6 @@ export function simulateCommand(logger: () => Logger): Command {
       flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, 'simulate')),
     );
     process.stdout.write(`results: ${path}\n`);
+    control?.release();
   });
 }

@@ -3,6 +3,7 @@ import type { EventSinkTarget } from './event-sink.ts';
 import { DEFAULT_HTTP_SINK, HttpSink } from './http-sink.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink, type KafkaCompression } from './kafka-sink.ts';
 import { MemorySink } from './memory-sink.ts';
+import type { DeliveryLedger } from '../delivery-ledger.ts';
 
 /** Where the simulator sends its events, and how it batches them on the way. */
 export type SinkChoice =
@@ -14,6 +15,7 @@ export type SinkChoice =
       readonly lingerMs: number;
       readonly maxBatch?: number;
       readonly maxInFlight: number;
+      readonly ledger?: DeliveryLedger;
     }
   | {
       readonly kind: 'kafka';
@@ -24,6 +26,7 @@ export type SinkChoice =
       readonly maxBatch?: number;
       readonly compression: KafkaCompression;
       readonly log?: KafkaLog;
+      readonly ledger?: DeliveryLedger;
     };
 
 /** A sink ready to take events: the Kafka sink has connected and checked its topic. */
@@ -39,6 +42,7 @@ export async function createSink(choice: SinkChoice): Promise<EventSinkTarget> {
         lingerMs: choice.lingerMs,
         maxBatch: choice.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
         maxInFlight: choice.maxInFlight,
+        ...(choice.ledger === undefined ? {} : { ledger: choice.ledger }),
       });
     case 'kafka':
       return KafkaSink.connect({
@@ -49,6 +53,7 @@ export async function createSink(choice: SinkChoice): Promise<EventSinkTarget> {
         lingerMs: choice.lingerMs,
         maxBatch: choice.maxBatch ?? DEFAULT_KAFKA_SINK.maxBatch,
         compression: choice.compression,
+        ...(choice.ledger === undefined ? {} : { ledger: choice.ledger }),
       });
   }
 }
