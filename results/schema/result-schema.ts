@@ -605,6 +605,18 @@ export const runResultSchema = z.strictObject({
       .describe(
         'Each generator process of a run with --generators N (the simulator figures are their merge)',
       ),
+    services: z
+      .array(
+        z.strictObject({
+          instance: z.number().int().nonnegative(),
+          lives: z.number().int().positive(),
+          flushes: z.record(z.string(), nonNegative).describe('Flushes it made, by partition'),
+        }),
+      )
+      .optional()
+      .describe(
+        'Each service of a run with --services N, in one consumer group (the service figures are their sum)',
+      ),
     cost: z
       .strictObject({
         window: rowCostSchema.describe(

@@ -114,3 +114,23 @@ export function accumulateSamples(
   }
   return [...out.values()];
 }
+
+/**
+ * Several services' figures at one moment as one service's (`run --services N`): counters,
+ * histograms and gauges such as buffer depth added up (each instance holds its own
+ * partitions), `_max` gauges and quantiles the largest.
+ */
+export function mergeInstanceSamples(instances: readonly (readonly PromSample[])[]): PromSample[] {
+  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+  const out = new Map<string, PromSample>();
+  for (const samples of instances)
+    for (const s of samples) {
+      const k = key(s);
+      const before = out.get(k);
+      if (before === undefined) out.set(k, s);
+      else if (s.name.endsWith('_max') || 'quantile' in s.labels)
+        out.set(k, { ...s, value: Math.max(before.value, s.value) });
+      else out.set(k, { ...s, value: before.value + s.value });
+    }
+  return [...out.values()];
+}

@@ -61,7 +61,8 @@ function addInto(
 
 export class LatencyStore {
   private readonly aggregates = new Map<string, hdr.Histogram>();
-  private lastSeq = 0;
+  /** Per service instance: where its history was last read up to (its sequence numbers). */
+  private readonly lastSeq = new Map<number, number>();
   /** The most recent seconds of the load, merged over partitions: the end window is read from these. */
   private readonly recent = new Map<number, Map<IntervalMetric, hdr.Histogram>>();
   /** The first seconds of the load, likewise: the start window. */
@@ -76,14 +77,14 @@ export class LatencyStore {
     this.loadStartEpochMs = epochMs;
   }
 
-  /** Where the service's history was last read up to (its sequence numbers). */
-  get seq(): number {
-    return this.lastSeq;
+  /** Where a service instance's history was last read up to (its sequence numbers). */
+  seqOf(instance = 0): number {
+    return this.lastSeq.get(instance) ?? 0;
   }
 
   /** A new service process starts its sequence at 0. */
-  restarted(): void {
-    this.lastSeq = 0;
+  restarted(instance = 0): void {
+    this.lastSeq.set(instance, 0);
   }
 
   /**
@@ -124,7 +125,7 @@ export class LatencyStore {
    * Adds what the service reported since the last read; returns the same seconds merged over
    * partitions, by metric: the per-second series is read from these.
    */
-  add(intervals: readonly IntervalHistogram[]): Map<IntervalMetric, hdr.Histogram> {
+  add(intervals: readonly IntervalHistogram[], instance = 0): Map<IntervalMetric, hdr.Histogram> {
     const merged = new Map<IntervalMetric, hdr.Histogram>();
     for (const interval of intervals) {
       const decoded = hdr.decodeFromCompressedBase64(interval.hdr);
@@ -139,7 +140,7 @@ export class LatencyStore {
       m.add(decoded);
       this.keepRecent(interval.second, interval.metric, decoded);
       decoded.destroy();
-      this.lastSeq = Math.max(this.lastSeq, interval.seq);
+      this.lastSeq.set(instance, Math.max(this.seqOf(instance), interval.seq));
     }
     return merged;
   }

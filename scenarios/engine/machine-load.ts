@@ -74,8 +74,8 @@ async function allProcesses(): Promise<Map<number, { ticks: number; ppid: number
 export interface RunProcesses {
   /** This process (the harness and its simulator). */
   readonly harness: number;
-  /** The service's process now (it changes when a fault restarts it). */
-  service(): number | undefined;
+  /** The service's processes now (they change when a fault restarts one; several with --services). */
+  service(): number | readonly number[] | undefined;
   /** The database's postmaster, for a server on this machine. */
   database(): Promise<number | undefined>;
   /** The Kafka broker's process, for one the run started. */
@@ -113,9 +113,12 @@ export class MachineLoadMeter {
     this.first ??= totals;
     this.last = totals;
     this.loads.push(Number(loadText.split(' ', 1)[0]));
+    const services = this.processes.service();
     const roots: [RunPart, number | undefined][] = [
       ['harness', this.processes.harness],
-      ['service', this.processes.service()],
+      ...(Array.isArray(services) ? services : [services]).map(
+        (pid): [RunPart, number | undefined] => ['service', pid as number | undefined],
+      ),
       ['database', databasePid],
       ['broker', brokerPid],
     ];

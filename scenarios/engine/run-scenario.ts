@@ -41,7 +41,7 @@ import {
   type AuditReport,
 } from './increment-audit.ts';
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
-import { ServiceSupervisor } from './service-supervisor.ts';
+import { ServiceGroup, type ServiceInstanceLine } from './service-group.ts';
 import { GeneratorFleet, type GeneratorLine } from './generator-fleet.ts';
 import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from './postmaster-pid.ts';
@@ -196,8 +196,10 @@ export interface RunOutcome {
   readonly aborted: string | null;
   readonly faults: FaultRecord[];
   readonly audit: AuditReport;
-  /** Lives of the service: 1, plus one per restart a fault caused. */
+  /** Processes the service ran as: one per instance, plus one per restart a fault caused. */
   readonly serviceLives: number;
+  /** Each instance of the service in one consumer group (--services N): one for a single service. */
+  readonly services: readonly ServiceInstanceLine[];
   /** How busy the machine was while the run measured, and with what. */
   readonly machine: MachineLoad | null;
   /** Whether the load measured steady from its start: its first and last seconds compared. */
@@ -286,11 +288,15 @@ export async function runScenario(
     readonly onSeedProgress?: (rows: number, total: number) => void;
     /** Simulator processes making the load, each a shard of it (1: the load runs in this one). */
     readonly generators?: number;
+    /** Services in one consumer group (Kafka transport); service faults act on the first. */
+    readonly services?: number;
   } = {},
 ): Promise<RunOutcome> {
   const brokers = session.kafka?.brokers;
   if (settings.transport === 'kafka' && brokers === undefined)
     throw new Error('a Kafka scenario needs the brokers provisioned by the caller');
+  if ((hooks.services ?? 1) > 1 && settings.transport !== 'kafka')
+    throw new Error('several services need the Kafka transport (one consumer group)');
   // A topic and group of its own per run: a run never reads another run's events.
   const kafkaNames = `scenario-${settings.scenarioName}-${randomBytes(4).toString('hex')}`;
   const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
@@ -341,7 +347,8 @@ export async function runScenario(
     : undefined;
   const ledger = new DeliveryLedger(prepared.plan.totalEvents);
   const sutPort = hooks.sutPort ?? 0;
-  const service = await ServiceSupervisor.start(
+  const service = await ServiceGroup.start(
+    hooks.services ?? 1,
     [
       '--skip-seed',
       ...childTableArgs(session.schema, session.table),
@@ -370,7 +377,9 @@ export async function runScenario(
     latency,
   );
   logger.info(
-    `service (variant ${settings.variant}) at ${service.url}: Prometheus can scrape ${service.url}/metrics while the scenario runs`,
+    service.size === 1
+      ? `service (variant ${settings.variant}) at ${service.url}: Prometheus can scrape ${service.url}/metrics while the scenario runs`
+      : `${service.size} services (variant ${settings.variant}) in consumer group ${kafkaNames} at ${service.urls.join(', ')}: Prometheus can scrape each one's /metrics while the scenario runs`,
   );
   const kafka =
     settings.transport === 'kafka'
@@ -427,7 +436,7 @@ export async function runScenario(
   const serverPid = dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
   const machine = new MachineLoadMeter({
     harness: process.pid,
-    service: () => service.pid,
+    service: () => service.pids,
     database: () => (dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir)),
     broker: () => session.kafka?.control?.pid() ?? Promise.resolve(undefined),
   });
@@ -616,6 +625,7 @@ export async function runScenario(
     // The service flushes what it holds on SIGTERM; its last figures are read just before.
     await new Promise((r) => setTimeout(r, settings.flushIntervalMs * 3));
     const samples = await service.scrape();
+    const serviceInstances = service.instances();
     await service.pullIntervals(true);
     if ('sample' in cpu) cpuSamples.push(await cpu.sample());
     await machine.sample();
@@ -673,6 +683,7 @@ export async function runScenario(
       faults,
       audit,
       serviceLives: service.lives,
+      services: serviceInstances,
       link: link === undefined ? null : { ...link.stats },
       latency: latency.encode(),
       machine: machine.summary() ?? null,

@@ -119,7 +119,7 @@ describe('the run summary, held to golden files', () => {
     expectGolden(renderRunSummary(view), 'scenarios/engine/golden/run-head-faults.txt');
   });
 
-  it('a run of several generators: the merged figures, then one line per generator', () => {
+  it('a run of several generators and services: the merged figures, then one line per generator and per service', () => {
     const line = (shard: string, scheduled: number, lag: number) => ({
       shard,
       scheduled,
@@ -135,6 +135,14 @@ describe('the run summary, held to golden files', () => {
       renderRunSummary(
         viewOf(run('run-base.json'), {
           generators: [line('0/2', 14_871, 1.93), line('1/2', 14_769, 2.41)],
+          services: [
+            { instance: 0, lives: 2, flushes: { '0': 300, '1': 310, '2': 120, '3': 290 } },
+            {
+              instance: 1,
+              lives: 1,
+              flushes: { '2': 180, '4': 300, '5': 300, '6': 299, '7': 301 },
+            },
+          ],
         }),
       ),
       'scenarios/engine/golden/run-generators.txt',

@@ -11,6 +11,7 @@ import type { Verdict } from './revisit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
 import type { GeneratorLine } from './generator-fleet.ts';
+import type { ServiceInstanceLine } from './service-group.ts';
 
 const TREND = [
   ['avg', { kind: 'avg' }],
@@ -287,6 +288,26 @@ export function generatorTable(lines: readonly GeneratorLine[]): string {
   return table.toString();
 }
 
+/** Which partitions each service flushed: a partition handed over in a rebalance shows on both. */
+export function serviceTable(lines: readonly ServiceInstanceLine[]): string {
+  const table = createTable(
+    ['Service', 'Processes', 'Flushes', 'Flushes by partition'],
+    ['left', 'right', 'right', 'left'],
+  );
+  for (const s of lines) {
+    const parts = Object.entries(s.flushes)
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => Number(a) - Number(b));
+    table.push([
+      String(s.instance),
+      String(s.lives),
+      formatInteger(parts.reduce((n, [, f]) => n + f, 0)),
+      parts.length === 0 ? 'none' : parts.map(([p, n]) => `${p}: ${formatInteger(n)}`).join(', '),
+    ]);
+  }
+  return table.toString();
+}
+
 /** The faults of the run as they happened. */
 export function faultTable(faults: readonly FaultRecord[]): string {
   const table = createTable(['At', 'Fault', 'Took', 'Result'], ['right', 'left', 'right', 'left']);
@@ -362,6 +383,8 @@ export interface RunSummaryView {
   readonly audit: { readonly report: AuditReport; readonly transport: 'http' | 'kafka' } | null;
   /** One line per generator process, when several made the load (the metrics are their merge). */
   readonly generators?: readonly GeneratorLine[] | null;
+  /** Each service in one consumer group, when more than one consumed the topic. */
+  readonly services?: readonly ServiceInstanceLine[];
   /** The settling line (settlingLine) and the machine's load line (machineLoadLine). */
   readonly settling: string | null;
   readonly machine: string | null;
@@ -390,6 +413,8 @@ export function renderRunSummary(v: RunSummaryView): string {
     `     database: PostgreSQL ${db.version} (${db.kind}); ${formatInteger(db.players)} players x ${db.goals} goals\n` +
     (v.aborted === null ? '' : `     aborted:  ${v.aborted}\n`) +
     `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds)}\n\n${partitionTable(v.partitions)}\n`;
+  if (v.services !== undefined && v.services.length > 1)
+    out += `\nservices: ${v.services.length} instances of harness sut in one consumer group; the figures above add up every instance's /metrics and exact histograms, each partition over whichever instance held it:\n${serviceTable(v.services)}\n`;
   if (v.generators != null && v.generators.length > 0)
     out += `\ngenerators (${v.generators.length} processes, each a shard of the players; the figures above are their merge):\n${generatorTable(v.generators)}\n`;
   if (v.faults !== null) {

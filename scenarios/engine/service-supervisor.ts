@@ -36,6 +36,8 @@ export class ServiceSupervisor {
     private readonly port: number,
     private readonly ledger: DeliveryLedger | undefined,
     private readonly latency: LatencyStore | undefined,
+    /** Which of the run's services this is (`run --services N`): its histograms' cursor. */
+    readonly instance: number,
   ) {
     this.current = first;
   }
@@ -46,11 +48,12 @@ export class ServiceSupervisor {
     port: number,
     ledger?: DeliveryLedger,
     latency?: LatencyStore,
+    instance = 0,
   ): Promise<ServiceSupervisor> {
     const first = await startChildSut(args, env, port);
     // A restart comes back on the same port, so the load generator's target stays valid.
     const bound = Number(new URL(first.url).port);
-    return new ServiceSupervisor(first, args, env, bound, ledger, latency);
+    return new ServiceSupervisor(first, args, env, bound, ledger, latency, instance);
   }
 
   /**
@@ -62,10 +65,10 @@ export class ServiceSupervisor {
     const store = this.latency;
     if (store === undefined) return new Map();
     const res = await fetch(
-      `${this.current.url}/intervals?after=${store.seq}${close ? '&close=1' : ''}`,
+      `${this.current.url}/intervals?after=${store.seqOf(this.instance)}${close ? '&close=1' : ''}`,
     );
     const { intervals } = (await res.json()) as { intervals: IntervalHistogram[] };
-    return store.add(intervals);
+    return store.add(intervals, this.instance);
   }
 
   get url(): string {
@@ -75,6 +78,11 @@ export class ServiceSupervisor {
   /** The service's process now. */
   get pid(): number | undefined {
     return this.current.child.pid;
+  }
+
+  /** The figures as last read, with the lives before: for a moment the service cannot answer. */
+  lastKnown(): PromSample[] {
+    return accumulateSamples(this.finished, this.lastScrape);
   }
 
   /** The service's /metrics now, added to what the lives before it counted. */
@@ -104,6 +112,7 @@ export class ServiceSupervisor {
     });
     // The dying life's figures as last read, by this or by the per-second sampler.
     this.finished = accumulateSamples(this.finished, this.lastScrape);
+    this.lastScrape = [];
     await this.restart(restartAfterMs);
   }
 
@@ -114,13 +123,14 @@ export class ServiceSupervisor {
     const code = await this.current.stop();
     if (code !== 0) throw new Error(`the service exited with ${String(code)} on SIGTERM`);
     this.finished = accumulateSamples(this.finished, this.lastScrape);
+    this.lastScrape = [];
     await this.restart(restartAfterMs);
   }
 
   private async restart(afterMs: number): Promise<void> {
     if (afterMs > 0) await new Promise((r) => setTimeout(r, afterMs));
     this.current = await startChildSut(this.args, this.env, this.port);
-    this.latency?.restarted();
+    this.latency?.restarted(this.instance);
     this.lives++;
   }
 

@@ -58,4 +58,55 @@ describe.skipIf(broker.skip !== undefined)('harness run with harness.transport k
     expect(result.metrics.audit?.lost).toBe(0);
     expect(result.metrics.audit?.doubled).toBe(0);
   });
+
+  it('--services 2: one consumer group; one service stopped and killed mid-run, every increment once, all 8 partitions in the merged table', async () => {
+    const scenario = fileURLToPath(
+      new URL('../../scenarios/engine/fixtures/services-kafka.ts', import.meta.url),
+    );
+    const output = join(dir, 'services.json');
+    const run = await runHarness(['run', scenario, '--services', '2', '--output', output], {
+      DATABASE_URL: db.url,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /2 services \(variant join\) in consumer group \S+ at http:\/\/127\.0\.0\.1:\d+, http:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(run.stdout).toMatch(/services: 2 instances of harness sut in one consumer group/);
+    const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
+    expect(result.config.services).toBe(2);
+    // Two instances, the first started again after each of its two faults.
+    expect(result.metrics.serviceLives).toBe(4);
+    expect(result.metrics.faults?.map((f) => [f.action, f.ok])).toEqual([
+      ['stop-service', true],
+      ['kill-service', true],
+    ]);
+    const audit = result.metrics.audit;
+    expect(audit?.events.acknowledged).toBe(6000);
+    expect(audit?.lost).toBe(0);
+    expect(audit?.doubled).toBe(0);
+    expect(result.metrics.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(result.metrics.partitions.every((p) => p.flushes > 0)).toBe(true);
+    // Each service's own flushes: while the first was down, the second flushed its partitions
+    // too, so some partition shows on both; together they cover every partition.
+    const services = result.metrics.services ?? [];
+    expect(services.map((x) => [x.instance, x.lives])).toEqual([
+      [0, 3],
+      [1, 1],
+    ]);
+    const flushed = services.map(
+      (x) => new Set(Object.keys(x.flushes).filter((p) => (x.flushes[p] ?? 0) > 0)),
+    );
+    const [first = new Set<string>(), second = new Set<string>()] = flushed;
+    expect(new Set([...first, ...second]).size).toBe(8);
+    expect([...first].some((p) => second.has(p))).toBe(true);
+    expect(run.stdout).toMatch(/│ Service │ Processes │ +Flushes │ Flushes by partition/);
+  });
+
+  it('--services 2 with a scenario over HTTP is refused, exit 2', async () => {
+    const run = await runHarness(['run', 'smoke', '--services', '2'], { DATABASE_URL: db.url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /--services 2: several services share the load through a Kafka consumer group, and scenario \S+smoke\.ts runs over http/,
+    );
+  });
 });

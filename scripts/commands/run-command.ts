@@ -56,6 +56,7 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   sutPort: number;
   freshTable: boolean;
   generators: number;
+  services: number;
 }
 
 /** More generator processes than this is a typo, not a load: each holds a core's worth of work. */
@@ -122,6 +123,12 @@ export function runCommand(logger: () => Logger): Command {
       `simulator processes making the load, each with its shard of the players (--shard i/N); their figures are merged and the thresholds judged on the merge (at most ${MAX_GENERATORS})`,
       positiveInt('--generators', MAX_GENERATORS),
       1,
+    )
+    .option(
+      '--services <n>',
+      "Kafka transport: services in one consumer group, sharing the topic's partitions; their metrics are merged (service faults act on the first)",
+      positiveInt('--services', MAX_GENERATORS),
+      1,
     );
   addKafkaBrokerOptions(addDatabaseOptions(command));
   return command.action(async (scenario: string, flags: RunFlags) => {
@@ -142,6 +149,14 @@ export function runCommand(logger: () => Logger): Command {
     // Several variants run one after another, each on freshly seeded data.
     const variants = options.harness?.variants ?? [baseSettings.variant];
     await loadVariants(variants);
+    if (flags.services > 1 && baseSettings.transport !== 'kafka')
+      throw new UsageError(
+        `--services ${flags.services}: several services share the load through a Kafka consumer group, and scenario ${loaded.path} runs over ${baseSettings.transport} (set harness.transport to 'kafka')`,
+      );
+    if (flags.services > baseSettings.partitions)
+      throw new UsageError(
+        `--services ${flags.services}: more services than the scenario's ${baseSettings.partitions} partitions would leave some with nothing to consume`,
+      );
     const faultTrouble = faultProblems(baseSettings.faults, {
       transport: baseSettings.transport,
       serverControl:
@@ -192,6 +207,7 @@ export function runCommand(logger: () => Logger): Command {
               sutPort: flags.sutPort,
               onSeedProgress: seeding.onProgress,
               generators: flags.generators,
+              services: flags.services,
             },
           ).finally(() => {
             seeding.stop();
@@ -246,6 +262,7 @@ export function runCommand(logger: () => Logger): Command {
                     },
               audit: { report: outcome.audit, transport: settings.transport },
               generators: outcome.generators,
+              services: outcome.services,
               settling: outcome.settling === null ? null : settlingLine(outcome.settling),
               machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
               flushSize,
@@ -266,6 +283,7 @@ export function runCommand(logger: () => Logger): Command {
               options,
               env: flags.env,
               generators: flags.generators,
+              services: flags.services,
               ...(kafka === undefined
                 ? {}
                 : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
@@ -291,6 +309,7 @@ export function runCommand(logger: () => Logger): Command {
               ...(outcome.link === null ? {} : { link: outcome.link }),
               audit: outcome.audit,
               ...(outcome.generators === null ? {} : { generators: outcome.generators }),
+              ...(outcome.services.length > 1 ? { services: outcome.services } : {}),
               cost: outcome.cost,
             },
             thresholds: outcome.thresholds.map((t) => ({

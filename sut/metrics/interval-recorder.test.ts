@@ -63,7 +63,7 @@ describe('LatencyStore: the seconds tagged by scenario, read back by filter', ()
       // warm-up seconds are slow (50 ms), steady ones fast (5 ms)
       recorder.record(s % 2, 'flushDurationUs', s < 3 ? 50_000 : 5_000);
     }
-    store.add(recorder.since(store.seq, true));
+    store.add(recorder.since(store.seqOf(), true));
     const read = (filter: Parameters<LatencyStore['read']>[1]) => {
       const h = store.read('flushDurationUs', filter);
       const out = [h.totalCount, h.maxValue];
@@ -75,7 +75,7 @@ describe('LatencyStore: the seconds tagged by scenario, read back by filter', ()
     expect(read({ scenario: 'steady' })).toEqual([3, expect.closeTo(5_000, -1) as number]);
     expect(read({ scenario: AFTER_LOAD })[0]).toBe(2);
     expect(read({ scenario: 'steady', partition: 1 })[0]).toBe(2); // seconds 3 and 5
-    expect(store.seq).toBeGreaterThan(0);
+    expect(store.seqOf()).toBeGreaterThan(0);
     // round trip: what the results file keeps decodes to the same counts
     const encoded = store.encode();
     expect(Object.keys(encoded.flushDurationUs ?? {}).sort()).toEqual([
@@ -92,11 +92,11 @@ describe('LatencyStore: the seconds tagged by scenario, read back by filter', ()
     const first = new IntervalRecorder(1, () => now);
     first.record(0, 'flushRows', 10);
     now = 1000;
-    store.add(first.since(store.seq, true));
+    store.add(first.since(store.seqOf(), true));
     store.restarted();
     const second = new IntervalRecorder(1, () => now);
     second.record(0, 'flushRows', 20);
-    store.add(second.since(store.seq, true));
+    store.add(second.since(store.seqOf(), true));
     const h = store.read('flushRows');
     expect([h.totalCount, h.minNonZeroValue, h.maxValue]).toEqual([2, 10, 20]);
     h.destroy();
