@@ -211,7 +211,10 @@ function launch(
       output,
       ...sinkArgs,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    // A process group of its own, as the service has: Ctrl-C reaches the run, which tells
+    // every generator to stop and still merges what they sent. (A generator whose run is gone
+    // loses its IPC channel and stops by itself.)
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true },
   );
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code, signal) => {

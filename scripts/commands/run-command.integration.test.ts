@@ -188,34 +188,37 @@ describe('harness run', () => {
     expect(run.stderr).toMatch(message);
   });
 
-  it('Ctrl-C ends a run with its summary, its results file and exit 1, no stack trace', async () => {
-    const output = join(dir, 'interrupted.json');
-    const child = spawn(
-      process.execPath,
-      [bin, 'run', fixture('tiny-check.ts'), '--duration', '60s', '--output', output],
-      { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        // A few seconds of load, then Ctrl-C to the harness alone, as a terminal sends it
-        // to the foreground process (the service runs in a process group of its own).
-        if (/^3 s \|/m.test(stderr)) resolve();
+  it.each([[[]], [['--generators', '2']]])(
+    'Ctrl-C ends a run %j with its summary, its results file and exit 1, no stack trace',
+    async (extra: string[]) => {
+      const output = join(dir, `interrupted${extra.length}.json`);
+      const child = spawn(
+        process.execPath,
+        [bin, 'run', fixture('tiny-check.ts'), '--duration', '60s', '--output', output, ...extra],
+        { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+          // A few seconds of load, then Ctrl-C to the harness alone, as a terminal sends it
+          // to the foreground process (the service runs in a process group of its own).
+          if (/^3 s \|/m.test(stderr)) resolve();
+        });
       });
-    });
-    child.kill('SIGINT');
-    expect(await exited).toBe(1);
-    expect(stderr).toMatch(/interrupted: stopping the load, then the service and the database/);
-    expect(stderr).not.toMatch(/\n\s+at |fetch failed/);
-    expect(stdout).toMatch(/aborted: +interrupted/);
-    expect(stdout).toMatch(/^audit: /m);
-    expect(stdout.trimEnd().split('\n').pop()).toBe(`results: ${output}`);
-    expect(runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8'))).metrics.aborted).toBe(
-      'interrupted',
-    );
-  });
+      child.kill('SIGINT');
+      expect(await exited).toBe(1);
+      expect(stderr).toMatch(/interrupted: stopping the load, then the service and the database/);
+      expect(stderr).not.toMatch(/\n\s+at |fetch failed/);
+      expect(stdout).toMatch(/aborted: +interrupted/);
+      expect(stdout).toMatch(/^audit: /m);
+      expect(stdout.trimEnd().split('\n').pop()).toBe(`results: ${output}`);
+      expect(runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8'))).metrics.aborted).toBe(
+        'interrupted',
+      );
+    },
+  );
 });

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** Events per partition of the whole plan, as one process would schedule them. */
-async function planPartitions(scenario: string, duration: string): Promise<number[]> {
+async function planPartitions(scenario: string, duration?: string): Promise<number[]> {
   const loaded = await loadScenario(scenario, {});
   const { raw } = withOverrides(loaded.options, { duration, freshTable: false });
   const { settings } = prepareScenario(scenario, raw);
@@ -76,6 +76,32 @@ describe('harness run --generators N', () => {
     expect(audit?.lost).toBe(0);
     expect(audit?.doubled).toBe(0);
     expect(result.metrics.values.events_sent?.count).toBe(sim.sent);
+  });
+
+  it('a threshold with abortOnFail stops every generator early, for each variant in turn', async () => {
+    const output = join(dir, 'breakpoint.json');
+    const run = await runHarness(
+      ['run', fixture('tiny-breakpoint.ts'), '--generators', '2', '--output', output],
+      { DATABASE_URL: db.url },
+    );
+    expect(run.code, run.stderr).toBe(99);
+    const planned = (await planPartitions(fixture('tiny-breakpoint.ts'), undefined)).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    for (const variant of ['join', 'cte']) {
+      const result = runResultSchema.parse(
+        JSON.parse(readFileSync(output.replace(/\.json$/, `-${variant}.json`), 'utf8')),
+      );
+      expect(result.metrics.aborted).toMatch(/event_to_commit p\(99\)<1 failed with abortOnFail/);
+      const generators = result.metrics.generators ?? [];
+      expect(generators).toHaveLength(2);
+      const scheduled = generators.reduce((n, g) => n + g.scheduled, 0);
+      expect(scheduled).toBeGreaterThan(0);
+      expect(scheduled).toBeLessThan(planned);
+      expect(result.metrics.audit?.lost).toBe(0);
+      expect(result.metrics.audit?.doubled).toBe(0);
+    }
   });
 
   it.each([
