@@ -48,6 +48,15 @@ describe('parentControl', () => {
     expect(emitter.listenerCount('message')).toBe(0);
   });
 
+  it('gives up at once when the run went away while it was still preparing', async () => {
+    const { proc, emitter } = ipcProcess();
+    const control = parentControl(proc);
+    if (control === null) throw new Error('expected a control');
+    emitter.emit('disconnect');
+    await expect(control.ready()).rejects.toThrow(/went away before it said go/);
+    expect(control.signal.aborted).toBe(true);
+  });
+
   it('gives up waiting and stops when the run that started it goes away', async () => {
     const { proc, emitter } = ipcProcess();
     const control = parentControl(proc);

@@ -35,13 +35,18 @@ export function parentControl(proc: NodeJS.Process = process): ParentControl | n
   const stop = new AbortController();
   let go: (() => void) | undefined;
   let gone: ((error: Error) => void) | undefined;
+  // The run may go away while this process is still preparing, before ready() is called.
+  let disconnected = false;
+  const goneError = () =>
+    new Error('the run that started this generator went away before it said go');
   const onMessage = (message: unknown) => {
     if (!isToGenerator(message)) return;
     if (message.type === 'go') go?.();
     else stop.abort();
   };
   const onDisconnect = () => {
-    gone?.(new Error('the run that started this generator went away before it said go'));
+    disconnected = true;
+    gone?.(goneError());
     stop.abort();
   };
   proc.on('message', onMessage);
@@ -53,6 +58,10 @@ export function parentControl(proc: NodeJS.Process = process): ParentControl | n
     signal: stop.signal,
     ready: () =>
       new Promise<void>((resolve, reject) => {
+        if (disconnected || !proc.connected) {
+          reject(goneError());
+          return;
+        }
         go = resolve;
         gone = reject;
         tell({ type: 'ready' });

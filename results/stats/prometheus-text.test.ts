@@ -59,16 +59,17 @@ describe('Prometheus text', () => {
 
   it("merges several services' scrapes as one service's: sums, the largest max and quantile", () => {
     const a = parsePrometheusText(
-      'c_total{partition="0"} 3\nc_total{partition="1"} 4\ndepth{partition="0"} 10\nlag_max 7\ns{quantile="0.99"} 2\n',
+      'c_total{partition="0"} 3\nc_total{partition="1"} 4\nharness_buffer_depth{partition="0"} 10\nlag_max 7\ns{quantile="0.99"} 2\nharness_build_info 1\n',
     );
     const b = parsePrometheusText(
-      'c_total{partition="1"} 6\nc_total{partition="2"} 1\ndepth{partition="0"} 5\nlag_max 3\ns{quantile="0.99"} 9\n',
+      'c_total{partition="1"} 6\nc_total{partition="2"} 1\nharness_buffer_depth{partition="0"} 5\nlag_max 3\ns{quantile="0.99"} 9\nharness_build_info 1\n',
     );
     const merged = mergeInstanceSamples([a, b]);
     expect(sumOf(merged, 'c_total', { partition: '0' })).toBe(3);
     expect(sumOf(merged, 'c_total', { partition: '1' })).toBe(10);
     expect(sumOf(merged, 'c_total', { partition: '2' })).toBe(1);
-    expect(sumOf(merged, 'depth')).toBe(15);
+    expect(sumOf(merged, 'harness_buffer_depth')).toBe(15);
+    expect(sumOf(merged, 'harness_build_info')).toBe(1);
     expect(sumOf(merged, 'lag_max')).toBe(7);
     expect(sumOf(merged, 's')).toBe(9);
     expect(merged.filter((s) => s.name === 'c_total')).toHaveLength(3);

@@ -115,10 +115,13 @@ export function accumulateSamples(
   return [...out.values()];
 }
 
+/** Gauges that add up over instances: what each one holds of its own partitions. */
+const ADDITIVE_GAUGES = new Set(['harness_buffer_depth', 'harness_unwritten_increments']);
+
 /**
  * Several services' figures at one moment as one service's (`run --services N`): counters,
- * histograms and gauges such as buffer depth added up (each instance holds its own
- * partitions), `_max` gauges and quantiles the largest.
+ * histograms and the gauges of what each holds (buffer depth, unwritten increments) added
+ * up; every other gauge (a `_max`, a quantile, build info, process figures) the largest.
  */
 export function mergeInstanceSamples(instances: readonly (readonly PromSample[])[]): PromSample[] {
   const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
@@ -128,9 +131,9 @@ export function mergeInstanceSamples(instances: readonly (readonly PromSample[])
       const k = key(s);
       const before = out.get(k);
       if (before === undefined) out.set(k, s);
-      else if (s.name.endsWith('_max') || 'quantile' in s.labels)
-        out.set(k, { ...s, value: Math.max(before.value, s.value) });
-      else out.set(k, { ...s, value: before.value + s.value });
+      else if (CUMULATIVE.test(s.name) || ADDITIVE_GAUGES.has(s.name))
+        out.set(k, { ...s, value: before.value + s.value });
+      else out.set(k, { ...s, value: Math.max(before.value, s.value) });
     }
   return [...out.values()];
 }

@@ -61,7 +61,14 @@ export class GeneratorFleet {
   private constructor(
     private readonly members: readonly Member[],
     private readonly dir: string,
-  ) {}
+  ) {
+    // A generator that fails stops the others: the run would otherwise go on at a part of
+    // its load, judged as if it were whole, only to be discarded at the end.
+    for (const m of members)
+      void m.exited.then((code) => {
+        if (code !== 0) this.stop();
+      });
+  }
 
   static async start(count: number, plan: FleetPlan): Promise<GeneratorFleet> {
     const dir = mkdtempSync(join(tmpdir(), 'harness-generators-'));
@@ -161,7 +168,8 @@ export class GeneratorFleet {
 }
 
 function tell(member: Member, message: ToGenerator): void {
-  if (member.child.connected) member.child.send(message);
+  // A generator may be exiting as the message goes: it has nothing left to stop then.
+  if (member.child.connected) member.child.send(message, () => undefined);
 }
 
 function launch(
@@ -216,14 +224,19 @@ function launch(
     // loses its IPC channel and stops by itself.)
     { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true },
   );
+  // 'close', not 'exit': by then its stderr has been read to the end, last words included.
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       resolve(code ?? (signal === null ? null : -1));
     });
   });
   const member: Member = { index, child, output, ledger, exited, sent: 0, stderr: '' };
   child.stderr?.on('data', (chunk: Buffer) => {
     member.stderr = (member.stderr + chunk.toString()).slice(-STDERR_KEPT);
+  });
+  // A message to a generator that has just gone: its exit code tells what happened.
+  child.on('error', (error) => {
+    member.stderr = `${member.stderr}\n${error.message}`.slice(-STDERR_KEPT);
   });
   child.on('message', (message: FromGenerator) => {
     if (message.type === 'progress') member.sent = message.sent;

@@ -386,27 +386,8 @@ export async function runScenario(
       ? createKafka(brokers ?? [], `harness-run-${process.pid}`)
       : undefined;
   const generatorCount = hooks.generators ?? 1;
-  // Several generators: each its own process with its shard of the players, started and
-  // prepared now, told to go when the run starts measuring.
-  const fleet =
-    generatorCount > 1
-      ? await GeneratorFleet.start(generatorCount, {
-          players: simulation.players,
-          seed: simulation.seed,
-          partitions: simulation.partitions,
-          namespace: simulation.namespace,
-          scenarios: settings.scenarios,
-          sink:
-            kafka !== undefined
-              ? { kind: 'kafka', brokers: brokers ?? [], topic: kafkaNames }
-              : { kind: 'http', url: service.url },
-        }).catch(async (error: unknown) => {
-          await service.stop();
-          throw error;
-        })
-      : undefined;
   const sink: EventSinkTarget | undefined =
-    fleet !== undefined
+    generatorCount > 1
       ? undefined
       : kafka !== undefined
         ? await KafkaSink.connect({
@@ -431,6 +412,7 @@ export async function runScenario(
     abort.abort();
   };
   signal.addEventListener('abort', onOuterAbort);
+  if (signal.aborted) onOuterAbort();
   const dataDir = session.database.dataDir;
   // A server named by URL may still run here (an ab session's, a local one): count its CPU.
   const serverPid = dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
@@ -441,13 +423,40 @@ export async function runScenario(
     broker: () => session.kafka?.control?.pid() ?? Promise.resolve(undefined),
   });
   await machine.sample();
+  // The producer of the poison faults' events, connected before the load starts.
+  const injector = kafka?.producer();
+  await injector?.connect();
+  // Several generators: each its own process with its shard of the players, started and
+  // prepared after everything else that may fail before the load, told to go when the run
+  // starts measuring.
+  const fleet =
+    generatorCount > 1
+      ? await GeneratorFleet.start(generatorCount, {
+          players: simulation.players,
+          seed: simulation.seed,
+          partitions: simulation.partitions,
+          namespace: simulation.namespace,
+          scenarios: settings.scenarios,
+          sink:
+            kafka !== undefined
+              ? { kind: 'kafka', brokers: brokers ?? [], topic: kafkaNames }
+              : { kind: 'http', url: service.url },
+        }).catch(async (error: unknown) => {
+          await injector?.disconnect();
+          await service.stop();
+          throw error;
+        })
+      : undefined;
   const costMeter = await RunCostMeter.start(
     client,
     session.database.url,
     session.schema,
     session.table,
     () => (dataDir === undefined ? Promise.resolve(serverPid) : postmasterPid(dataDir)),
-  );
+  ).catch(async (error: unknown) => {
+    await fleet?.kill();
+    throw error;
+  });
   const started = performance.now();
   latency.startLoad();
   let previous: PromSample[] = [];
@@ -521,8 +530,6 @@ export async function runScenario(
     },
   });
   const injected: { event: PlayerEvent; delivery: Delivery }[] = [];
-  const injector = kafka?.producer();
-  await injector?.connect();
   const inject = async (events: readonly PlayerEvent[]): Promise<string> => {
     let delivery: Delivery = DELIVERY.unknown;
     let said: string;
@@ -581,6 +588,8 @@ export async function runScenario(
       abort.signal.addEventListener('abort', onStop);
       const progress = setInterval(() => (sent = fleet.sent), 1000);
       fleet.go();
+      // Stopped before it started (Ctrl-C while the generators were getting ready).
+      if (abort.signal.aborted) fleet.stop();
       try {
         ({ merged: sim, generators } = await fleet.finish(ledger));
       } finally {

@@ -153,6 +153,10 @@ export function runCommand(logger: () => Logger): Command {
       throw new UsageError(
         `--services ${flags.services}: several services share the load through a Kafka consumer group, and scenario ${loaded.path} runs over ${baseSettings.transport} (set harness.transport to 'kafka')`,
       );
+    if (flags.sutPort !== 0 && flags.sutPort + flags.services - 1 > 65_535)
+      throw new UsageError(
+        `--sut-port ${flags.sutPort} with --services ${flags.services}: the services listen on ${flags.sutPort} to ${flags.sutPort + flags.services - 1}, beyond the last port, 65535`,
+      );
     if (flags.services > baseSettings.partitions)
       throw new UsageError(
         `--services ${flags.services}: more services than the scenario's ${baseSettings.partitions} partitions would leave some with nothing to consume`,

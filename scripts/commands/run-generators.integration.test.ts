@@ -38,7 +38,7 @@ async function planPartitions(scenario: string, duration?: string): Promise<numb
   return counts;
 }
 
-describe('harness run --generators N', () => {
+describe('harness run --generators N (and the checks of --services N)', () => {
   it('3 generator processes make one run: the plan exactly, merged figures, a line per generator, every increment once', async () => {
     const output = join(dir, 'three.json');
     const run = await runHarness(
@@ -107,6 +107,14 @@ describe('harness run --generators N', () => {
   it.each([
     [['smoke', '--generators', '0'], /--generators "0" is not a positive integer/],
     [['smoke', '--generators', '65'], /--generators 65 is more than the 64 allowed/],
+    [
+      [fixture('tiny-kafka.ts'), '--services', '9'],
+      /--services 9: more services than the scenario's 8 partitions/,
+    ],
+    [
+      [fixture('tiny-kafka.ts'), '--services', '2', '--sut-port', '65535'],
+      /--sut-port 65535 with --services 2: the services listen on 65535 to 65536, beyond the last port/,
+    ],
     [
       [fixture('faults-http-short.ts'), '--generators', '2'],
       /kill-service: the audit's crash window needs the order of the acknowledgements[^\n]*without --generators/,
