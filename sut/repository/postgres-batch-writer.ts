@@ -214,15 +214,28 @@ export class PostgresBatchWriter implements BatchWriter {
     const fenceQuery = this.fenceStatement(partition, fence);
     const variant = this.options.variant;
     // All four go out at once (pg pipeline mode): one round trip. An error in one leaves the
-    // transaction aborted, the next ones fail with 25P02, and COMMIT answers ROLLBACK.
-    const steps = await Promise.allSettled([
-      client.query('BEGIN'),
-      client.query(fenceQuery),
-      batch.size === 0
-        ? Promise.resolve({ rowsUpdated: 0 })
-        : executeBatch(client, variant, batch, { prepared: this.options.prepared }),
-      client.query('COMMIT'),
-    ]);
+    // transaction aborted, the next ones fail with 25P02, and COMMIT answers ROLLBACK. The
+    // socket is corked while they are queued (each is submitted as it is queued), so they
+    // leave in one write instead of four: a system call, and a wake-up of the server's
+    // backend, per flush instead of per statement.
+    const queue = () =>
+      [
+        client.query('BEGIN'),
+        client.query(fenceQuery),
+        batch.size === 0
+          ? Promise.resolve({ rowsUpdated: 0 })
+          : executeBatch(client, variant, batch, { prepared: this.options.prepared }),
+        client.query('COMMIT'),
+      ] as const;
+    const socket = client.connection.stream;
+    socket.cork();
+    let pending: ReturnType<typeof queue>;
+    try {
+      pending = queue();
+    } finally {
+      socket.uncork();
+    }
+    const steps = await Promise.allSettled(pending);
     const [begin, fenced, applied, commit] = steps;
     const failure = steps.find((s) => s.status === 'rejected');
     if (failure === undefined) {
