@@ -236,11 +236,21 @@ export function faultProblems(
     readonly brokerControl: boolean;
     /** Processes making the load (--generators N). */
     readonly generators?: number;
+    /** Services in one consumer group (--services N). */
+    readonly services?: number;
   },
 ): string[] {
   const problems: string[] = [];
   for (const f of faults) {
     const needs = faultNeeds(f.action);
+    if (
+      (f.action === 'kill-service' || f.action === 'stop-service') &&
+      f.service !== undefined &&
+      f.service >= (context.services ?? 1)
+    )
+      problems.push(
+        `${f.action}: service ${f.service} does not exist: the run has ${context.services ?? 1} service${(context.services ?? 1) === 1 ? '' : 's'}, numbered from 0 (--services N)`,
+      );
     // The audit bounds what a crash may lose by the events acknowledged while the service
     // died, in the order they were: only a generator in this process has that order.
     if (f.action === 'kill-service' && (context.generators ?? 1) > 1)
@@ -559,8 +569,8 @@ export async function runScenario(
     faultPlan,
     {
       service: {
-        kill: (ms) => service.kill(ms),
-        terminate: (ms) => service.terminate(ms),
+        kill: (ms, instance) => service.kill(ms, instance),
+        terminate: (ms, instance) => service.terminate(ms, instance),
         inject,
       },
       poisonPlayers,

@@ -20,7 +20,8 @@ export interface ServiceInstanceLine {
  * Kafka consumer group, each supervised on its own port, read as one service: their /metrics
  * added up (flushes per partition over every instance, whichever held the partition when),
  * their exact histograms into one store, each with its own cursor. A service fault acts on
- * the first instance; the group hands its partitions to the others while it is down.
+ * the instance it names (the first by default); the group hands its partitions to the others
+ * while it is down.
  */
 export class ServiceGroup {
   private constructor(private readonly members: readonly ServiceSupervisor[]) {}
@@ -132,12 +133,19 @@ export class ServiceGroup {
     });
   }
 
-  kill(restartAfterMs: number): Promise<void> {
-    return this.first.kill(restartAfterMs);
+  kill(restartAfterMs: number, instance = 0): Promise<void> {
+    return this.member(instance).kill(restartAfterMs);
   }
 
-  terminate(restartAfterMs: number): Promise<void> {
-    return this.first.terminate(restartAfterMs);
+  terminate(restartAfterMs: number, instance = 0): Promise<void> {
+    return this.member(instance).terminate(restartAfterMs);
+  }
+
+  private member(instance: number): ServiceSupervisor {
+    const member = this.members[instance];
+    if (member === undefined)
+      throw new Error(`service ${instance} does not exist: the run has ${this.members.length}`);
+    return member;
   }
 
   /** The final SIGTERM to every instance; the first exit code that is not 0, else 0. */

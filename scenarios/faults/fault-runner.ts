@@ -8,8 +8,9 @@ import type { PgLinkProxy } from './pg-link-proxy.ts';
 /** What the faults act on; a part a run does not have is undefined (checked before the run). */
 export interface FaultTargets {
   readonly service: {
-    kill(restartAfterMs: number): Promise<void>;
-    terminate(restartAfterMs: number): Promise<void>;
+    /** `instance`: which of the run's services (--services N), 0 for the first. */
+    kill(restartAfterMs: number, instance: number): Promise<void>;
+    terminate(restartAfterMs: number, instance: number): Promise<void>;
     /** Sends events beside the load (poison); says what the service or broker answered. */
     inject(events: readonly PlayerEvent[]): Promise<string>;
   };
@@ -126,10 +127,16 @@ async function carryOut(
       return targets.service.inject(poisonEvents(spec.kind, player, targets.namespace));
     }
     case 'kill-service':
-      await targets.service.kill(parseDuration(spec.restartAfter ?? '0s', 'restartAfter'));
+      await targets.service.kill(
+        parseDuration(spec.restartAfter ?? '0s', 'restartAfter'),
+        spec.service ?? 0,
+      );
       return undefined;
     case 'stop-service':
-      await targets.service.terminate(parseDuration(spec.restartAfter ?? '0s', 'restartAfter'));
+      await targets.service.terminate(
+        parseDuration(spec.restartAfter ?? '0s', 'restartAfter'),
+        spec.service ?? 0,
+      );
       return undefined;
     case 'restart-postgres':
       await need(targets.postgres, 'PostgreSQL server').restart(spec.mode ?? 'fast');

@@ -23,7 +23,11 @@ const when = {
   every: duration.optional(),
   times: z.number().int().positive().max(1000).optional(),
 };
-const serviceRestart = { restartAfter: duration.optional() };
+const serviceRestart = {
+  restartAfter: duration.optional(),
+  /** Which of the run's services (`run --services N`), from 0; the first by default. */
+  service: z.number().int().nonnegative().max(63).optional(),
+};
 
 export const faultSpecSchema = z
   .discriminatedUnion('action', [
@@ -111,7 +115,7 @@ export function describeFault(spec: FaultSpec): string {
   switch (spec.action) {
     case 'kill-service':
     case 'stop-service':
-      return `${spec.action}${spec.restartAfter === undefined ? '' : `, restart after ${spec.restartAfter}`}`;
+      return `${spec.action}${spec.service === undefined ? '' : ` of service ${spec.service}`}${spec.restartAfter === undefined ? '' : `, restart after ${spec.restartAfter}`}`;
     case 'restart-postgres':
       return `restart-postgres -m ${spec.mode ?? 'fast'}`;
     case 'stop-postgres':

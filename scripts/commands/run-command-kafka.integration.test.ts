@@ -59,7 +59,7 @@ describe.skipIf(broker.skip !== undefined)('harness run with harness.transport k
     expect(result.metrics.audit?.doubled).toBe(0);
   });
 
-  it('--services 2: one consumer group; one service stopped and killed mid-run, every increment once, all 8 partitions in the merged table', async () => {
+  it('--services 2: one consumer group; one service stopped and the other killed mid-run, every increment once, all 8 partitions in the merged table', async () => {
     const scenario = fileURLToPath(
       new URL('../../scenarios/engine/fixtures/services-kafka.ts', import.meta.url),
     );
@@ -74,14 +74,14 @@ describe.skipIf(broker.skip !== undefined)('harness run with harness.transport k
     expect(run.stdout).toMatch(/services: 2 instances of harness sut in one consumer group/);
     const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
     expect(result.config.services).toBe(2);
-    // Two instances, the first started again after each of its two faults.
+    // Two instances, each started again after the fault that named it.
     expect(result.metrics.serviceLives).toBe(4);
-    expect(result.metrics.faults?.map((f) => [f.action, f.ok])).toEqual([
-      ['stop-service', true],
-      ['kill-service', true],
+    expect(result.metrics.faults?.map((f) => [f.action, f.detail, f.ok])).toEqual([
+      ['stop-service', 'stop-service, restart after 4s', true],
+      ['kill-service', 'kill-service of service 1, restart after 1s', true],
     ]);
     const audit = result.metrics.audit;
-    expect(audit?.events.acknowledged).toBe(6000);
+    expect(audit?.events.acknowledged).toBe(9000);
     expect(audit?.lost).toBe(0);
     expect(audit?.doubled).toBe(0);
     expect(result.metrics.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -90,8 +90,8 @@ describe.skipIf(broker.skip !== undefined)('harness run with harness.transport k
     // too, so some partition shows on both; together they cover every partition.
     const services = result.metrics.services ?? [];
     expect(services.map((x) => [x.instance, x.lives])).toEqual([
-      [0, 3],
-      [1, 1],
+      [0, 2],
+      [1, 2],
     ]);
     const flushed = services.map(
       (x) => new Set(Object.keys(x.flushes).filter((p) => (x.flushes[p] ?? 0) > 0)),

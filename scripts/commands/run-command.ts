@@ -126,7 +126,7 @@ export function runCommand(logger: () => Logger): Command {
     )
     .option(
       '--services <n>',
-      "Kafka transport: services in one consumer group, sharing the topic's partitions; their metrics are merged (service faults act on the first)",
+      "Kafka transport: services in one consumer group, sharing the topic's partitions; their metrics are merged (a service fault names one with service: i, the first by default)",
       positiveInt('--services', MAX_GENERATORS),
       1,
     );
@@ -167,6 +167,7 @@ export function runCommand(logger: () => Logger): Command {
         flags.db === 'embedded' || (flags.db === 'auto' && (process.env.DATABASE_URL ?? '') === ''),
       brokerControl: flags.kafka === 'local',
       generators: flags.generators,
+      services: flags.services,
     });
     if (faultTrouble.length > 0)
       throw new UsageError(

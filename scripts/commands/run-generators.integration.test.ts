@@ -108,6 +108,10 @@ describe('harness run --generators N (and the checks of --services N)', () => {
     [['smoke', '--generators', '0'], /--generators "0" is not a positive integer/],
     [['smoke', '--generators', '65'], /--generators 65 is more than the 64 allowed/],
     [
+      [fixture('services-kafka.ts')],
+      /kill-service: service 1 does not exist: the run has 1 service, numbered from 0 \(--services N\)/,
+    ],
+    [
       [fixture('tiny-kafka.ts'), '--services', '9'],
       /--services 9: more services than the scenario's 8 partitions/,
     ],

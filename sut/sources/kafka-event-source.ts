@@ -383,7 +383,14 @@ export class KafkaEventSource implements EventSource {
   /** Stops taking records: batches in progress return without applying more. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.consumer.pause([{ topic: this.topic }]);
+    try {
+      this.consumer.pause([{ topic: this.topic }]);
+    } catch (error) {
+      // Between a consumer's crash (a broker restart) and kafkajs's restart of it there is no
+      // group to pause: nothing is fetching then, and a batch fetched after the restart
+      // returns at once, as `stopping` says. Any other refusal is a real failure.
+      if (!/Consumer group was not initialized/.test((error as Error).message)) throw error;
+    }
     await Promise.all([...this.inBatch]);
   }
 
