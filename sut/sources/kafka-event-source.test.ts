@@ -2,7 +2,7 @@ import { KafkaJSNonRetriableError, type Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { KafkaEventSource } from './kafka-event-source.ts';
 import type { OffsetStore } from '../repository/offset-store.ts';
-import type { SutMetrics } from '../metrics/sut-metrics.ts';
+import { SutMetrics } from '../metrics/sut-metrics.ts';
 
 /** A source over a consumer whose pause() fails as given: what stop() does with it. */
 function sourceWithPause(pause: () => void): KafkaEventSource {
@@ -15,7 +15,7 @@ function sourceWithPause(pause: () => void): KafkaEventSource {
     kafka,
     offsets: { scope: { group: 'g', topic: 't' } } as unknown as OffsetStore,
     connect: () => Promise.reject(new Error('not used')),
-    metrics: {} as SutMetrics,
+    metrics: new SutMetrics('join', 1),
   });
 }
 
