@@ -76,6 +76,9 @@ export function histogramQuantile(
   return previousBound;
 }
 
+/** One series: its name and labels, whatever the labels' order. */
+const sampleKey = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+
 /**
  * The samples of `after` minus those of `before` (same name and labels): what counters and
  * histograms gathered between two scrapes, e.g. a measurement window after a warm-up.
@@ -84,9 +87,8 @@ export function sampleDelta(
   after: readonly PromSample[],
   before: readonly PromSample[],
 ): PromSample[] {
-  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
-  const earlier = new Map(before.map((s) => [key(s), s.value]));
-  return after.map((s) => ({ ...s, value: s.value - (earlier.get(key(s)) ?? 0) }));
+  const earlier = new Map(before.map((s) => [sampleKey(s), s.value]));
+  return after.map((s) => ({ ...s, value: s.value - (earlier.get(sampleKey(s)) ?? 0) }));
 }
 
 const CUMULATIVE = /(_total|_count|_sum|_bucket)$/;
@@ -100,12 +102,11 @@ export function accumulateSamples(
   earlier: readonly PromSample[],
   current: readonly PromSample[],
 ): PromSample[] {
-  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
   const out = new Map<string, PromSample>();
   for (const s of earlier)
-    if (CUMULATIVE.test(s.name) || s.name.endsWith('_max')) out.set(key(s), s);
+    if (CUMULATIVE.test(s.name) || s.name.endsWith('_max')) out.set(sampleKey(s), s);
   for (const s of current) {
-    const k = key(s);
+    const k = sampleKey(s);
     const before = out.get(k);
     if (before === undefined) out.set(k, s);
     else if (CUMULATIVE.test(s.name)) out.set(k, { ...s, value: before.value + s.value });
@@ -124,11 +125,10 @@ const ADDITIVE_GAUGES = new Set(['harness_buffer_depth', 'harness_unwritten_incr
  * up; every other gauge (a `_max`, a quantile, build info, process figures) the largest.
  */
 export function mergeInstanceSamples(instances: readonly (readonly PromSample[])[]): PromSample[] {
-  const key = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
   const out = new Map<string, PromSample>();
   for (const samples of instances)
     for (const s of samples) {
-      const k = key(s);
+      const k = sampleKey(s);
       const before = out.get(k);
       if (before === undefined) out.set(k, s);
       else if (CUMULATIVE.test(s.name) || ADDITIVE_GAUGES.has(s.name))

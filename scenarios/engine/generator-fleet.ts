@@ -103,10 +103,6 @@ export class GeneratorFleet {
     return this.members.reduce((n, m) => n + m.sent, 0);
   }
 
-  get pids(): number[] {
-    return this.members.flatMap((m) => (m.child.pid === undefined ? [] : [m.child.pid]));
-  }
-
   /**
    * Waits for every generator to finish, merges their results, and writes what each one's
    * events became into `ledger`. A generator that failed fails the run, naming it.
