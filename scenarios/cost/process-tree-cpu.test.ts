@@ -39,7 +39,37 @@ async function startTree(): Promise<{ parent: number; child: number }> {
   return { parent: tree.pid as number, child: Number(line.split(' ')[1]) };
 }
 
+/**
+ * A server's backends, sped up: a parent that keeps three children burning 300 ms each and
+ * reaps each as it ends. A reading that missed a child reaped during its scan would fall by
+ * that child's 0.3 s (seen in about one reading in 150 before the scan was made consistent).
+ */
+const CHURN = `
+const { spawn } = require('node:child_process');
+const next = () => spawn(process.execPath, ['-e', "${burn(300)}"], { stdio: 'ignore' }).on('exit', () => setTimeout(next, 20));
+next(); next(); next();
+`;
+
 describe('the CPU of a process tree, from /proc', () => {
+  it('never falls between readings while children end and are reaped', async () => {
+    tree = spawn(process.execPath, ['-e', CHURN], { stdio: 'ignore', detached: true });
+    const root = tree.pid as number;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let previous = 0;
+    let readings = 0;
+    const drops: string[] = [];
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const now = (await processTreeCpuSeconds(root)) ?? 0;
+      if (now < previous) drops.push(`${previous} -> ${now}`);
+      previous = now;
+      readings++;
+    }
+    expect(readings).toBeGreaterThan(20);
+    expect(drops).toEqual([]);
+    expect(previous).toBeGreaterThan(0.5);
+  }, 30_000);
+
   it('counts the root, its living children and its exited children', async () => {
     const { parent, child } = await startTree();
     const whole = (await processTreeCpuSeconds(parent)) ?? 0;

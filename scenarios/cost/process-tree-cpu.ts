@@ -8,6 +8,11 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
  * time, plus what its exited children used (the kernel adds a child's time to its parent
  * when the parent waits for it), so a server's finished backends still count. Undefined when
  * the root is not there.
+ *
+ * /proc is read one process at a time, so a child the root reaps during the scan, after the
+ * root was read and before the child would have been, would be counted nowhere, and the sum
+ * could fall between two readings (a server whose backends come and go). The scan is
+ * repeated until the root reaped nothing while it ran.
  */
 export async function processTreeCpuSeconds(
   root: number,
@@ -17,6 +22,22 @@ export async function processTreeCpuSeconds(
     const s = await processStat(root);
     return s === undefined ? undefined : s.ticks / CLOCK_TICKS;
   }
+  let ticks: number | undefined;
+  for (let attempt = 0; attempt < MAX_SCANS; attempt++) {
+    const first = await processStat(root);
+    if (first === undefined) return undefined;
+    ticks = await treeTicks(root);
+    const last = await processStat(root);
+    if (ticks === undefined || last === undefined) return undefined;
+    if (last.reapedTicks === first.reapedTicks) break;
+  }
+  return ticks === undefined ? undefined : ticks / CLOCK_TICKS;
+}
+
+/** Scans enough for any server: backends end a few times a second at most. */
+const MAX_SCANS = 5;
+
+async function treeTicks(root: number): Promise<number | undefined> {
   const all = new Map<number, NonNullable<Awaited<ReturnType<typeof processStat>>>>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -35,7 +56,7 @@ export async function processTreeCpuSeconds(
     ticks += s.ticks + s.reapedTicks;
     queue.push(...(children.get(pid) ?? []));
   }
-  return ticks / CLOCK_TICKS;
+  return ticks;
 }
 
 /** A part of a run whose CPU is counted: a process, alone or with everything under it. */

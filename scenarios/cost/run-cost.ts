@@ -100,9 +100,15 @@ export class RunCostMeter {
   async window(client: pg.ClientBase, seconds: number): Promise<{ cost: RowCost; note?: string }> {
     const after = await readDbCounters(client, this.table, this.views);
     const pid = await this.serverPid();
-    const cpuAfter =
+    const cpuRead =
       this.cpuBefore !== undefined && pid === this.cpuBefore.pid
         ? await processTreeCpuSeconds(pid)
+        : undefined;
+    // Less than before only when backends ended faster than /proc could be read consistently
+    // (processTreeCpuSeconds retries a few times): then the CPU is not measured, not negative.
+    const cpuAfter =
+      cpuRead !== undefined && this.cpuBefore !== undefined && cpuRead >= this.cpuBefore.seconds
+        ? cpuRead
         : undefined;
     const restarted = after.serverStartedAt !== this.before.serverStartedAt;
     const cost = rowCost(this.before, restarted ? this.before : after, {
