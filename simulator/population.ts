@@ -1,18 +1,8 @@
-import { Faker, en } from '@faker-js/faker';
 import { partitionOf } from '../sut/partitioning/fnv1a.ts';
 import { generatePlayerIds } from '../sut/db/player-ids.ts';
 
-export interface PlayerProfile {
-  readonly id: string;
-  readonly username: string;
-  readonly country: string;
-  readonly platform: string;
-}
-
-const PLATFORMS = ['pc', 'playstation', 'xbox', 'switch', 'mobile'];
-
 /**
- * The simulated players: ids (as the seeder made them), profiles, and how active each is.
+ * The simulated players: ids (as the seeder made them) and how active each is.
  * With a Zipf exponent s > 0, player i is picked with weight 1/(i+1)^s, so a few players
  * produce far more events (s = 0: everyone alike).
  */
@@ -57,17 +47,5 @@ export class Population {
       else lo = mid + 1;
     }
     return lo;
-  }
-
-  /** Profiles from faker under the population's seed (a separate generator, so ids stay the seeder's). */
-  profiles(): PlayerProfile[] {
-    const faker = new Faker({ locale: [en] });
-    faker.seed(this.seed + 1);
-    return this.ids.map((id) => ({
-      id,
-      username: faker.internet.username(),
-      country: faker.location.countryCode(),
-      platform: faker.helpers.arrayElement(PLATFORMS),
-    }));
   }
 }

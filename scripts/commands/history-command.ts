@@ -80,7 +80,7 @@ export function historyCommand(): Command {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(
         path,
-        renderSvg(
+        await renderSvg(
           historyChart(
             `${metric.label}${name === undefined ? '' : ` (${name})`}`,
             metric.unit,
