@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHarnessInProcess, type HarnessRun } from './testing/run-harness.ts';
 
 // Hostile argument lists, by class, run through the real CLI in this process (no database:
 // DATABASE_URL names a port nobody listens on, so a command that passes its checks stops at
@@ -23,9 +24,7 @@ writeFileSync(decoy, DECOY_TEXT);
 const startDir = process.cwd();
 process.env.DATABASE_URL = 'postgres://fuzz:secretpw@127.0.0.1:1/none';
 process.env.KAFKA_BROKERS = '';
-let main: (argv: readonly string[]) => Promise<number>;
-beforeAll(async () => {
-  ({ main } = await import('./program.ts'));
+beforeAll(() => {
   process.chdir(cwd);
 });
 afterAll(() => {
@@ -146,26 +145,7 @@ const otherCommand = fc.oneof(
   ),
 );
 
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
-function expectCleanOutcome(argv: string[], run: { code: number; stderr: string }) {
+function expectCleanOutcome(argv: string[], run: HarnessRun) {
   const where = `${JSON.stringify(argv)} -> ${run.code}\n${run.stderr}`;
   expect([0, 2], where).toContain(run.code);
   expect(run.stderr, where).not.toMatch(/\n\s+at [\w.<]+ \(|node:internal/);
@@ -181,7 +161,7 @@ describe('the CLI, fuzzed', () => {
         const argv = ['--log-level', 'error', 'simulate', '--sink', 'memory', ...flags.flat()];
         // Nothing long: a schedule that parses is at most 0.1 s of events at the rates drawn.
         if (!argv.includes('--duration')) argv.push('--duration', '50ms');
-        expectCleanOutcome(argv, await runCli(argv));
+        expectCleanOutcome(argv, await runHarnessInProcess(argv));
       }),
       { numRuns: 150 },
     );
@@ -192,7 +172,7 @@ describe('the CLI, fuzzed', () => {
       fc.asyncProperty(otherCommand, async ([command, flags]) => {
         const argv = ['--log-level', 'error', command, ...flags.flat()];
         if (command === 'run') argv.splice(3, 0, 'smoke');
-        expectCleanOutcome(argv, await runCli(argv));
+        expectCleanOutcome(argv, await runHarnessInProcess(argv));
       }),
       { numRuns: 120 },
     );

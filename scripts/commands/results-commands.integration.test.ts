@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 
 const FIXTURES = 'results/compare/fixtures';
 const git = (ref: string) => execFileSync('git', ['rev-parse', ref], { encoding: 'utf8' }).trim();
@@ -149,7 +149,7 @@ describe('harness compare', () => {
       /--fail-on-regression "much" is not a percentage/,
     ],
   ])('%j: exit 2 with one clear message', async (args, message) => {
-    const run = await runHarness(args, env);
+    const run = await runHarnessInProcess(args, env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
@@ -265,7 +265,7 @@ describe('harness report and history', () => {
     [['check', '--duration', '10x'], /--duration/],
     [['check', '--full', '--duration', '1m'], /--full and --duration contradict each other/],
   ])('%j: exit 2 with one clear message, nothing started', async (args, message) => {
-    const run = await runHarness(args, env);
+    const run = await runHarnessInProcess(args, env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResultSchema } from '../../results/schema/result-schema.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 import { K6Parser } from 'k6-to-junit';
 import { findFreePort } from '../db/free-port.ts';
 
@@ -183,7 +183,7 @@ describe('harness run', () => {
     [['smoke', '--variant', 'join,fast'], /unknown SQL variant "fast"/],
     [['smoke', '-e', 'NOEQUALS'], /-e "NOEQUALS" must be KEY=VALUE/],
   ])('bad scenario or options %j: exit 2, naming the file and the keys', async (args, message) => {
-    const run = await runHarness(['run', ...args], { DATABASE_URL: db.url });
+    const run = await runHarnessInProcess(['run', ...args], { DATABASE_URL: db.url });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });

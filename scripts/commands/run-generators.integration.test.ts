@@ -10,7 +10,7 @@ import { loadScenario } from '../../scenarios/engine/load-scenario.ts';
 import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { withOverrides } from '../../scenarios/engine/scenario-overrides.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../scenarios/engine/fixtures/${name}`, import.meta.url));
@@ -124,7 +124,7 @@ describe('harness run --generators N (and the checks of --services N)', () => {
       /kill-service: the audit's crash window needs the order of the acknowledgements[^\n]*without --generators/,
     ],
   ])('%j: exit 2 before anything starts', async (args, message) => {
-    const run = await runHarness(['run', ...args], { DATABASE_URL: db.url });
+    const run = await runHarnessInProcess(['run', ...args], { DATABASE_URL: db.url });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });

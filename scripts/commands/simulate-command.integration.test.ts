@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateResultSchema } from '../../results/schema/result-schema.ts';
 import { startChildSut } from '../../sut/service/child-sut.ts';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'harness-simulate-test-'));
 afterAll(() => {
@@ -129,7 +129,6 @@ describe('harness simulate', () => {
       /the most the harness plans is 10,000,000 events\/s/,
     ],
     [['--executor', 'per-vu-iterations'], /argument 'per-vu-iterations' is invalid/],
-    [['--controlled'], /--controlled is for the generators `harness run --generators N` starts/],
     [
       ['--scenarios-file', '/nonexistent/plan.json'],
       /--scenarios-file "\/nonexistent\/plan\.json" cannot be read/,
@@ -137,11 +136,21 @@ describe('harness simulate', () => {
   ])(
     'bad input %j: one clear message before anything starts, exit code 2',
     async (args, message) => {
-      const run = await runHarness(['simulate', ...args]);
+      const run = await runHarnessInProcess(['simulate', ...args]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/secretpw|\n\s+at /);
       expect(run.stdout).toBe('');
     },
   );
+
+  // In a process of its own: the check is that no parent talks to it over IPC, and the test
+  // runner's worker has such a channel.
+  it('--controlled without the run that starts generators: exit code 2', async () => {
+    const run = await runHarness(['simulate', '--controlled']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /--controlled is for the generators `harness run --generators N` starts/,
+    );
+  });
 });

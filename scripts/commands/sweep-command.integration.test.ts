@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepResultSchema } from '../../results/schema/result-schema.ts';
 import { decodeLatencies } from '../../results/stats/hdr-encoding.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 
 let db: TestDatabase;
 let dir: string;
@@ -100,7 +100,7 @@ describe('harness sweep', () => {
     ],
     [['sweep', '--concurrency', '0'], /--concurrency "0" is not a positive integer/],
   ])('bad input %j: exit code 2 with a clear message', async (args, message) => {
-    const run = await runHarness(args, { DATABASE_URL: db.url });
+    const run = await runHarnessInProcess(args, { DATABASE_URL: db.url });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import { UsageError } from '../../lib/errors.ts';
-import { runHarness } from '../testing/run-harness.ts';
+import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
 import { provisionKafka } from './provision-kafka.ts';
 
 const silent = createLogger('silent');
@@ -79,7 +79,7 @@ describe('Kafka provisioning and the CLI (no broker needed)', () => {
   ])(
     'bad input %j: one clear message before anything starts, exit code 2',
     async (args, message) => {
-      const run = await runHarness(args, { KAFKA_BROKERS: '', DATABASE_URL: '' });
+      const run = await runHarnessInProcess(args, { KAFKA_BROKERS: '', DATABASE_URL: '' });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/harness.js', import.meta.url));
 
@@ -28,4 +29,44 @@ export function runHarness(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs the CLI's `main` in the test's own process, stdout and stderr captured, `env` set for
+ * the call and restored after it: for input the CLI refuses before it starts anything. A
+ * process of its own costs each such case one to five seconds of module loading on a busy
+ * machine and checks nothing more (`bin/harness.js` only hands `main`'s code to
+ * process.exit); the tests that spawn `runHarness` cover that path.
+ */
+export async function runHarnessInProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<HarnessRun> {
+  const saved = Object.keys(env).map((key) => [key, process.env[key]] as const);
+  for (const [key, value] of Object.entries(env)) setEnv(key, value);
+  // After the environment is set: a module that reads it once, when it loads (the results
+  // store's HARNESS_RESULTS_DIR), sees the first call's, so a test file keeps to one.
+  const { main } = await import('../program.ts');
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    for (const [key, value] of saved) setEnv(key, value);
+  }
+}
+
+function setEnv(key: string, value: string | undefined): void {
+  if (value === undefined) Reflect.deleteProperty(process.env, key);
+  else process.env[key] = value;
 }
