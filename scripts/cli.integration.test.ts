@@ -50,7 +50,7 @@ describe('harness CLI', () => {
     expect(rows[0]?.n).toBe('100');
   });
 
-  // Refused while the arguments are read: in this process (runHarnessInProcess says why).
+  // Refused before the command does its work: in this process (runHarnessInProcess says why).
   it.each([
     [['seed', '--players', '0'], /--players "0" is not a positive integer/],
     [['seed', '--goals', '1.5'], /--goals "1.5" is not a positive integer/],
@@ -110,7 +110,7 @@ describe('harness CLI', () => {
     'postgres://u:p@ssecretpw@127.0.0.1:1/x',
     'postgres://u:secretpw@127.0.0.1:1/x?sslmode=disable',
   ])('DATABASE_URL %s: exit code 2, and the password appears nowhere', async (url) => {
-    const run = await runHarnessInProcess(['seed'], { DATABASE_URL: url });
+    const run = await runHarness(['seed'], { DATABASE_URL: url });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).not.toMatch(/secret|cret|ssecret/);
     expect(run.stdout).not.toMatch(/secret/);

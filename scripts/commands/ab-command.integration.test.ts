@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationSchema } from '../../results/compare/calibration.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.ts';
-import { runHarness, runHarnessInProcess } from '../testing/run-harness.ts';
+import { runHarness } from '../testing/run-harness.ts';
 import { HARNESS_DIR } from '../lib/version.ts';
 
 // The working tree against itself keeps this test off the network (a ref is checked out and
@@ -168,7 +168,7 @@ describe('harness ab and harness calibrate', () => {
       [['calibrate', '--paired', '--trials', '6'], /a paired calibration needs at least 12 trials/],
       [['calibrate', '--from', 'nowhere-at-all'], /"nowhere-at-all" is neither a results file/],
     ] as const) {
-      const run = await runHarnessInProcess([...args], env());
+      const run = await runHarness([...args], env());
       expect(run.code, `${args.join(' ')}\n${run.stderr}`).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);

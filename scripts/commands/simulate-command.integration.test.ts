@@ -152,5 +152,7 @@ describe('harness simulate', () => {
     expect(run.stderr).toMatch(
       /--controlled is for the generators `harness run --generators N` starts/,
     );
+    expect(run.stderr).not.toMatch(/secretpw|\n\s+at /);
+    expect(run.stdout).toBe('');
   });
 });

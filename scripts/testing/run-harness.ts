@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 
@@ -47,6 +48,11 @@ export async function runHarnessInProcess(
   // After the environment is set: a module that reads it once, when it loads (the results
   // store's HARNESS_RESULTS_DIR), sees the first call's, so a test file keeps to one.
   const { main } = await import('../program.ts');
+  const { RESULTS_DIR } = await import('../../results/run-store.ts');
+  if (env.HARNESS_RESULTS_DIR !== undefined && RESULTS_DIR !== resolve(env.HARNESS_RESULTS_DIR))
+    throw new Error(
+      `runHarnessInProcess: the results store was loaded for ${RESULTS_DIR} before this call asked for ${env.HARNESS_RESULTS_DIR}; use runHarness (a process of its own) in this test file`,
+    );
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -57,11 +63,21 @@ export async function runHarnessInProcess(
     stderr += String(chunk);
     return true;
   });
+  // In a test worker console output bypasses process.stdout and stderr; a message printed
+  // that way must still be seen (and checked for what it must not show).
+  const consoles = (['log', 'info', 'warn', 'error'] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation((...parts: unknown[]) => {
+      const line = `${parts.map(String).join(' ')}\n`;
+      if (method === 'log' || method === 'info') stdout += line;
+      else stderr += line;
+    }),
+  );
   try {
     return { code: await main(args), stdout, stderr };
   } finally {
     out.mockRestore();
     err.mockRestore();
+    for (const spy of consoles) spy.mockRestore();
     for (const [key, value] of saved) setEnv(key, value);
   }
 }
