@@ -43,10 +43,11 @@ export class EventGenerator {
    * Event k's id: a UUID (version 8, the layout RFC 9562 leaves to its user) holding the
    * seed's low 32 bits in its first 32 (all of the seed the stream depends on: seedHash
    * keeps no more, so seeds equal modulo 2^32 give the same events) and k in its last 48
-   * (room for 168 h at 10 million events/s), so distinct events of a stream get distinct ids,
-   * shaped like the ids producers send. Not `seed-k`: V8's JSON.parse interns every string value of ten
-   * characters or fewer, so ids that short grow the receiving service's string table with
-   * one entry per event (0.6 us more per event parsed on the project's machine).
+   * (room for 168 h at 10 million events/s), so distinct events of a stream get distinct
+   * ids, shaped like the ids producers send. Not `seed-k`: V8's JSON.parse interns every
+   * string value of ten characters or fewer, so ids that short grow the receiving service's
+   * string table with one entry per event (0.6 us more per event parsed on the project's
+   * machine).
    */
   private eventId(k: number): string {
     return this.idPrefix + k.toString(16).padStart(12, '0');

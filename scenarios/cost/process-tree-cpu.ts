@@ -70,7 +70,11 @@ async function scanTree(
   }
   if (!all.has(root)) return undefined;
   const children = new Map<number, number[]>();
-  for (const [pid, s] of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  for (const [pid, s] of all) {
+    const siblings = children.get(s.ppid);
+    if (siblings === undefined) children.set(s.ppid, [pid]);
+    else siblings.push(pid);
+  }
   let ticks = 0;
   const parents: number[] = [];
   const queue = [root];

@@ -104,8 +104,8 @@ export class RunCostMeter {
       this.cpuBefore !== undefined && pid === this.cpuBefore.pid
         ? await processTreeCpuSeconds(pid)
         : undefined;
-    // Less than before only when backends ended faster than /proc could be read consistently
-    // (processTreeCpuSeconds retries a few times): then the CPU is not measured, not negative.
+    // A settled reading does not fall; one still could if a process left the tree (re-parented
+    // away), and then the window's CPU is not measured rather than negative.
     const cpuAfter =
       cpuRead !== undefined && this.cpuBefore !== undefined && cpuRead >= this.cpuBefore.seconds
         ? cpuRead
