@@ -105,4 +105,25 @@ describe('paired comparison of both sides in the same sweeps', () => {
     ).toBe(true);
     expect(c.rows.every((r) => r.floorPercent > 0)).toBe(true);
   });
+
+  it("widens each interval by the machine's spread between sessions, and says so", () => {
+    const spread = { sessions: 5, effects: 20, relative: 0.05, additive: 0.002, store: 'results' };
+    const plain = comparePairedTrials(trials(1.15, 3), sides);
+    const widened = comparePairedTrials(trials(1.15, 3), sides, undefined, spread);
+    expect(plain.notes.join('\n')).toMatch(/hold for this session only/);
+    expect(widened.notes.join('\n')).toMatch(
+      /widened .* by 5\.0 % of itself and ±0\.20 % .* 20 effects over 5 paired sessions saved in results/,
+    );
+    for (const [i, r] of widened.rows.entries()) {
+      const p = plain.rows[i];
+      if (p?.interval == null || r.interval === null) throw new Error(`${r.label}: no interval`);
+      expect(r.deltaPercent).toBe(p.deltaPercent);
+      expect(r.interval.lower).toBeLessThan(p.interval.lower);
+      expect(r.interval.upper).toBeGreaterThan(p.interval.upper);
+    }
+    // a 15 % change moves by about 5 % of 14 % (log 1.15) between sessions: still called
+    expect(
+      widened.rows.filter((r) => r.label.startsWith('join ')).every((r) => r.verdict === 'worse'),
+    ).toBe(true);
+  });
 });

@@ -4,11 +4,16 @@ import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
 import { isCalled, type Calibration } from './calibration.ts';
+import { widenForSessions } from '../stats/session-spread.ts';
+import { FEWEST_SESSIONS, type MachineSpread } from './session-effects.ts';
 import { metricKey } from './trial-metrics.ts';
 import { CONFIDENCE, type Comparison, type ComparisonRow } from './compare-results.ts';
 
 /** What paired comparisons and their calibrations are filed under. */
 export const PAIRED_NAME = 'sweep-quick-paired';
+
+/** The two-sided normal quantile of CONFIDENCE (95 %): the between-session term is added at it. */
+const Z_CONFIDENCE = 1.959963984540054;
 
 /** One row of one paired trial: the median over its rounds of head / base, and each side's median. */
 export interface TwinRatio {
@@ -57,7 +62,9 @@ export const isPairedTrial = (result: ResultFile): boolean => twinRatios(result)
  * holds a base and a head cell of every variant, timed in the same rounds. A trial's value
  * for a row is the median over its rounds of head / base, in which whatever slowed the
  * machine during a round (other work, a checkpoint) cancels; the trials' values are then
- * tested with the signed-rank interval (n = trials). A row is called when its interval
+ * tested with the signed-rank interval (n = trials). That interval is right about this
+ * session; with `spread`, the between-session spread of this machine, it is widened to hold
+ * the change as another session would measure it. A row is called when its interval
  * excludes no change and its estimate is beyond the floor of this machine's paired
  * calibration (none without one).
  */
@@ -65,6 +72,7 @@ export function comparePairedTrials(
   trials: readonly IndexedResult[],
   sides: { base: { ref: string; commit: string }; head: { ref: string; commit: string } },
   calibration?: Calibration,
+  spread?: MachineSpread,
 ): Comparison {
   const rows = new Map<
     string,
@@ -99,7 +107,11 @@ export function comparePairedTrials(
         nBase: n,
         nHead: n,
       };
-      const interval = pairedRatioInterval(r.ratios, CONFIDENCE);
+      const within = pairedRatioInterval(r.ratios, CONFIDENCE);
+      const interval =
+        within === undefined || spread === undefined
+          ? within
+          : widenForSessions(within, spread, Z_CONFIDENCE);
       if (interval === undefined || interval.confidence < CONFIDENCE - 1e-9)
         return {
           ...common,
@@ -150,6 +162,9 @@ export function comparePairedTrials(
         : [
             `noise floors from this machine's paired calibration ${calibration.source} (${calibration.trials} trials)`,
           ]),
+      spread === undefined
+        ? `intervals hold for this session only: fewer than ${FEWEST_SESSIONS} other paired sessions saved on this machine measure how much a change moves from one session to the next (every ab session of SQL files and paired calibration adds one)`
+        : `intervals widened by how much a change moves between sessions on this machine: by ${(spread.relative * 100).toFixed(1)} % of itself and ±${((Math.exp(spread.additive) - 1) * 100).toFixed(2)} % (standard deviations), measured on ${spread.effects} effects over ${spread.sessions} paired sessions saved in ${spread.store}`,
       `paired: both sides' SQL variant files ran in each of ${trials.length} sweeps, round by round (the change touches nothing else, so one harness runs both); each trial gives the median of its rounds' head/base ratios, and the interval is the signed-rank interval over trials`,
     ],
   };

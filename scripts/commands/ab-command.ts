@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { latestCalibration } from '../../results/compare/calibration.ts';
 import { compareTrials, type Comparison } from '../../results/compare/compare-results.ts';
 import { comparePairedTrials, PAIRED_NAME } from '../../results/compare/paired-comparison.ts';
+import { machineSpread, shownSpread } from '../../results/compare/session-effects.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
@@ -107,6 +108,7 @@ async function abPaired(
     calibration === undefined
       ? undefined
       : { ...calibration, source: displayPath(calibration.source) },
+    shownSpread(machineSpread([sessionDir])),
   );
   const noted = {
     ...comparison,

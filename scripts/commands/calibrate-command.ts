@@ -5,6 +5,11 @@ import { Command } from 'commander';
 import { isPairedTrial, PAIRED_NAME, twinRatios } from '../../results/compare/paired-comparison.ts';
 import { metricKey } from '../../results/compare/trial-metrics.ts';
 import {
+  FEWEST_SESSIONS,
+  machineSpread,
+  type MachineSpread,
+} from '../../results/compare/session-effects.ts';
+import {
   calibrate,
   calibratePaired,
   MIN_PAIRED_TRIALS,
@@ -41,6 +46,13 @@ interface CalibrateFlags extends TrialFlags {
 
 /** Paired A/A sweeps by default: enough for sets of 6 to 9 trials to be drawn many ways. */
 const DEFAULT_PAIRED_CALIBRATION_TRIALS = 18;
+
+/** What the paired sessions saved on this machine say about how a change moves between sessions. */
+function spreadLine(spread: MachineSpread | undefined): string {
+  return spread === undefined
+    ? `between sessions: fewer than ${FEWEST_SESSIONS} paired sessions saved, not measured yet; until then a paired comparison's interval holds for its own session only (each ab session of SQL files and each paired calibration adds one)`
+    : `between sessions: a change moves by ${(spread.relative * 100).toFixed(1)} % of itself and ±${((Math.exp(spread.additive) - 1) * 100).toFixed(2)} % (standard deviations) from one session to the next, measured on ${spread.effects} effects over ${spread.sessions} paired sessions in ${displayPath(spread.store)}; ab and compare --paired widen their intervals by it`;
+}
 
 /** Each row's twin ratio in every paired trial, for their calibration. */
 function pairedRows(results: readonly IndexedResult[]): Map<string, number[]> {
@@ -214,7 +226,8 @@ export function calibrateCommand(logger: () => Logger): Command {
         (recommendedTrials === null
           ? `no trial count measured meets both targets (at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called, ${TARGET_CHANGE_PERCENT} % seen in 90 % of rows): calibrate with more --trials\n`
           : `recommended: ${recommendedTrials} ${paired ? 'paired trials' : 'trials per side'}, the fewest with at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called and a ${TARGET_CHANGE_PERCENT} % change seen in 90 % of rows; harness ab uses it by default\n`) +
-        `calibration: ${displayPath(path)}\n`,
+        `calibration: ${displayPath(path)}\n` +
+        (paired ? `${spreadLine(machineSpread([]))}\n` : ''),
     );
   });
 }

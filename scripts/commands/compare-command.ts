@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
   compareTrials,
@@ -7,6 +7,7 @@ import {
   type Comparison,
 } from '../../results/compare/compare-results.ts';
 import { latestCalibration } from '../../results/compare/calibration.ts';
+import { machineSpread, shownSpread } from '../../results/compare/session-effects.ts';
 import {
   comparePairedTrials,
   isPairedTrial,
@@ -95,6 +96,8 @@ export async function comparePairedRefs(refs: readonly string[]): Promise<Compar
     calibration === undefined
       ? undefined
       : { ...calibration, source: displayPath(calibration.source) },
+    // The sessions judged are left out: they must not vouch for themselves.
+    shownSpread(machineSpread([...new Set(trials.map((t) => dirname(dirname(t.path))))])),
   );
 }
 
