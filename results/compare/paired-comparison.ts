@@ -5,7 +5,7 @@ import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
 import { isCalled, type Calibration } from './calibration.ts';
 import { widenForSessions } from '../stats/session-spread.ts';
-import { FEWEST_SESSIONS, type MachineSpread } from './session-effects.ts';
+import { describeSpread, FEWEST_SESSIONS, type MachineSpread } from './session-effects.ts';
 import { metricKey } from './trial-metrics.ts';
 import { CONFIDENCE, type Comparison, type ComparisonRow } from './compare-results.ts';
 
@@ -164,7 +164,7 @@ export function comparePairedTrials(
           ]),
       spread === undefined
         ? `intervals hold for this session only: fewer than ${FEWEST_SESSIONS} other paired sessions saved on this machine measure how much a change moves from one session to the next (every ab session of SQL files and paired calibration adds one)`
-        : `intervals widened by how much a change moves between sessions on this machine: by ${(spread.relative * 100).toFixed(1)} % of itself and ±${((Math.exp(spread.additive) - 1) * 100).toFixed(2)} % (standard deviations), measured on ${spread.effects} effects over ${spread.sessions} paired sessions saved in ${spread.store}`,
+        : `intervals widened by how much a change moves on this machine: ${describeSpread(spread)}`,
       `paired: both sides' SQL variant files ran in each of ${trials.length} sweeps, round by round (the change touches nothing else, so one harness runs both); each trial gives the median of its rounds' head/base ratios, and the interval is the signed-rank interval over trials`,
     ],
   };

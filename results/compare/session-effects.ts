@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { median } from '../stats/descriptive.ts';
 import { sessionSpread, type SessionSpread } from '../stats/session-spread.ts';
 import { parseResultText } from '../result-file.ts';
@@ -54,7 +54,6 @@ export function sessionEffects(
   hashes: ReadonlyMap<string, string>,
 ): Map<string, SessionEffect> {
   const perTrial: Map<string, number>[] = [];
-  const twins = new Set<string>();
   for (const result of trials) {
     if (result.kind !== 'sweep') continue;
     const sums = new Map<string, { sum: number; n: number }>();
@@ -72,7 +71,6 @@ export function sessionEffects(
         }
         if (ratios.length === 0) continue;
         const key = `${ha}/${hb} ${a.statement} ${a.size}`;
-        if (ha === hb) twins.add(key);
         const s = sums.get(key) ?? { sum: 0, n: 0 };
         s.sum += Math.log(median(ratios));
         s.n += 1;
@@ -84,7 +82,8 @@ export function sessionEffects(
   const keys = new Set(perTrial.flatMap((m) => [...m.keys()]));
   for (const key of keys) {
     const values = perTrial.map((m) => m.get(key)).filter((v): v is number => v !== undefined);
-    out.set(key, { twin: twins.has(key), values });
+    const [ha, hb] = (key.split(' ')[0] as string).split('/');
+    out.set(key, { twin: ha === hb, values });
   }
   return out;
 }
@@ -164,15 +163,20 @@ export function machineSpread(
   exclude: readonly string[],
   resultsDir = RESULTS_DIR,
 ): MachineSpread | undefined {
-  const excluded = new Set(exclude.map((d) => d.replace(/\/+$/, '')));
+  // Resolved both ways: a session named by a relative path is still itself.
+  const excluded = new Set(exclude.map((d) => resolve(d)));
   const dirs = savedPairedSessionDirs(resultsDir)
-    .filter((d) => !excluded.has(d))
+    .filter((d) => !excluded.has(resolve(d)))
     .slice(-SESSIONS_READ);
   const sessions = dirs.map(readPairedSession).filter((s): s is SavedSession => s !== undefined);
   if (sessions.length < FEWEST_SESSIONS) return undefined;
   const spread = spreadOverSessions(sessions);
   return spread === undefined ? undefined : { ...spread, store: resultsDir };
 }
+
+/** The spread in words, as the comparison's note and the calibration's last line give it. */
+export const describeSpread = (spread: MachineSpread): string =>
+  `by ${(spread.relative * 100).toFixed(1)} % of itself and ±${((Math.exp(spread.additive) - 1) * 100).toFixed(2)} % (standard deviations) from one session to the next, measured on ${spread.effects} effects over ${spread.sessions} paired sessions saved in ${spread.store}`;
 
 /** The spread with its store's path as a user reads it. */
 export const shownSpread = (spread: MachineSpread | undefined): MachineSpread | undefined =>

@@ -5,8 +5,10 @@ import { Command } from 'commander';
 import { isPairedTrial, PAIRED_NAME, twinRatios } from '../../results/compare/paired-comparison.ts';
 import { metricKey } from '../../results/compare/trial-metrics.ts';
 import {
+  describeSpread,
   FEWEST_SESSIONS,
   machineSpread,
+  shownSpread,
   type MachineSpread,
 } from '../../results/compare/session-effects.ts';
 import {
@@ -51,7 +53,7 @@ const DEFAULT_PAIRED_CALIBRATION_TRIALS = 18;
 function spreadLine(spread: MachineSpread | undefined): string {
   return spread === undefined
     ? `between sessions: fewer than ${FEWEST_SESSIONS} paired sessions saved, not measured yet; until then a paired comparison's interval holds for its own session only (each ab session of SQL files and each paired calibration adds one)`
-    : `between sessions: a change moves by ${(spread.relative * 100).toFixed(1)} % of itself and ±${((Math.exp(spread.additive) - 1) * 100).toFixed(2)} % (standard deviations) from one session to the next, measured on ${spread.effects} effects over ${spread.sessions} paired sessions in ${displayPath(spread.store)}; ab and compare --paired widen their intervals by it`;
+    : `between sessions: a change moves ${describeSpread(spread)}; ab and compare --paired widen their intervals by it`;
 }
 
 /** Each row's twin ratio in every paired trial, for their calibration. */
@@ -227,7 +229,7 @@ export function calibrateCommand(logger: () => Logger): Command {
           ? `no trial count measured meets both targets (at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called, ${TARGET_CHANGE_PERCENT} % seen in 90 % of rows): calibrate with more --trials\n`
           : `recommended: ${recommendedTrials} ${paired ? 'paired trials' : 'trials per side'}, the fewest with at most ${TARGET_FALSE_POSITIVE_PERCENT} % of A/A rows called and a ${TARGET_CHANGE_PERCENT} % change seen in 90 % of rows; harness ab uses it by default\n`) +
         `calibration: ${displayPath(path)}\n` +
-        (paired ? `${spreadLine(machineSpread([]))}\n` : ''),
+        (paired ? `${spreadLine(shownSpread(machineSpread([])))}\n` : ''),
     );
   });
 }
