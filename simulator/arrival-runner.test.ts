@@ -102,6 +102,78 @@ describe('arrival runner (fake clock)', () => {
     expect(stats.partitions.reduce((s, p) => s + p.dropped, 0)).toBe(400);
   });
 
+  it('hands a lingering sink its events in groups one linger apart, none later than its linger would send it', async () => {
+    const clock = new FakeClock();
+    let sleeps = 0;
+    const counted = {
+      now: () => clock.now(),
+      wallNow: () => clock.wallNow(),
+      sleep: (ms: number) => {
+        sleeps++;
+        return clock.sleep(ms);
+      },
+    };
+    /** Records when each event was handed over and when it was sent. */
+    class LingeringSink extends MemorySink {
+      readonly lingerMs = 5;
+      readonly handedAt: number[] = [];
+      readonly sentAt: number[] = [];
+      private queued = 0;
+      override offer(event: PlayerEvent, partition: number): boolean {
+        this.handedAt.push(clock.now());
+        this.queued++;
+        return super.offer(event, partition);
+      }
+      sendQueued(): void {
+        for (; this.queued > 0; this.queued--) this.sentAt.push(clock.now());
+      }
+    }
+    const sink = new LingeringSink(true);
+    const stats = await runArrivals({
+      plan: constant(1000, '2s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink,
+      clock: counted,
+      dropAfterMs: 100,
+    });
+    expect(stats.sent).toBe(2000);
+    expect(sink.sentAt).toEqual(sink.handedAt);
+    // An event due every 1 ms, a group every 5-6 ms: one wake-up per group, not per event.
+    expect(sleeps).toBeLessThan(2000 / 5);
+    expect(sleeps).toBeGreaterThan(2000 / 7);
+    sink.events.forEach(({ event }, i) => {
+      const due = event.intendedAt - 1_800_000_000_000;
+      expect(sink.handedAt[i]).toBeGreaterThanOrEqual(due);
+      expect(sink.handedAt[i]).toBeLessThanOrEqual(due + 5);
+    });
+    // On time against the plan: each group handed over when its first event's linger ran out.
+    expect(stats.lag.maxMs).toBeLessThanOrEqual(0.001);
+  });
+
+  it('measures lag from the planned hand-over when a lingering sink is handed its events late', async () => {
+    const clock = new FakeClock();
+    class LateLingeringSink extends SlowSink {
+      readonly lingerMs = 5;
+      sendQueued(): void {
+        // nothing queued to send: SlowSink keeps nothing
+      }
+    }
+    const stats = await runArrivals({
+      plan: constant(1000, '2s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new LateLingeringSink(clock, 2),
+      clock,
+      dropAfterMs: 50,
+    });
+    expect(stats.dropped).toBeGreaterThan(900);
+    expect(stats.lag.maxMs).toBeLessThanOrEqual(50);
+    expect(stats.lag.p99Ms).toBeGreaterThan(10);
+  });
+
   it('follows a ramping plan', async () => {
     const clock = new FakeClock();
     const plan = planRampingArrivalRate({

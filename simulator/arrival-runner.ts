@@ -88,8 +88,17 @@ const histogramOptions = {
 /**
  * Keeps to an arrival plan, open-model: every event goes out at its due time whatever
  * happened to the ones before (offer() never blocks), late ones are measured (lag = actual
- * minus intended send time), and events more than dropAfterMs late are dropped and counted
- * instead of silently slowing the schedule.
+ * minus planned hand-over time), and events more than dropAfterMs late are dropped and
+ * counted instead of silently slowing the schedule.
+ *
+ * A sink that lingers (holds an event lingerMs before sending, as a producer batches) is
+ * handed its events in groups: the runner sleeps until the first unsent event's due time
+ * plus the linger, hands over everything due by then, and tells the sink to send. The
+ * events leave when the sink's own linger would have sent them, and the process wakes once
+ * a group instead of at every due event (about 1,000 times a second at 5,000 events/s: on
+ * a virtual machine each wake-up costs far more than the work it does). A group's planned
+ * hand-over is its first event's due time plus the linger, and lag is measured from there
+ * (from an event's own due time when that is later).
  */
 export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
   const { plan, generator, population, shard, sink, clock, dropAfterMs } = options;
@@ -116,9 +125,12 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
   let nextProgress = 1000;
   let k = 0;
   const total = plan.totalEvents;
+  const linger = sink.sendQueued === undefined ? 0 : (sink.lingerMs ?? 0);
   while (k < total && options.signal?.aborted !== true) {
     let now = clock.now() - start;
     const sliceEnd = now + YIELD_EVERY_MS;
+    // With no linger this is the first event's due time, and every event's lag is from its own.
+    const plannedAt = plan.offsetMs(k) + linger;
     let emitted = 0;
     while (k < total) {
       const due = plan.offsetMs(k);
@@ -132,7 +144,7 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
         const partition = population.partitions[player] as number;
         const ofScenario = byScenario[scenarioOf(k)] as (typeof byScenario)[number];
         ofScenario.scheduled++;
-        const lag = now - due;
+        const lag = now - Math.max(due, plannedAt);
         if (
           lag > dropAfterMs ||
           !sink.offer(generator.eventAt(k, player, wallStart + due), partition, k)
@@ -151,6 +163,7 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
       k++;
       if (++emitted % CLOCK_EVERY === 0) now = clock.now() - start;
     }
+    if (linger > 0) sink.sendQueued?.();
     if (now >= nextProgress) {
       nextProgress = now + 1000;
       options.onProgress?.({
@@ -161,7 +174,7 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
       });
     }
     if (k >= total) break;
-    await clock.sleep(plan.offsetMs(k) - (clock.now() - start));
+    await clock.sleep(plan.offsetMs(k) + linger - (clock.now() - start));
   }
   const elapsedMs = Math.max(clock.now() - start, plan.durationMs);
   await sink.drain();

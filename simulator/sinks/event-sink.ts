@@ -25,6 +25,15 @@ export interface EventSinkTarget {
    * is the event's place in the run (its ledger entry, when the sink keeps one).
    */
   offer(event: PlayerEvent, partition: number, index: number): boolean;
+  /**
+   * How long the sink holds an event before sending it (a producer's linger), in ms; absent
+   * for a sink that takes events at once. A runner that hands events over in groups this far
+   * apart, then calls sendQueued(), puts them on the wire when the sink's own linger would
+   * have, with one wake-up a group instead of one per due event and one per linger.
+   */
+  readonly lingerMs?: number;
+  /** Sends what is queued now instead of waiting out the linger. */
+  sendQueued?(): void;
   /** Sends what is buffered and waits for every request in flight. */
   drain(): Promise<void>;
   close(): Promise<void>;

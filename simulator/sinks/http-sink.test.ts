@@ -147,3 +147,28 @@ describe('HttpSink and an answer per partition', () => {
     expect(sink.stats()).toMatchObject({ delivered: 4, rejected: 5, failed: 0 });
   });
 });
+
+describe('HttpSink paced by its caller', () => {
+  it('sendQueued() sends what is queued at once instead of after the linger', async () => {
+    let requests = 0;
+    server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":3}');
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, lingerMs: 60_000 });
+    expect(sink.lingerMs).toBe(60_000);
+    for (let i = 0; i < 3; i++) sink.offer(event(i), 0, i);
+    sink.sendQueued();
+    const started = Date.now();
+    while (sink.stats().delivered < 3 && Date.now() - started < 5000)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(sink.stats()).toMatchObject({ delivered: 3, requests: 1 });
+    expect(requests).toBe(1);
+    await sink.close();
+  });
+});

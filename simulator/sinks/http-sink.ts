@@ -68,6 +68,14 @@ export class HttpSink implements EventSinkTarget {
     this.target = new URL('/events', options.url);
   }
 
+  get lingerMs(): number {
+    return this.options.lingerMs;
+  }
+
+  sendQueued(): void {
+    if (this.queued > 0) this.markReady();
+  }
+
   offer(event: PlayerEvent, partition: number, index: number): boolean {
     if ((this.queuedBy[partition] as number) >= this.options.maxQueued) return false;
     this.queuedBy[partition] = (this.queuedBy[partition] as number) + 1;

@@ -93,6 +93,11 @@ class ProducerLane {
       }, this.options.lingerMs);
   }
 
+  /** Sends the queued records now instead of after the linger. */
+  sendNow(): void {
+    if (this.queued > 0) this.pump();
+  }
+
   private pump(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -240,6 +245,14 @@ export class KafkaSink implements EventSinkTarget {
     }
     (this.lanes[partition % this.lanes.length] as ProducerLane).push(message);
     return true;
+  }
+
+  get lingerMs(): number {
+    return this.options.lingerMs;
+  }
+
+  sendQueued(): void {
+    for (const lane of this.lanes) lane.sendNow();
   }
 
   async drain(): Promise<void> {
