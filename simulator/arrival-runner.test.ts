@@ -1,8 +1,10 @@
+import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import type { PlayerEvent } from '../sut/events/player-event.ts';
 import { runArrivals } from './arrival-runner.ts';
 import { EventGenerator } from './event-generator.ts';
 import { buildMix, DEFAULT_MIX_WEIGHTS } from './event-mix.ts';
+import { combinePlans } from './executors/combined-plan.ts';
 import { planConstantArrivalRate } from './executors/constant-arrival-rate.ts';
 import { planRampingArrivalRate } from './executors/ramping-arrival-rate.ts';
 import { Population } from './population.ts';
@@ -84,6 +86,17 @@ describe('arrival runner (fake clock)', () => {
     expect(stats.dropped).toBeGreaterThan(900);
     expect(stats.lag.maxMs).toBeLessThanOrEqual(50);
     expect(stats.lag.p99Ms).toBeGreaterThan(10);
+    // The total is the partitions' histograms merged: every sent event once, the same figures.
+    const total = hdr.decodeFromCompressedBase64(stats.lagHdr);
+    const merged = hdr.build();
+    for (const p of stats.partitions) merged.add(hdr.decodeFromCompressedBase64(p.lagHdr));
+    expect(total.totalCount).toBe(stats.sent);
+    expect(merged.totalCount).toBe(stats.sent);
+    for (const q of [50, 90, 99, 100])
+      expect(total.getValueAtPercentile(q)).toBe(merged.getValueAtPercentile(q));
+    expect(total.getValueAtPercentile(99) / 1000).toBe(stats.lag.p99Ms);
+    // One scenario: its lag is the total.
+    expect(stats.scenarios[0]?.lagHdr).toBe(stats.lagHdr);
   });
 
   it('events the sink refuses are counted as dropped, per partition', async () => {
@@ -172,6 +185,29 @@ describe('arrival runner (fake clock)', () => {
     expect(stats.dropped).toBeGreaterThan(900);
     expect(stats.lag.maxMs).toBeLessThanOrEqual(50);
     expect(stats.lag.p99Ms).toBeGreaterThan(10);
+  });
+
+  it("a plan of several scenarios: each sent event is in its scenario's lag once", async () => {
+    const clock = new FakeClock();
+    const plan = combinePlans([
+      { name: 'warmup', plan: constant(500, '1s'), startMs: 0 },
+      { name: 'steady', plan: constant(1000, '2s'), startMs: 1000 },
+    ]);
+    const stats = await runArrivals({
+      plan,
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new SlowSink(clock, 0.8),
+      clock,
+      dropAfterMs: 1000,
+    });
+    const counts = stats.scenarios.map(
+      (sc) => hdr.decodeFromCompressedBase64(sc.lagHdr).totalCount,
+    );
+    expect(counts).toEqual(stats.scenarios.map((sc) => sc.sent));
+    expect((counts[0] ?? 0) + (counts[1] ?? 0)).toBe(stats.sent);
+    expect(stats.scenarios.map((sc) => sc.sent)).toEqual([500, 2000]);
   });
 
   it('follows a ramping plan', async () => {

@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
 import type { EventSinkTarget, SinkStats } from './event-sink.ts';
 import type { DeliveryLedger } from '../delivery-ledger.ts';
+import { EventJson } from './event-json.ts';
 
 export interface HttpSinkOptions {
   /** The service's base URL; events go to `${url}/events`. */
@@ -61,6 +62,7 @@ export class HttpSink implements EventSinkTarget {
   private failed = 0;
   private requests = 0;
   private readonly errors: string[] = [];
+  private readonly json = new EventJson();
 
   constructor(private readonly options: HttpSinkOptions) {
     this.queuedBy = new Array<number>(options.partitions).fill(0);
@@ -79,7 +81,7 @@ export class HttpSink implements EventSinkTarget {
   offer(event: PlayerEvent, partition: number, index: number): boolean {
     if ((this.queuedBy[partition] as number) >= this.options.maxQueued) return false;
     this.queuedBy[partition] = (this.queuedBy[partition] as number) + 1;
-    this.queue.push(JSON.stringify(event));
+    this.queue.push(this.json.line(event));
     this.indices.push(index);
     this.partitionOfQueued.push(partition);
     this.options.ledger?.sent(index);
