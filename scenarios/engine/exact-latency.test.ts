@@ -48,7 +48,8 @@ async function recordAndRead(valuesMs: readonly number[]) {
   valuesMs.forEach((ms, i) => {
     const partition = metrics.partition(i % 2);
     partition.flushDuration.observe(ms / 1000);
-    partition.eventToCommit.observe((ms * 3) / 1000);
+    // An event intended ms * 3 before the commit.
+    partition.eventsCommitted(1_800_000_000_000, [1_800_000_000_000 - ms * 3]);
   });
   // What the harness receives over HTTP: the closed seconds, as JSON.
   const intervals = JSON.parse(

@@ -330,8 +330,7 @@ export class FlushWorker {
       if (!outcome.alreadyApplied)
         this.metrics.matched(size - outcome.deadLetters.length, outcome.rowsUpdated);
       this.metrics.flushes[trigger].inc();
-      for (const t of flush.drained.eventTimes)
-        this.metrics.eventToCommit.observe(Math.max(0, committedAt - t) / 1000);
+      this.metrics.eventsCommitted(committedAt, flush.drained.eventTimes);
       this.failures = 0;
       if (outcome.deadLetters.length > 0) {
         this.onDeadLetters(this.partition, outcome.deadLetters);

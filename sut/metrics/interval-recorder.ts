@@ -91,12 +91,19 @@ export class IntervalRecorder {
   }
 
   record(partition: number, metric: IntervalMetric, value: number): void {
+    this.histogram(partition, metric).recordValue(Math.max(0, Math.round(value)));
+  }
+
+  /**
+   * The open second's histogram of `metric` for `partition`, to record several values at
+   * once (a flush's event-to-commit times) with one read of the clock; values are whole and
+   * not negative.
+   */
+  histogram(partition: number, metric: IntervalMetric): hdr.Histogram {
     this.rotate(this.clock());
     const m = METRIC_INDEX[metric];
-    ((this.live[partition] as hdr.Histogram[])[m] as hdr.Histogram).recordValue(
-      Math.max(0, Math.round(value)),
-    );
     (this.touched[partition] as boolean[])[m] = true;
+    return (this.live[partition] as hdr.Histogram[])[m] as hdr.Histogram;
   }
 
   /**

@@ -32,4 +32,54 @@ describe('SutMetrics on /metrics', () => {
     const samples = parsePrometheusText(await metrics.registry.metrics());
     expect(sumOf(samples, 'harness_increments_unmatched_total')).toBe(6);
   });
+
+  it('per-event counts kept in plain numbers reach /metrics at each scrape, once', async () => {
+    const metrics = new SutMetrics('join', 2);
+    const series = async (name: string) =>
+      parsePrometheusText(await metrics.registry.metrics())
+        .filter((s) => s.name === name)
+        .map((s) => [s.labels.partition, s.value]);
+    expect(await series('harness_events_accepted_total')).toEqual([
+      ['0', 0],
+      ['1', 0],
+    ]);
+    metrics.partition(1).eventsAccepted.inc();
+    metrics.partition(1).eventsAccepted.inc(2);
+    metrics.partition(1).incrementsBuffered.inc(7);
+    metrics.partition(0).bufferDepth.set(5);
+    metrics.partition(1).bufferDepth.set(9);
+    expect(await series('harness_events_accepted_total')).toEqual([
+      ['0', 0],
+      ['1', 3],
+    ]);
+    // Scraped again with nothing new: the counters hold, nothing is added twice.
+    expect(await series('harness_events_accepted_total')).toEqual([
+      ['0', 0],
+      ['1', 3],
+    ]);
+    metrics.partition(1).eventsAccepted.inc();
+    expect(await series('harness_events_accepted_total')).toEqual([
+      ['0', 0],
+      ['1', 4],
+    ]);
+    expect(await series('harness_increments_buffered_total')).toEqual([
+      ['0', 0],
+      ['1', 7],
+    ]);
+    expect(await series('harness_buffer_depth')).toEqual([
+      ['0', 5],
+      ['1', 9],
+    ]);
+  });
+
+  it("records a flush's event-to-commit times in Prometheus and in the exact per-second histograms", async () => {
+    const metrics = new SutMetrics('join', 1);
+    metrics.partition(0).eventsCommitted(10_000, [9_990, 9_950, 9_700]);
+    metrics.partition(0).eventsCommitted(10_000, []);
+    const samples = parsePrometheusText(await metrics.registry.metrics());
+    expect(sumOf(samples, 'harness_event_to_commit_seconds_count')).toBe(3);
+    expect(sumOf(samples, 'harness_event_to_commit_seconds_sum')).toBeCloseTo(0.36, 9);
+    const exact = metrics.intervals.since(0, true).filter((h) => h.metric === 'eventToCommitUs');
+    expect(exact).toHaveLength(1);
+  });
 });

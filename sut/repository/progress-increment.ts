@@ -133,22 +133,32 @@ export function batchProblems(increments: readonly ProgressIncrement[]): string[
   const problems: string[] = [];
   // Goals seen per user: cheaper than a set of concatenated keys on 1,000-row batches.
   const seen = new Map<string, Set<string>>();
+  // Rows usually come grouped by player (a buffer drains player by player): a player's id
+  // and namespace, found valid on the row before, are not scanned again.
+  let lastUser: string | undefined;
+  let lastGoals: Set<string> | undefined;
+  let lastNamespace: string | undefined;
   for (let i = 0; i < increments.length; i++) {
     const inc = increments[i] as ProgressIncrement;
-    const valid =
-      isId(inc.userId) &&
+    const ok =
+      ((lastUser !== undefined && inc.userId === lastUser) || isId(inc.userId)) &&
       isId(inc.goalId) &&
       isId(inc.challengeId) &&
-      isId(inc.namespace) &&
+      ((lastNamespace !== undefined && inc.namespace === lastNamespace) || isId(inc.namespace)) &&
       isPositiveInt32(inc.delta) &&
       isPositiveInt32(inc.targetValue) &&
       typeof inc.isDaily === 'boolean';
-    if (!valid) problems.push(...incrementProblems(inc, `increment ${i}`));
-    let goals = seen.get(inc.userId);
+    if (!ok) problems.push(...incrementProblems(inc, `increment ${i}`));
+    let goals =
+      lastUser !== undefined && inc.userId === lastUser ? lastGoals : seen.get(inc.userId);
     if (goals === undefined) {
       goals = new Set();
       seen.set(inc.userId, goals);
     }
+    // Only a valid row's strings are trusted on the next.
+    lastUser = ok ? inc.userId : undefined;
+    lastNamespace = ok ? inc.namespace : undefined;
+    lastGoals = goals;
     if (goals.has(inc.goalId))
       problems.push(
         `increment ${i}: (${inc.userId}, ${inc.goalId}) appears twice; a batch carries each key once`,
