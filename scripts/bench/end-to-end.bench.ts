@@ -37,6 +37,7 @@ import { formatFixed } from '../../lib/format.ts';
 import { PRODUCTION } from '../../sut/production-defaults.ts';
 import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
 import { CpuSplit } from '../../scenarios/cost/process-tree-cpu.ts';
+import { WakeUpRate } from '../../scenarios/cost/wake-ups.ts';
 import { postmasterPid } from '../../scenarios/engine/postmaster-pid.ts';
 import { summarizeCpuProfileFile } from './cpu-profile-summary.ts';
 
@@ -137,6 +138,7 @@ async function drive(
   delivered: number;
   wallMs: number;
   cpu: Record<'database' | 'service' | 'simulator', number>;
+  wakeUps: Record<'service' | 'simulator', number>;
 }> {
   await bench.seed();
   const sut = await startChildSut(
@@ -170,7 +172,11 @@ async function drive(
     service: { pid: () => sut.child.pid, tree: true },
     simulator: { pid: () => process.pid, tree: false },
   });
+  // What most of the service's and the simulator's CPU goes to at a few thousand events a
+  // second (docs/findings.md): each event loop's wake-ups.
+  const wakeUps = new WakeUpRate({ service: () => sut.child.pid, simulator: () => process.pid });
   await split.start();
+  await wakeUps.start();
   const before = await scrape(sut.url);
   const deliveredBefore = sink.stats().delivered;
   const profiler = profile ? new Session() : undefined;
@@ -192,10 +198,18 @@ async function drive(
   const metrics = sampleDelta(await scrape(sut.url), before);
   const wallMs = performance.now() - started;
   const cpu = await split.stop();
+  const wakeUpsPerSecond = await wakeUps.stop();
   await sink.close();
   const code = await sut.stop();
   if (code !== 0) throw new Error(`harness sut exited with ${String(code)}`);
-  return { stats, metrics, delivered: sink.stats().delivered - deliveredBefore, wallMs, cpu };
+  return {
+    stats,
+    metrics,
+    delivered: sink.stats().delivered - deliveredBefore,
+    wallMs,
+    cpu,
+    wakeUps: wakeUpsPerSecond,
+  };
 }
 
 /** Service and simulator CPU per event at 5,000 events/s over HTTP: the bar they are held to. */
@@ -242,7 +256,7 @@ function printProfiles(dir: string, variant: string): void {
 
 try {
   for (const variant of VARIANTS) {
-    const { stats, metrics, delivered, wallMs, cpu } = await drive(
+    const { stats, metrics, delivered, wallMs, cpu, wakeUps } = await drive(
       variant,
       RATE,
       SECONDS,
@@ -263,6 +277,7 @@ try {
     const perEvent = (part: keyof typeof cpu) => (cpu[part] * 1e6) / Math.max(delivered, 1);
     process.stdout.write(
       `${cpuLine(cpu, delivered, rows, wallMs)}\n` +
+        `event-loop wake-ups a second: service ${formatFixed(wakeUps.service)}, simulator ${formatFixed(wakeUps.simulator)}\n` +
         `target (harness cost): service <= ${HARNESS_TARGETS_US.service} us/event -> ${perEvent('service') <= HARNESS_TARGETS_US.service ? 'met' : 'NOT met'}; simulator <= ${HARNESS_TARGETS_US.simulator} us/event -> ${perEvent('simulator') <= HARNESS_TARGETS_US.simulator ? 'met' : 'NOT met'}\n`,
     );
     Object.assign(figures, {
@@ -272,6 +287,8 @@ try {
       [`${variant}_database_us_per_row`]: (cpu.database * 1e6) / Math.max(rows, 1),
       [`${variant}_service_us_per_event`]: perEvent('service'),
       [`${variant}_simulator_us_per_event`]: perEvent('simulator'),
+      [`${variant}_service_wake_ups_per_second`]: wakeUps.service,
+      [`${variant}_simulator_wake_ups_per_second`]: wakeUps.simulator,
       [`${variant}_database_us_per_event`]: perEvent('database'),
       [`${variant}_achieved_events_per_second`]: stats.achievedRate,
       [`${variant}_event_to_commit_p99_ms`]: p99,
