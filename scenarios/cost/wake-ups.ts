@@ -13,7 +13,9 @@ export async function mainThreadWakeUps(pid: number): Promise<number | undefined
   try {
     status = await readFile(`/proc/${pid}/status`, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ESRCH: the process was exiting while its status was read.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
     throw error;
   }
   const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);

@@ -26,12 +26,14 @@ export interface EventSinkTarget {
    */
   offer(event: PlayerEvent, partition: number, index: number): boolean;
   /**
-   * How long the sink holds an event before sending it (a producer's linger), in ms; absent
-   * for a sink that takes events at once. A runner that hands events over in groups this far
-   * apart, then calls sendQueued(), puts them on the wire when the sink's own linger would
-   * have, with one wake-up a group instead of one per due event and one per linger.
+   * How the sink batches, when it does (a producer's linger.ms and batch size): it holds an
+   * event up to `lingerMs` before sending it, or sends as soon as `maxBatch` are queued. A
+   * runner that hands events over in groups, each when its first event's linger runs out or
+   * when it would fill a batch, then calls sendQueued(), puts them on the wire when the sink's
+   * own rules would have, with one wake-up a group instead of one per due event and one per
+   * linger.
    */
-  readonly lingerMs?: number;
+  readonly batching?: { readonly lingerMs: number; readonly maxBatch: number };
   /** Sends what is queued now instead of waiting out the linger. */
   sendQueued?(): void;
   /** Sends what is buffered and waits for every request in flight. */

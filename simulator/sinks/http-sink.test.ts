@@ -161,7 +161,7 @@ describe('HttpSink paced by its caller', () => {
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, lingerMs: 60_000 });
-    expect(sink.lingerMs).toBe(60_000);
+    expect(sink.batching).toEqual({ lingerMs: 60_000, maxBatch: DEFAULT_HTTP_SINK.maxBatch });
     for (let i = 0; i < 3; i++) sink.offer(event(i), 0, i);
     sink.sendQueued();
     const started = Date.now();

@@ -70,8 +70,8 @@ export class HttpSink implements EventSinkTarget {
     this.target = new URL('/events', options.url);
   }
 
-  get lingerMs(): number {
-    return this.options.lingerMs;
+  get batching(): { lingerMs: number; maxBatch: number } {
+    return { lingerMs: this.options.lingerMs, maxBatch: this.options.maxBatch };
   }
 
   sendQueued(): void {

@@ -247,8 +247,8 @@ export class KafkaSink implements EventSinkTarget {
     return true;
   }
 
-  get lingerMs(): number {
-    return this.options.lingerMs;
+  get batching(): { lingerMs: number; maxBatch: number } {
+    return { lingerMs: this.options.lingerMs, maxBatch: this.options.maxBatch };
   }
 
   sendQueued(): void {

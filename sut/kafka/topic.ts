@@ -42,6 +42,18 @@ export const TOPIC_READY_WAIT_MS = 30_000;
 /** Kafka's answers that mean "not yet" for a topic just created. */
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
+/**
+ * Whether an error is Kafka saying "not yet" for a topic just created: the error itself, or
+ * the last one kafkajs got before its own retries ran out (kept as `cause`).
+ */
+function notYet(error: unknown): boolean {
+  for (let e = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && NOT_YET.has(type)) return true;
+  }
+  return false;
+}
+
 /** The topic's partition count, once every partition has a leader. */
 async function partitionsWithLeaders(admin: Admin, topic: string, waitMs: number): Promise<number> {
   const deadline = Date.now() + waitMs;
@@ -53,8 +65,7 @@ async function partitionsWithLeaders(admin: Admin, topic: string, waitMs: number
       if (found.length > 0 && found.every((p) => p.leader >= 0)) return found.length;
       last = `${found.filter((p) => p.leader < 0).length} of ${found.length} partitions without a leader`;
     } catch (error) {
-      const type = (error as { type?: unknown }).type;
-      if (typeof type !== 'string' || !NOT_YET.has(type)) throw error;
+      if (!notYet(error)) throw error;
       last = (error as Error).message;
     }
     if (Date.now() >= deadline)
