@@ -154,30 +154,25 @@ export class SutMetrics {
       buffered: 0,
       depth: 0,
     }));
-    new Counter({
-      name: METRIC_NAMES.eventsAcceptedTotal,
-      help: 'Events buffered',
-      labelNames: byPartition,
-      registers,
-      collect() {
-        tallies.forEach((t, p) => {
-          this.inc({ partition: String(p) }, t.accepted);
-          t.accepted = 0;
-        });
-      },
-    });
-    new Counter({
-      name: METRIC_NAMES.incrementsBufferedTotal,
-      help: 'Goal increments folded into buffers',
-      labelNames: byPartition,
-      registers,
-      collect() {
-        tallies.forEach((t, p) => {
-          this.inc({ partition: String(p) }, t.buffered);
-          t.buffered = 0;
-        });
-      },
-    });
+    const tallied = (name: string, help: string, key: 'accepted' | 'buffered') =>
+      new Counter({
+        name,
+        help,
+        labelNames: byPartition,
+        registers,
+        collect() {
+          tallies.forEach((t, p) => {
+            this.inc({ partition: String(p) }, t[key]);
+            t[key] = 0;
+          });
+        },
+      });
+    tallied(METRIC_NAMES.eventsAcceptedTotal, 'Events buffered', 'accepted');
+    tallied(
+      METRIC_NAMES.incrementsBufferedTotal,
+      'Goal increments folded into buffers',
+      'buffered',
+    );
     new Gauge({
       name: METRIC_NAMES.bufferDepth,
       help: 'Keys in the buffer now',
