@@ -6,7 +6,7 @@
 //  2. the highest rate join sustains (steps of 1,000 events/s up to 10,000);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--pg-setting name=value ...]]
+// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport stream|requests] [--pg-setting name=value ...]]
 // (--from-rate: the sustained-rate steps start there, 1,000 to 10,000 events/s. --profile:
 // V8 CPU profiles of the service and the simulator at 5,000 events/s, written to dir and
 // summarized by function; they cost CPU themselves, so their runs' figures are not the bar.)
@@ -25,7 +25,12 @@ import {
 } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DEFAULT_SIMULATION, simulate } from '../../simulator/simulation.ts';
-import { DEFAULT_HTTP_SINK, HttpSink } from '../../simulator/sinks/http-sink.ts';
+import {
+  DEFAULT_HTTP_SINK,
+  HTTP_TRANSPORTS,
+  HttpSink,
+  type HttpTransport,
+} from '../../simulator/sinks/http-sink.ts';
 import { listVariantNames, loadVariant, variantFor } from '../../sut/sql/variant-registry.ts';
 import { harnessTable } from '../../sut/db/target-table.ts';
 import { runSweep } from '../../scenarios/sweep/sweep-runner.ts';
@@ -53,6 +58,7 @@ async function benchArgs() {
         'pg-setting': { type: 'string', multiple: true, default: [] },
         'from-rate': { type: 'string', default: '1000' },
         profile: { type: 'string' },
+        'http-transport': { type: 'string', default: DEFAULT_HTTP_SINK.transport },
       },
     });
     const [secondsText = '60', variantsText = 'join,correlated,cte', ...extra] = positionals;
@@ -64,6 +70,11 @@ async function benchArgs() {
     if (!/^\d+$/.test(values['from-rate']) || fromRate < 1 || fromRate > 10_000)
       throw new UsageError(
         `--from-rate "${values['from-rate']}" is not a whole number of events/s from 1 to 10,000`,
+      );
+    const transport = values['http-transport'] as HttpTransport;
+    if (!HTTP_TRANSPORTS.includes(transport))
+      throw new UsageError(
+        `--http-transport "${values['http-transport']}" unknown; expected ${HTTP_TRANSPORTS.join(' or ')}`,
       );
     const known = await listVariantNames();
     const variants = variantsText.split(',');
@@ -78,6 +89,7 @@ async function benchArgs() {
       prepared: values.prepared,
       phase: values.staggered ? ('staggered' as const) : ('aligned' as const),
       onlyRate: values['only-rate'],
+      transport,
       fromRate,
       profileDir: values.profile === undefined ? undefined : resolve(values.profile),
       pgSettings: values['pg-setting'].reduce<Record<string, string>>(
@@ -91,7 +103,7 @@ async function benchArgs() {
   }
 }
 const USAGE =
-  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--pg-setting name=value ...]]';
+  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport stream|requests] [--pg-setting name=value ...]]';
 const ARGS = await benchArgs();
 const SECONDS = ARGS.seconds;
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
@@ -155,6 +167,7 @@ async function drive(
   );
   const sink = new HttpSink({
     ...DEFAULT_HTTP_SINK,
+    transport: ARGS.transport,
     url: sut.url,
     partitions: PRODUCTION.partitions,
   });
@@ -366,6 +379,9 @@ try {
   }
   notes.push('PostgreSQL, the service and the simulator share the 2 cores of one machine');
   notes.push(`flush phase: ${PHASE}`);
+  notes.push(
+    `simulator to service: HTTP, ${ARGS.transport === 'stream' ? 'batches on POST /events/stream' : 'a POST /events per batch'}`,
+  );
   notes.push(`warm-up before each measured window: ${WARMUP_SECONDS} s at the same rate`);
   process.stdout.write(
     `${await saveBenchResult(
@@ -378,6 +394,7 @@ try {
         variants: VARIANTS,
         prepared: PREPARED.length > 0,
         flushPhase: PHASE,
+        httpTransport: ARGS.transport,
         pgSettings: PG_SETTINGS,
       },
       env,

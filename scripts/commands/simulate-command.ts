@@ -20,7 +20,11 @@ import { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
 import { parentControl, type ParentControl } from '../../simulator/generator-control.ts';
 import { readScenarioPlanFile } from '../../simulator/scenario-plan-file.ts';
 import { createSink } from '../../simulator/sinks/create-sink.ts';
-import { DEFAULT_HTTP_SINK } from '../../simulator/sinks/http-sink.ts';
+import {
+  DEFAULT_HTTP_SINK,
+  HTTP_TRANSPORTS,
+  type HttpTransport,
+} from '../../simulator/sinks/http-sink.ts';
 import {
   DEFAULT_KAFKA_SINK,
   KAFKA_COMPRESSIONS,
@@ -62,6 +66,7 @@ interface SimulateFlags extends KafkaOptions {
   stages?: { target: number; duration: string }[];
   sink: 'memory' | 'http' | 'kafka';
   target: string;
+  httpTransport: HttpTransport;
   linger: number;
   maxBatch?: number;
   maxInFlight: number;
@@ -246,6 +251,14 @@ export function simulateCommand(logger: () => Logger): Command {
         .default(DEFAULT_KAFKA_SINK.compression),
     )
     .option('--target <url>', 'the service, for --sink http', 'http://127.0.0.1:8080')
+    .addOption(
+      new Option(
+        '--http-transport <how>',
+        'http sink: batches on one long POST /events/stream, answered together (stream), or a POST /events each (requests: for a proxy that buffers request bodies)',
+      )
+        .choices(HTTP_TRANSPORTS)
+        .default(DEFAULT_HTTP_SINK.transport),
+    )
     .option(
       '--linger <ms>',
       'http and kafka sinks: send a batch after this long',
@@ -259,7 +272,7 @@ export function simulateCommand(logger: () => Logger): Command {
     )
     .option(
       '--max-in-flight <n>',
-      'http sink: requests in flight at most',
+      'http sink: requests in flight at most (on a stream: this many full batches unanswered)',
       positiveInt('--max-in-flight'),
       DEFAULT_HTTP_SINK.maxInFlight,
     )
@@ -330,6 +343,7 @@ export function simulateCommand(logger: () => Logger): Command {
             ? {
                 kind: 'http',
                 url: flags.target,
+                transport: flags.httpTransport,
                 partitions: flags.partitions,
                 lingerMs: flags.linger,
                 ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
@@ -371,6 +385,7 @@ export function simulateCommand(logger: () => Logger): Command {
         ...(flags.sink === 'http'
           ? {
               target: flags.target,
+              transport: flags.httpTransport,
               linger: flags.linger,
               maxBatch: flags.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,
               maxInFlight: flags.maxInFlight,

@@ -1,6 +1,6 @@
 import { createKafka, type KafkaLog } from '../../sut/kafka/kafka-client.ts';
 import type { EventSinkTarget } from './event-sink.ts';
-import { DEFAULT_HTTP_SINK, HttpSink } from './http-sink.ts';
+import { DEFAULT_HTTP_SINK, HttpSink, type HttpTransport } from './http-sink.ts';
 import { DEFAULT_KAFKA_SINK, KafkaSink, type KafkaCompression } from './kafka-sink.ts';
 import { MemorySink } from './memory-sink.ts';
 import type { DeliveryLedger } from '../delivery-ledger.ts';
@@ -11,6 +11,7 @@ export type SinkChoice =
   | {
       readonly kind: 'http';
       readonly url: string;
+      readonly transport?: HttpTransport;
       readonly partitions: number;
       readonly lingerMs: number;
       readonly maxBatch?: number;
@@ -38,6 +39,7 @@ export async function createSink(choice: SinkChoice): Promise<EventSinkTarget> {
       return new HttpSink({
         ...DEFAULT_HTTP_SINK,
         url: choice.url,
+        transport: choice.transport ?? DEFAULT_HTTP_SINK.transport,
         partitions: choice.partitions,
         lingerMs: choice.lingerMs,
         maxBatch: choice.maxBatch ?? DEFAULT_HTTP_SINK.maxBatch,

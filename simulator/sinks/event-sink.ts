@@ -7,7 +7,7 @@ export interface SinkStats {
   readonly rejected: number;
   /** Events lost to failed requests: errors, timeouts, non-2xx answers. Never retried. */
   readonly failed: number;
-  /** Requests (or produce calls) made. */
+  /** Batches sent: requests, batches on a stream, or produce calls. */
   readonly requests: number;
   /** Failure messages, the first few. */
   readonly errors: readonly string[];

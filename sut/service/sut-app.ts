@@ -18,6 +18,8 @@ export interface SutOptions {
   readonly bodyLimitBytes?: number;
   /** Request bodies held at once, all requests together (503 beyond it). */
   readonly inFlightLimitBytes?: number;
+  /** How long a stream's answers wait to go out together (`POST /events/stream`). */
+  readonly streamAnswerEveryMs?: number;
   /** Another transport (Kafka), built with the service's metrics; without it, events come over HTTP (`POST /events`). */
   readonly source?: (metrics: SutMetrics) => EventSource;
   readonly onFlushError?: (partition: number, error: unknown) => void;
@@ -50,7 +52,12 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
   metrics.watchUnwritten(() => service.workers.reduce((sum, w) => sum + w.unwrittenUnits, 0));
   const http =
     options.source === undefined
-      ? new HttpEventSource(metrics, options.bodyLimitBytes, options.inFlightLimitBytes)
+      ? new HttpEventSource(
+          metrics,
+          options.bodyLimitBytes,
+          options.inFlightLimitBytes,
+          options.streamAnswerEveryMs,
+        )
       : undefined;
   const source: EventSource = options.source?.(metrics) ?? (http as HttpEventSource);
   let stopping = false;

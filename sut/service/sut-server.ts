@@ -10,7 +10,7 @@ export interface SutServer {
 
 /**
  * The service's HTTP face: `GET /metrics` (Prometheus text), `GET /healthz`, and
- * `POST /events` when the HTTP source is the transport.
+ * `POST /events` and `POST /events/stream` when the HTTP source is the transport.
  */
 export async function startSutServer(options: {
   host: string;
@@ -21,6 +21,14 @@ export async function startSutServer(options: {
 }): Promise<SutServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/events/stream' && options.events !== undefined) {
+      if (req.method === 'POST') {
+        options.events.handleStream(req, res);
+        return;
+      }
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
     if (path === '/events' && options.events !== undefined) {
       if (req.method === 'POST') {
         options.events.handle(req, res);

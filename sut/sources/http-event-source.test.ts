@@ -1,46 +1,18 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadCatalogue } from '../catalogue/goal-catalogue.ts';
-import type { BatchWriter } from '../buffer/batch-writer.ts';
-import { PRODUCTION_FLUSH_CONFIG } from '../buffer/flush-worker.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
-import { startSut, type RunningSut } from '../service/sut-app.ts';
+import type { RunningSut } from '../service/sut-app.ts';
+import {
+  RecordingWriter,
+  startRecordingSut,
+  winsEvent,
+} from '../../scripts/testing/recording-sut.ts';
 
-class RecordingWriter implements BatchWriter {
-  readonly increments: ProgressIncrement[] = [];
-  write(_p: number, batch: readonly ProgressIncrement[]) {
-    this.increments.push(...batch);
-    return Promise.resolve({ rowsUpdated: batch.length, alreadyApplied: false, deadLetters: [] });
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
-
-const event = (i: number, extra: Record<string, unknown> = {}) => ({
-  eventId: `e${i}`,
-  playerId: `p${i % 7}`,
-  namespace: 'harness',
-  type: 'stat',
-  statCode: 'wins',
-  delta: 2,
-  ...extra,
-});
+const event = winsEvent;
 
 let sut: RunningSut;
 let writer: RecordingWriter;
 beforeEach(async () => {
-  writer = new RecordingWriter();
-  sut = await startSut({
-    host: '127.0.0.1',
-    port: 0,
-    partitions: 8,
-    variant: 'join',
-    flush: PRODUCTION_FLUSH_CONFIG,
-    catalogue: await loadCatalogue(),
-    writer,
-    bodyLimitBytes: 64 * 1024,
-  });
+  ({ sut, writer } = await startRecordingSut({ bodyLimitBytes: 64 * 1024 }));
 });
 afterEach(async () => {
   await sut.stop();
@@ -216,14 +188,7 @@ describe('POST /events', () => {
 
 describe('the bound on request bodies held at once', () => {
   it('answers 503 with Retry-After when concurrent bodies would pass it, and takes the next once room is back', async () => {
-    const small = await startSut({
-      host: '127.0.0.1',
-      port: 0,
-      partitions: 8,
-      variant: 'join',
-      flush: PRODUCTION_FLUSH_CONFIG,
-      catalogue: await loadCatalogue(),
-      writer: new RecordingWriter(),
+    const { sut: small } = await startRecordingSut({
       bodyLimitBytes: 64 * 1024,
       inFlightLimitBytes: 48 * 1024,
     });

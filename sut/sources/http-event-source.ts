@@ -1,13 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  echo,
-  parsePlayerEvent,
-  type PlayerEvent,
-  type RejectionReason,
-} from '../events/player-event.ts';
+import { echo } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { IngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
+import { applyBatch, decodeBody } from './event-batch.ts';
+import { HttpEventStream } from './http-event-stream.ts';
 
 /** Bodies above this are refused with 413 (a batch of ~40,000 typical events). */
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -17,9 +14,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
  * the service's memory (eight bodies at the size limit).
  */
 export const DEFAULT_IN_FLIGHT_LIMIT_BYTES = 8 * DEFAULT_BODY_LIMIT_BYTES;
-const PROBLEMS_SHOWN = 10;
-/** What an error answer quotes of a malformed body at most. */
-const QUOTE_LIMIT = 240;
+/** A stream's answers go out together this often: its sender wakes 20 times a second for them, not once a batch. */
+export const DEFAULT_STREAM_ANSWER_EVERY_MS = 50;
+/** Batches of one stream applied at once: the simulator's default requests in flight. */
+const STREAM_CONCURRENT_BATCHES = 16;
 
 /**
  * The media types `POST /events` takes: JSON (an array of events) and NDJSON (one event per
@@ -46,42 +44,6 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function cut(text: string): string {
-  return text.length <= QUOTE_LIMIT ? text : `${text.slice(0, QUOTE_LIMIT)}...`;
-}
-
-type Decoded = { ok: true; values: unknown[] } | { ok: false; problem: string };
-
-/** A JSON array of events, or NDJSON (one event per line); detected by the first character. */
-function decodeBody(text: string): Decoded {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('[')) {
-    try {
-      const values: unknown = JSON.parse(trimmed);
-      return Array.isArray(values)
-        ? { ok: true, values }
-        : { ok: false, problem: 'the body must be a JSON array of events or NDJSON' };
-    } catch (error) {
-      return { ok: false, problem: `malformed JSON: ${cut((error as Error).message)}` };
-    }
-  }
-  const values: unknown[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    try {
-      values.push(JSON.parse(line));
-    } catch (error) {
-      return {
-        ok: false,
-        problem: `malformed NDJSON on line ${i + 1}: ${cut((error as Error).message)}`,
-      };
-    }
-  }
-  return { ok: true, values };
-}
-
 /**
  * The embedded transport: `POST /events` with a batch of events (a JSON array or NDJSON).
  * A request is all or nothing for bad input: if any event is invalid, none is applied and
@@ -95,10 +57,13 @@ export class HttpEventSource implements EventSource {
   /** Body bytes held by requests being read or decoded now. */
   private heldBytes = 0;
 
+  private readonly streams = new Set<HttpEventStream>();
+
   constructor(
     private readonly metrics: SutMetrics,
     private readonly bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
     private readonly inFlightLimitBytes = DEFAULT_IN_FLIGHT_LIMIT_BYTES,
+    private readonly streamAnswerEveryMs = DEFAULT_STREAM_ANSWER_EVERY_MS,
   ) {}
 
   start(sink: IngestPort): Promise<void> {
@@ -108,7 +73,41 @@ export class HttpEventSource implements EventSource {
 
   async stop(): Promise<void> {
     this.sink = undefined;
-    await Promise.all([...this.inFlight]);
+    await Promise.all([...this.inFlight, ...[...this.streams].map((s) => s.close())]);
+  }
+
+  /** `POST /events/stream`: batches of events on one long request (see HttpEventStream). */
+  handleStream(req: IncomingMessage, res: ServerResponse): void {
+    if (this.refusedMediaType(req, res)) return;
+    const stream = new HttpEventStream(req, res, {
+      metrics: this.metrics,
+      sink: () => this.sink,
+      batchLimitBytes: this.bodyLimitBytes,
+      inFlightLimitBytes: this.inFlightLimitBytes,
+      hold: (bytes) => {
+        if (this.heldBytes + bytes > this.inFlightLimitBytes) return false;
+        this.heldBytes += bytes;
+        return true;
+      },
+      release: (bytes) => (this.heldBytes -= bytes),
+      answerEveryMs: this.streamAnswerEveryMs,
+      concurrentBatches: STREAM_CONCURRENT_BATCHES,
+    });
+    this.streams.add(stream);
+    void stream.finished.then(() => this.streams.delete(stream));
+  }
+
+  /** Anything but JSON or NDJSON is answered 415 and the connection closed. */
+  private refusedMediaType(req: IncomingMessage, res: ServerResponse): boolean {
+    const type = mediaType(req.headers['content-type']);
+    if ((ACCEPTED_MEDIA_TYPES as readonly string[]).includes(type)) return false;
+    this.metrics.rejected('unsupported_media_type');
+    res.setHeader('connection', 'close');
+    reply(res, 415, {
+      error: `content-type ${echo(req.headers['content-type'] ?? '(none)')} is not accepted; send ${ACCEPTED_MEDIA_TYPES.join(' or ')}`,
+    });
+    req.resume();
+    return true;
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -162,16 +161,7 @@ export class HttpEventSource implements EventSource {
   }
 
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const type = mediaType(req.headers['content-type']);
-    if (!(ACCEPTED_MEDIA_TYPES as readonly string[]).includes(type)) {
-      this.metrics.rejected('unsupported_media_type');
-      res.setHeader('connection', 'close');
-      reply(res, 415, {
-        error: `content-type ${echo(req.headers['content-type'] ?? '(none)')} is not accepted; send ${ACCEPTED_MEDIA_TYPES.join(' or ')}`,
-      });
-      req.resume();
-      return;
-    }
+    if (this.refusedMediaType(req, res)) return;
     let held = 0;
     const hold = (bytes: number) => {
       if (this.heldBytes + bytes > this.inFlightLimitBytes) return false;
@@ -211,47 +201,7 @@ export class HttpEventSource implements EventSource {
       req.resume();
       return;
     }
-    const decoded = decodeBody(body.text);
-    if (!decoded.ok) {
-      this.metrics.rejected('malformed_body');
-      reply(res, 400, { error: decoded.problem });
-      return;
-    }
-    const receivedAt = Date.now();
-    const events: PlayerEvent[] = [];
-    const problems: string[] = [];
-    let firstReason: RejectionReason | undefined;
-    for (let i = 0; i < decoded.values.length; i++) {
-      const parsed = parsePlayerEvent(decoded.values[i], receivedAt);
-      if (parsed.ok) events.push(parsed.event);
-      else {
-        firstReason ??= parsed.reason;
-        if (problems.length < PROBLEMS_SHOWN) problems.push(`event ${i}: ${parsed.problem}`);
-        else if (problems.length === PROBLEMS_SHOWN) problems.push('...');
-      }
-    }
-    this.metrics.received(decoded.values.length);
-    if (firstReason !== undefined) {
-      this.metrics.rejected(firstReason, decoded.values.length);
-      reply(res, 400, {
-        error: 'invalid events; nothing from this request was applied',
-        problems,
-        accepted: 0,
-        rejected: decoded.values.length,
-      });
-      return;
-    }
-    const sink = this.sink;
-    if (sink === undefined) {
-      this.metrics.rejected('shutting_down', events.length);
-      reply(res, 503, {
-        error: 'the service is shutting down',
-        accepted: 0,
-        rejected: events.length,
-      });
-      return;
-    }
-    const result = await sink.ingest(events);
-    reply(res, result.error === undefined ? 200 : 503, result);
+    const answer = await applyBatch(decodeBody(body.text), this.sink, this.metrics);
+    reply(res, answer.status, answer.body);
   }
 }
