@@ -254,7 +254,7 @@ export function simulateCommand(logger: () => Logger): Command {
     .addOption(
       new Option(
         '--http-transport <how>',
-        'http sink: batches on one long POST /events/stream, answered together (stream), or a POST /events each (requests: for a proxy that buffers request bodies)',
+        'http sink: batches on one long POST /events/stream, answered together (stream), or a POST /events each (requests); auto streams unless the service has no stream route or a proxy holds the stream',
       )
         .choices(HTTP_TRANSPORTS)
         .default(DEFAULT_HTTP_SINK.transport),

@@ -366,6 +366,33 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
     expect(strict.stats().errors[0]).toBe('HTTP 404: no route POST /events/stream');
   });
 
+  it('auto: a stream whose response never starts (a proxy buffering bodies) is given up for requests', async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/events/stream') return;
+      let lines = 0;
+      req.on('data', (c: Buffer) => (lines += c.toString().split('\n').length));
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"accepted":${lines}}`);
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ledger = new DeliveryLedger(6);
+    const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, timeoutMs: 200, ledger });
+    for (let i = 0; i < 3; i++) sink.offer(event(i), 0, i);
+    await sink.drain();
+    for (let i = 3; i < 6; i++) sink.offer(event(i), 0, i);
+    await sink.close();
+    // The stream's events may have reached the service through the proxy or not: unknown,
+    // never sent again.
+    expect([...ledger.states]).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(sink.stats()).toMatchObject({ delivered: 3, failed: 3 });
+    expect(sink.stats().errors[0]).toMatch(
+      /not even its start .* a request per batch from here on/,
+    );
+  });
+
   it('ends a stream that has lived streamLifetimeMs and goes on with a new one, losing nothing', async () => {
     const { url, streams } = await streamServer((seq, lines, res) => {
       res.write(`${JSON.stringify({ batch: seq, status: 200, accepted: lines.length })}\n`);

@@ -80,6 +80,8 @@ interface OpenStream {
   /** Answer text received after the last whole line. */
   partial: string;
   over: boolean;
+  /** The service's response has begun (it sends its headers at once). */
+  responded: boolean;
   readonly closed: Promise<void>;
   markClosed(): void;
 }
@@ -106,6 +108,7 @@ export class HttpSink implements EventSinkTarget {
   /** Events queued per partition: the bound offer() keeps. */
   private readonly queuedBy: number[];
   private timer: NodeJS.Timeout | undefined;
+  private lingerPending = false;
   /** A batch may go: the queue holds a full one, or the oldest event has lingered long enough. */
   private ready = false;
   private readonly agent: Agent;
@@ -157,12 +160,22 @@ export class HttpSink implements EventSinkTarget {
     return true;
   }
 
+  /**
+   * Starts the linger, at the end of this tick: a caller that hands over a group and then
+   * calls sendQueued() in the same tick (the runner does) never needs the timer, and a timer
+   * set and cleared for every group costs more than the check.
+   */
   private lingerThenReady(): void {
-    if (this.ready) return;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.markReady();
-    }, this.options.lingerMs);
+    if (this.ready || this.timer !== undefined || this.lingerPending) return;
+    this.lingerPending = true;
+    process.nextTick(() => {
+      this.lingerPending = false;
+      if (this.ready || this.queued === 0 || this.timer !== undefined) return;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.markReady();
+      }, this.options.lingerMs);
+    });
   }
 
   private markReady(): void {
@@ -377,10 +390,12 @@ export class HttpSink implements EventSinkTarget {
       nextSeq: 0,
       partial: '',
       over: false,
+      responded: false,
       closed,
       markClosed,
     };
     req.on('response', (res) => {
+      stream.responded = true;
       res.setEncoding('utf8');
       const status = res.statusCode ?? 0;
       if (status !== 200) {
@@ -499,8 +514,17 @@ export class HttpSink implements EventSinkTarget {
         const now = Date.now();
         for (const stream of [...this.streams]) {
           const first = stream.pending.values().next();
-          if (first.done !== true && now - first.value.sentAt >= this.options.timeoutMs)
-            this.endStream(stream, `no answer within ${this.options.timeoutMs} ms`);
+          if (first.done !== true && now - first.value.sentAt >= this.options.timeoutMs) {
+            // Not even the response's start: something between holds the request whole (a
+            // proxy that buffers bodies), so no stream through it will ever be answered.
+            if (!stream.responded && this.options.transport === 'auto') {
+              this.transport = 'requests';
+              this.endStream(
+                stream,
+                `no answer to a stream within ${this.options.timeoutMs} ms, not even its start (a proxy that buffers request bodies?); sending a request per batch from here on`,
+              );
+            } else this.endStream(stream, `no answer within ${this.options.timeoutMs} ms`);
+          }
         }
         this.watchDeadline();
       },
