@@ -415,6 +415,12 @@ export const simulateResultSchema = z.strictObject({
       failed: z.number().int().nonnegative(),
       requests: z.number().int().nonnegative(),
       errors: z.array(z.string()),
+      transport: z
+        .enum(['stream', 'requests'])
+        .optional()
+        .describe(
+          'HTTP sink: how its batches went at the end: one POST /events/stream, or a POST /events each (chosen, or fallen back to)',
+        ),
       partitions: z
         .array(z.number().int().nonnegative())
         .optional()

@@ -6,7 +6,7 @@
 //  2. the highest rate join sustains (steps of 1,000 events/s up to 10,000);
 //  3. efficiency (join): the service driven past what the database takes, its rows/s against
 //     the sweep's rows/s at the same batch size and concurrency [>= 70 %].
-// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport stream|requests] [--pg-setting name=value ...]]
+// Run: npm run bench:e2e [-- [seconds] [variants] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport auto|stream|requests] [--pg-setting name=value ...]]
 // (--from-rate: the sustained-rate steps start there, 1,000 to 10,000 events/s. --profile:
 // V8 CPU profiles of the service and the simulator at 5,000 events/s, written to dir and
 // summarized by function; they cost CPU themselves, so their runs' figures are not the bar.)
@@ -103,7 +103,7 @@ async function benchArgs() {
   }
 }
 const USAGE =
-  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport stream|requests] [--pg-setting name=value ...]]';
+  'usage: npm run bench:e2e [-- [seconds, default 60] [variants, default join,correlated,cte] [--prepared] [--staggered] [--only-rate] [--from-rate n] [--profile dir] [--http-transport auto|stream|requests] [--pg-setting name=value ...]]';
 const ARGS = await benchArgs();
 const SECONDS = ARGS.seconds;
 /** Variants for step 1 (default all three); `--prepared` runs the service with prepared statements. */
@@ -380,7 +380,7 @@ try {
   notes.push('PostgreSQL, the service and the simulator share the 2 cores of one machine');
   notes.push(`flush phase: ${PHASE}`);
   notes.push(
-    `simulator to service: HTTP, ${ARGS.transport === 'stream' ? 'batches on POST /events/stream' : 'a POST /events per batch'}`,
+    `simulator to service: HTTP --http-transport ${ARGS.transport}: ${ARGS.transport === 'requests' ? 'a POST /events per batch' : 'batches on one POST /events/stream'}`,
   );
   notes.push(`warm-up before each measured window: ${WARMUP_SECONDS} s at the same rate`);
   process.stdout.write(

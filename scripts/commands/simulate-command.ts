@@ -155,7 +155,7 @@ export function printRunStats(
     out.write(`${kafka.toString()}\n`);
   }
   out.write(
-    `sink ${sink.name}: ${formatFixed(s.delivered)} delivered, ${formatFixed(s.rejected)} rejected, ${formatFixed(s.failed)} failed, ${formatFixed(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
+    `sink ${sink.name}${s.transport === undefined ? '' : ` (${s.transport === 'stream' ? 'POST /events/stream' : 'a POST /events per batch'})`}: ${formatFixed(s.delivered)} delivered, ${formatFixed(s.rejected)} rejected, ${formatFixed(s.failed)} failed, ${formatFixed(s.requests)} requests${s.errors.length > 0 ? `; errors: ${s.errors.join(' | ')}` : ''}\n`,
   );
   if (sink.name !== 'memory')
     out.write(

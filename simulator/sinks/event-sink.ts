@@ -11,6 +11,8 @@ export interface SinkStats {
   readonly requests: number;
   /** Failure messages, the first few. */
   readonly errors: readonly string[];
+  /** HTTP sink: how its batches went at the end (`stream`, or `requests` after a fallback). */
+  readonly transport?: 'stream' | 'requests';
 }
 
 /**

@@ -328,6 +328,28 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
     expect(sink.stats().errors).toEqual(['no answer within 200 ms']);
   });
 
+  it('a stream whose answers keep coming is not cut, however long its last batches wait', async () => {
+    // One answer every 100 ms: the tenth batch waits a second, past the 300 ms timeout.
+    let answered = Promise.resolve();
+    const { url } = await streamServer((seq, lines, res) => {
+      answered = answered.then(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        res.write(`${JSON.stringify({ batch: seq, status: 200, accepted: lines.length })}\n`);
+      });
+    });
+    const sink = new HttpSink({
+      ...DEFAULT_HTTP_SINK,
+      url,
+      partitions: 1,
+      maxBatch: 1,
+      timeoutMs: 300,
+    });
+    for (let i = 0; i < 10; i++) sink.offer(event(i), 0, i);
+    await sink.close();
+    expect(sink.stats()).toMatchObject({ delivered: 10, failed: 0, requests: 10 });
+    expect(sink.stats().transport).toBe('stream');
+  });
+
   it('a service without streams (404): auto sends the batches as requests and loses none; stream fails them', async () => {
     server = createServer((req, res) => {
       if (req.url === '/events/stream') {
@@ -351,7 +373,7 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
     const auto = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, maxBatch: 10, ledger });
     for (let i = 0; i < 25; i++) auto.offer(event(i), 0, i);
     await auto.close();
-    expect(auto.stats()).toMatchObject({ delivered: 25, failed: 0 });
+    expect(auto.stats()).toMatchObject({ delivered: 25, failed: 0, transport: 'requests' });
     expect(ledger.count(DELIVERY.acknowledged)).toBe(25);
     const strict = new HttpSink({
       ...DEFAULT_HTTP_SINK,
@@ -387,7 +409,7 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
     // The stream's events may have reached the service through the proxy or not: unknown,
     // never sent again.
     expect([...ledger.states]).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(sink.stats()).toMatchObject({ delivered: 3, failed: 3 });
+    expect(sink.stats()).toMatchObject({ delivered: 3, failed: 3, transport: 'requests' });
     expect(sink.stats().errors[0]).toMatch(
       /not even its start .* a request per batch from here on/,
     );

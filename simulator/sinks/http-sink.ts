@@ -82,6 +82,8 @@ interface OpenStream {
   over: boolean;
   /** The service's response has begun (it sends its headers at once). */
   responded: boolean;
+  /** When the last answers came: a stream whose answers keep coming is not stuck. */
+  answeredAt: number;
   readonly closed: Promise<void>;
   markClosed(): void;
 }
@@ -391,6 +393,7 @@ export class HttpSink implements EventSinkTarget {
       partial: '',
       over: false,
       responded: false,
+      answeredAt: 0,
       closed,
       markClosed,
     };
@@ -430,6 +433,7 @@ export class HttpSink implements EventSinkTarget {
   }
 
   private readAnswers(stream: OpenStream, chunk: string): void {
+    stream.answeredAt = Date.now();
     let text = stream.partial + chunk;
     let newline = text.indexOf('\n');
     while (newline >= 0 && !stream.over) {
@@ -497,38 +501,45 @@ export class HttpSink implements EventSinkTarget {
   }
 
   /**
-   * One timer for every stream: a stream whose oldest batch has waited `timeoutMs` for its
-   * answer is cut. Unreferenced: the process does not stay up for it alone.
+   * Since when a stream has waited with nothing answered: from its oldest unanswered batch, or
+   * from its last answer when that is later (batches queued in the service behind slow ones
+   * wait longer than the timeout while answers keep coming; that is not a stuck stream).
+   */
+  private static waitingSince(stream: OpenStream): number | undefined {
+    const first = stream.pending.values().next();
+    return first.done === true ? undefined : Math.max(first.value.sentAt, stream.answeredAt);
+  }
+
+  /**
+   * One timer for every stream: a stream that has had batches waiting and no answer for
+   * `timeoutMs` is cut. Unreferenced: the process does not stay up for it alone.
    */
   private watchDeadline(): void {
     if (this.deadline !== undefined) return;
-    let oldest = Infinity;
-    for (const stream of this.streams) {
-      const first = stream.pending.values().next();
-      if (first.done !== true) oldest = Math.min(oldest, first.value.sentAt);
-    }
-    if (oldest === Infinity) return;
+    let earliest = Infinity;
+    for (const stream of this.streams)
+      earliest = Math.min(earliest, HttpSink.waitingSince(stream) ?? Infinity);
+    if (earliest === Infinity) return;
     this.deadline = setTimeout(
       () => {
         this.deadline = undefined;
         const now = Date.now();
         for (const stream of [...this.streams]) {
-          const first = stream.pending.values().next();
-          if (first.done !== true && now - first.value.sentAt >= this.options.timeoutMs) {
-            // Not even the response's start: something between holds the request whole (a
-            // proxy that buffers bodies), so no stream through it will ever be answered.
-            if (!stream.responded && this.options.transport === 'auto') {
-              this.transport = 'requests';
-              this.endStream(
-                stream,
-                `no answer to a stream within ${this.options.timeoutMs} ms, not even its start (a proxy that buffers request bodies?); sending a request per batch from here on`,
-              );
-            } else this.endStream(stream, `no answer within ${this.options.timeoutMs} ms`);
-          }
+          const since = HttpSink.waitingSince(stream);
+          if (since === undefined || now - since < this.options.timeoutMs) continue;
+          // Not even the response's start: something between holds the request whole (a
+          // proxy that buffers bodies), so no stream through it will ever be answered.
+          if (!stream.responded && this.options.transport === 'auto') {
+            this.transport = 'requests';
+            this.endStream(
+              stream,
+              `no answer to a stream within ${this.options.timeoutMs} ms, not even its start (a proxy that buffers request bodies?); sending a request per batch from here on`,
+            );
+          } else this.endStream(stream, `no answer within ${this.options.timeoutMs} ms`);
         }
         this.watchDeadline();
       },
-      Math.max(0, oldest + this.options.timeoutMs - Date.now()),
+      Math.max(0, earliest + this.options.timeoutMs - Date.now()),
     );
     this.deadline.unref();
   }
@@ -561,6 +572,7 @@ export class HttpSink implements EventSinkTarget {
       failed: this.failed,
       requests: this.requests,
       errors: [...this.errors],
+      transport: this.transport,
     };
   }
 }

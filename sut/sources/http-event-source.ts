@@ -58,6 +58,8 @@ export class HttpEventSource implements EventSource {
   private heldBytes = 0;
 
   private readonly streams = new Set<HttpEventStream>();
+  /** Set by stop(): a new stream is refused at once instead of kept open. */
+  private stopping = false;
 
   constructor(
     private readonly metrics: SutMetrics,
@@ -73,12 +75,22 @@ export class HttpEventSource implements EventSource {
 
   async stop(): Promise<void> {
     this.sink = undefined;
-    await Promise.all([...this.inFlight, ...[...this.streams].map((s) => s.close())]);
+    this.stopping = true;
+    // A sender may open a new stream while the old ones close: each round closes what is open.
+    while (this.streams.size > 0) await Promise.all([...this.streams].map((s) => s.close()));
+    await Promise.all([...this.inFlight]);
   }
 
   /** `POST /events/stream`: batches of events on one long request (see HttpEventStream). */
   handleStream(req: IncomingMessage, res: ServerResponse): void {
     if (this.refusedMediaType(req, res)) return;
+    if (this.stopping) {
+      this.metrics.rejected('shutting_down');
+      res.setHeader('connection', 'close');
+      reply(res, 503, { error: 'the service is shutting down' });
+      req.resume();
+      return;
+    }
     const stream = new HttpEventStream(req, res, {
       metrics: this.metrics,
       sink: () => this.sink,

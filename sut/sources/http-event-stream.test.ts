@@ -62,12 +62,14 @@ function openStream(url: string, contentType = 'application/x-ndjson') {
       .map((l) => JSON.parse(l) as Answer);
   return {
     write: (text: string | Buffer) =>
-      new Promise<void>((r) =>
-        req.write(text, () => {
-          r();
-        }),
-      ),
+      new Promise<void>((resolve, reject) => {
+        req.write(text, (error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
     end: () => req.end(),
+    destroy: () => req.destroy(),
     chunks,
     answers,
     ended,
@@ -142,6 +144,75 @@ describe('POST /events/stream', () => {
       [2, 200, 1, 0],
     ]);
     expect(stream.answers()[0]?.error).toMatch(/larger than the limit of 4096 bytes/);
+  });
+
+  it('ends a batch at a CRLF blank line cut between its bytes, even after a batch over the limit', async () => {
+    const { url } = await service();
+    const stream = openStream(url);
+    const crlf = (...lines: string[]) => `${lines.join('\r\n')}\r\n\r\n`;
+    const big = crlf(...Array.from({ length: 60 }, (_, i) => event(i)));
+    await stream.write(big.slice(0, -1));
+    await stream.write(big.slice(-1) + crlf(event(60)));
+    await stream.write(crlf(event(61), event(62)));
+    stream.end();
+    await stream.ended;
+    expect(stream.answers().map((a) => [a.batch, a.status, a.accepted, a.rejected])).toEqual([
+      [0, 413, 0, 60],
+      [1, 200, 1, 0],
+      [2, 200, 2, 0],
+    ]);
+  });
+
+  it("holds a batch's bytes against the service's bound as they are read, and gives them back when its connection is lost", async () => {
+    ({ sut, writer } = await startRecordingSut({
+      bodyLimitBytes: 6 * 1024,
+      inFlightLimitBytes: 8 * 1024,
+      streamAnswerEveryMs: 0,
+    }));
+    const lines = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => event(from + i));
+    // Stream a: 5 KB of a batch, not ended yet.
+    const a = openStream(sut.url);
+    const unfinished = `${lines(0, 55).join('\n')}\n`;
+    expect(unfinished.length).toBeGreaterThan(5 * 1024);
+    await a.write(unfinished);
+    await new Promise((r) => setTimeout(r, 50));
+    // Stream b: a 4 KB batch does not fit beside it.
+    const b = openStream(sut.url);
+    await b.write(batch(...lines(100, 35)));
+    expect((await b.answered(1)).map((x) => [x.status, x.rejected])).toEqual([[503, 35]]);
+    // Stream a's connection is lost: what it held is free again, and the same batch fits.
+    a.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    await b.write(batch(...lines(100, 35)));
+    expect((await b.answered(2)).map((x) => [x.batch, x.status, x.accepted])).toEqual([
+      [0, 503, 0],
+      [1, 200, 35],
+    ]);
+    b.end();
+    await b.ended;
+  });
+
+  it('refuses a stream opened while the service stops, and stops without waiting for it', async () => {
+    const running = await service();
+    const stream = openStream(running.url);
+    await stream.write(batch(event(1)));
+    await stream.answered(1);
+    const stopped = running.stop();
+    // The sender opens a new stream as soon as its old one ends.
+    const late = openStream(running.url);
+    void late.write(batch(event(2))).catch(() => undefined);
+    const outcome = await Promise.race([
+      stopped.then(() => 'stopped'),
+      new Promise((r) =>
+        setTimeout(() => {
+          r('still stopping after 3 s');
+        }, 3000),
+      ),
+    ]);
+    expect(outcome).toBe('stopped');
+    const status = await late.ended.catch((error: unknown) => (error as Error).message);
+    expect(String(status)).toMatch(/^(503|connect ECONNREFUSED .*)$/);
   });
 
   it('sends the answers of batches that came close together in one write', async () => {

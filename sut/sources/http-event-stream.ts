@@ -44,13 +44,17 @@ const CARRIAGE_RETURN = 13;
  * `answerEveryMs`, so it also wakes for them a few times a second instead of once a batch.
  */
 export class HttpEventStream {
-  private leftover: Buffer | undefined;
-  /** The over-long line being read is dropped up to its newline. */
-  private skippingLine = false;
+  /** The batch being read: its lines so far, and whether and why it is refused whole. */
   private lines: string[] = [];
-  private bytes = 0;
   private lineCount = 0;
-  private tooLarge = false;
+  private batchBytes = 0;
+  private refusal: ReadBatch['refusal'];
+  /** Bytes of the batch being read held against the service's bound, as they are read. */
+  private held = 0;
+  /** The line being read, when a chunk ended inside it: its pieces (unless refused) and length. */
+  private partial: Buffer[] = [];
+  private lineBytes = 0;
+  private lineFirstByte = 0;
   private nextSeq = 0;
   private applying = 0;
   private readonly waiting: ReadBatch[] = [];
@@ -70,7 +74,7 @@ export class HttpEventStream {
     private readonly res: ServerResponse,
     private readonly options: EventStreamOptions,
   ) {
-    // Closed after the answers end: the request's unread rest (when stopping) is not drained.
+    // The connection closes after the answers end: a stream is never followed by a request.
     res.writeHead(200, {
       'content-type': 'application/x-ndjson',
       'cache-control': 'no-store',
@@ -91,11 +95,16 @@ export class HttpEventStream {
     });
   }
 
-  /** The service is stopping: the batches read so far are answered (503 from here on), then the stream ends. */
+  /**
+   * The service is stopping: the batches read so far are answered (503 from here on), then
+   * the stream ends. What the sender writes after is read and dropped rather than left
+   * unread, so closing the connection does not reset it before the last answers arrive.
+   */
   close(): Promise<void> {
     if (!this.inputDone) {
       this.inputDone = true;
-      this.req.pause();
+      this.dropBatchBeingRead();
+      this.req.resume();
       this.maybeFinish();
     }
     return this.finished;
@@ -103,82 +112,124 @@ export class HttpEventStream {
 
   private read(chunk: Buffer): void {
     if (this.inputDone) return;
-    let buffer = chunk;
     let start = 0;
-    if (this.skippingLine) {
-      const newline = chunk.indexOf(NEWLINE);
-      if (newline < 0) return;
-      this.skippingLine = false;
-      start = newline + 1;
-    } else if (this.leftover !== undefined) {
-      buffer = Buffer.concat([this.leftover, chunk]);
-      this.leftover = undefined;
-    }
     for (;;) {
-      const newline = buffer.indexOf(NEWLINE, start);
-      if (newline < 0) break;
-      this.line(buffer, start, newline);
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline < 0) {
+        if (start < chunk.length) this.take(chunk, start, chunk.length);
+        break;
+      }
+      if (this.lineBytes === 0) this.wholeLine(chunk, start, newline);
+      else {
+        this.take(chunk, start, newline);
+        this.endLine();
+      }
       start = newline + 1;
-    }
-    if (start < buffer.length) {
-      if (this.bytes + (buffer.length - start) > this.options.batchLimitBytes) {
-        // A line longer than what is left of the limit is never held whole.
-        this.lineCount++;
-        this.overLimit();
-        this.skippingLine = true;
-      } else this.leftover = buffer.subarray(start);
     }
     if (this.waiting.length > 0) this.req.pause();
   }
 
-  private line(buffer: Buffer, start: number, newline: number): void {
+  /** A line that begins and ends in this chunk: the common case, read without copying. */
+  private wholeLine(chunk: Buffer, start: number, newline: number): void {
     let end = newline;
-    if (end > start && buffer[end - 1] === CARRIAGE_RETURN) end--;
+    if (end > start && chunk[end - 1] === CARRIAGE_RETURN) end--;
     if (end === start) {
       this.endBatch();
       return;
     }
     this.lineCount++;
-    this.bytes += newline - start + 1;
-    if (this.tooLarge) return;
-    if (this.bytes > this.options.batchLimitBytes) this.overLimit();
-    else this.lines.push(buffer.toString('utf8', start, end));
+    if (this.admit(newline - start + 1)) this.lines.push(chunk.toString('utf8', start, end));
   }
 
-  private overLimit(): void {
-    this.tooLarge = true;
+  /** Part of a line that goes on in a later chunk. */
+  private take(chunk: Buffer, start: number, end: number): void {
+    if (end === start) return;
+    if (this.lineBytes === 0) this.lineFirstByte = chunk[start] as number;
+    this.lineBytes += end - start;
+    if (this.admit(end - start)) this.partial.push(chunk.subarray(start, end));
+  }
+
+  /** The end of a line read in pieces. */
+  private endLine(): void {
+    const blank =
+      this.lineBytes === 0 || (this.lineBytes === 1 && this.lineFirstByte === CARRIAGE_RETURN);
+    const pieces = this.partial;
+    this.partial = [];
+    this.lineBytes = 0;
+    if (blank) {
+      this.endBatch();
+      return;
+    }
+    this.lineCount++;
+    if (!this.admit(1)) return;
+    const line = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    const end = line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+    this.lines.push(line.toString('utf8', 0, end));
+  }
+
+  /**
+   * Counts bytes of the batch being read and holds them against the service's bound; false
+   * once the batch is refused (over the size limit, or no room), and its lines are dropped.
+   */
+  private admit(bytes: number): boolean {
+    if (this.refusal !== undefined) return false;
+    this.batchBytes += bytes;
+    if (this.batchBytes > this.options.batchLimitBytes) {
+      this.refuse('too_large');
+      return false;
+    }
+    if (!this.options.hold(bytes)) {
+      this.refuse('overloaded');
+      return false;
+    }
+    this.held += bytes;
+    return true;
+  }
+
+  private refuse(refusal: 'too_large' | 'overloaded'): void {
+    this.refusal = refusal;
     this.lines = [];
+    this.partial = [];
+    this.options.release(this.held);
+    this.held = 0;
   }
 
   private endBatch(): void {
-    if (this.lineCount === 0) return;
-    let refusal: ReadBatch['refusal'] = this.tooLarge ? 'too_large' : undefined;
-    let held = 0;
-    if (refusal === undefined) {
-      if (this.options.hold(this.bytes)) held = this.bytes;
-      else refusal = 'overloaded';
+    if (this.lineCount === 0) {
+      this.dropBatchBeingRead();
+      return;
     }
     this.waiting.push({
       seq: this.nextSeq++,
-      lines: refusal === undefined ? this.lines : [],
+      lines: this.lines,
       lineCount: this.lineCount,
-      refusal,
-      held,
+      refusal: this.refusal,
+      held: this.held,
     });
-    this.lines = [];
-    this.bytes = 0;
-    this.lineCount = 0;
-    this.tooLarge = false;
+    this.resetBatch();
     this.applyWaiting();
+  }
+
+  /** Forgets the batch being read (empty, or never to be applied), releasing what it held. */
+  private dropBatchBeingRead(): void {
+    this.options.release(this.held);
+    this.partial = [];
+    this.lineBytes = 0;
+    this.resetBatch();
+  }
+
+  private resetBatch(): void {
+    this.lines = [];
+    this.lineCount = 0;
+    this.batchBytes = 0;
+    this.refusal = undefined;
+    this.held = 0;
   }
 
   private endOfInput(): void {
     if (this.inputDone) return;
-    if (this.leftover !== undefined) {
-      const rest = this.leftover;
-      this.leftover = undefined;
-      this.line(Buffer.concat([rest, Buffer.from('\n')]), 0, rest.length);
-    }
+    // A last line without its newline, and a last batch without its blank line, still count.
+    if (this.lineBytes > 0) this.endLine();
     this.endBatch();
     this.inputDone = true;
     this.maybeFinish();
@@ -272,7 +323,7 @@ export class HttpEventStream {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const batch of this.waiting.splice(0)) this.options.release(batch.held);
-    this.leftover = undefined;
+    if (!this.inputDone) this.dropBatchBeingRead();
     this.inputDone = true;
     this.maybeFinish();
   }
