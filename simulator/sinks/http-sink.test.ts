@@ -1,4 +1,10 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
@@ -11,6 +17,26 @@ import { RecordingWriter, startRecordingSut } from '../../scripts/testing/record
 const REQUESTS = { ...DEFAULT_HTTP_SINK, transport: 'requests' } as const;
 
 let server: Server | undefined;
+
+/** Starts the stand-in on a free port (closed after each test); its base URL. */
+async function serve(handler: RequestListener): Promise<string> {
+  const started = createServer(handler);
+  server = started;
+  await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(started.address() as AddressInfo).port}`;
+}
+
+/** A `POST /events` that takes every line of its body. */
+function acceptEveryLine(req: IncomingMessage, res: ServerResponse): void {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (c: string) => (body += c));
+  req.on('end', () => {
+    const n = body.split('\n').length;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`{"accepted":${n}}`);
+  });
+}
+
 afterEach(() => {
   server?.close();
   server = undefined;
@@ -18,14 +44,12 @@ afterEach(() => {
 
 /** A stand-in for the service (or a proxy in front of it) that answers every request the same way. */
 async function answering(status: number, body: string, type = 'application/json'): Promise<string> {
-  server = createServer((req, res) => {
+  return await serve((req, res) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(status, { 'content-type': type }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const event = (i: number): PlayerEvent => ({
@@ -78,7 +102,7 @@ describe('HttpSink counts every event it could not deliver', () => {
 describe('HttpSink batches', () => {
   it("sends every partition's events in one request, as a producer does per broker", async () => {
     const bodies: string[] = [];
-    server = createServer((req, res) => {
+    const url = await serve((req, res) => {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
@@ -90,8 +114,6 @@ describe('HttpSink batches', () => {
           .end(JSON.stringify({ accepted: n, rejected: 0 }));
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const sink = new HttpSink({ ...REQUESTS, url, partitions: 8, maxBatch: 10 });
     // 24 events over 8 partitions: two full batches at once, the last 4 after the linger.
     for (let i = 0; i < 24; i++) sink.offer(event(i), i % 8, i);
@@ -139,7 +161,7 @@ describe('HttpSink and an answer per partition', () => {
 
   /** Answers a request with a 503, and a stream's batch with a 503 line, both with `answer`. */
   async function answeringBoth(): Promise<string> {
-    server = createServer((req, res) => {
+    return await serve((req, res) => {
       if (req.url === '/events') {
         req.resume();
         req.on('end', () => {
@@ -160,8 +182,6 @@ describe('HttpSink and an answer per partition', () => {
       });
       req.on('end', () => res.end());
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   it.each(['requests', 'stream'] as const)(
@@ -193,15 +213,13 @@ describe('HttpSink and an answer per partition', () => {
 describe('HttpSink paced by its caller', () => {
   it('sendQueued() sends what is queued at once instead of after the linger', async () => {
     let requests = 0;
-    server = createServer((req, res) => {
+    const url = await serve((req, res) => {
       requests++;
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":3}');
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const sink = new HttpSink({ ...REQUESTS, url, partitions: 1, lingerMs: 60_000 });
     expect(sink.batching).toEqual({ lingerMs: 60_000, maxBatch: DEFAULT_HTTP_SINK.maxBatch });
     for (let i = 0; i < 3; i++) sink.offer(event(i), 0, i);
@@ -236,7 +254,7 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
     answer: (seq: number, lines: string[], res: ServerResponse) => void,
   ): Promise<{ url: string; streams: () => number }> {
     let streams = 0;
-    server = createServer((req, res) => {
+    const url = await serve((req, res) => {
       streams++;
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.flushHeaders();
@@ -254,9 +272,8 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
       });
       req.on('end', () => res.end());
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      url,
       streams: () => streams,
     };
   }
@@ -351,7 +368,7 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
   });
 
   it('a service without streams (404): auto sends the batches as requests and loses none; stream fails them', async () => {
-    server = createServer((req, res) => {
+    const url = await serve((req, res) => {
       if (req.url === '/events/stream') {
         req.resume();
         res
@@ -359,16 +376,8 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
           .end('{"error":"no route POST /events/stream"}');
         return;
       }
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (body += c));
-      req.on('end', () => {
-        const n = body.split('\n').length;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"accepted":${n}}`);
-      });
+      acceptEveryLine(req, res);
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const ledger = new DeliveryLedger(25);
     const auto = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, maxBatch: 10, ledger });
     for (let i = 0; i < 25; i++) auto.offer(event(i), 0, i);
@@ -389,17 +398,10 @@ describe('HttpSink on a stream (POST /events/stream)', () => {
   });
 
   it('auto: a stream whose response never starts (a proxy buffering bodies) is given up for requests', async () => {
-    server = createServer((req, res) => {
-      req.resume();
-      if (req.url === '/events/stream') return;
-      let lines = 0;
-      req.on('data', (c: Buffer) => (lines += c.toString().split('\n').length));
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"accepted":${lines}}`);
-      });
+    const url = await serve((req, res) => {
+      if (req.url === '/events/stream') req.resume();
+      else acceptEveryLine(req, res);
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const ledger = new DeliveryLedger(6);
     const sink = new HttpSink({ ...DEFAULT_HTTP_SINK, url, partitions: 1, timeoutMs: 200, ledger });
     for (let i = 0; i < 3; i++) sink.offer(event(i), 0, i);

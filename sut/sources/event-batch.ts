@@ -10,7 +10,7 @@ const PROBLEMS_SHOWN = 10;
 /** What an error answer quotes of a malformed body at most. */
 const QUOTE_LIMIT = 240;
 
-export function cut(text: string): string {
+function cut(text: string): string {
   return text.length <= QUOTE_LIMIT ? text : `${text.slice(0, QUOTE_LIMIT)}...`;
 }
 
@@ -28,8 +28,8 @@ export interface BatchAnswer {
 
 export type Decoded = { ok: true; values: unknown[] } | { ok: false; problem: string };
 
-/** NDJSON lines, each one event; blank lines are skipped, and lines count from `firstLine`. */
-export function decodeLines(lines: readonly string[], firstLine = 1): Decoded {
+/** NDJSON lines, each one event; blank lines are skipped. */
+export function decodeLines(lines: readonly string[]): Decoded {
   const values: unknown[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim();
@@ -39,7 +39,7 @@ export function decodeLines(lines: readonly string[], firstLine = 1): Decoded {
     } catch (error) {
       return {
         ok: false,
-        problem: `malformed NDJSON on line ${i + firstLine}: ${cut((error as Error).message)}`,
+        problem: `malformed NDJSON on line ${i + 1}: ${cut((error as Error).message)}`,
       };
     }
   }
