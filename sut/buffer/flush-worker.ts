@@ -1,5 +1,6 @@
 import type { Goal } from '../catalogue/goal-catalogue.ts';
 import type { PartitionMetrics, FlushTrigger } from '../metrics/sut-metrics.ts';
+import { FlushTicker, tickAfter } from './flush-ticker.ts';
 import {
   StalePositionError,
   type BatchWriter,
@@ -109,7 +110,8 @@ export class FlushWorker {
   private wake: (() => void) | undefined;
   private sizeTriggered = false;
   private roomWaiters: (() => void)[] = [];
-  private lastFlushStart = 0;
+  /** The next tick of this partition's interval grid (clock time, ms). */
+  private nextTick = 0;
   private failures = 0;
   private troubleSince = 0;
   private lastError = '';
@@ -135,15 +137,20 @@ export class FlushWorker {
       partition: number,
       letters: readonly DeadLetter[],
     ) => void = () => undefined,
+    /** Shared by the workers of one service, so partitions due on one tick wake it once. */
+    private readonly ticker: FlushTicker = new FlushTicker(clock),
   ) {
     this.backpressureAt = Math.ceil(config.bufferSize * config.backpressureFactor);
     this.breakerAt = Math.ceil(config.bufferSize * config.breakerFactor);
   }
 
-  /** Starts the worker; its first interval flush comes `offsetMs` after one interval. */
-  start(offsetMs = 0): void {
+  /**
+   * Starts the worker; its interval flushes fall on the grid `origin + offsetMs + k * interval`
+   * (k >= 1). Workers given one origin flush on the same ticks for as long as they run.
+   */
+  start(offsetMs = 0, origin = this.clock()): void {
     this.running = true;
-    this.lastFlushStart = this.clock() + offsetMs;
+    this.nextTick = origin + offsetMs + this.config.intervalMs;
     this.loopDone = this.loop();
   }
 
@@ -254,22 +261,44 @@ export class FlushWorker {
       this.sizeTriggered = false;
       return Promise.resolve('size');
     }
-    const delay =
-      this.failures > 0
-        ? this.backoffMs()
-        : Math.max(0, this.lastFlushStart + this.config.intervalMs - this.clock());
+    if (this.failures > 0) return this.backoff();
+    const now = this.clock();
+    if (this.nextTick <= now) {
+      // A flush outlasted its interval: one flush at once (a Go ticker keeps one tick
+      // waiting), then back on the grid; the ticks in between are dropped.
+      this.nextTick = tickAfter(this.nextTick, this.config.intervalMs, now);
+      return Promise.resolve('interval');
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = this.ticker.at(this.nextTick, () => {
         this.wake = undefined;
+        this.nextTick += this.config.intervalMs;
         resolve('interval');
-      }, delay);
+      });
       this.wake = () => {
-        clearTimeout(timer);
+        cancel();
         this.wake = undefined;
         if (this.sizeTriggered && this.running) {
+          // The grid stays where it is: a size flush does not move the ticker.
           this.sizeTriggered = false;
           resolve('size');
         } else resolve('shutdown');
+      };
+    });
+  }
+
+  /** The wait before retrying a failed flush; the ticks it spans are dropped. */
+  private backoff(): Promise<FlushTrigger> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        this.nextTick = tickAfter(this.nextTick, this.config.intervalMs, this.clock());
+        resolve('interval');
+      }, this.backoffMs());
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve('shutdown');
       };
     });
   }
@@ -307,7 +336,6 @@ export class FlushWorker {
 
   /** One write of the pending batch (or of a new one); false if it failed and stays pending. */
   private async flushOnce(trigger: FlushTrigger): Promise<boolean> {
-    this.lastFlushStart = this.clock();
     const flush = this.nextFlush();
     if (flush === undefined) return true;
     if (this.failures > 0) this.metrics.flushRetries.inc();

@@ -1,6 +1,7 @@
 import { GoalRouter } from '../catalogue/goal-router.ts';
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
 import type { BatchWriter } from '../buffer/batch-writer.ts';
+import { FlushTicker } from '../buffer/flush-ticker.ts';
 import {
   BackpressureTimeoutError,
   FlushWorker,
@@ -31,6 +32,7 @@ export class FlushService implements IngestPort, LogIngestPort {
     onFlushError: (partition: number, error: unknown) => void = () => undefined,
   ) {
     this.router = new GoalRouter(catalogue);
+    const ticker = new FlushTicker();
     this.workers = Array.from(
       { length: partitions },
       (_, p) =>
@@ -44,6 +46,7 @@ export class FlushService implements IngestPort, LogIngestPort {
           (_partition, letters) => {
             metrics.deadLettered('database_refused', letters.length);
           },
+          ticker,
         ),
     );
   }
@@ -58,8 +61,12 @@ export class FlushService implements IngestPort, LogIngestPort {
 
   start(): void {
     const { intervalMs, phase } = this.config;
+    const origin = Date.now();
     for (const w of this.workers)
-      w.start(phase === 'staggered' ? Math.round((w.partition * intervalMs) / this.partitions) : 0);
+      w.start(
+        phase === 'staggered' ? Math.round((w.partition * intervalMs) / this.partitions) : 0,
+        origin,
+      );
     this.accepting = true;
   }
 
