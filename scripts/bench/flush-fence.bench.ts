@@ -1,6 +1,6 @@
 // What a safe retry costs a flush: the production service's one autocommit statement (no
 // fence: a retry after a lost COMMIT reply applies twice) against the harness's fenced
-// flushes, HTTP (BEGIN; claim_flush; the variant; COMMIT, pipelined) and Kafka (the same with
+// flushes, HTTP (claim_flush and the variant as one implicit transaction) and Kafka (the same with
 // advance_offset). The sweep's method: embedded PostgreSQL (full durability), 10,000 players x
 // 50 goals, join, batches of 60 and 375 rows (production's flush, and 3,000 events/s's), the
 // three kinds in a rotating order round by round so drift hits them alike; medians.

@@ -108,6 +108,36 @@ describe('PostgresBatchWriter: the flush fence', () => {
   });
 });
 
+describe('PostgresBatchWriter: its connections', () => {
+  it('ask the server to give up on a silent client within about 25 s', async () => {
+    const writer = new PostgresBatchWriter({
+      url: db.url,
+      variant: await loadVariant('join'),
+      prepared: true,
+    });
+    try {
+      const connection = await writer.connection(2);
+      const { rows } = await connection.query<{ name: string; setting: string }>(
+        `SELECT name, setting FROM pg_settings
+         WHERE name IN ('tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count')
+         ORDER BY name`,
+      );
+      // Over TCP; on a Unix socket the server ignores them (and reports 0).
+      expect(rows).toEqual([
+        { name: 'tcp_keepalives_count', setting: '3' },
+        { name: 'tcp_keepalives_idle', setting: '10' },
+        { name: 'tcp_keepalives_interval', setting: '5' },
+      ]);
+      // A prepared flush on the same connection goes through after it.
+      expect(
+        await writer.write(2, increments.slice(35, 40), { kind: 'sequence', seq: 1 }),
+      ).toMatchObject({ rowsUpdated: 5, alreadyApplied: false });
+    } finally {
+      await writer.close();
+    }
+  });
+});
+
 describe('PostgresBatchWriter: increments the database refuses', () => {
   it.each(['join', 'cte', 'correlated'])(
     '%s: a progress that would pass INT is set aside in dead_letters; the rest of the batch lands',

@@ -12,9 +12,11 @@ import { DEFAULT_HARNESS_SCHEMA } from '../db/harness-schema.ts';
 import type { SqlVariant } from '../sql/variant-registry.ts';
 import {
   executeBatch,
+  preparedStatementName,
   serializeBatch,
   type SerializedBatch,
 } from './batch-increment-repository.ts';
+import { FlushTransaction } from './flush-transaction.ts';
 import type { OffsetStore } from './offset-store.ts';
 import {
   incrementProblem,
@@ -43,6 +45,17 @@ function sqlstate(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * The server gives up on a client that stops answering after about 25 s (10 s idle, then 3
+ * probes 5 s apart). idle_in_transaction_session_timeout only runs while the server waits
+ * between transactions' statements after a Sync; a flush's one write cut off part way (the
+ * link lost mid-write) leaves the server waiting inside the write with the fence's row
+ * locked, and only the connection's death ends that.
+ */
+const SERVER_KEEPALIVES = `SELECT set_config('tcp_keepalives_idle', '10', false),
+  set_config('tcp_keepalives_interval', '5', false),
+  set_config('tcp_keepalives_count', '3', false)`;
+
 export interface PostgresBatchWriterOptions {
   readonly url: string;
   /** The variant, already aimed at its table (variantFor). */
@@ -67,9 +80,10 @@ export interface PostgresBatchWriterOptions {
  * workers each hold one). A connection that failed is dropped and opened again on the next
  * flush, so a database restart costs retries, not the process.
  *
- * A flush is one transaction, pipelined so it costs one round trip: BEGIN; the fence
- * (claim_flush for HTTP, advance_offset for Kafka); the variant; COMMIT. The fence makes a
- * retry of the same batch safe whatever happened to the first attempt. When the variant fails
+ * A flush is one transaction in one round trip: the fence (claim_flush for HTTP,
+ * advance_offset for Kafka) and the variant, sent together as one implicit transaction
+ * (FlushTransaction). The fence makes a retry of the same batch safe whatever happened to the
+ * first attempt. When the variant fails
  * for what the batch holds, the batch is applied again in one transaction with savepoints,
  * halving around the failure until the increments the database refuses are found; those go to
  * dead_letters in the same transaction, and everything else is applied.
@@ -88,18 +102,26 @@ export class PostgresBatchWriter implements BatchWriter {
     let client = this.clients.get(partition);
     if (client === undefined) {
       client = connectClient(this.options.url, this.schema, {
-        pipeline: true,
+        // A flush goes out as one implicit transaction (FlushTransaction), a submittable pg
+        // runs only outside pipeline mode; everything else on the connection is sequential.
+        pipeline: false,
         // A retry waiting on the row lock of a first attempt that is still open gives up
         // after this and tries again later, instead of holding the partition indefinitely.
         lock_timeout: 5000,
         // A first attempt cut off mid-transaction (a black-holed link) releases its locks.
         idle_in_transaction_session_timeout: 30_000,
         keepAlive: true,
-      }).then((c) => {
+      }).then(async (c) => {
         // A broken connection emits 'error' between queries; forget it so the next flush reconnects.
         c.on('error', () => {
           this.forget(partition, c);
         });
+        try {
+          await c.query(SERVER_KEEPALIVES);
+        } catch (error) {
+          c.end().catch(() => undefined);
+          throw error;
+        }
         return c;
       });
       client.catch(() => this.clients.delete(partition));
@@ -211,50 +233,31 @@ export class PostgresBatchWriter implements BatchWriter {
     batch: SerializedBatch,
     fence: FlushFence,
   ): Promise<WriteOutcome> {
-    const fenceQuery = this.fenceStatement(partition, fence);
     const variant = this.options.variant;
-    // All four go out at once (pg pipeline mode): one round trip. An error in one leaves the
-    // transaction aborted, the next ones fail with 25P02, and COMMIT answers ROLLBACK. The
-    // socket is corked while they are queued (each is submitted as it is queued), so they
-    // leave in one write instead of four: a system call, and a wake-up of the server's
-    // backend, per flush instead of per statement.
-    const queue = () =>
-      [
-        client.query('BEGIN'),
-        client.query(fenceQuery),
+    const { outcome } = client.query(
+      new FlushTransaction(
+        this.fenceStatement(partition, fence),
         batch.size === 0
-          ? Promise.resolve({ rowsUpdated: 0 })
-          : executeBatch(client, variant, batch, { prepared: this.options.prepared }),
-        client.query('COMMIT'),
-      ] as const;
-    const socket = client.connection.stream;
-    socket.cork();
-    let pending: ReturnType<typeof queue>;
-    try {
-      pending = queue();
-    } finally {
-      socket.uncork();
-    }
-    const steps = await Promise.allSettled(pending);
-    const [begin, fenced, applied, commit] = steps;
-    const failure = steps.find((s) => s.status === 'rejected');
-    if (failure === undefined) {
-      const committed = (commit as PromiseFulfilledResult<pg.QueryResult>).value;
-      if (committed.command !== 'COMMIT')
-        throw new Error(`the flush transaction ended with ${committed.command}, not COMMIT`);
+          ? undefined
+          : {
+              text: variant.sql,
+              values: batch.values,
+              name: this.options.prepared ? preparedStatementName(variant) : undefined,
+            },
+      ),
+    );
+    const result = await outcome;
+    if (result.committed) {
       if (fence.kind === 'log') this.options.offsets?.committed(partition, fence.nextOffset);
-      const { rowsUpdated } = (applied as PromiseFulfilledResult<{ rowsUpdated: number }>).value;
-      return { rowsUpdated, alreadyApplied: false, deadLetters: [] };
+      return { rowsUpdated: result.rowsUpdated, alreadyApplied: false, deadLetters: [] };
     }
-    if (begin.status === 'rejected') throw begin.reason;
-    if (fenced.status === 'rejected') {
-      const outcome = this.fenceOutcome(partition, fence, fenced.reason);
-      if (outcome !== undefined) return outcome;
-      throw fenced.reason;
-    }
-    if (applied.status === 'rejected' && isContentError(applied.reason))
+    if (result.step === 'fence') {
+      const fenced = this.fenceOutcome(partition, fence, result.error);
+      if (fenced !== undefined) return fenced;
+    } else if (isContentError(result.error)) {
       return this.isolate(client, partition, increments, fence);
-    throw failure.reason;
+    }
+    throw result.error;
   }
 
   /**
