@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isContentError } from './content-error.ts';
 
 /** A statement of a flush: text, parameters, and a name when it is to be prepared. */
 export interface FlushStatement {
@@ -116,10 +117,7 @@ export class FlushTransaction implements pg.Submittable {
   handleError(error: unknown, pgConnection: pg.Connection): void {
     const step: FlushStep = this.completed === 0 ? 'fence' : 'batch';
     // An error while executing the batch means its Parse succeeded: the statement exists.
-    if (step === 'batch' && typeof (error as { code?: unknown }).code === 'string') {
-      const code = (error as { code: string }).code;
-      if (code.startsWith('22') || code.startsWith('23')) this.remember(pgConnection);
-    }
+    if (step === 'batch' && isContentError(error)) this.remember(pgConnection);
     this.settle({ committed: false, step, error });
   }
 

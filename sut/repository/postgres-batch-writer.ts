@@ -17,6 +17,7 @@ import {
   type SerializedBatch,
 } from './batch-increment-repository.ts';
 import { FlushTransaction } from './flush-transaction.ts';
+import { isContentError } from './content-error.ts';
 import type { OffsetStore } from './offset-store.ts';
 import {
   incrementProblem,
@@ -28,17 +29,6 @@ import {
 /** SQLSTATEs of the fence functions (migration 0003). */
 const ALREADY_APPLIED = 'HF001';
 const STALE_POSITION = 'HF002';
-
-/**
- * Errors caused by what a batch holds, which a retry of the same batch meets again: data
- * exceptions (22: a progress past INT, a byte sequence the encoding refuses) and integrity
- * violations (23: the table's checks). Anything else (a lost connection, a lock timeout, a
- * restart) is the database's state, and the batch is retried whole.
- */
-function isContentError(error: unknown): error is Error & { code: string } {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
 
 function sqlstate(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
