@@ -452,6 +452,8 @@ const auditExample = z.strictObject({
   after: finite,
   acknowledged: nonNegative,
   sent: nonNegative,
+  low: finite.optional().describe('The least the row may hold (absent in older results)'),
+  high: finite.optional().describe('The most the row may hold (absent in older results)'),
 });
 
 export const auditSchema = z
@@ -479,6 +481,39 @@ export const auditSchema = z
   .describe(
     "Jepsen's counter check per (player, goal): at least the acknowledged increments, at most the sent ones",
   );
+
+export const AUDIT_CHECK_NAMES = [
+  'lost_increments',
+  'doubled_increments',
+  'untouchable_rows_moved',
+] as const;
+export type AuditCheckName = (typeof AUDIT_CHECK_NAMES)[number];
+
+const verdictAuditSchema = z.strictObject({
+  variant: z.string(),
+  checks: z.array(
+    z.strictObject({
+      name: z.enum(AUDIT_CHECK_NAMES),
+      description: z.string(),
+      /** Increments for lost and doubled, rows for untouchable rows moved. */
+      count: nonNegative,
+      rows: nonNegative,
+      ok: z.boolean(),
+      /** The scenario names this check in harness.allowWrongResults: reported, not failed. */
+      allowed: z.boolean(),
+    }),
+  ),
+  examples: z.array(
+    z.strictObject({
+      kind: z.enum(['lost', 'doubled']),
+      player: z.string(),
+      goal: z.string(),
+      expected: z.string(),
+      found: finite,
+    }),
+  ),
+  meaning: z.string().optional().describe('What these wrong results say about the variant'),
+});
 
 export const runResultSchema = z.strictObject({
   ...common,
@@ -655,7 +690,7 @@ export const runResultSchema = z.strictObject({
       ),
   }),
   verdict: z.strictObject({
-    result: z.enum(['KEEP', 'REVISIT']),
+    result: z.enum(['KEEP', 'REVISIT', 'WRONG RESULTS']),
     checks: z.array(
       z.strictObject({
         trigger: z.string(),
@@ -670,6 +705,9 @@ export const runResultSchema = z.strictObject({
       .describe(
         'Where the database time went (per row, waits, the ceiling) and what the sweep predicts for the other forms (absent in older results)',
       ),
+    audit: verdictAuditSchema
+      .optional()
+      .describe('The audit of every increment as pass/fail checks (absent in older results)'),
   }),
 });
 
@@ -695,4 +733,5 @@ export type ResultFile = z.infer<typeof resultSchema>;
 export type BenchResult = z.infer<typeof benchResultSchema>;
 export type SimulateResult = z.infer<typeof simulateResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
+export type VerdictAudit = z.infer<typeof verdictAuditSchema>;
 export type RecordedMachineLoad = z.infer<typeof machineLoadSchema>;

@@ -31,6 +31,9 @@ export interface AuditExample {
   readonly after: number;
   readonly acknowledged: number;
   readonly sent: number;
+  /** The bounds the row had to fall within: at least `low`, at most `high`. */
+  readonly low: number;
+  readonly high: number;
 }
 
 export interface AuditReport {
@@ -144,7 +147,16 @@ export function auditIncrements(input: {
       high = row.progress + all;
     }
     const [userId = '', goalId = ''] = id.split('\u0001');
-    const example = { userId, goalId, before: row.progress, after, acknowledged: ack, sent: all };
+    const example = {
+      userId,
+      goalId,
+      before: row.progress,
+      after,
+      acknowledged: ack,
+      sent: all,
+      low,
+      high,
+    };
     if (after < low) {
       lostIncrements += low - after;
       keysLost++;

@@ -1,6 +1,6 @@
 import { RUNS_DIR } from '../../results/run-store.ts';
 import { indexResults } from '../../results/run-index.ts';
-import type { SweepResult } from '../../results/schema/result-schema.ts';
+import type { SweepResult, VerdictAudit } from '../../results/schema/result-schema.ts';
 import { DEGRADATION_RATIO } from '../sweep/seed-figures.ts';
 import type { MetricReader } from './run-metrics.ts';
 import type { HarnessMetric } from '../../results/metric-registry.ts';
@@ -24,10 +24,13 @@ export interface RevisitCheck {
 }
 
 export interface Verdict {
-  readonly result: 'KEEP' | 'REVISIT';
+  /** WRONG RESULTS comes before KEEP/REVISIT: a flush path that applies increments wrongly has no speed worth judging. */
+  readonly result: 'KEEP' | 'REVISIT' | 'WRONG RESULTS';
   readonly checks: readonly RevisitCheck[];
   /** Where the database's time went and what the sweep predicts for the other forms. */
   readonly explanation?: readonly string[];
+  /** The audit as pass/fail checks (scenarios/engine/audit-verdict.ts). */
+  readonly audit?: VerdictAudit;
 }
 
 /**

@@ -4,6 +4,7 @@ import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { faultSpecSchema } from '../faults/fault-spec.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../lib/errors.ts';
+import { AUDIT_CHECK_NAMES } from '../../results/schema/result-schema.ts';
 import { parseMetricKey } from '../thresholds/metric-key.ts';
 import {
   HARNESS_METRICS,
@@ -109,6 +110,11 @@ export const scenarioOptionsSchema = z.strictObject({
        * every index), not as a long-lived table (--fresh-table).
        */
       freshTable: z.boolean().optional(),
+      /**
+       * Audit checks this scenario breaks on purpose (a flush without its fence doubles): still
+       * reported, the verdict still WRONG RESULTS, but the run does not fail on them.
+       */
+      allowWrongResults: z.array(z.enum(AUDIT_CHECK_NAMES)).optional(),
     })
     .optional(),
 });
