@@ -89,7 +89,7 @@ export function withAudit(verdict: Verdict, audit: VerdictAudit): Verdict {
 export function failedAuditChecks(audit: VerdictAudit): string[] {
   return audit.checks
     .filter((c) => !c.ok && !c.allowed)
-    .map((c) => `audit ${c.name} ${formatInteger(c.count)} (${c.description})`);
+    .map((c) => `${c.name} ${formatInteger(c.count)} in ${formatInteger(c.rows)} rows`);
 }
 
 /** What KEEP/REVISIT would be with the audit left out: the speed verdict WRONG RESULTS hides. */

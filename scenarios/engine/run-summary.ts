@@ -1,6 +1,6 @@
 import { formatInteger, formatUpTo } from '../../lib/format.ts';
 import { createTable } from '../../lib/table.ts';
-import type { SweepResult } from '../../results/schema/result-schema.ts';
+import type { SweepResult, VerdictAudit } from '../../results/schema/result-schema.ts';
 import { HARNESS_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
 import type { MetricReader, ThresholdOutcome } from './run-metrics.ts';
 import { formatFilter, type MetricFilter } from '../thresholds/metric-key.ts';
@@ -8,6 +8,7 @@ import { planArrivals, type ScenarioPlanConfig } from '../../simulator/simulatio
 import { formatDuration } from '../../simulator/duration.ts';
 import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import type { Verdict } from './revisit-verdict.ts';
+import { speedVerdict } from './audit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
 import type { GeneratorLine } from './generator-fleet.ts';
@@ -139,8 +140,15 @@ export function metricLines(
     .join('\n');
 }
 
-export function thresholdTable(thresholds: readonly ThresholdOutcome[]): string {
-  if (thresholds.length === 0) return 'no thresholds';
+/**
+ * The thresholds, and the audit's checks below them: every run holds its table to the
+ * increments it sent, whether or not the scenario names a threshold on them.
+ */
+export function thresholdTable(
+  thresholds: readonly ThresholdOutcome[],
+  audit?: VerdictAudit,
+): string {
+  if (thresholds.length === 0 && audit === undefined) return 'no thresholds';
   const table = createTable(
     ['Metric', 'Threshold', 'Value', 'Result'],
     ['left', 'left', 'right', 'left'],
@@ -152,7 +160,40 @@ export function thresholdTable(thresholds: readonly ThresholdOutcome[]): string 
       t.value === null ? '-' : formatUpTo(t.value),
       t.ok ? 'ok' : 'FAILED',
     ]);
+  for (const c of audit?.checks ?? [])
+    table.push([
+      `audit: ${c.name}`,
+      'count==0',
+      formatInteger(c.count),
+      c.ok ? 'ok' : c.allowed ? 'FAILED (allowed by the scenario)' : 'FAILED',
+    ]);
   return table.toString();
+}
+
+/** The audit's verdict in a few lines: which checks failed, what they mean, a few rows. */
+export function wrongResultsLines(verdict: Verdict): string {
+  const audit = verdict.audit;
+  if (verdict.result !== 'WRONG RESULTS' || audit === undefined) return '';
+  const failed = audit.checks.filter((c) => !c.ok);
+  const lines = [
+    `verdict: WRONG RESULTS (variant ${audit.variant}: ${failed
+      .map(
+        (c) =>
+          `${c.name} ${formatInteger(c.count)} in ${formatInteger(c.rows)} rows${c.allowed ? ', allowed by the scenario' : ''}`,
+      )
+      .join('; ')})`,
+  ];
+  if (audit.meaning !== undefined) lines.push(`  ${audit.meaning}`);
+  if (audit.examples.length > 0) {
+    const table = createTable(
+      ['Row', 'Player', 'Goal', 'Expected', 'Found'],
+      ['left', 'left', 'left', 'right', 'right'],
+    );
+    for (const x of audit.examples)
+      table.push([x.kind, x.player, x.goal, x.expected, formatInteger(x.found)]);
+    lines.push(table.toString());
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export interface PartitionRow {
@@ -412,7 +453,7 @@ export function renderRunSummary(v: RunSummaryView): string {
     (sc.parts === null ? '' : `     parts:    ${sc.parts}\n`) +
     `     database: PostgreSQL ${db.version} (${db.kind}); ${formatInteger(db.players)} players x ${db.goals} goals\n` +
     (v.aborted === null ? '' : `     aborted:  ${v.aborted}\n`) +
-    `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds)}\n\n${partitionTable(v.partitions)}\n`;
+    `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds, v.verdict.audit)}\n\n${partitionTable(v.partitions)}\n`;
   if (v.services !== undefined && v.services.length > 1)
     out += `\nservices: ${v.services.length} instances of harness sut in one consumer group; the figures above add up every instance's /metrics and exact histograms, each partition over whichever instance held it:\n${serviceTable(v.services)}\n`;
   if (v.generators != null && v.generators.length > 0)
@@ -427,13 +468,17 @@ export function renderRunSummary(v: RunSummaryView): string {
   out += '\n';
   out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
   const fired = v.verdict.checks.filter((c) => c.fired === true);
-  out += `${verdictTable(v.verdict)}\n\n${v.targets === '' ? '' : `${v.targets}\n\n`}verdict: ${v.verdict.result}${
-    v.verdict.result === 'REVISIT'
+  const speed = speedVerdict(v.verdict);
+  out += `${verdictTable(v.verdict)}\n\n${v.targets === '' ? '' : `${v.targets}\n\n`}${v.verdict.result === 'WRONG RESULTS' ? 'speed verdict' : 'verdict'}: ${speed}${
+    speed === 'REVISIT'
       ? ` (${fired.map((c) => `${c.trigger}: ${c.measured}`).join('; ')})`
       : ' (no revisit trigger fired)'
   }\n`;
   const why = v.verdict.explanation ?? [];
   if (why.length > 0)
-    out += `${v.verdict.result === 'REVISIT' ? 'why' : 'where the database time goes'}:\n${why.map((l) => `- ${l}`).join('\n')}\n`;
+    out += `${speed === 'REVISIT' ? 'why' : 'where the database time goes'}:\n${why.map((l) => `- ${l}`).join('\n')}\n`;
+  // Last, where it is read: a wrong result outranks any speed verdict.
+  const wrong = wrongResultsLines(v.verdict);
+  if (wrong !== '') out += `\n${wrong}`;
   return out;
 }

@@ -80,6 +80,8 @@ describe('faults, every one once, judged by the audit', () => {
     expect(code, stdout).toBe(99);
     expect(result?.metrics.audit?.doubled).toBeGreaterThan(0);
     expect(stdout).toMatch(/doubled [\d,]+ \([\d,]+ rows over\)/);
+    expect(stdout).toMatch(/^verdict: WRONG RESULTS \(variant join: doubled_increments [\d,]+/m);
+    expect(result?.verdict.result).toBe('WRONG RESULTS');
   }, 120_000);
 
   it('refuses faults the run cannot carry out, before anything starts', async () => {

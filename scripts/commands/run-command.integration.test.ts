@@ -109,6 +109,62 @@ describe('harness run', () => {
     expect(parser.allPassed()).toBe(false);
   });
 
+  it('fails a run whose flushes apply increments to the wrong rows: exit 99, WRONG RESULTS, the audit in the table and the results', async () => {
+    const output = join(dir, 'wrong.json');
+    const run = await runHarness(['run', fixture('wrong-results.ts'), '--output', output], {
+      DATABASE_URL: db.url,
+    });
+    // No threshold names the audit: wrong results fail the run all the same.
+    expect(run.code, run.stderr).toBe(99);
+    expect(run.stderr).toMatch(
+      /WRONG RESULTS, the audit failed: correlated: lost_increments [\d,]+ in [\d,]+ rows; correlated: doubled_increments [\d,]+ in [\d,]+ rows/,
+    );
+    expect(run.stderr).not.toMatch(/join: /);
+    expect(run.stdout).toMatch(/│ audit: doubled_increments +│ count==0 +│ +[\d,]+ │ FAILED +│/);
+    expect(run.stdout).toMatch(
+      /^verdict: WRONG RESULTS \(variant correlated: lost_increments [\d,]+ in [\d,]+ rows; doubled_increments [\d,]+ in [\d,]+ rows\)$/m,
+    );
+    expect(run.stdout).toMatch(
+      /│ doubled +│ [0-9a-f-]{36} │ challenge-\d+-goal-\d+ │ +exactly [\d,]+ │ +[\d,]+ │/,
+    );
+    const read = (variant: string) =>
+      runResultSchema.parse(JSON.parse(readFileSync(join(dir, `wrong-${variant}.json`), 'utf8')));
+    const correlated = read('correlated');
+    expect(correlated.verdict.result).toBe('WRONG RESULTS');
+    expect(correlated.verdict.audit?.variant).toBe('correlated');
+    expect(correlated.verdict.audit?.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['lost_increments', false],
+      ['doubled_increments', false],
+      ['untouchable_rows_moved', true],
+    ]);
+    const example = correlated.verdict.audit?.examples.find((x) => x.kind === 'doubled');
+    expect(example?.expected).toMatch(/^(exactly )?[\d,]+( to [\d,]+)?$/);
+    // The same load through join: every increment on its own row, the speed verdict stands.
+    const joined = read('join');
+    expect(['KEEP', 'REVISIT']).toContain(joined.verdict.result);
+    expect(joined.verdict.audit?.checks.every((c) => c.ok && c.count === 0)).toBe(true);
+  });
+
+  it('a scenario that names the audit checks it breaks is reported WRONG RESULTS but does not fail', async () => {
+    const output = join(dir, 'allowed.json');
+    const run = await runHarness(['run', fixture('wrong-results-allowed.ts'), '--output', output], {
+      DATABASE_URL: db.url,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /│ audit: lost_increments +│ count==0 +│ +[\d,]+ │ FAILED \(allowed by the scenario\) │/,
+    );
+    expect(run.stdout).toMatch(
+      /^verdict: WRONG RESULTS \(variant correlated: .*allowed by the scenario/m,
+    );
+    const result = runResultSchema.parse(JSON.parse(readFileSync(output, 'utf8')));
+    expect(result.verdict.result).toBe('WRONG RESULTS');
+    expect(result.verdict.audit?.checks.filter((c) => c.allowed).map((c) => c.name)).toEqual([
+      'lost_increments',
+      'doubled_increments',
+    ]);
+  });
+
   it('runs each variant of a breakpoint scenario on fresh data and reads the breakpoint side by side', async () => {
     const run = await runHarness(['run', fixture('tiny-breakpoint.ts')], { DATABASE_URL: db.url });
     expect(run.code, run.stderr).toBe(99);

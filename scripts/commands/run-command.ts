@@ -26,6 +26,11 @@ import { loadVariants } from '../../sut/sql/variant-registry.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { InterruptedError, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
+import {
+  auditVerdict,
+  failedAuditChecks,
+  withAudit,
+} from '../../scenarios/engine/audit-verdict.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import {
   collectEnv,
@@ -193,6 +198,8 @@ export function runCommand(logger: () => Logger): Command {
           ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
         };
         const failures: string[] = [];
+        // Audit checks that failed: wrong results fail a run whatever its thresholds say.
+        const wrong: string[] = [];
         const readings: {
           variant: string;
           breakpoint: Breakpoint | null;
@@ -218,12 +225,14 @@ export function runCommand(logger: () => Logger): Command {
             seeding.stop();
           });
           const sweep = await latestSweepFor(git.commit);
-          const { several, judged, verdict, values, breakpoint, partitions, flushSize } = judgeRun(
-            outcome,
-            settings,
-            thresholdSpecs,
-            sweep,
+          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep);
+          const { several, judged, values, breakpoint, partitions, flushSize } = judgement;
+          const audited = auditVerdict(
+            outcome.audit,
+            settings.variant,
+            options.harness?.allowWrongResults ?? [],
           );
+          const verdict = withAudit(judgement.verdict, audited);
           const measured = flushSize.measured;
           const predicted = flushSize.predicted;
           // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
@@ -335,12 +344,9 @@ export function runCommand(logger: () => Logger): Command {
           const path = await saveResult(result, outputPath);
           out.write(`results: ${path}\n`);
           const failed = outcome.thresholds.filter((t) => !t.ok);
-          failures.push(
-            ...failed.map(
-              (t) =>
-                `${variants.length > 1 ? `${settings.variant}: ` : ''}${t.metric} ${t.expression}`,
-            ),
-          );
+          const of = variants.length > 1 ? `${settings.variant}: ` : '';
+          failures.push(...failed.map((t) => `${of}${t.metric} ${t.expression}`));
+          wrong.push(...failedAuditChecks(audited).map((f) => `${of}${f}`));
           readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
           // Ctrl-C ends the run with this variant's summary; the others do not start.
           if (interrupt.signal.aborted) break;
@@ -366,9 +372,16 @@ export function runCommand(logger: () => Logger): Command {
             `\nside by side${readings[0]?.breakpoint == null ? '' : ` (event-to-commit p99 limit ${readings[0].breakpoint.limitMs} ms, per second)`}\n${table.toString()}\n`,
           );
         }
-        if (failures.length > 0)
+        if (failures.length > 0 || wrong.length > 0)
           throw new ThresholdsFailedError(
-            `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
+            [
+              ...(wrong.length > 0 ? [`WRONG RESULTS, the audit failed: ${wrong.join('; ')}`] : []),
+              ...(failures.length > 0
+                ? [
+                    `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
+                  ]
+                : []),
+            ].join('\n'),
           );
         if (interrupt.signal.aborted)
           throw new InterruptedError(
