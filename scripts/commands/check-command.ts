@@ -13,6 +13,7 @@ import { EXIT, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
 import { compareSides, gateRegressions } from './compare-command.ts';
 import { percent } from '../lib/option-parsers.ts';
+import type { ResultFile } from '../../results/schema/result-schema.ts';
 
 /** The production scenario is 10 minutes; the check runs its first minute unless --full. */
 const SHORT_DURATION = '1m';
@@ -144,7 +145,7 @@ export function checkCommand(): Command {
     const verdict = runResult?.verdict?.result ?? '-';
     const machine = runResult?.kind === 'run' ? runResult.metrics.machine : undefined;
     process.stdout.write(
-      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT.thresholds ? ', thresholds FAILED' : ''}${runResult?.kind === 'run' && runResult.metrics.steadyScenario !== undefined ? ` (judged on its ${runResult.metrics.steadyScenario} part)` : ''}\n` +
+      `release check finished in ${((performance.now() - started) / 1000).toFixed(0)} s: verdict ${verdict}${run.code === EXIT.thresholds ? runFailure(runResult) : ''}${runResult?.kind === 'run' && runResult.metrics.steadyScenario !== undefined ? ` (judged on its ${runResult.metrics.steadyScenario} part)` : ''}\n` +
         (machine === undefined
           ? ''
           : `machine while the scenario measured: ${machineFigure(machine) ?? ''}${machine.warning === null ? '' : ` (${machine.warning})`}\n`) +
@@ -155,9 +156,19 @@ export function checkCommand(): Command {
       for (const c of comparisons) gateRegressions(c, options.failOnRegression);
     if (run.code === EXIT.thresholds)
       throw new ThresholdsFailedError(
-        `the ${options.scenario} scenario's thresholds failed (see above)`,
+        `the ${options.scenario} scenario failed:${runFailure(runResult)} (see above)`,
       );
   });
+}
+
+/** What made a run exit 99: wrong results (the audit), failed thresholds, or both. */
+function runFailure(result: ResultFile | undefined): string {
+  if (result?.kind !== 'run') return ', thresholds FAILED';
+  const parts = [
+    ...(result.verdict.result === 'WRONG RESULTS' ? [' WRONG RESULTS (the audit failed)'] : []),
+    ...(result.thresholds.some((t) => !t.ok) ? [' thresholds FAILED'] : []),
+  ];
+  return parts.length === 0 ? ', thresholds FAILED' : `,${parts.join(',')}`;
 }
 
 /** A step's exit 2 is the user's input (its message is above): the check exits 2 as well. */
