@@ -5,6 +5,7 @@ import type { RunResult } from '../../results/schema/result-schema.ts';
 import { expectGolden, RESULT_FIXTURES } from '../../scripts/testing/golden.ts';
 import type { AuditReport } from './increment-audit.ts';
 import { renderRunSummary, type RunSummaryView } from './run-summary.ts';
+import { auditVerdict, withAudit } from './audit-verdict.ts';
 
 function run(name: string): RunResult {
   const path = `${RESULT_FIXTURES}/${name}`;
@@ -117,6 +118,53 @@ describe('the run summary, held to golden files', () => {
       machine: 'machine while the scenario measured: other processes 49 % of 2 cores, load 2.9',
     });
     expectGolden(renderRunSummary(view), 'scenarios/engine/golden/run-head-faults.txt');
+  });
+
+  it('a run whose audit failed: the checks under the thresholds, WRONG RESULTS last with example rows', () => {
+    const wrong: AuditReport = {
+      ...audit,
+      events: { scheduled: 600, notSent: 0, unknown: 0, acknowledged: 600, refused: 0 },
+      rowsChecked: 15_000,
+      lostIncrements: 192,
+      lostAtCrash: 0,
+      lost: 192,
+      doubled: 403,
+      crashBound: 0,
+      keysLost: 79,
+      keysDoubled: 126,
+      examples: {
+        lost: [
+          {
+            userId: 'd5e60e15-ff9a-4745-8acc-c17087e512c9',
+            goalId: 'challenge-01-goal-003',
+            before: 100,
+            after: 104,
+            acknowledged: 9,
+            sent: 9,
+            low: 109,
+            high: 109,
+          },
+        ],
+        doubled: [
+          {
+            userId: 'fd46d528-eb91-49f2-a8eb-bb54ccde88ca',
+            goalId: 'challenge-01-goal-003',
+            before: 36,
+            after: 48,
+            acknowledged: 4,
+            sent: 5,
+            low: 40,
+            high: 41,
+          },
+        ],
+      },
+    };
+    const base = run('run-base.json');
+    const verdict = withAudit(base.verdict, auditVerdict(wrong, 'correlated', []));
+    expectGolden(
+      renderRunSummary(viewOf(base, { verdict, audit: { report: wrong, transport: 'http' } })),
+      'scenarios/engine/golden/run-wrong-results.txt',
+    );
   });
 
   it('a run of several generators and services: the merged figures, then one line per generator and per service', () => {
