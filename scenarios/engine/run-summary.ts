@@ -59,7 +59,10 @@ export function metricValues(
               ['count', read({ kind: 'count' })],
               ['rate', read({ kind: 'rate' })],
             ]
-          : [['value', read({ kind: 'value' })]];
+          : // A gauge sampled over the run also has its lowest and highest sample, as in k6.
+            (['value', 'min', 'max'] as const)
+              .map((k): [string, number] => [k, read({ kind: k })])
+              .filter(([k, v]) => k === 'value' || Number.isFinite(v));
     return Object.fromEntries(entries.map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
   };
   for (const metric of Object.keys(HARNESS_METRICS) as HarnessMetric[]) {
@@ -200,9 +203,10 @@ export function verdictTable(verdict: Verdict): string {
     ['Revisit when', 'Measured', 'Limit', 'Fired'],
     ['left', 'left', 'left', 'left'],
   );
+  // What a trigger read goes under it, so the table stays as wide as its figures.
   for (const c of verdict.checks)
     table.push([
-      c.trigger,
+      c.read === undefined ? c.trigger : `${c.trigger}\n  read: ${c.read}`,
       c.measured,
       c.limit,
       c.fired === null ? 'not evaluated' : c.fired ? 'YES' : 'no',
