@@ -115,9 +115,9 @@ const gauge =
     a.kind === 'value' ? value : Number.NaN;
 
 /**
- * events_per_second, a k6 gauge: its value the last second of the load, with its lowest and
- * highest seconds. Without a per-second series (a result from before it) it is the run's
- * average, as it used to be.
+ * events_per_second, a k6 gauge sampled once a second (rateGauge): its value the last sample
+ * of the load, with its lowest and highest. Without a per-second series (during a run's
+ * first second, or in tests) it is the simulator's sent events over the time it ran.
  */
 function eventsPerSecond(
   sim: RunStats | undefined,

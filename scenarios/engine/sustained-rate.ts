@@ -83,9 +83,17 @@ export function peakSustainedRate(
 }
 
 /**
- * The gauge of the load as k6 keeps one: sampled once a second (the events the service
- * accepted in that second), its value the last sample taken while the load ran, and its
- * lowest and highest samples. Seconds after the load (the final flushes) are left out.
+ * Seconds one sample of the events_per_second gauge averages over. A single second's count
+ * swings by up to a tenth on a busy machine as events fall either side of a scrape (a low
+ * second is followed by a high one); five seconds hold a steady load to about 1 %.
+ */
+export const GAUGE_SAMPLE_SECONDS = 5;
+
+/**
+ * The gauge of the load as k6 keeps one: sampled once a second, each sample the rate the
+ * service accepted events at over the last GAUGE_SAMPLE_SECONDS (fewer at the start); its
+ * value the last sample taken while the load ran, with its lowest and highest samples.
+ * Seconds after the load (the final flushes) are left out.
  */
 export function rateGauge(
   series: readonly SeriesPoint[],
@@ -93,9 +101,24 @@ export function rateGauge(
 ): { readonly value: number; readonly min: number; readonly max: number } | undefined {
   // The sampler starts a moment before the schedule does: a second that ends within that
   // moment of the load's end is still a second of load.
-  const during = series.filter((p) => p.t * 1000 <= loadMs + 100);
-  const last = during[during.length - 1];
-  if (last === undefined) return undefined;
-  const rates = during.map((p) => p.eventsPerSecond);
-  return { value: last.eventsPerSecond, min: Math.min(...rates), max: Math.max(...rates) };
+  const during = coveredSeconds(series, { fromS: 0, toS: Number.POSITIVE_INFINITY }).filter(
+    (p) => p.endsAt * 1000 <= loadMs + 100,
+  );
+  if (during.length === 0) return undefined;
+  const samples = during.map((p, i) => {
+    let seconds = 0;
+    let events = 0;
+    for (let j = i; j >= 0; j--) {
+      const q = during[j] as Covered;
+      if (q.endsAt <= p.endsAt - GAUGE_SAMPLE_SECONDS) break;
+      seconds += q.seconds;
+      events += q.events;
+    }
+    return events / seconds;
+  });
+  return {
+    value: samples[samples.length - 1] as number,
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+  };
 }
