@@ -107,6 +107,12 @@ export function judgeRun(
     values,
     breakpoint,
     partitions,
-    flushSize: { predicted, eventsPerSecond: eps, rowsPerEvent: ROWS_PER_EVENT, measured },
+    flushSize: {
+      predicted,
+      eventsPerSecond: eps,
+      rowsPerEvent: ROWS_PER_EVENT,
+      measured,
+      ...(several ? { of: settings.scenarioName } : {}),
+    },
   };
 }

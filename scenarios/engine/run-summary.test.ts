@@ -154,6 +154,7 @@ describe('the run summary, held to golden files', () => {
     expectGolden(
       renderRunSummary(
         viewOf(run('run-base.json'), {
+          flushSize: { ...viewOf(run('run-base.json')).flushSize, of: 'ramp' },
           verdict: {
             result: 'REVISIT',
             checks: [

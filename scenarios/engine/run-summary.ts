@@ -395,6 +395,8 @@ export interface RunSummaryView {
   readonly flushSize: {
     readonly predicted: number;
     readonly eventsPerSecond: number;
+    /** The scenario whose rate predicts it, in a file of several. */
+    readonly of?: string;
     readonly rowsPerEvent: number;
     readonly measured: number;
   };
@@ -429,7 +431,7 @@ export function renderRunSummary(v: RunSummaryView): string {
   if (v.settling !== null) out += `${v.settling}\n`;
   if (v.machine !== null) out += `${v.machine}\n`;
   out += '\n';
-  out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
+  out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s${fs.of === undefined ? '' : ` of ${fs.of}`} x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
   const fired = v.verdict.checks.filter((c) => c.fired === true);
   out += `${verdictTable(v.verdict)}\n\n${v.targets === '' ? '' : `${v.targets}\n\n`}verdict: ${v.verdict.result}${
     v.verdict.result === 'REVISIT'
