@@ -22,7 +22,7 @@ export interface RevisitCheck {
   readonly limit: string;
   /** true: this trigger fired; false: it did not; null: it could not be evaluated (reason in `measured`). */
   readonly fired: boolean | null;
-  /** What it read and over which window: `scenario steady, 10 s-40 s; warmup left out`. */
+  /** What it read and over which window: `scenario steady, 10s-40s; warmup left out`. */
   readonly read?: string;
 }
 
@@ -35,7 +35,7 @@ export interface Verdict {
 
 /** The load the verdict judges: the scenario that starts last, as it ran. */
 export interface JudgedLoad {
-  /** Which part of the run the readers hold: `scenario steady, 10 s-40 s; warmup left out`. */
+  /** Which part of the run the readers hold: `scenario steady, 10s-40s; warmup left out`. */
   readonly scope: string;
   readonly scenario: string;
   /** Its events sent and the seconds it ran (to its end, or to an abort). */
