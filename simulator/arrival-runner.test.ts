@@ -99,6 +99,31 @@ describe('arrival runner (fake clock)', () => {
     expect(stats.scenarios[0]?.lagHdr).toBe(stats.lagHdr);
   });
 
+  it('stopped early (abortOnFail), its rates divide by the time it ran, not the planned time', async () => {
+    const clock = new FakeClock();
+    const stop = new AbortController();
+    const stats = await runArrivals({
+      plan: constant(200, '60s'),
+      generator,
+      population,
+      shard: { index: 0, count: 1 },
+      sink: new MemorySink(true),
+      clock,
+      dropAfterMs: 100,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.elapsedMs >= 5000) stop.abort();
+      },
+    });
+    expect(stats.elapsedMs).toBeGreaterThanOrEqual(5000);
+    expect(stats.elapsedMs).toBeLessThan(6000);
+    expect(stats.sent).toBeGreaterThanOrEqual(1000);
+    expect(stats.sent).toBeLessThan(1200);
+    // 200 events/s, as sent, and not a twelfth of it over the planned 60 s
+    expect(stats.achievedRate).toBeCloseTo(200, -1);
+    expect(stats.targetRate).toBeCloseTo(200, -1);
+  });
+
   it('events the sink refuses are counted as dropped, per partition', async () => {
     const clock = new FakeClock();
     const stats = await runArrivals({

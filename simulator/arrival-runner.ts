@@ -58,8 +58,9 @@ export interface RunStats {
   readonly sent: number;
   /** Too late (past dropAfterMs) or refused by the sink. */
   readonly dropped: number;
+  /** How long the schedule ran: the plan's duration, or less when it was stopped early. */
   readonly elapsedMs: number;
-  /** Scheduled events per second of the plan's duration. */
+  /** Scheduled events per second of the plan's duration (of the time it ran, when stopped early). */
   readonly targetRate: number;
   /** Sent events per second of elapsed time. */
   readonly achievedRate: number;
@@ -188,7 +189,10 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
     const at = clock.now() - start;
     await clock.sleep(plan.offsetMs(k) + groupMs(at) - at);
   }
-  const elapsedMs = Math.max(clock.now() - start, plan.durationMs);
+  // A run that kept to its plan lasts the plan (its last event may be due a little before
+  // the end); one stopped early lasted only as long as it ran, and its rates divide by that.
+  const ranMs = clock.now() - start;
+  const elapsedMs = options.signal?.aborted === true ? ranMs : Math.max(ranMs, plan.durationMs);
   await sink.drain();
   const lagAll = hdr.build(histogramOptions);
   for (const h of lagByPartition) lagAll.add(h);
@@ -199,7 +203,8 @@ export async function runArrivals(options: RunnerOptions): Promise<RunStats> {
     sent: sum(sent),
     dropped: sum(dropped),
     elapsedMs,
-    targetRate: (scheduled / plan.durationMs) * 1000,
+    targetRate:
+      (scheduled / (options.signal?.aborted === true ? elapsedMs : plan.durationMs)) * 1000,
     achievedRate: (sum(sent) / elapsedMs) * 1000,
     lag: {
       p50Ms: ms(lagAll, 50),

@@ -102,7 +102,7 @@ function runSection(id: string, path: string, r: RunResult): Section {
 ${table(
   ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
   verdict.checks.map((c) => [
-    escapeXml(c.trigger),
+    `${escapeXml(c.trigger)}${c.read === undefined ? '' : `<br><small>read: ${escapeXml(c.read)}</small>`}`,
     escapeXml(c.measured),
     escapeXml(c.limit),
     c.fired === null

@@ -29,7 +29,7 @@ function resultSection(path: string, r: ResultFile): string {
       mdTable(
         ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
         r.verdict.checks.map((c) => [
-          c.trigger,
+          c.read === undefined ? c.trigger : `${c.trigger} (read: ${c.read})`,
           c.measured,
           c.limit,
           c.fired === null ? 'not evaluated' : c.fired ? '**yes**' : 'no',

@@ -697,6 +697,12 @@ export const runResultSchema = z.strictObject({
         measured: z.string(),
         limit: z.string(),
         fired: z.boolean().nullable(),
+        read: z
+          .string()
+          .optional()
+          .describe(
+            'What the trigger read and over which window: the judged scenario, its seconds, what was left out (absent in older results)',
+          ),
       }),
     ),
     explanation: z

@@ -11,7 +11,10 @@ import type { MetricFilter } from '../thresholds/metric-key.ts';
 export interface ScenarioWindow {
   readonly name: string;
   readonly startMs: number;
+  /** Where its samples stop being its own: the end of its schedule plus its graceful stop. */
   readonly endMs: number;
+  /** The end of its schedule, when known: the end of the time it ran. */
+  readonly runEndMs?: number;
 }
 
 /** Every aggregate as the results JSON keeps it: metric -> scenario -> partition -> compressed HdrHistogram. */
@@ -88,15 +91,16 @@ export class LatencyStore {
   }
 
   /**
-   * How long a scenario's samples were taken over, in seconds: from its start to the next
-   * scenario's start or its own end, whichever comes first (a later scenario takes the seconds
-   * they share).
+   * How long a scenario ran, in seconds: from its start to the next scenario's start, its
+   * own end or the end of the load (`loadMs`, cut short by an abort), whichever comes first
+   * (a later scenario takes the seconds they share). Its graceful stop is not time it ran.
    */
-  secondsOf(scenario: string): number {
+  secondsOf(scenario: string, loadMs = Number.POSITIVE_INFINITY): number {
     const own = this.windows.find((w) => w.name === scenario);
     if (own === undefined) return Number.NaN;
     const cut = Math.min(
-      own.endMs,
+      own.runEndMs ?? own.endMs,
+      loadMs,
       ...this.windows.filter((w) => w.startMs > own.startMs).map((w) => w.startMs),
     );
     return Math.max(0, cut - own.startMs) / 1000;

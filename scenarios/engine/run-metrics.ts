@@ -14,6 +14,8 @@ import {
   type HarnessMetric,
 } from '../../results/metric-registry.ts';
 import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
+import type { SeriesPoint } from './run-scenario.ts';
+import { rateGauge } from './sustained-rate.ts';
 
 /**
  * A metric's value under one aggregation, for the samples a filter keeps (a sub-metric such
@@ -112,6 +114,28 @@ const gauge =
   (a) =>
     a.kind === 'value' ? value : Number.NaN;
 
+/**
+ * events_per_second, a k6 gauge sampled once a second (rateGauge): its value the last sample
+ * of the load, with its lowest and highest. Without a per-second series (during a run's
+ * first second, or in tests) it is the simulator's sent events over the time it ran.
+ */
+function eventsPerSecond(
+  sim: RunStats | undefined,
+  series: readonly SeriesPoint[] | undefined,
+  loadMs: number,
+): MetricReader {
+  const sampled = series === undefined ? undefined : rateGauge(series, loadMs);
+  if (sampled === undefined) return gauge(sim?.achievedRate ?? Number.NaN);
+  return (a) =>
+    a.kind === 'value'
+      ? sampled.value
+      : a.kind === 'min'
+        ? sampled.min
+        : a.kind === 'max'
+          ? sampled.max
+          : Number.NaN;
+}
+
 /** The simulator's lag, whole or for a scenario or partition (microsecond HdrHistograms). */
 function lagReader(sim: RunStats | undefined): MetricReader {
   return (a, filter = {}) => {
@@ -156,8 +180,13 @@ export function metricReaders(
   /** The end-of-run audit; during the run there is none yet. */
   audit?: Pick<AuditReport, 'lost' | 'doubled' | 'lostAtCrash'>,
   exact?: { readonly latency: LatencyStore; readonly variant: string },
+  /** The per-second series so far: events_per_second is sampled from it. */
+  series?: readonly SeriesPoint[],
 ): Record<HarnessMetric, MetricReader> {
   const latency = exact?.latency;
+  // How long the load ran: its schedule's time once over (cut short by an abort), the time
+  // so far while it runs.
+  const loadMs = sim?.elapsedMs ?? seconds * 1000;
   const trend = (metric: IntervalMetric, scale: number, name: string, maxGauge?: string) =>
     latency === undefined
       ? trendFromHistogram(samples, name, scale === 1 ? 1 : 1000, maxGauge)
@@ -165,7 +194,7 @@ export function metricReaders(
   const secondsOf: SecondsOf = (filter) =>
     filter.scenario === undefined || latency === undefined
       ? seconds
-      : latency.secondsOf(filter.scenario);
+      : latency.secondsOf(filter.scenario, loadMs);
   const byPartition = (name: string) => (filter: MetricFilter) =>
     sumOf(
       samples,
@@ -183,7 +212,7 @@ export function metricReaders(
     ),
     event_to_commit: trend('eventToCommitUs', 1 / 1000, METRIC_NAMES.eventToCommitSeconds),
     schedule_lag: lagReader(sim),
-    events_per_second: gauge(sim?.achievedRate ?? Number.NaN),
+    events_per_second: eventsPerSecond(sim, series, loadMs),
     events_sent: counter(simCount(sim, 'sent'), secondsOf),
     dropped_events: counter(simCount(sim, 'dropped'), secondsOf),
     rejected_events: counter(whole(sumOf(samples, METRIC_NAMES.eventsRejectedTotal)), secondsOf),

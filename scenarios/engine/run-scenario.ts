@@ -165,11 +165,10 @@ export function simulationOf(
 /** When each scenario's samples were taken, for tagging them: its run, and its graceful stop. */
 export function scenarioWindows(settings: RunSettings): ScenarioWindow[] {
   const plan = planScenarios(settings.scenarios);
-  return settings.scenarios.map((s, i) => ({
-    name: s.name,
-    startMs: s.startTimeMs,
-    endMs: s.startTimeMs + (plan.scenarios[i]?.plan.durationMs ?? 0) + s.gracefulStopMs,
-  }));
+  return settings.scenarios.map((s, i) => {
+    const runEndMs = s.startTimeMs + (plan.scenarios[i]?.plan.durationMs ?? 0);
+    return { name: s.name, startMs: s.startTimeMs, endMs: runEndMs + s.gracefulStopMs, runEndMs };
+  });
 }
 
 /** One second of the run, from the difference between two scrapes of the service. */
@@ -522,10 +521,15 @@ export async function runScenario(
             !END_OF_RUN_METRICS.has(th.metric) &&
             elapsed * 1000 >= th.delayAbortEvalMs,
         ),
-        metricReaders(samples, undefined, elapsed, meanCpu, undefined, {
-          latency,
-          variant: settings.variant,
-        }),
+        metricReaders(
+          samples,
+          undefined,
+          elapsed,
+          meanCpu,
+          undefined,
+          { latency, variant: settings.variant },
+          series,
+        ),
         settings.variant,
         // A sub-metric with no samples yet (its scenario has not started) is not failing.
       ).filter((o) => !o.ok && o.value !== null);
@@ -689,6 +693,7 @@ export async function runScenario(
       'percent' in dbCpu ? dbCpu.percent : undefined,
       audit,
       { latency, variant: settings.variant },
+      series,
     );
     return {
       durationMs,

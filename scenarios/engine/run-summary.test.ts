@@ -196,4 +196,44 @@ describe('the run summary, held to golden files', () => {
       'scenarios/engine/golden/run-generators.txt',
     );
   });
+
+  it('a verdict whose rows say what they read: one straggler kept, the judged scenario held past 1,000 events/s', () => {
+    const scope = 'scenario ramp, 10s-50s; warmup left out';
+    expectGolden(
+      renderRunSummary(
+        viewOf(run('run-base.json'), {
+          flushSize: { ...viewOf(run('run-base.json')).flushSize, of: 'ramp' },
+          verdict: {
+            result: 'REVISIT',
+            checks: [
+              {
+                trigger: 'flush sizes of 500+ rows',
+                measured:
+                  'p95 220 rows, p99 380 rows, max 520 rows; 1 of 3,092 flushes at 500+ rows (0.03 %)',
+                limit: 'p95 >= 500',
+                fired: false,
+                read: `${scope}, every flush`,
+              },
+              {
+                trigger: '1,000+ events/s',
+                measured:
+                  'peak 1,201.2 events/s over 30 s (to 50 s); ramp itself 1,087.5 events/s (43,500 sent in 40 s)',
+                limit: '>= 1,000 over 30 s',
+                fired: true,
+                read: `${scope}, events accepted each second`,
+              },
+              {
+                trigger: 'database CPU constrained',
+                measured: '10.8 % of all cores',
+                limit: '> 70 %',
+                fired: false,
+                read: 'the whole run, the mean of per-second samples',
+              },
+            ],
+          },
+        }),
+      ),
+      'scenarios/engine/golden/run-verdict-read.txt',
+    );
+  });
 });

@@ -60,7 +60,10 @@ export function metricValues(
               ['count', read({ kind: 'count' })],
               ['rate', read({ kind: 'rate' })],
             ]
-          : [['value', read({ kind: 'value' })]];
+          : // A gauge sampled over the run also has its lowest and highest sample, as in k6.
+            (['value', 'min', 'max'] as const)
+              .map((k): [string, number] => [k, read({ kind: k })])
+              .filter(([k, v]) => k === 'value' || Number.isFinite(v));
     return Object.fromEntries(entries.map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
   };
   for (const metric of Object.keys(HARNESS_METRICS) as HarnessMetric[]) {
@@ -241,9 +244,10 @@ export function verdictTable(verdict: Verdict): string {
     ['Revisit when', 'Measured', 'Limit', 'Fired'],
     ['left', 'left', 'left', 'left'],
   );
+  // What a trigger read goes under it, so the table stays as wide as its figures.
   for (const c of verdict.checks)
     table.push([
-      c.trigger,
+      c.read === undefined ? c.trigger : `${c.trigger}\n  read: ${c.read}`,
       c.measured,
       c.limit,
       c.fired === null ? 'not evaluated' : c.fired ? 'YES' : 'no',
@@ -432,6 +436,8 @@ export interface RunSummaryView {
   readonly flushSize: {
     readonly predicted: number;
     readonly eventsPerSecond: number;
+    /** The scenario whose rate predicts it, in a file of several. */
+    readonly of?: string;
     readonly rowsPerEvent: number;
     readonly measured: number;
   };
@@ -466,7 +472,7 @@ export function renderRunSummary(v: RunSummaryView): string {
   if (v.settling !== null) out += `${v.settling}\n`;
   if (v.machine !== null) out += `${v.machine}\n`;
   out += '\n';
-  out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
+  out += `flush size: predicted ${fs.predicted.toFixed(1)} rows (${fs.eventsPerSecond.toFixed(1)} events/s${fs.of === undefined ? '' : ` of ${fs.of}`} x ${fs.rowsPerEvent} rows/event x ${sc.flushIntervalMs / 1000} s / ${sc.partitions} partitions), measured ${Number.isFinite(fs.measured) ? fs.measured.toFixed(1) : '-'} rows\n\n`;
   const fired = v.verdict.checks.filter((c) => c.fired === true);
   const speed = speedVerdict(v.verdict);
   out += `${verdictTable(v.verdict)}\n\n${v.targets === '' ? '' : `${v.targets}\n\n`}${v.verdict.result === 'WRONG RESULTS' ? 'speed verdict' : 'verdict'}: ${speed}${

@@ -81,9 +81,19 @@ describe('several scenarios in one file', () => {
     const settings = runSettings(options);
     expect(settings.scenarioName).toBe('steady');
     expect(scenarioWindows(settings)).toEqual([
-      { name: 'warmup', startMs: 0, endMs: 60_000 },
-      { name: 'steady', startMs: 30_000, endMs: 120_000 },
+      { name: 'warmup', startMs: 0, endMs: 60_000, runEndMs: 30_000 },
+      { name: 'steady', startMs: 30_000, endMs: 120_000, runEndMs: 90_000 },
     ]);
+  });
+
+  it("a scenario's rates divide by the time it ran: not its graceful stop, not past an abort", () => {
+    const store = new LatencyStore(scenarioWindows(runSettings(options)));
+    expect(store.secondsOf('warmup')).toBe(30);
+    expect(store.secondsOf('steady')).toBe(60);
+    // aborted 35 s into the load: the warm-up ran whole, steady 5 s of its minute
+    expect(store.secondsOf('warmup', 35_000)).toBe(30);
+    expect(store.secondsOf('steady', 35_000)).toBe(5);
+    expect(store.secondsOf('steady', 20_000)).toBe(0);
   });
 
   it('refuses a threshold on a scenario the file does not have, or a tag the metric lacks', () => {
