@@ -96,7 +96,7 @@ function thresholdsHtml(r: ResultFile): string {
 
 function auditHtml(r: RunResult): string {
   const audit = r.verdict.audit;
-  if (audit === undefined) return `<h3>Audit</h3><p>${escapeXml(AUDIT_ABSENT)}</p>`;
+  if (audit === undefined) return `<h3>Audit</h3><p>The audit is ${escapeXml(AUDIT_ABSENT)}</p>`;
   const status = {
     pass: '<span class="ok">pass</span>',
     FAIL: '<span class="fail">FAIL</span>',

@@ -29,7 +29,7 @@ function mdTable(head: readonly string[], rows: readonly (readonly string[])[]):
 /** The audit as its own table, failed checks first in the reader's eye through FAIL in bold. */
 function auditLines(r: RunResult): string[] {
   const audit = r.verdict.audit;
-  if (audit === undefined) return [AUDIT_ABSENT, ''];
+  if (audit === undefined) return [`Audit: ${AUDIT_ABSENT}`, ''];
   const lines = audit.meaning === undefined ? [] : [`${audit.meaning}.`, ''];
   lines.push(
     mdTable(
@@ -136,7 +136,7 @@ function auditHeadline(input: ReportInput): string | null {
   if (audits.length === 0) return null;
   const failed = audits.flatMap((a) => a.checks.filter((c) => !c.ok));
   if (failed.length === 0) return 'audit: every check passed';
-  return `audit: **${failed.map((c) => c.name).join(', ')} failed**`;
+  return `audit: **${failed.map((c) => `${c.name}${c.allowed ? ' (allowed)' : ''}`).join(', ')} failed**`;
 }
 
 /** The files written beside the summary, by name: a pull-request comment cannot link to them. */

@@ -51,7 +51,7 @@ export function checkCount(c: AuditCheck): string {
 }
 
 export const AUDIT_ABSENT =
-  'Audit: not in this result (saved before the audit checks were recorded); nothing is derived from it.';
+  'not in this result (saved before the audit checks were recorded); nothing is derived from it.';
 
 /** The headline of a run's verdict: the variant of a wrong result and the speed verdict it hides. */
 export function verdictNote(r: RunResult): string {
