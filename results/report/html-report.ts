@@ -1,3 +1,4 @@
+import { formatUpTo } from '../../lib/format.ts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { formatComparison, formatFigure } from '../compare/compare-format.ts';
@@ -14,6 +15,16 @@ import {
 } from './chart-options.ts';
 import { escapeXml, scriptJson } from './html-escape.ts';
 import type { ReportInput } from './report-input.ts';
+import { scenarioSpans } from './scenario-spans.ts';
+import { thresholdLines } from './threshold-lines.ts';
+import {
+  AUDIT_ABSENT,
+  checkCount,
+  checkStatus,
+  EXPLANATION_TITLE,
+  STATUS_WORDS,
+  verdictNote,
+} from './verdict-parts.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +41,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; }
 .verdict { display: inline-block; padding: .3rem .8rem; border-radius: 4px; font-weight: 700; }
 .verdict.KEEP { background: #dafbe1; color: #1a7f37; } .verdict.REVISIT { background: #fff1e5; color: #bc4c00; }
+.verdict.WRONG { background: #cf222e; color: #fff; }
+.allowed { color: #bc4c00; }
+.meaning { border-left: 4px solid #cf222e; padding: .2rem .8rem; background: #fff5f5; }
 .chart { width: 100%; height: 360px; margin: .8rem 0; }
 pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; font-size: 12px; }
 .meta { color: #555; }
@@ -80,38 +94,103 @@ function thresholdsHtml(r: ResultFile): string {
   );
 }
 
+function auditHtml(r: RunResult): string {
+  const audit = r.verdict.audit;
+  if (audit === undefined) return `<h3>Audit</h3><p>The audit is ${escapeXml(AUDIT_ABSENT)}</p>`;
+  const status = {
+    pass: '<span class="ok">pass</span>',
+    FAIL: '<span class="fail">FAIL</span>',
+    allowed: `<span class="allowed">${escapeXml(STATUS_WORDS.allowed)}</span>`,
+  };
+  return `<h3>Audit of every increment (variant ${escapeXml(audit.variant)})</h3>${
+    audit.meaning === undefined ? '' : `<p class="meaning">${escapeXml(audit.meaning)}.</p>`
+  }${table(
+    ['Audit check', 'What it holds', 'Found', 'Result'],
+    audit.checks.map((c) => [
+      `<code>${escapeXml(c.name)}</code>`,
+      escapeXml(c.description),
+      escapeXml(checkCount(c)),
+      status[checkStatus(c)],
+    ]),
+  )}${
+    audit.examples.length === 0
+      ? ''
+      : `<h4>Examples</h4>${table(
+          ['Kind', 'Player', 'Goal', 'Expected', 'Found'],
+          audit.examples.map((x) => [
+            escapeXml(x.kind),
+            `<code>${escapeXml(x.player)}</code>`,
+            escapeXml(x.goal),
+            escapeXml(x.expected),
+            formatUpTo(x.found),
+          ]),
+          [false, false, false, true, true],
+        )}`
+  }`;
+}
+
+function explanationHtml(r: RunResult): string {
+  const why = r.verdict.explanation ?? [];
+  if (why.length === 0) return '';
+  return `<h3>${escapeXml(EXPLANATION_TITLE)}</h3><ul>${why.map((w) => `<li>${escapeXml(w)}</li>`).join('')}</ul>`;
+}
+
 function runSection(id: string, path: string, r: RunResult): Section {
+  const spans = scenarioSpans(r);
+  const lines = thresholdLines(r, spans);
   const charts: Record<string, ChartOption> = {
-    [`${id}-rate`]: runSeriesChart(r, 'Events per second', 'events/s', [
-      ['targetRate', 'target'],
-      ['eventsPerSecond', 'achieved'],
-    ]),
-    [`${id}-latency`]: runSeriesChart(r, 'Flush p95 and event-to-commit p99, per second', 'ms', [
-      ['flushP95Ms', 'flush p95'],
-      ['eventToCommitP99Ms', 'event-to-commit p99'],
-    ]),
-    [`${id}-depth`]: runSeriesChart(r, 'Buffer depth (keys waiting, all partitions)', 'keys', [
-      ['bufferDepth', 'buffer depth'],
-    ]),
+    [`${id}-rate`]: runSeriesChart(
+      r,
+      'Events per second',
+      'events/s',
+      [
+        ['targetRate', 'target'],
+        ['eventsPerSecond', 'achieved'],
+      ],
+      spans,
+      lines,
+    ),
+    [`${id}-latency`]: runSeriesChart(
+      r,
+      'Flush p95 and event-to-commit p99, per second',
+      'ms',
+      [
+        ['flushP95Ms', 'flush p95'],
+        ['eventToCommitP99Ms', 'event-to-commit p99'],
+      ],
+      spans,
+      lines,
+    ),
+    [`${id}-depth`]: runSeriesChart(
+      r,
+      'Buffer depth (keys waiting, all partitions)',
+      'keys',
+      [['bufferDepth', 'buffer depth']],
+      spans,
+    ),
   };
   const sizes = flushSizeChart(r);
   if (sizes !== null) charts[`${id}-sizes`] = sizes;
   const verdict = r.verdict;
+  const note = verdictNote(r);
+  const judged = r.metrics.steadyScenario;
   const html = `<h2>Scenario ${escapeXml(r.name)}</h2>${meta(path, r)}
-<p>Verdict: <span class="verdict ${verdict.result}">${verdict.result}</span> &nbsp; ${escapeXml(keyFigures(r))}${r.metrics.aborted === null ? '' : `<br><span class="fail">Stopped early: ${escapeXml(r.metrics.aborted)}</span>`}</p>
-${table(
-  ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
-  verdict.checks.map((c) => [
-    `${escapeXml(c.trigger)}${c.read === undefined ? '' : `<br><small>read: ${escapeXml(c.read)}</small>`}`,
-    escapeXml(c.measured),
-    escapeXml(c.limit),
-    c.fired === null
-      ? 'not evaluated'
-      : c.fired
-        ? '<span class="fail">yes</span>'
-        : '<span class="ok">no</span>',
-  ]),
-)}
+<p>Verdict: <span class="verdict ${verdict.result === 'WRONG RESULTS' ? 'WRONG' : verdict.result}">${verdict.result}</span>${note === '' ? '' : ` (${escapeXml(note)})`} &nbsp; ${escapeXml(keyFigures(r))}${judged === undefined ? '' : `<br>Judged on scenario ${escapeXml(judged)}; the scenarios before it warm up (shaded on the charts).`}${r.metrics.aborted === null ? '' : `<br><span class="fail">Stopped early: ${escapeXml(r.metrics.aborted)}</span>`}</p>
+${auditHtml(r)}
+<h3>Revisit triggers</h3>${table(
+    ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
+    verdict.checks.map((c) => [
+      `${escapeXml(c.trigger)}${c.read === undefined ? '' : `<br><small>read: ${escapeXml(c.read)}</small>`}`,
+      escapeXml(c.measured),
+      escapeXml(c.limit),
+      c.fired === null
+        ? 'not evaluated'
+        : c.fired
+          ? '<span class="fail">yes</span>'
+          : '<span class="ok">no</span>',
+    ]),
+  )}
+${explanationHtml(r)}
 <h3>Thresholds</h3>${thresholdsHtml(r)}
 ${Object.keys(charts)
   .map((k) => `<div class="chart" data-chart="${k}"></div>`)
@@ -207,10 +286,15 @@ ${comparisons}
 <script>${echartsBundle()}</script>
 <script>
 const CHARTS = ${scriptJson(charts)};
+// Tooltips print numbers as the tables do; a formatter is a function, which JSON cannot carry.
+const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const format = (v) => (typeof v === 'number' ? number.format(v) : v);
 let drawn = 0;
 for (const element of document.querySelectorAll('[data-chart]')) {
   const chart = echarts.init(element, null, { renderer: 'svg' });
-  chart.setOption(CHARTS[element.dataset.chart]);
+  const option = CHARTS[element.dataset.chart];
+  if (option.tooltip) option.tooltip.valueFormatter = format;
+  chart.setOption(option);
   addEventListener('resize', () => chart.resize());
   drawn += 1;
 }

@@ -1,8 +1,18 @@
+import { formatUpTo } from '../../lib/format.ts';
 import { basename } from 'node:path';
 import { formatComparison, formatFigure } from '../compare/compare-format.ts';
 import { keyFigures } from '../key-figures.ts';
-import type { ResultFile } from '../schema/result-schema.ts';
+import type { ResultFile, RunResult } from '../schema/result-schema.ts';
 import type { ReportInput } from './report-input.ts';
+import {
+  AUDIT_ABSENT,
+  checkCount,
+  checkStatus,
+  EXPLANATION_TITLE,
+  overallVerdict,
+  STATUS_WORDS,
+  verdictNote,
+} from './verdict-parts.ts';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -16,6 +26,45 @@ function mdTable(head: readonly string[], rows: readonly (readonly string[])[]):
   ].join('\n');
 }
 
+/** The audit as its own table, failed checks first in the reader's eye through FAIL in bold. */
+function auditLines(r: RunResult): string[] {
+  const audit = r.verdict.audit;
+  if (audit === undefined) return [`Audit: ${AUDIT_ABSENT}`, ''];
+  const lines = audit.meaning === undefined ? [] : [`${audit.meaning}.`, ''];
+  lines.push(
+    mdTable(
+      ['Audit check', 'What it holds', 'Found', 'Result'],
+      audit.checks.map((c) => {
+        const status = checkStatus(c);
+        return [
+          `\`${c.name}\``,
+          c.description,
+          checkCount(c),
+          status === 'FAIL' ? '**FAIL**' : STATUS_WORDS[status],
+        ];
+      }),
+    ),
+    '',
+  );
+  if (audit.examples.length > 0)
+    lines.push(
+      `Examples (variant ${audit.variant}):`,
+      '',
+      mdTable(
+        ['Kind', 'Player', 'Goal', 'Expected', 'Found'],
+        audit.examples.map((x) => [x.kind, x.player, x.goal, x.expected, formatUpTo(x.found)]),
+      ),
+      '',
+    );
+  return lines;
+}
+
+function explanationLines(r: RunResult): string[] {
+  const why = r.verdict.explanation ?? [];
+  if (why.length === 0) return [];
+  return [`${EXPLANATION_TITLE}:`, '', ...why.map((w) => `- ${w}`), ''];
+}
+
 function resultSection(path: string, r: ResultFile): string {
   const sha =
     r.git.commit === 'unknown'
@@ -23,9 +72,11 @@ function resultSection(path: string, r: ResultFile): string {
       : `${r.git.commit.slice(0, 7)}${r.git.dirty ? '-dirty' : ''}`;
   const lines = [`### ${r.kind} \`${r.name}\` (${sha})`, '', keyFigures(r), ''];
   if (r.kind === 'run') {
+    const note = verdictNote(r);
     lines.push(
-      `**Verdict: ${r.verdict.result}**${r.metrics.aborted === null ? '' : ` (stopped early: ${r.metrics.aborted})`}`,
+      `**Verdict: ${r.verdict.result}**${note === '' ? '' : ` (${note})`}${r.metrics.aborted === null ? '' : ` (stopped early: ${r.metrics.aborted})`}`,
       '',
+      ...auditLines(r),
       mdTable(
         ['Revisit trigger', 'Measured', 'Limit', 'Fired'],
         r.verdict.checks.map((c) => [
@@ -36,6 +87,7 @@ function resultSection(path: string, r: ResultFile): string {
         ]),
       ),
       '',
+      ...explanationLines(r),
     );
   }
   if (r.thresholds.length > 0)
@@ -76,19 +128,36 @@ function resultSection(path: string, r: ResultFile): string {
   return lines.join('\n');
 }
 
-/** A summary fit for a pull-request comment: verdict, thresholds, key tables, comparisons. */
-export function renderMarkdownSummary(input: ReportInput, htmlPath?: string): string {
-  const verdicts = input.results.flatMap((e) =>
-    e.result.kind === 'run' ? [e.result.verdict.result] : [],
+/** The audit in the headline: failed checks of every run, or that every check passed. */
+function auditHeadline(input: ReportInput): string | null {
+  const audits = input.results.flatMap((e) =>
+    e.result.kind === 'run' && e.result.verdict.audit !== undefined ? [e.result.verdict.audit] : [],
   );
+  if (audits.length === 0) return null;
+  const failed = audits.flatMap((a) => a.checks.filter((c) => !c.ok));
+  if (failed.length === 0) return 'audit: every check passed';
+  return `audit: **${failed.map((c) => `${c.name}${c.allowed ? ' (allowed)' : ''}`).join(', ')} failed**`;
+}
+
+/** The files written beside the summary, by name: a pull-request comment cannot link to them. */
+export interface ReportArtifacts {
+  readonly html: string;
+  readonly junit: string;
+}
+
+/**
+ * A summary fit for a pull-request comment: verdict, audit, thresholds, key tables,
+ * comparisons. It stands alone: the files beside it are named as artifacts, never linked.
+ */
+export function renderMarkdownSummary(input: ReportInput, artifacts?: ReportArtifacts): string {
+  const verdict = overallVerdict(input.results.map((e) => e.result));
   const failed = input.results.flatMap((e) => e.result.thresholds.filter((t) => !t.ok));
   const head = [
     `## ${input.title}`,
     '',
     [
-      verdicts.length === 0
-        ? null
-        : `Verdict: **${verdicts.includes('REVISIT') ? 'REVISIT' : 'KEEP'}**`,
+      verdict === null ? null : `Verdict: **${verdict}**`,
+      auditHeadline(input),
       input.results.every((e) => e.result.thresholds.length === 0)
         ? 'no thresholds'
         : failed.length === 0
@@ -110,8 +179,11 @@ export function renderMarkdownSummary(input: ReportInput, htmlPath?: string): st
     ...head,
     ...input.results.map((e) => resultSection(e.path, e.result)),
     ...(comparisons.length === 0 ? [] : ['### Compared with the previous run', '', ...comparisons]),
-    ...(htmlPath === undefined
+    ...(artifacts === undefined
       ? []
-      : [`Full report: \`${htmlPath}\` (in the same folder as this summary)`, '']),
+      : [
+          `Artifacts: \`${artifacts.html}\` (HTML report: charts, audit, thresholds), \`${artifacts.junit}\` (JUnit XML: thresholds and audit checks)`,
+          '',
+        ]),
   ].join('\n');
 }

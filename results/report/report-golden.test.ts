@@ -6,6 +6,7 @@ import { parseResultText } from '../result-file.ts';
 import type { IndexedResult } from '../run-index.ts';
 import { renderJunitXml } from './junit-xml.ts';
 import { renderMarkdownSummary } from './markdown-summary.ts';
+import { reportFixture } from './report-fixtures.ts';
 import type { ReportInput } from './report-input.ts';
 
 function fixture(name: string): IndexedResult {
@@ -34,9 +35,57 @@ const firstRun: ReportInput = {
   comparisonNotes: ['no earlier run of production on this machine to compare with'],
 };
 
+/** A run of `correlated` whose audit failed: lost and doubled increments. */
+const wrongResults: ReportInput = {
+  title: 'production, correlated',
+  results: [reportFixture('run-correlated-wrong.json')],
+  comparisons: [],
+  comparisonNotes: [],
+};
+
+/** The same load on `join`: every audit check passes, the speed verdict stands. */
+const keep: ReportInput = {
+  title: 'production, join',
+  results: [reportFixture('run-join-keep.json')],
+  comparisons: [],
+  comparisonNotes: [],
+};
+
+/** The correlated run as a scenario that names doubled increments in harness.allowWrongResults would record it. */
+function withDoubledAllowed(): ReportInput {
+  const entry = reportFixture('run-correlated-wrong.json');
+  const audit = entry.result.verdict.audit;
+  if (audit === undefined) throw new Error(`${entry.path} is expected to hold an audit`);
+  return {
+    ...wrongResults,
+    results: [
+      {
+        ...entry,
+        result: {
+          ...entry.result,
+          verdict: {
+            ...entry.result.verdict,
+            audit: {
+              ...audit,
+              checks: audit.checks.map((c) =>
+                c.name === 'doubled_increments' ? { ...c, allowed: true } : c,
+              ),
+            },
+          },
+        },
+      },
+    ],
+  };
+}
+
+const artifacts = (name: string) => ({ html: `${name}.html`, junit: `${name}.junit.xml` });
+
 describe('report outputs, held to golden files', () => {
   it('the Markdown summary of a release check', () => {
-    expectGolden(renderMarkdownSummary(releaseCheck, 'report.html'), golden('release-check.md'));
+    expectGolden(
+      renderMarkdownSummary(releaseCheck, { html: 'report.html', junit: 'report.junit.xml' }),
+      golden('release-check.md'),
+    );
   });
 
   it('the Markdown summary of a first run', () => {
@@ -49,5 +98,28 @@ describe('report outputs, held to golden files', () => {
 
   it('the JUnit XML of a first run', () => {
     expectGolden(renderJunitXml(firstRun), golden('first-run.junit.xml'));
+  });
+
+  it('the Markdown summary of a run with wrong results: verdict, audit, examples, explanation', () => {
+    expectGolden(
+      renderMarkdownSummary(wrongResults, artifacts('correlated')),
+      golden('wrong-results.md'),
+    );
+  });
+
+  it('the Markdown summary of a run whose audit passed', () => {
+    expectGolden(renderMarkdownSummary(keep, artifacts('join')), golden('keep.md'));
+  });
+
+  it('the JUnit XML of a run with wrong results: a failed case per failed audit check', () => {
+    expectGolden(renderJunitXml(wrongResults), golden('wrong-results.junit.xml'));
+  });
+
+  it('the JUnit XML of a run whose audit passed', () => {
+    expectGolden(renderJunitXml(keep), golden('keep.junit.xml'));
+  });
+
+  it('the JUnit XML of an allowed audit failure: a passing case that says so', () => {
+    expectGolden(renderJunitXml(withDoubledAllowed()), golden('allowed.junit.xml'));
   });
 });

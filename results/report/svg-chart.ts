@@ -1,4 +1,26 @@
+import { formatFigure } from '../compare/compare-format.ts';
 import type { ChartOption } from './chart-options.ts';
+
+/** Point labels as the tables print numbers (thousands separated, a few digits), not as JSON does. */
+function withNumberLabels(option: ChartOption): ChartOption {
+  const series = option.series;
+  if (!Array.isArray(series)) return option;
+  return {
+    ...option,
+    series: series.map((s: Record<string, unknown>) => {
+      const label = s.label as Record<string, unknown> | undefined;
+      if (label?.show !== true || label.formatter !== undefined) return s;
+      return {
+        ...s,
+        label: {
+          ...label,
+          formatter: (p: { value: unknown }) =>
+            typeof p.value === 'number' ? formatFigure(p.value) : String(p.value),
+        },
+      };
+    }),
+  };
+}
 
 /**
  * Renders a chart to an SVG document on the server (ECharts' SSR mode): no browser, no DOM.
@@ -9,7 +31,7 @@ export async function renderSvg(option: ChartOption, width = 900, height = 420):
   const echarts = await import('echarts');
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ animation: false, backgroundColor: '#fff', ...option });
+    chart.setOption({ animation: false, backgroundColor: '#fff', ...withNumberLabels(option) });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();

@@ -28,9 +28,12 @@ export async function writeReport(
     junit: join(dir, `${name}.junit.xml`),
   };
   await writeFile(paths.html, renderHtmlReport(input));
-  // The summary travels (a pull-request comment, a CI artifact): it names the report by its
-  // file name, which sits beside it, never by a path of this machine.
-  await writeFile(paths.markdown, renderMarkdownSummary(input, basename(paths.html)));
+  // The summary travels (a pull-request comment): it names the files beside it as the CI
+  // artifacts they become, never by a path or link of this machine.
+  await writeFile(
+    paths.markdown,
+    renderMarkdownSummary(input, { html: basename(paths.html), junit: basename(paths.junit) }),
+  );
   await writeFile(paths.junit, renderJunitXml(input));
   return {
     html: displayPath(paths.html),

@@ -42,7 +42,7 @@ describe('harness check', () => {
       join(dir, 'reports', reports.find((f) => f.endsWith('_check.md')) as string),
       'utf8',
     );
-    expect(md).toMatch(/Full report: `\d{8}T\d{6}Z_[\w-]+_check\.html`/);
+    expect(md).toMatch(/Artifacts: `(\d{8}T\d{6}Z_[\w-]+_check)\.html` .*`\1\.junit\.xml`/);
     expect(md).not.toContain(dir);
     expect(md).not.toContain(process.cwd());
   });

@@ -9,7 +9,7 @@ import { UsageError } from '../../lib/errors.ts';
 export function reportCommand(): Command {
   return new Command('report')
     .description(
-      'write a self-contained HTML report (charts, thresholds, verdict), a Markdown summary for a pull request and JUnit XML of the thresholds',
+      'write a self-contained HTML report (charts, thresholds, verdict, audit), a Markdown summary for a pull request and JUnit XML of the thresholds and the audit checks',
     )
     .argument('<results...>', 'results files, git refs (newest run of the commit), or latest')
     .option(
