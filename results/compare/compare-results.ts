@@ -159,7 +159,10 @@ export function compareTrials(
  * The one identity of a side's trials. Trials that ran different things (a join run and a
  * cte run under one name) are no sample of one thing: refused, naming the difference.
  */
-function sideGroups(label: string, trials: readonly IndexedResult[]): { identity: ResultIdentity } {
+export function sideGroups(
+  label: string,
+  trials: readonly IndexedResult[],
+): { identity: ResultIdentity } {
   const groups = groupByIdentity(trials);
   if (groups.length > 1)
     throw new UsageError(

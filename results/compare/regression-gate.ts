@@ -27,9 +27,13 @@ export const ACCEPT_UNTESTED_FLAG = '--accept-untested';
 export const ACCEPT_UNTESTED_HELP =
   'with --fail-on-regression: exit 0 when the gate cannot test a row (too few trials, nothing to compare with, sides that ran different things) instead of exit code 4; "gate not applied" is printed either way';
 
-function interval(r: ComparisonRow): string {
-  const pct = (x: number | undefined) => `${(((x ?? 1) - 1) * 100).toFixed(2)}%`;
-  return `${(r.deltaPercent ?? 0).toFixed(2)}% [${pct(r.interval?.lower)}, ${pct(r.interval?.upper)}]`;
+const signed = (percent: number) => `${percent >= 0 ? '+' : ''}${percent.toFixed(2)}%`;
+
+/** "join 10 rows (wall time per batch, prepared) +49.53% [+47.09%, +52.44%]" */
+function describeRow(r: ComparisonRow): string {
+  const section = r.section.replace(/ \(.*$/, '');
+  const bound = (x: number | undefined) => signed(((x ?? 1) - 1) * 100);
+  return `${r.label} (${section}) ${signed(r.deltaPercent ?? 0)} [${bound(r.interval?.lower)}, ${bound(r.interval?.upper)}]`;
 }
 
 /** One comparison's rows that too few trials left untested, in words, or null. */
@@ -50,9 +54,7 @@ function tooFewTrials(c: Comparison): string | null {
  */
 export function judgeGate(comparisons: readonly Comparison[], options: GateOptions): GateOutcome {
   const regressions = comparisons.flatMap((c) =>
-    regressionsBeyond(c, options.percent).map(
-      (r) => `${c.kind} ${c.name}: ${r.label} ${interval(r)}`,
-    ),
+    regressionsBeyond(c, options.percent).map((r) => `${c.kind} ${c.name}: ${describeRow(r)}`),
   );
   const nothing =
     options.nothingCompared ?? (comparisons.length === 0 ? 'nothing was compared' : undefined);

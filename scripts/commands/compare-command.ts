@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { compareTrials, type Comparison } from '../../results/compare/compare-results.ts';
+import {
+  compareTrials,
+  sideGroups,
+  type Comparison,
+} from '../../results/compare/compare-results.ts';
 import {
   ACCEPT_UNTESTED_FLAG,
   ACCEPT_UNTESTED_HELP,
@@ -40,6 +44,8 @@ export function resolveSides(
       ...(narrow.variant === undefined ? {} : { variant: narrow.variant }),
     }),
   );
+  // Refused here, before the other side is matched to a run this side only partly holds.
+  sideGroups(baseFirst ? 'base' : 'head', first);
   const sample = first[first.length - 1] as IndexedResult;
   const taken = new Set(first.map((r) => resolve(r.path)));
   // A keyword or ref on the other side takes the same variant too: a cte run is no trial of join.
