@@ -144,7 +144,7 @@ describe('harness compare', () => {
     ],
     [
       ['compare', 'baseline', 'latest', '--name', 'production'],
-      /"baseline": no saved run result named "production" in .*baselines/,
+      /"baseline": no saved run result named "production" of variant join in .*baselines/,
     ],
     [
       ['compare', 'latest', 'latest', '--fail-on-regression', 'much'],
