@@ -118,8 +118,8 @@ export function compareTrials(
         `cannot compare ${first.result.kind} "${first.result.name}" (${first.path}) with ${r.result.kind} "${r.result.name}" (${r.path}): every trial must be the same ${first.result.kind === 'run' ? 'scenario' : first.result.kind}`,
       );
   }
-  const baseGroups = sideGroups('base', base);
-  const headGroups = sideGroups('head', head);
+  const baseGroups = requireOneRun('base', base);
+  const headGroups = requireOneRun('head', head);
   const differences = identityDifferences(baseGroups.identity, headGroups.identity);
   const notes: string[] = [
     ...environmentNotes(
@@ -159,7 +159,7 @@ export function compareTrials(
  * The one identity of a side's trials. Trials that ran different things (a join run and a
  * cte run under one name) are no sample of one thing: refused, naming the difference.
  */
-export function sideGroups(
+export function requireOneRun(
   label: string,
   trials: readonly IndexedResult[],
 ): { identity: ResultIdentity } {

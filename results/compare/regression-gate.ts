@@ -105,6 +105,11 @@ export function applyGate(
 ): void {
   const outcome = judgeGate(comparisons, options);
   write(`\n${outcome.lines.join('\n')}\n`);
+  enforceGate(outcome, options);
+}
+
+/** Throws for the gate's exit code, for a command that printed its lines earlier. */
+export function enforceGate(outcome: GateOutcome, options: GateOptions): void {
   if (outcome.regressions.length > 0)
     throw new RegressionError(
       `${outcome.regressions.length} regression${outcome.regressions.length === 1 ? '' : 's'} with the whole interval beyond ${options.percent}%: ${outcome.regressions.join(', ')}`,

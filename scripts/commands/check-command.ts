@@ -11,10 +11,12 @@ import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { EXIT, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
-import { checkGateFlags, compareSides, gate, GATE_EXIT_CODES } from './compare-command.ts';
+import { checkGateFlags, compareSides, GATE_EXIT_CODES, gateOptions } from './compare-command.ts';
 import {
   ACCEPT_UNTESTED_FLAG,
   ACCEPT_UNTESTED_HELP,
+  enforceGate,
+  judgeGate,
 } from '../../results/compare/regression-gate.ts';
 import { sameRun } from '../../results/result-identity.ts';
 import { percent } from '../lib/option-parsers.ts';
@@ -156,6 +158,16 @@ export function checkCommand(): Command {
     for (const c of comparisons) process.stdout.write(`${formatComparison(c)}\n`);
     for (const n of notes) process.stdout.write(`${n}\n`);
 
+    // Said before the closing lines, which end with the results' paths.
+    const gating = gateOptions(
+      options,
+      uncompared.length === 0
+        ? undefined
+        : `${uncompared.join(', ')}: no earlier result saved on this machine to compare with`,
+    );
+    const gateOutcome = gating === undefined ? undefined : judgeGate(comparisons, gating);
+    if (gateOutcome !== undefined) process.stdout.write(`${gateOutcome.lines.join('\n')}\n`);
+
     step(4, 'report');
     const git = readGitInfo();
     const written = await writeReport(
@@ -178,13 +190,7 @@ export function checkCommand(): Command {
         `markdown: ${written.markdown}\njunit: ${written.junit}\nreport: ${written.html}\n` +
         produced.map((p) => `results: ${p}\n`).join(''),
     );
-    gate(
-      comparisons,
-      options,
-      uncompared.length === 0
-        ? undefined
-        : `${uncompared.join(', ')}: no earlier result saved on this machine to compare with`,
-    );
+    if (gateOutcome !== undefined && gating !== undefined) enforceGate(gateOutcome, gating);
     if (run.code === EXIT.thresholds)
       throw new ThresholdsFailedError(
         `the ${options.scenario} scenario's thresholds failed (see above)`,

@@ -3,13 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
   compareTrials,
-  sideGroups,
+  requireOneRun,
   type Comparison,
 } from '../../results/compare/compare-results.ts';
 import {
   ACCEPT_UNTESTED_FLAG,
   ACCEPT_UNTESTED_HELP,
   applyGate,
+  type GateOptions,
 } from '../../results/compare/regression-gate.ts';
 import { latestCalibration } from '../../results/compare/calibration.ts';
 import { machineSpread, shownSpread } from '../../results/compare/session-effects.ts';
@@ -45,7 +46,7 @@ export function resolveSides(
     }),
   );
   // Refused here, before the other side is matched to a run this side only partly holds.
-  sideGroups(baseFirst ? 'base' : 'head', first);
+  requireOneRun(baseFirst ? 'base' : 'head', first);
   const sample = first[first.length - 1] as IndexedResult;
   const taken = new Set(first.map((r) => resolve(r.path)));
   // A keyword or ref on the other side takes the same variant too: a cte run is no trial of join.
@@ -213,19 +214,18 @@ export function checkGateFlags(options: GateFlags): void {
 }
 
 /** Applies --fail-on-regression when given: prints what the gate did, throws for its exit code. */
-export function gate(
-  comparisons: readonly Comparison[],
-  options: GateFlags,
-  nothingCompared?: string,
-): void {
-  if (options.failOnRegression === undefined) return;
-  applyGate(
-    comparisons,
-    {
-      percent: options.failOnRegression,
-      acceptUntested: options.acceptUntested,
-      ...(nothingCompared === undefined ? {} : { nothingCompared }),
-    },
-    (text) => process.stdout.write(text),
-  );
+export function gate(comparisons: readonly Comparison[], options: GateFlags): void {
+  const settings = gateOptions(options);
+  if (settings === undefined) return;
+  applyGate(comparisons, settings, (text) => process.stdout.write(text));
+}
+
+/** --fail-on-regression and --accept-untested as the gate takes them; undefined without a gate. */
+export function gateOptions(options: GateFlags, nothingCompared?: string): GateOptions | undefined {
+  if (options.failOnRegression === undefined) return undefined;
+  return {
+    percent: options.failOnRegression,
+    acceptUntested: options.acceptUntested,
+    ...(nothingCompared === undefined ? {} : { nothingCompared }),
+  };
 }
