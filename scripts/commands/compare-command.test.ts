@@ -214,6 +214,24 @@ describe('--fail-on-regression: an honest gate', () => {
   });
 });
 
+describe('calibrate --from takes A/A trials of one thing', () => {
+  it('a join run and a cte run: refused, exit 2, naming the difference', async () => {
+    const run = await runHarnessInProcess(
+      [
+        'calibrate',
+        '--from',
+        save(runOf('join'), 'calibrate', 'join.json'),
+        save(runOf('cte'), 'calibrate', 'cte.json'),
+      ],
+      env,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'error: --from: the results ran different things and cannot be A/A trials of one: variant join (1 result) vs cte (1 result)\n',
+    );
+  });
+});
+
 describe('report --compare takes a run of the same variant', () => {
   it('picks the cte run of a commit for a cte result, and says so when the sides differ', async () => {
     const out = join(dir, 'reports');
