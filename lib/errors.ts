@@ -9,7 +9,14 @@ export const EXIT = {
   failure: 1,
   /** Bad input: a flag, a file or an environment variable that cannot be used. */
   usage: 2,
-  /** The run completed and a threshold or a regression gate failed, as k6's 99. */
+  /** --fail-on-regression found a change for the worse beyond its limit. */
+  regression: 3,
+  /**
+   * --fail-on-regression could not test every row (too few trials, nothing to compare with,
+   * sides that ran different things) and was not told to accept that.
+   */
+  gateNotApplied: 4,
+  /** The run completed and a threshold failed, as k6's 99. */
   thresholds: 99,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -48,10 +55,19 @@ export class ThresholdsFailedError extends HarnessError {
   readonly exitCode = EXIT.thresholds;
 }
 
-/** A regression beyond --fail-on-regression: the CI gate, exit code 99 like a failed threshold. */
+/** A regression beyond --fail-on-regression: the CI gate, exit code 3. */
 export class RegressionError extends HarnessError {
   override readonly name = 'RegressionError';
-  readonly exitCode = EXIT.thresholds;
+  readonly exitCode = EXIT.regression;
+}
+
+/**
+ * --fail-on-regression could not test what it was asked to gate, and --accept-untested was
+ * not given: exit code 4, so that a gate that did not run never reads as a pass.
+ */
+export class GateNotAppliedError extends HarnessError {
+  override readonly name = 'GateNotAppliedError';
+  readonly exitCode = EXIT.gateNotApplied;
 }
 
 /** Thrown after the summary is printed when the run was interrupted (Ctrl-C): exit code 1. */

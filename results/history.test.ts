@@ -4,7 +4,8 @@ import { createRandom } from '../sut/db/random.ts';
 import { metricHistory, parseHistoryMetric } from './history.ts';
 import { parseResultText } from './result-file.ts';
 import type { IndexedResult } from './run-index.ts';
-import type { SweepResult } from './schema/result-schema.ts';
+import type { RunResult, SweepResult } from './schema/result-schema.ts';
+import { UsageError } from '../lib/errors.ts';
 
 const path = 'results/compare/fixtures/sweep-head.json';
 const sweep = parseResultText(readFileSync(path, 'utf8'), path) as SweepResult;
@@ -85,5 +86,44 @@ describe('metricHistory: commits as groups of trials, with change points', () =>
         5,
       ),
     ).toHaveLength(5);
+  });
+});
+
+describe('metricHistory: runs of different setups are never the trials of one commit', () => {
+  const runPath = 'results/compare/fixtures/run-base.json';
+  const run = parseResultText(readFileSync(runPath, 'utf8'), runPath) as RunResult;
+  const metric = parseHistoryMetric('flush_duration:p(95)', 'unprepared', false);
+
+  /** The run fixture as a run of `variant` saved for commit number `c`. */
+  function runOf(variant: string, c: number, t = 0): IndexedResult {
+    const result = structuredClone(run);
+    (result.config.options as { harness: { variant: string } }).harness.variant = variant;
+    result.git = {
+      commit: `${String(c).padStart(2, '0')}${'b'.repeat(38)}`,
+      branch: 'main',
+      dirty: false,
+    };
+    result.createdAt = new Date(Date.UTC(2026, 10, 1, c, t)).toISOString();
+    return { path: `c${c}-${variant}-${t}.json`, result };
+  }
+
+  it('a commit with a join run and a cte run: refused, naming the difference', () => {
+    expect(() =>
+      metricHistory([runOf('join', 0), runOf('join', 1), runOf('cte', 1, 1)], metric, 10),
+    ).toThrow(
+      new UsageError(
+        'commit 01bbbbb has results that ran different things and cannot be trials of one: variant join (1 result) vs cte (1 result). Follow one of them: --variant <name> where the variant differs, or keep only the results to follow in the results store',
+      ),
+    );
+  });
+
+  it('a commit that ran another variant than the one before: its change shown apart, untested', () => {
+    const history = metricHistory([runOf('join', 0), runOf('cte', 1), runOf('cte', 2)], metric, 10);
+    expect(history[1]?.change).toMatchObject({
+      verdict: 'untested',
+      untestedBecause: 'what ran differs: variant join vs cte',
+      regression: false,
+    });
+    expect(history[2]?.change?.untestedBecause).toBe('1 trial per side: not tested');
   });
 });

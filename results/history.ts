@@ -4,6 +4,13 @@ import { compareValues, type ComparisonRow, type Direction } from './compare/com
 import { changePoints } from './stats/change-points.ts';
 import { median } from './stats/descriptive.ts';
 import type { IndexedResult } from './run-index.ts';
+import {
+  describeDifferences,
+  describeGroups,
+  groupByIdentity,
+  identityDifferences,
+  resultIdentity,
+} from './result-identity.ts';
 import type { ResultFile, StatementMode } from './schema/result-schema.ts';
 
 /**
@@ -145,13 +152,30 @@ export function metricHistory(
     byCommit.set(key, [...trials, r]);
   }
   const picked = [...byCommit.values()].slice(-last);
+  // A commit's trials must have run one thing: a join run and a cte run are no sample of one.
+  for (const trials of picked) {
+    const runs = groupByIdentity(trials);
+    const commit = (trials[0] as IndexedResult).result.git.commit.slice(0, 7);
+    if (runs.length > 1)
+      throw new UsageError(
+        `commit ${commit} has results that ran different things and cannot be trials of one: ${describeGroups(runs)}. Follow one of them: --variant <name> where the variant differs, or keep only the results to follow in the results store`,
+      );
+  }
+  const identities = picked.map((trials) => resultIdentity((trials[0] as IndexedResult).result));
   const groups = picked.map((trials) => trials.map((t) => valueOf(t.result, metric) as number));
   const points = new Map(changePoints(groups).map((c) => [c.index, c]));
   const direction = DIRECTION[metric.kind](metric);
   return picked.map((entries, i) => {
     const values = groups[i] as number[];
     const previous = groups[i - 1];
-    const change =
+    const differences =
+      i === 0
+        ? []
+        : identityDifferences(
+            identities[i - 1] as (typeof identities)[number],
+            identities[i] as (typeof identities)[number],
+          );
+    const compared =
       previous === undefined
         ? null
         : compareValues(
@@ -160,6 +184,18 @@ export function metricHistory(
             values,
             undefined,
           );
+    // Shown apart: a change across a change of setup is the setup's as much as the commit's.
+    const change =
+      compared === null || differences.length === 0
+        ? compared
+        : {
+            ...compared,
+            interval: null,
+            verdict: 'untested' as const,
+            untestedBecause: `what ran differs: ${describeDifferences(differences)}`,
+            trialsNeeded: null,
+            regression: false,
+          };
     const point = points.get(i);
     return {
       entries,

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../lib/errors.ts';
 import { parseResultText } from './result-file.ts';
+import { resultIdentity } from './result-identity.ts';
 import { RESULTS_DIR, RUNS_DIR } from './run-store.ts';
 import type { ResultFile } from './schema/result-schema.ts';
 
@@ -52,6 +53,8 @@ export function indexResults(dir: string = RUNS_DIR): ResultIndex {
 export interface ResultFilter {
   readonly kind?: ResultFile['kind'];
   readonly name?: string;
+  /** A run's SQL variant (results/result-identity.ts); results without one never match. */
+  readonly variant?: string;
   /** A path not to pick (the other side of a comparison). */
   readonly exclude?: string;
 }
@@ -60,6 +63,7 @@ function matches(r: IndexedResult, filter: ResultFilter): boolean {
   return (
     (filter.kind === undefined || r.result.kind === filter.kind) &&
     (filter.name === undefined || r.result.name === filter.name) &&
+    (filter.variant === undefined || resultIdentity(r.result).variant === filter.variant) &&
     (filter.exclude === undefined || resolve(r.path) !== resolve(filter.exclude))
   );
 }
@@ -68,6 +72,7 @@ function describeFilter(filter: ResultFilter): string {
   const parts = [
     filter.kind === undefined ? 'result' : `${filter.kind} result`,
     filter.name === undefined ? '' : `named "${filter.name}"`,
+    filter.variant === undefined ? '' : `of variant ${filter.variant}`,
   ];
   return parts.filter((p) => p !== '').join(' ');
 }

@@ -58,12 +58,21 @@ function sideLine(label: string, s: Comparison['base']): string {
 }
 
 /**
+ * Said ahead of every table: a change between sides that ran different things is no
+ * measure of the commit.
+ */
+export function sidesDifferLine(sidesDiffer: string): string {
+  return `warning: the sides differ: ${sidesDiffer}. The changes below compare different setups, not only different commits.`;
+}
+
+/**
  * The comparison as benchstat prints it: one block per section, label, base and head (the
  * median of each side's trials) and the change with its interval, `~` within the noise.
  * Sweep sections end with the geometric mean, benchstat's summary of a whole table.
  */
 export function formatComparison(c: Comparison): string {
   const lines = [`${c.kind} ${c.name}`, sideLine('base', c.base), sideLine('head', c.head)];
+  if (c.sidesDiffer !== null) lines.push('', sidesDifferLine(c.sidesDiffer));
   const sections = [...new Set(c.rows.map((r) => r.section))];
   for (const section of sections) {
     const rows = c.rows.filter((r) => r.section === section);

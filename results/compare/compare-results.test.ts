@@ -57,6 +57,19 @@ describe('compareResults (golden files)', () => {
     );
   });
 
+  it('two runs of different variants and partitions: the difference said ahead of the table', () => {
+    const cte = structuredClone(fixture('run-head.json'));
+    const harness = (cte.result as RunResult).config.options as {
+      harness: Record<string, unknown>;
+    };
+    harness.harness.variant = 'cte';
+    harness.harness.partitions = 4;
+    expectGolden(
+      formatComparison(compareResults(fixture('run-base.json'), cte)),
+      'run-compare-sides-differ.txt',
+    );
+  });
+
   it('one result per side: every change shown, none tested', () => {
     const c = compareResults(fixture('sweep-head.json'), fixture('sweep-head.json'));
     expect(c.rows.every((r) => r.verdict === 'untested' && r.interval === null)).toBe(true);

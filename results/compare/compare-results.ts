@@ -4,6 +4,13 @@ import { ratioInterval, type RatioInterval } from '../stats/shift-interval.ts';
 import { judgedPart, machineFigure } from '../run-latency.ts';
 import type { IndexedResult } from '../run-index.ts';
 import type { ResultFile } from '../schema/result-schema.ts';
+import {
+  describeDifferences,
+  describeGroups,
+  groupByIdentity,
+  identityDifferences,
+  type ResultIdentity,
+} from '../result-identity.ts';
 import { isCalled, type Calibration } from './calibration.ts';
 import { metricKey, trialMetrics, type Direction } from './trial-metrics.ts';
 
@@ -11,6 +18,9 @@ export type { Direction } from './trial-metrics.ts';
 
 /** The confidence of every interval a comparison prints. */
 export const CONFIDENCE = 0.95;
+
+/** Trials per side whose rank-sum interval can reach 95 %: fewer are shown, never tested. */
+export const TRIALS_FOR_A_TEST = 4;
 
 /** What a row says about the change from base to head. */
 export type RowVerdict =
@@ -43,6 +53,11 @@ export interface ComparisonRow {
   readonly verdict: RowVerdict;
   /** Why a row is untested, for the reader. */
   readonly untestedBecause: string | null;
+  /**
+   * Trials per side a test of this row needs, when it went untested for too few; null when
+   * it was tested or more trials would not help (a value of 0, a side without the metric).
+   */
+  readonly trialsNeeded: number | null;
   /** `worse`: a change for the worse beyond the noise floor. */
   readonly regression: boolean;
 }
@@ -63,6 +78,11 @@ export interface Comparison {
   readonly head: ComparedSide;
   readonly rows: readonly ComparisonRow[];
   readonly notes: readonly string[];
+  /**
+   * What the two sides ran differently, besides the commit ("variant join (base) vs cte
+   * (head)"); null when they ran the same thing. Printed ahead of the table.
+   */
+  readonly sidesDiffer: string | null;
 }
 
 export interface CompareOptions {
@@ -98,6 +118,9 @@ export function compareTrials(
         `cannot compare ${first.result.kind} "${first.result.name}" (${first.path}) with ${r.result.kind} "${r.result.name}" (${r.path}): every trial must be the same ${first.result.kind === 'run' ? 'scenario' : first.result.kind}`,
       );
   }
+  const baseGroups = requireOneRun('base', base);
+  const headGroups = requireOneRun('head', head);
+  const differences = identityDifferences(baseGroups.identity, headGroups.identity);
   const notes: string[] = [
     ...environmentNotes(
       base.map((r) => r.result.env),
@@ -127,7 +150,25 @@ export function compareTrials(
     head: side(head),
     rows,
     notes,
+    sidesDiffer:
+      differences.length === 0 ? null : describeDifferences(differences, { a: 'base', b: 'head' }),
   };
+}
+
+/**
+ * The one identity of a side's trials. Trials that ran different things (a join run and a
+ * cte run under one name) are no sample of one thing: refused, naming the difference.
+ */
+export function requireOneRun(
+  label: string,
+  trials: readonly IndexedResult[],
+): { identity: ResultIdentity } {
+  const groups = groupByIdentity(trials);
+  if (groups.length > 1)
+    throw new UsageError(
+      `the ${label} side's ${trials.length} results ran different things and cannot be trials of one: ${describeGroups(groups)}. Narrow the selection to one of them: --variant <name> where the variant differs, or name the files (--${label} a.json b.json ...)`,
+    );
+  return groups[0] as { identity: ResultIdentity };
 }
 
 /** One result against another: shown, never tested. */
@@ -214,11 +255,16 @@ export function compareValues(
     interval: null,
     verdict: 'untested',
     untestedBecause: because,
+    trialsNeeded: null,
     regression: false,
+  });
+  const tooFew = (because: string): ComparisonRow => ({
+    ...untested(because),
+    trialsNeeded: TRIALS_FOR_A_TEST,
   });
   if (base === null || head === null) return untested(null);
   if (baseValues.length === 1 || headValues.length === 1)
-    return untested(
+    return tooFew(
       baseValues.length === 1 && headValues.length === 1
         ? '1 trial per side: not tested'
         : `${baseValues.length}+${headValues.length} trials: not tested`,
@@ -228,8 +274,8 @@ export function compareValues(
   const deltaPercent = (interval.ratio - 1) * 100;
   if (interval.confidence < CONFIDENCE - 1e-9)
     return {
-      ...untested(
-        `${baseValues.length}+${headValues.length} trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (4 per side reach 95 %)`,
+      ...tooFew(
+        `${baseValues.length}+${headValues.length} trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (${TRIALS_FOR_A_TEST} per side reach 95 %)`,
       ),
       deltaPercent,
       interval,
@@ -249,6 +295,7 @@ export function compareValues(
     interval,
     verdict,
     untestedBecause: null,
+    trialsNeeded: null,
     regression: verdict === 'worse',
   };
 }

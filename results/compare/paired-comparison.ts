@@ -15,6 +15,9 @@ export const PAIRED_NAME = 'sweep-quick-paired';
 /** The two-sided normal quantile of CONFIDENCE (95 %): the between-session term is added at it. */
 const Z_CONFIDENCE = 1.959963984540054;
 
+/** Paired trials whose signed-rank interval can reach 95 %. */
+export const PAIRED_TRIALS_FOR_A_TEST = 6;
+
 /** One row of one paired trial: the median over its rounds of head / base, and each side's median. */
 export interface TwinRatio {
   readonly section: string;
@@ -121,7 +124,8 @@ export function comparePairedTrials(
           untestedBecause:
             interval === undefined
               ? 'a value of 0: no ratio'
-              : `${n} paired trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (6 reach 95 %)`,
+              : `${n} paired trials give a ${Math.floor(interval.confidence * 100)} % interval at most: not tested (${PAIRED_TRIALS_FOR_A_TEST} reach 95 %)`,
+          trialsNeeded: interval === undefined ? null : PAIRED_TRIALS_FOR_A_TEST,
           regression: false,
         };
       const called = isCalled(interval, common.floorPercent / 100);
@@ -136,6 +140,7 @@ export function comparePairedTrials(
         interval: { ...interval, nBase: n, nHead: n },
         verdict,
         untestedBecause: null,
+        trialsNeeded: null,
         regression: verdict === 'worse',
       };
     });
@@ -154,6 +159,8 @@ export function comparePairedTrials(
     base: side(sides.base),
     head: side(sides.head),
     rows: out,
+    // Both sides ran in the same sweeps, against one database: only their SQL differs.
+    sidesDiffer: null,
     notes: [
       ...(calibration === undefined
         ? [

@@ -172,7 +172,7 @@ export function renderMarkdownSummary(input: ReportInput, artifacts?: ReportArti
     ...input.comparisonNotes.map((n) => `${n}\n`),
     ...input.comparisons.map(
       (c) =>
-        `<details><summary>${c.kind} ${c.name}: ${c.rows.filter((r) => r.verdict === 'worse').length} worse, ${c.rows.filter((r) => r.verdict === 'better').length} better, ${c.rows.filter((r) => r.verdict === 'untested').length} untested, the rest within noise</summary>\n\n\`\`\`text\n${formatComparison(c)}\`\`\`\n</details>\n`,
+        `${c.sidesDiffer === null ? '' : `**${c.kind} ${c.name}: the sides differ: ${c.sidesDiffer}.** The changes compare different setups, not only different commits.\n\n`}<details><summary>${c.kind} ${c.name}: ${c.rows.filter((r) => r.verdict === 'worse').length} worse, ${c.rows.filter((r) => r.verdict === 'better').length} better, ${c.rows.filter((r) => r.verdict === 'untested').length} untested, the rest within noise</summary>\n\n\`\`\`text\n${formatComparison(c)}\`\`\`\n</details>\n`,
     ),
   ];
   return [

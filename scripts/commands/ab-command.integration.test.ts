@@ -101,8 +101,15 @@ describe('harness ab and harness calibrate', () => {
   });
 
   it('pairs the sides in the same sweeps when only SQL variant files differ, twins run round by round', async () => {
-    const run = await runHarness(['ab', 'WORKTREE', 'WORKTREE', '--trials', '2'], env());
-    expect(run.code, run.stderr).toBe(0);
+    // Two paired trials cannot test a row: the gate says so and exits 4.
+    const run = await runHarness(
+      ['ab', 'WORKTREE', 'WORKTREE', '--trials', '2', '--fail-on-regression', '10'],
+      env(),
+    );
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stdout).toMatch(
+      /\ngate not applied: sweep sweep-quick-paired: 24 of 24 rows untested, 2 trials per side where a test needs 6 per side/,
+    );
     expect(run.stderr).toMatch(
       /WORKTREE and WORKTREE differ only in SQL variant files: 2 paired sweeps, each running both sides' correlated, cte, join round by round/,
     );
@@ -129,8 +136,14 @@ describe('harness ab and harness calibrate', () => {
     }
     // compare reads the session's paired sweeps back and says what ab said
     const pairedDir = join(dir, 'ab', session, 'paired');
-    const again = await runHarness(['compare', '--paired', pairedDir], env());
+    const again = await runHarness(
+      ['compare', '--paired', pairedDir, '--fail-on-regression', '10', '--accept-untested'],
+      env(),
+    );
     expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(
+      /\ngate not applied: sweep sweep-quick-paired: 24 of 24 rows untested, .* \(accepted with --accept-untested\)\n$/,
+    );
     expect(again.stdout).toMatch(/join 200 rows .*\(2 paired trials give a 50 % interval at most/);
     const mixed = await runHarness(
       [

@@ -27,7 +27,11 @@ import {
   withTrialDatabase,
   type TrialFlags,
 } from '../ab/trial-options.ts';
-import { gateRegressions } from './compare-command.ts';
+import { checkGateFlags, gate, GATE_EXIT_CODES } from './compare-command.ts';
+import {
+  ACCEPT_UNTESTED_FLAG,
+  ACCEPT_UNTESTED_HELP,
+} from '../../results/compare/regression-gate.ts';
 import { percent } from '../lib/option-parsers.ts';
 
 /**
@@ -45,6 +49,7 @@ export const DEFAULT_PAIRED_TRIALS = 7;
 
 interface AbFlags extends TrialFlags {
   failOnRegression?: number;
+  acceptUntested: boolean;
   unpaired?: boolean;
 }
 
@@ -149,7 +154,7 @@ async function finishAb(
   out.write(
     `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
   );
-  if (flags.failOnRegression !== undefined) gateRegressions(comparison, flags.failOnRegression);
+  gate([comparison], flags);
 }
 
 export function abCommand(logger: () => Logger): Command {
@@ -165,15 +170,17 @@ export function abCommand(logger: () => Logger): Command {
     )
     .option(
       '--fail-on-regression <pct>',
-      'exit with code 99 when a change for the worse has its whole interval beyond pct percent',
+      'exit with code 3 when a change for the worse has its whole interval beyond pct percent; with a row it cannot test, code 4 (gate not applied)',
       percent('--fail-on-regression'),
     )
+    .option(ACCEPT_UNTESTED_FLAG, ACCEPT_UNTESTED_HELP, false)
     .addHelpText(
       'after',
-      `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed`,
+      `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed\n${GATE_EXIT_CODES}`,
     );
   addTrialOptions(command, 'trials per side (default: the calibration of this machine, else 5)');
   return command.action(async (baseRef: string, headRef: string, flags: AbFlags) => {
+    checkGateFlags(flags);
     const log = logger();
     const work = trialWork(flags);
     const started = performance.now();

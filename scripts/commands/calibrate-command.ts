@@ -21,6 +21,7 @@ import {
   thisMachine,
   type CalibrationFile,
 } from '../../results/compare/calibration.ts';
+import { describeGroups, groupByIdentity } from '../../results/result-identity.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR } from '../../results/run-store.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -127,6 +128,11 @@ export function calibrateCommand(logger: () => Logger): Command {
       )
         throw new UsageError(
           `--from: every result must be of one kind and name (the first is ${first.result.kind} ${first.result.name})`,
+        );
+      const runs = groupByIdentity(results);
+      if (runs.length > 1)
+        throw new UsageError(
+          `--from: the results ran different things and cannot be A/A trials of one: ${describeGroups(runs)}`,
         );
       commit = first.result.git.commit;
     } else if (flags.paired === true) {

@@ -27,11 +27,18 @@ describe('harness check', () => {
   const env = (resultsDir = dir) => ({ DATABASE_URL: db.url, HARNESS_RESULTS_DIR: resultsDir });
 
   it('runs the scenario, says there is nothing to compare with yet, and writes the report', async () => {
-    const run = await runHarness(args, env());
+    // A gate with nothing to compare with is not applied; accepted here, so exit 0.
+    const run = await runHarness(
+      [...args, '--fail-on-regression', '10', '--accept-untested'],
+      env(),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/== release check 2\/4: scenario .*tiny-check\.ts, first 3s/);
     expect(run.stdout).toMatch(
       /run tiny-check: no earlier run saved on this machine, nothing to compare with yet/,
+    );
+    expect(run.stdout).toMatch(
+      /\ngate not applied: run tiny-check: no earlier result saved on this machine to compare with \(accepted with --accept-untested\)\n\n== release check 4\/4: report\n/,
     );
     expect(run.stdout).toMatch(/release check finished in \d+ s: verdict (KEEP|REVISIT)/);
     expect(run.stdout).toMatch(/report: .*_check\.html\nresults: .*_tiny-check\.json\n$/);
@@ -59,8 +66,15 @@ describe('harness check', () => {
     const own = mkdtempSync(join(tmpdir(), 'harness-check-pair-'));
     const first = await runHarness(args, env(own));
     expect(first.code, first.stderr).toBe(0);
-    const run = await runHarness(args, env(own));
-    expect(run.code, run.stderr).toBe(0);
+    // One earlier run: the gate cannot test a row, and says so with exit code 4.
+    const run = await runHarness([...args, '--fail-on-regression', '10'], env(own));
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stdout).toMatch(
+      /\ngate not applied: run tiny-check: \d+ of \d+ rows untested, 1 trial per side where a test needs 4 per side/,
+    );
+    expect(run.stderr).toMatch(
+      /\nerror: gate not applied: .* give --accept-untested to accept that\n$/,
+    );
     expect(run.stdout).toMatch(
       /== release check 3\/4: comparison with the previous check\n\nrun tiny-check\nbase: /,
     );

@@ -11,7 +11,14 @@ import { runHarnessStep } from '../lib/harness-step.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { EXIT, ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { addDatabaseOptions, databaseArgs, type DatabaseOptions } from './common-options.ts';
-import { compareSides, gateRegressions } from './compare-command.ts';
+import { checkGateFlags, compareSides, GATE_EXIT_CODES, gateOptions } from './compare-command.ts';
+import {
+  ACCEPT_UNTESTED_FLAG,
+  ACCEPT_UNTESTED_HELP,
+  enforceGate,
+  judgeGate,
+} from '../../results/compare/regression-gate.ts';
+import { sameRun } from '../../results/result-identity.ts';
 import { percent } from '../lib/option-parsers.ts';
 import type { ResultFile } from '../../results/schema/result-schema.ts';
 
@@ -24,13 +31,16 @@ interface CheckOptions extends DatabaseOptions {
   scenario: string;
   sweep: boolean;
   failOnRegression?: number;
+  acceptUntested: boolean;
 }
 
 /**
  * This check's result against the previous checks', as trials: base is every saved result
- * of the same kind and name from the newest commit that ran before this one (this commit's
- * earlier runs when the check is run again on it), head every result of this commit (this
- * one and any earlier check of it). Null, with a note, when nothing earlier is saved.
+ * of the same kind and name, that ran the same thing (results/result-identity.ts), from the
+ * newest commit that ran before this one (this commit's earlier runs when the check is run
+ * again on it), head every such result of this commit (this one and any earlier check of
+ * it). With no earlier result of the same setup, the newest earlier one is the base and the
+ * comparison says how the sides differ. Null, with a note, when nothing earlier is saved.
  */
 async function compareWithPrevious(
   head: IndexedResult,
@@ -43,7 +53,8 @@ async function compareWithPrevious(
   const saved = indexResults().results.filter(
     (r) => same(r) && resolve(r.path) !== resolve(head.path),
   );
-  const previous = saved[saved.length - 1];
+  const alike = saved.filter((r) => sameRun(r.result, head.result));
+  const previous = (alike.length > 0 ? alike : saved).at(-1);
   if (previous === undefined) {
     notes.push(
       `${head.result.kind} ${head.result.name}: no earlier run saved on this machine, nothing to compare with yet (the next check will compare with this one)`,
@@ -52,9 +63,19 @@ async function compareWithPrevious(
   }
   const baseCommit = commitOf(previous);
   const headCommit = commitOf(head);
-  const base = saved.filter((r) => commitOf(r) === baseCommit);
+  const ofBaseCommit = saved.filter((r) => commitOf(r) === baseCommit);
+  const base = ofBaseCommit.filter((r) => sameRun(r.result, previous.result));
   const heads =
-    baseCommit === headCommit ? [head] : [...saved.filter((r) => commitOf(r) === headCommit), head];
+    baseCommit === headCommit ? [head] : [...alike.filter((r) => commitOf(r) === headCommit), head];
+  if (alike.length === 0)
+    notes.push(
+      `${head.result.kind} ${head.result.name}: no earlier run of the same setup is saved, so it is compared with the newest earlier one, which ran something else (the comparison says what)`,
+    );
+  const leftOut = ofBaseCommit.length - base.length;
+  if (leftOut > 0)
+    notes.push(
+      `${head.result.kind} ${head.result.name}: ${leftOut} result${leftOut === 1 ? '' : 's'} of ${baseCommit.slice(0, 7)} left out of the base: ${leftOut === 1 ? 'it ran' : 'they ran'} something else than the results compared`,
+    );
   notes.push(
     base.length === 1 && heads.length === 1
       ? `${head.result.kind} ${head.result.name}: a single earlier run (${baseCommit.slice(0, 7)}) is all there is to compare with, so the changes below are shown, not tested; run the check again, or \`harness ab\`, for trials`
@@ -85,11 +106,17 @@ export function checkCommand(): Command {
     )
     .option(
       '--fail-on-regression <pct>',
-      'exit with code 99 when a significant change for the worse beyond pct percent appears against the previous check',
+      'exit with code 3 when a significant change for the worse beyond pct percent appears against the previous check; code 4 (gate not applied) when a row cannot be tested (one earlier run, none at all)',
       percent('--fail-on-regression'),
+    )
+    .option(ACCEPT_UNTESTED_FLAG, ACCEPT_UNTESTED_HELP, false)
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 done; 99 the scenario's thresholds failed; 2 bad input.${GATE_EXIT_CODES}`,
     );
   addDatabaseOptions(command);
   return command.action(async (options: CheckOptions) => {
+    checkGateFlags(options);
     if (options.full && options.duration !== undefined)
       throw new UsageError('--full and --duration contradict each other: give one');
     if (options.duration !== undefined) parseDuration(options.duration, '--duration');
@@ -123,12 +150,24 @@ export function checkCommand(): Command {
     const results = produced.map((p) => resolveResult(p));
     const notes: string[] = [];
     const comparisons: Comparison[] = [];
+    const uncompared: string[] = [];
     for (const r of results) {
       const c = await compareWithPrevious(r, notes);
       if (c !== null) comparisons.push(c);
+      else uncompared.push(`${r.result.kind} ${r.result.name}`);
     }
     for (const c of comparisons) process.stdout.write(`${formatComparison(c)}\n`);
     for (const n of notes) process.stdout.write(`${n}\n`);
+
+    // Said before the closing lines, which end with the results' paths.
+    const gating = gateOptions(
+      options,
+      uncompared.length === 0
+        ? undefined
+        : `${uncompared.join(', ')}: no earlier result saved on this machine to compare with`,
+    );
+    const gateOutcome = gating === undefined ? undefined : judgeGate(comparisons, gating);
+    if (gateOutcome !== undefined) process.stdout.write(`${gateOutcome.lines.join('\n')}\n`);
 
     step(4, 'report');
     const git = readGitInfo();
@@ -152,8 +191,7 @@ export function checkCommand(): Command {
         `markdown: ${written.markdown}\njunit: ${written.junit}\nreport: ${written.html}\n` +
         produced.map((p) => `results: ${p}\n`).join(''),
     );
-    if (options.failOnRegression !== undefined)
-      for (const c of comparisons) gateRegressions(c, options.failOnRegression);
+    if (gateOutcome !== undefined && gating !== undefined) enforceGate(gateOutcome, gating);
     if (run.code === EXIT.thresholds)
       throw new ThresholdsFailedError(
         `the ${options.scenario} scenario failed:${runFailure(runResult)} (see above)`,

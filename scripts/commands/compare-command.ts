@@ -3,9 +3,15 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
   compareTrials,
-  regressionsBeyond,
+  requireOneRun,
   type Comparison,
 } from '../../results/compare/compare-results.ts';
+import {
+  ACCEPT_UNTESTED_FLAG,
+  ACCEPT_UNTESTED_HELP,
+  applyGate,
+  type GateOptions,
+} from '../../results/compare/regression-gate.ts';
 import { latestCalibration } from '../../results/compare/calibration.ts';
 import { machineSpread, shownSpread } from '../../results/compare/session-effects.ts';
 import {
@@ -16,7 +22,8 @@ import {
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, resolveTrials, type IndexedResult } from '../../results/run-index.ts';
 import { saveResult } from '../../results/run-store.ts';
-import { RegressionError, UsageError } from '../../lib/errors.ts';
+import { resultIdentity } from '../../results/result-identity.ts';
+import { UsageError } from '../../lib/errors.ts';
 import { percent } from '../lib/option-parsers.ts';
 
 /**
@@ -27,26 +34,36 @@ import { percent } from '../lib/option-parsers.ts';
 export function resolveSides(
   baseRefs: readonly string[],
   headRefs: readonly string[],
-  name?: string,
+  narrow: { readonly name?: string | undefined; readonly variant?: string | undefined } = {},
 ): { base: IndexedResult[]; head: IndexedResult[] } {
   const concrete = (refs: readonly string[]) => refs.every((r) => existsSync(r));
   const baseFirst = concrete(baseRefs) && !concrete(headRefs);
   const [firstRefs, secondRefs] = baseFirst ? [baseRefs, headRefs] : [headRefs, baseRefs];
-  const first = firstRefs.flatMap((r) => resolveTrials(r, name === undefined ? {} : { name }));
+  const first = firstRefs.flatMap((r) =>
+    resolveTrials(r, {
+      ...(narrow.name === undefined ? {} : { name: narrow.name }),
+      ...(narrow.variant === undefined ? {} : { variant: narrow.variant }),
+    }),
+  );
+  // Refused here, before the other side is matched to a run this side only partly holds.
+  requireOneRun(baseFirst ? 'base' : 'head', first);
   const sample = first[first.length - 1] as IndexedResult;
   const taken = new Set(first.map((r) => resolve(r.path)));
+  // A keyword or ref on the other side takes the same variant too: a cte run is no trial of join.
+  const variant = narrow.variant ?? resultIdentity(sample.result).variant ?? undefined;
   const second = secondRefs
     .flatMap((r) =>
       resolveTrials(r, {
         kind: sample.result.kind,
         name: sample.result.name,
+        ...(variant === undefined ? {} : { variant }),
         ...(first.length === 1 ? { exclude: sample.path } : {}),
       }),
     )
     .filter((r) => !taken.has(resolve(r.path)));
   if (second.length === 0)
     throw new UsageError(
-      `${baseFirst ? 'head' : 'base'} (${secondRefs.join(' ')}): no ${sample.result.kind} "${sample.result.name}" besides the other side's`,
+      `${baseFirst ? 'head' : 'base'} (${secondRefs.join(' ')}): no ${sample.result.kind} "${sample.result.name}"${variant === undefined ? '' : ` of variant ${variant}`} besides the other side's`,
     );
   return baseFirst ? { base: first, head: second } : { base: second, head: first };
 }
@@ -101,19 +118,9 @@ export async function comparePairedRefs(refs: readonly string[]): Promise<Compar
   );
 }
 
-/** Throws RegressionError when `comparison` has a regression whose whole interval is beyond `pct`. */
-export function gateRegressions(comparison: Comparison, pct: number): void {
-  const worse = regressionsBeyond(comparison, pct);
-  if (worse.length > 0)
-    throw new RegressionError(
-      `${worse.length} regression${worse.length === 1 ? '' : 's'} with the whole interval beyond ${pct}%: ${worse
-        .map(
-          (r) =>
-            `${r.label} ${(r.deltaPercent ?? 0).toFixed(2)}% [${(((r.interval?.lower ?? 1) - 1) * 100).toFixed(2)}%, ${(((r.interval?.upper ?? 1) - 1) * 100).toFixed(2)}%]`,
-        )
-        .join(', ')}`,
-    );
-}
+/** The exit codes of a gating command, for its --help. */
+export const GATE_EXIT_CODES =
+  '\nExit codes with --fail-on-regression: 0 the gate tested every row and found no regression; 3 a regression beyond pct; 4 gate not applied (a row had too few trials to test, there was nothing to compare with, or the sides ran different things) unless --accept-untested; 2 bad input.';
 
 export function compareCommand(): Command {
   return new Command('compare')
@@ -129,10 +136,15 @@ export function compareCommand(): Command {
     .option('--head <refs...>', 'the head side as several trials')
     .option('--name <name>', 'which results of a commit to take (sweep-quick, production, ...)')
     .option(
+      '--variant <name>',
+      'which runs of a commit to take by their SQL variant, when one commit has runs of several (a ref on the other side takes the same variant by default)',
+    )
+    .option(
       '--fail-on-regression <pct>',
-      "exit with code 99 when a change for the worse has its whole interval beyond pct percent (and beyond the machine's noise floor)",
+      "exit with code 3 when a change for the worse has its whole interval beyond pct percent (and beyond the machine's noise floor); with a row it cannot test, code 4 (gate not applied)",
       percent('--fail-on-regression'),
     )
+    .option(ACCEPT_UNTESTED_FLAG, ACCEPT_UNTESTED_HELP, false)
     .option(
       '--paired <refs...>',
       "paired sweeps instead of two sides (an ab session's paired/ folder, or files): each holds both sides' SQL, the base's as <name>_base",
@@ -140,7 +152,7 @@ export function compareCommand(): Command {
     .option('--json <path>', 'also write the comparison as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare --base a1.json a2.json a3.json a4.json --head b1.json b2.json b3.json b4.json\n  harness compare --paired results/ab/<session>_paired/paired',
+      `\nExamples:\n  harness compare baseline latest\n  harness compare HEAD~1 HEAD --name production --fail-on-regression 10\n  harness compare HEAD~1 HEAD --name production --variant cte\n  harness compare --base a1.json a2.json a3.json a4.json --head b1.json b2.json b3.json b4.json\n  harness compare --paired results/ab/<session>_paired/paired\n${GATE_EXIT_CODES}`,
     )
     .action(
       async (
@@ -150,11 +162,14 @@ export function compareCommand(): Command {
           base?: string[];
           head?: string[];
           name?: string;
+          variant?: string;
           failOnRegression?: number;
+          acceptUntested: boolean;
           json?: string;
           paired?: string[];
         },
       ) => {
+        checkGateFlags(options);
         if (options.paired !== undefined) {
           if (baseArg !== undefined || options.base !== undefined || options.head !== undefined)
             throw new UsageError(
@@ -164,8 +179,7 @@ export function compareCommand(): Command {
           process.stdout.write(formatComparison(comparison));
           if (options.json !== undefined)
             process.stdout.write(`comparison: ${await saveResult(comparison, options.json)}\n`);
-          if (options.failOnRegression !== undefined)
-            gateRegressions(comparison, options.failOnRegression);
+          gate([comparison], options);
           return;
         }
         const baseRefs = [...(baseArg === undefined ? [] : [baseArg]), ...(options.base ?? [])];
@@ -174,15 +188,44 @@ export function compareCommand(): Command {
           throw new UsageError(
             'compare needs both sides: <base> <head>, or --base <refs...> --head <refs...>',
           );
-        const { base, head } = resolveSides(baseRefs, headRefs, options.name);
+        const { base, head } = resolveSides(baseRefs, headRefs, options);
         const comparison = await compareSides(base, head);
         process.stdout.write(formatComparison(comparison));
         if (options.json !== undefined) {
           const path = await saveResult(comparison, options.json);
           process.stdout.write(`comparison: ${path}\n`);
         }
-        if (options.failOnRegression !== undefined)
-          gateRegressions(comparison, options.failOnRegression);
+        gate([comparison], options);
       },
     );
+}
+
+interface GateFlags {
+  readonly failOnRegression?: number | undefined;
+  readonly acceptUntested: boolean;
+}
+
+/** Refuses --accept-untested without the gate it qualifies, before anything runs. */
+export function checkGateFlags(options: GateFlags): void {
+  if (options.acceptUntested && options.failOnRegression === undefined)
+    throw new UsageError(
+      `${ACCEPT_UNTESTED_FLAG} qualifies --fail-on-regression <pct>: give both, or neither`,
+    );
+}
+
+/** Applies --fail-on-regression when given: prints what the gate did, throws for its exit code. */
+export function gate(comparisons: readonly Comparison[], options: GateFlags): void {
+  const settings = gateOptions(options);
+  if (settings === undefined) return;
+  applyGate(comparisons, settings, (text) => process.stdout.write(text));
+}
+
+/** --fail-on-regression and --accept-untested as the gate takes them; undefined without a gate. */
+export function gateOptions(options: GateFlags, nothingCompared?: string): GateOptions | undefined {
+  if (options.failOnRegression === undefined) return undefined;
+  return {
+    percent: options.failOnRegression,
+    acceptUntested: options.acceptUntested,
+    ...(nothingCompared === undefined ? {} : { nothingCompared }),
+  };
 }

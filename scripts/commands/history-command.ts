@@ -7,6 +7,7 @@ import { historyChart } from '../../results/report/chart-options.ts';
 import { renderSvg } from '../../results/report/svg-chart.ts';
 import { REPORTS_DIR } from '../../results/report/write-report.ts';
 import { displayPath, indexResults } from '../../results/run-index.ts';
+import { resultIdentity } from '../../results/result-identity.ts';
 import type { StatementMode } from '../../results/schema/result-schema.ts';
 import { positiveInt } from '../lib/option-parsers.ts';
 import { createTable } from '../../lib/table.ts';
@@ -14,6 +15,7 @@ import { UsageError } from '../../lib/errors.ts';
 
 interface HistoryOptions {
   name?: string;
+  variant?: string;
   last: number;
   statement: StatementMode;
   chart?: string;
@@ -32,6 +34,10 @@ export function historyCommand(): Command {
       '--name <name>',
       'the scenario, sweep or benchmark name (default: production for run metrics)',
     )
+    .option(
+      '--variant <name>',
+      'follow the runs of this SQL variant, when a commit has runs of several (a sweep cell names its own: join@1000)',
+    )
     .option('--last <n>', 'how many commits', positiveInt('--last'), 10)
     .addOption(
       new Option('--statement <mode>', 'for sweep cells')
@@ -48,14 +54,21 @@ export function historyCommand(): Command {
         options.name !== undefined &&
         index.results.some((r) => r.result.kind === 'bench' && r.result.name === options.name);
       const metric = parseHistoryMetric(spec, options.statement, isBench);
+      if (options.variant !== undefined && metric.kind !== 'run')
+        throw new UsageError(
+          `--variant picks runs; ${metric.kind === 'sweep' ? `a sweep cell names its variant itself (${options.variant}@1000)` : 'a benchmark has no variant'}`,
+        );
       const name = options.name ?? (metric.kind === 'run' ? 'production' : undefined);
       const results = index.results.filter(
-        (r) => r.result.kind === metric.kind && (name === undefined || r.result.name === name),
+        (r) =>
+          r.result.kind === metric.kind &&
+          (name === undefined || r.result.name === name) &&
+          (options.variant === undefined || resultIdentity(r.result).variant === options.variant),
       );
       const history = metricHistory(results, metric, options.last);
       if (history.length === 0)
         throw new UsageError(
-          `no saved ${metric.kind} result${name === undefined ? '' : ` named "${name}"`} has ${metric.label}: run \`harness ${metric.kind === 'sweep' ? 'sweep' : metric.kind === 'run' ? `run ${name ?? 'production'}` : 'check'}\` on the commits to follow`,
+          `no saved ${metric.kind} result${name === undefined ? '' : ` named "${name}"`}${options.variant === undefined ? '' : ` of variant ${options.variant}`} has ${metric.label}: run \`harness ${metric.kind === 'sweep' ? 'sweep' : metric.kind === 'run' ? `run ${name ?? 'production'}` : 'check'}\` on the commits to follow`,
         );
       const table = createTable(
         ['Commit', 'When (UTC)', 'Trials', metric.label, 'vs previous commit', 'Change point'],
@@ -74,6 +87,13 @@ export function historyCommand(): Command {
         ]);
       }
       process.stdout.write(`${table.toString()}\n`);
+      const setupChanges = history.filter(
+        (h) => h.change?.untestedBecause?.startsWith('what ran differs') === true,
+      ).length;
+      if (setupChanges > 0)
+        process.stdout.write(
+          `note: what ran changed between commits ${setupChanges} time${setupChanges === 1 ? '' : 's'} (variant, options, partitions, PostgreSQL...): those changes are shown, not tested, and belong to the setup as much as to the commit\n`,
+        );
       const path =
         options.chart ??
         join(REPORTS_DIR, `history-${spec.replace(/[^A-Za-z0-9@._-]+/g, '_')}.svg`);

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Command } from 'commander';
 import { compareResults } from '../../results/compare/compare-results.ts';
 import { resolveResult, type IndexedResult } from '../../results/run-index.ts';
+import { resultIdentity } from '../../results/result-identity.ts';
 import { REPORTS_DIR, writeReport } from '../../results/report/write-report.ts';
 import { UsageError } from '../../lib/errors.ts';
 
@@ -14,7 +15,7 @@ export function reportCommand(): Command {
     .argument('<results...>', 'results files, git refs (newest run of the commit), or latest')
     .option(
       '--compare <ref>',
-      'also compare each result with this one (a file, a git ref, latest or baseline)',
+      'also compare each result with this one (a file, a git ref, latest or baseline); a ref or keyword picks a result of the same kind, name and variant, and where the two still differ in what they ran the comparison says so',
     )
     .option('--out <dir>', 'where to write the three files', REPORTS_DIR)
     .option('--name <name>', 'base name of the files (default: the first result file name)')
@@ -37,7 +38,14 @@ export function reportCommand(): Command {
           for (const r of peers) comparisons.push(compareResults(base, r));
         } else {
           for (const r of results) {
-            const filter = { kind: r.result.kind, name: r.result.name, exclude: r.path };
+            // A run is compared with a run of its own variant: another variant is another query.
+            const variant = resultIdentity(r.result).variant;
+            const filter = {
+              kind: r.result.kind,
+              name: r.result.name,
+              exclude: r.path,
+              ...(variant === null ? {} : { variant }),
+            };
             comparisons.push(compareResults(resolveResult(ref, filter), r));
           }
         }

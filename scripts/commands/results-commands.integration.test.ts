@@ -50,12 +50,13 @@ describe('harness compare', () => {
       /flush_duration p\(95\)\s+39\.61\s+82\.34\s+\+107\.89% \(1 trial per side: not tested\)/,
     );
     expect(run.stdout).not.toMatch(/p=0\.000/);
-    // one trial per side is never a regression, whatever --fail-on-regression says
+    // one trial per side is never a regression, and never a gate passed: exit 4
     const gated = await runHarness(
       ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '5'],
       env,
     );
-    expect(gated.code).toBe(0);
+    expect(gated.code).toBe(4);
+    expect(gated.stdout).toMatch(/^gate not applied: run production: 15 of 15 rows untested/m);
   });
 
   it('matches `latest` to the kind and name of the other side', async () => {
@@ -101,15 +102,16 @@ describe('harness compare', () => {
       ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '50%'],
       own,
     );
-    expect(gated.code).toBe(99);
+    expect(gated.code).toBe(3);
     expect(gated.stderr).toMatch(
-      /error: \d+ regressions? with the whole interval beyond 50%: flush_duration med 10\d\.\d\d% \[/,
+      /error: \d+ regressions? with the whole interval beyond 50%: run production: flush_duration med \(flush_duration\) \+10\d\.\d\d% \[\+/,
     );
     const lenient = await runHarness(
       ['compare', 'HEAD~1', 'HEAD', '--name', 'production', '--fail-on-regression', '500'],
       own,
     );
     expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(/^gate \(--fail-on-regression 500%\): no change for the worse/m);
     const files = await runHarness(
       [
         'compare',
@@ -142,7 +144,7 @@ describe('harness compare', () => {
     ],
     [
       ['compare', 'baseline', 'latest', '--name', 'production'],
-      /"baseline": no saved run result named "production" in .*baselines/,
+      /"baseline": no saved run result named "production" of variant join in .*baselines/,
     ],
     [
       ['compare', 'latest', 'latest', '--fail-on-regression', 'much'],
