@@ -143,6 +143,32 @@ describe('harness run', () => {
     const joined = read('join');
     expect(['KEEP', 'REVISIT']).toContain(joined.verdict.result);
     expect(joined.verdict.audit?.checks.every((c) => c.ok && c.count === 0)).toBe(true);
+    // What CI uploads: the report's JUnit XML has a test case per audit check, failed for correlated.
+    const reports = join(dir, 'wrong-reports');
+    const report = await runHarnessInProcess([
+      'report',
+      join(dir, 'wrong-correlated.json'),
+      join(dir, 'wrong-join.json'),
+      '--out',
+      reports,
+      '--name',
+      'wrong',
+    ]);
+    expect(report.code, report.stderr).toBe(0);
+    const junit = readFileSync(join(reports, 'wrong.junit.xml'), 'utf8');
+    const cases = [
+      ...junit.matchAll(
+        /<testcase classname="([^"]+)\.audit" name="audit (\w+):[^"]*">(\s*<failure)?/g,
+      ),
+    ].map((m) => `${m[1]} ${m[2]} ${m[3] === undefined ? 'passed' : 'failed'}`);
+    expect(cases).toEqual([
+      'run.wrong-results-correlated lost_increments failed',
+      'run.wrong-results-correlated doubled_increments failed',
+      'run.wrong-results-correlated untouchable_rows_moved passed',
+      'run.wrong-results-join lost_increments passed',
+      'run.wrong-results-join doubled_increments passed',
+      'run.wrong-results-join untouchable_rows_moved passed',
+    ]);
   });
 
   it('a scenario that names the audit checks it breaks is reported WRONG RESULTS but does not fail', async () => {
