@@ -23,7 +23,8 @@ export function keyFigures(r: ResultFile): string {
       const trend = (metric: string) =>
         (steady === undefined ? undefined : v[`${metric}{scenario:${steady}}`]) ?? v[metric];
       const parts = [
-        `${Math.round(v.events_per_second?.value ?? v.events_sent?.rate ?? 0).toLocaleString('en-US')} ev/s`,
+        // The judged part's own rate: events_per_second is a gauge of the load's last seconds.
+        `${Math.round(trend('events_sent')?.rate ?? v.events_per_second?.value ?? 0).toLocaleString('en-US')} ev/s`,
         `flush p95 ${ms(trend('flush_duration')?.['p(95)'] ?? Number.NaN)} ms`,
         `e2c p99 ${ms(trend('event_to_commit')?.['p(99)'] ?? Number.NaN)} ms`,
       ];

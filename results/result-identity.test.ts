@@ -85,6 +85,23 @@ describe('identityDifferences: named in words', () => {
     expect(identityDifferences(join, resultIdentity(moved))).toEqual([]);
   });
 
+  it('a tightened threshold or an allowed audit check is the same run: they judge it, they change nothing it measures', () => {
+    const base = runFixture('run-base.json');
+    const tightened = structuredClone(base);
+    const options = tightened.config.options as {
+      thresholds: Record<string, string[]>;
+      harness: Record<string, unknown>;
+    };
+    options.thresholds = { ...options.thresholds, 'flush_duration{scenario:steady}': ['p(95)<40'] };
+    options.harness.allowWrongResults = ['doubled_increments'];
+    expect(identityDifferences(resultIdentity(base), resultIdentity(tightened))).toEqual([]);
+    expect(resultIdentity(tightened).optionsHash).toBe(resultIdentity(base).optionsHash);
+    // A change to what the run does still tells them apart.
+    expect(
+      identityDifferences(resultIdentity(base), resultIdentity(run((h) => (h.bufferSize = 1000)))),
+    ).not.toEqual([]);
+  });
+
   it('names the variant, partitions, flush interval, an option and a PostgreSQL setting', () => {
     const other = run((h) => {
       h.variant = 'cte';

@@ -44,8 +44,17 @@ export interface IdentityDifference {
   readonly detail?: string;
 }
 
-/** Keys of a run's `harness` block that the identity lists apart from the options' hash. */
-const LISTED_APART = new Set(['variant', 'variants', 'partitions', 'flushIntervalMs']);
+/**
+ * Keys of a run's `harness` block left out of the options' hash: listed apart, or (the audit
+ * checks a scenario allows to fail) judging a run rather than changing what it ran.
+ */
+const LISTED_APART = new Set([
+  'variant',
+  'variants',
+  'partitions',
+  'flushIntervalMs',
+  'allowWrongResults',
+]);
 
 /** The sweep config fields that change what a cell measures (the rest change how long). */
 const SWEEP_SETUP = ['players', 'goals', 'concurrency', 'vacuumBetweenSizes', 'freshTable'];
@@ -111,11 +120,18 @@ function runFields(
       typeof harness.flushIntervalMs === 'number'
         ? harness.flushIntervalMs
         : PRODUCTION.flushIntervalMs,
-    ...(isObject(config.options) ? hashed({ ...options, harness: rest }) : noOptions),
+    // Thresholds judge a run and change nothing it measures: tightening one is no new setup.
+    ...(isObject(config.options)
+      ? hashed({ ...withoutKey(options, 'thresholds'), harness: rest })
+      : noOptions),
   };
 }
 
 const noOptions = { options: null, optionsHash: null };
+
+function withoutKey(value: Record<string, unknown>, key: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== key));
+}
 
 function hashed(value: unknown): { options: Canonical; optionsHash: string } {
   const options = canonical(value);

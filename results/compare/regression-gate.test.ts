@@ -40,6 +40,23 @@ describe('the regression gate', () => {
     ]);
   });
 
+  it('rows that more trials would not make testable leave the gate not applied, not passed', () => {
+    const tested = compareTrials(trials(5, 1, 0), trials(5, 1, 2));
+    // Every row as a value of 0 or a figure on one side leaves it: no ratio, nothing to add.
+    const untestable = {
+      ...tested,
+      rows: tested.rows.map((r) => ({ ...r, interval: null, trialsNeeded: null })),
+    };
+    const outcome = judgeGate([untestable], { percent: 10, acceptUntested: false });
+    expect(outcome.tested).toBe(0);
+    expect(outcome.notApplied).toEqual([
+      'no row could be tested (each lacks a ratio or a figure on one side)',
+    ]);
+    expect(() => {
+      applyGate([untestable], { percent: 10, acceptUntested: false }, () => undefined);
+    }).toThrow(GateNotAppliedError);
+  });
+
   it('a regression in one comparison is exit 3 even when another went untested', () => {
     const slower = compareTrials(trials(5, 1, 0), trials(5, 1.5, 2));
     const untested = compareResults(one, one);

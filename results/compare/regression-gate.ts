@@ -76,6 +76,10 @@ export function judgeGate(comparisons: readonly Comparison[], options: GateOptio
       (n, c) => n + c.rows.filter((r) => r.interval !== null && r.trialsNeeded === null).length,
       0,
     );
+  // Rows that more trials would not make testable (a value of 0 on one side, a figure only
+  // one side has) leave a gate that tested nothing: that is never a pass.
+  if (tested === 0 && regressions.length === 0 && notApplied.length === 0)
+    notApplied.push('no row could be tested (each lacks a ratio or a figure on one side)');
   const limit = `--fail-on-regression ${options.percent}%`;
   const lines: string[] = [];
   if (regressions.length > 0)

@@ -689,7 +689,9 @@ export async function runScenario(
     const readers = metricReaders(
       samples,
       sim,
-      durationMs / 1000,
+      // Rates are over the time the load ran (to an abort, if one came), not the stop and
+      // drain after it.
+      sim.elapsedMs / 1000,
       'percent' in dbCpu ? dbCpu.percent : undefined,
       audit,
       { latency, variant: settings.variant },

@@ -90,7 +90,7 @@ export async function runTrials(options: {
     out[name].push({ path, result: parseResultText(await readFile(path, 'utf8'), path) });
     out.seconds.push({ side: name, seconds });
     log.info(
-      `trial ${i + 1}/${order.length}: ${name} (${side.ref}, ${side.commit.slice(0, 7)}${side.dirty ? '-dirty' : ''}) in ${seconds.toFixed(0)} s${code === EXIT.thresholds ? ', its thresholds failed' : ''}`,
+      `trial ${i + 1}/${order.length}: ${name} (${side.ref}, ${side.commit.slice(0, 7)}${side.dirty ? '-dirty' : ''}) in ${seconds.toFixed(0)} s${code === EXIT.thresholds ? ', it failed (exit 99: thresholds, or WRONG RESULTS from its audit)' : ''}`,
     );
   }
   return out;

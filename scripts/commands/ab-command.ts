@@ -11,6 +11,7 @@ import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { ThresholdsFailedError } from '../../lib/errors.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import {
@@ -140,6 +141,7 @@ async function finishAb(
   title: string,
   started: number,
   flags: AbFlags,
+  wrong: readonly string[] = [],
 ): Promise<void> {
   const out = process.stdout;
   out.write(`\n${formatComparison(comparison)}`);
@@ -154,7 +156,28 @@ async function finishAb(
   out.write(
     `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
   );
+  // A side whose trials left wrong results has no speed worth comparing: 99 before the gate.
+  if (wrong.length > 0)
+    throw new ThresholdsFailedError(
+      `WRONG RESULTS, the audit failed in ${wrong.length} trial${wrong.length === 1 ? '' : 's'}: ${wrong.join('; ')}`,
+    );
   gate([comparison], flags);
+}
+
+/** The trials whose audit failed a check their scenario does not allow, in words. */
+function wrongTrials(sides: Record<'base' | 'head', readonly IndexedResult[]>): string[] {
+  return (['base', 'head'] as const).flatMap((side) =>
+    sides[side].flatMap((t, i) => {
+      if (t.result.kind !== 'run') return [];
+      const audit = t.result.verdict.audit;
+      const failed = audit?.checks.filter((c) => !c.ok && !c.allowed) ?? [];
+      return failed.length === 0
+        ? []
+        : [
+            `${side} trial ${i + 1} (variant ${audit?.variant ?? '?'}: ${failed.map((c) => `${c.name} ${c.count.toLocaleString('en-US')}`).join(', ')})`,
+          ];
+    }),
+  );
 }
 
 export function abCommand(logger: () => Logger): Command {
@@ -249,6 +272,7 @@ export function abCommand(logger: () => Logger): Command {
       `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
       started,
       flags,
+      wrongTrials(outcome),
     );
   });
 }

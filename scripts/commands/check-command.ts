@@ -191,11 +191,13 @@ export function checkCommand(): Command {
         `markdown: ${written.markdown}\njunit: ${written.junit}\nreport: ${written.html}\n` +
         produced.map((p) => `results: ${p}\n`).join(''),
     );
-    if (gateOutcome !== undefined && gating !== undefined) enforceGate(gateOutcome, gating);
+    // A failed run (wrong results, thresholds) outranks the gate: CI must see 99 for it even
+    // on a runner with nothing earlier to compare with, where the gate cannot test.
     if (run.code === EXIT.thresholds)
       throw new ThresholdsFailedError(
         `the ${options.scenario} scenario failed:${runFailure(runResult)} (see above)`,
       );
+    if (gateOutcome !== undefined && gating !== undefined) enforceGate(gateOutcome, gating);
   });
 }
 
