@@ -174,7 +174,7 @@ describe('harness results', () => {
     rmSync(join(dir, 'runs', '20261128T120000Z_0000000_broken.json'));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /run\s+│ production\s+│ KEEP\s+│ 494 ev\/s, flush p95 82\.3 ms, e2c p99 572 ms/,
+      /run\s+│ production\s+│ KEEP\s+│ 484 ev\/s, flush p95 82\.3 ms, e2c p99 572 ms/,
     );
     expect(run.stdout).toMatch(/sweep │ sweep-quick │ -\s+│ 1000 rows: correlated/);
     expect(run.stdout).toMatch(
