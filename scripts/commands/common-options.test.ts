@@ -63,4 +63,11 @@ describe('database options', () => {
       /--replace-rows goes with --table/,
     );
   });
+
+  it("name the flag when refusing --schema's value, not the default", () => {
+    expect(() => parse(['--schema', 'pg_catalog'])).toThrow(
+      /^--schema "pg_catalog": the harness needs a schema of its own/,
+    );
+    expect(() => parse(['--schema', 'Foo'])).toThrow(/^--schema "Foo" is not a plain schema name/);
+  });
 });

@@ -160,7 +160,7 @@ export function addDatabaseOptions(command: Command): Command {
     .option(
       '--schema <name>',
       'the schema the harness creates and writes its tables in (on any server; nothing outside it is changed)',
-      parseSchemaName,
+      (v: string) => parseSchemaName(v),
       DEFAULT_HARNESS_SCHEMA,
     )
     .option(
