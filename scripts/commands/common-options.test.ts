@@ -33,6 +33,7 @@ describe('database options', () => {
       '--table',
       'staging.progress_copy',
       '--replace-rows',
+      '--allow-triggers',
     ];
     const flags = parse(given);
     expect(flags.pgSetting).toEqual({ search_path: 'a, b', 'my.opt': 'x=y', work_mem: '16MB' });
@@ -61,6 +62,9 @@ describe('database options', () => {
     });
     expect(() => databaseFrom(parse(['--replace-rows']), silentLogger)).toThrow(
       /--replace-rows goes with --table/,
+    );
+    expect(() => databaseFrom(parse(['--allow-triggers']), silentLogger)).toThrow(
+      /--allow-triggers goes with --table/,
     );
   });
 
