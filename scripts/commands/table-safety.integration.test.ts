@@ -187,4 +187,32 @@ describe("a user's table is written only as documented", () => {
     expect(granted.code, granted.stderr).toBe(0);
     expect(granted.stdout).toMatch(/seeded public\.ugp_plain: 60 rows/);
   });
+
+  it('takes back the schema it created when the server refuses what goes in it', async () => {
+    // A DBA's policy the privilege checks cannot see: no tables in this schema.
+    await db.client
+      .query(`CREATE FUNCTION public.no_tables_here() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE schema_name = 'policy_harness') THEN
+          RAISE EXCEPTION 'no tables in policy_harness' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+      END $$`);
+    await db.client.query(
+      "CREATE EVENT TRIGGER no_tables_here ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION public.no_tables_here()",
+    );
+    try {
+      const r = await runHarness([...seedArgs, '--schema', 'policy_harness'], env());
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /^error: PostgreSQL refused the harness's schema policy_harness: no tables in policy_harness;/m,
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await db.client.query('DROP EVENT TRIGGER no_tables_here');
+    }
+    const { rows } = await db.client.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'policy_harness'",
+    );
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
 });

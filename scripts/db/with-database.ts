@@ -89,11 +89,12 @@ export async function withDatabase<T>(
         ...(options.replaceRows === undefined ? {} : { replaceRows: options.replaceRows }),
         ...(options.allowTriggers === undefined ? {} : { allowTriggers: options.allowTriggers }),
       });
-      await assertSchemaAccess(client, schema);
+      const { existed } = await assertSchemaAccess(client, schema);
       let migrated: Awaited<ReturnType<typeof migrate>>;
       try {
         migrated = await migrate(client, schema);
       } catch (error) {
+        if (!existed) await dropIfEmpty(client, schema, options.logger);
         // The checks above cover the usual grants; a server may still refuse (a tablespace, a
         // policy): that is the user's setup to fix, said without a stack.
         const refused = refusedWrite(error);
@@ -119,6 +120,23 @@ export async function withDatabase<T>(
     }
   } finally {
     await database.stop();
+  }
+}
+
+/**
+ * Takes back the schema this command created when nothing could be put in it: a plain
+ * DROP SCHEMA refuses a schema that holds anything, so what another process or an earlier
+ * migration put there stays.
+ */
+async function dropIfEmpty(client: pg.Client, schema: string, logger: Logger): Promise<void> {
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema}`);
+  } catch (error) {
+    // 2BP01: it holds objects, so it is not this command's to take back.
+    if ((error as { code?: unknown }).code !== '2BP01')
+      logger.warn(
+        `schema ${schema}, created by this command, could not be dropped: ${(error as Error).message}`,
+      );
   }
 }
 

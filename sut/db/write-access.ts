@@ -31,8 +31,12 @@ export async function assertWritableSession(client: pg.ClientBase): Promise<void
 /**
  * What the harness needs to keep its own schema: CREATE on the database to make it, or USAGE
  * and CREATE on it when it is there. Each missing privilege is named with its GRANT.
+ * Answers whether the schema was there already.
  */
-export async function assertSchemaAccess(client: pg.ClientBase, schema: string): Promise<void> {
+export async function assertSchemaAccess(
+  client: pg.ClientBase,
+  schema: string,
+): Promise<{ existed: boolean }> {
   const { rows } = await client.query<{
     exists: boolean;
     create_db: boolean;
@@ -50,13 +54,13 @@ export async function assertSchemaAccess(client: pg.ClientBase, schema: string):
     [schema],
   );
   const found = rows[0];
-  if (found === undefined) return;
+  if (found === undefined) throw new Error('the privilege query returned no row');
   if (!found.exists) {
     if (!found.create_db)
       throw new UsageError(
         `role ${found.role} may not create schema ${schema} (no CREATE on database ${found.database}); a superuser or the database's owner can grant it: GRANT CREATE ON DATABASE ${found.database} TO ${found.role}; or create the schema for the harness: CREATE SCHEMA ${schema} AUTHORIZATION ${found.role}`,
       );
-    return;
+    return { existed: false };
   }
   const missing = [
     found.usage === true ? [] : ['USAGE'],
@@ -66,6 +70,7 @@ export async function assertSchemaAccess(client: pg.ClientBase, schema: string):
     throw new UsageError(
       `role ${found.role} lacks ${missing.join(' and ')} on schema ${schema}, the harness's own: GRANT ${missing.join(', ')} ON SCHEMA ${schema} TO ${found.role}`,
     );
+  return { existed: true };
 }
 
 /** What the harness does to a table of the user's: reads, updates (flushes), TRUNCATE and COPY (seeding). */
