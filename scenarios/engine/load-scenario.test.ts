@@ -1,9 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isUsageError } from '../../lib/errors.ts';
-import { loadScenario, resolveScenarioPath, shippedScenarios } from './load-scenario.ts';
+import {
+  loadScenario,
+  MAX_SCENARIO_BYTES,
+  resolveScenarioPath,
+  shippedScenarios,
+} from './load-scenario.ts';
 
 // Scenario files live in the user's own repository: a folder with no package.json, so no
 // `"type": "module"` to tell Node how to read them.
@@ -98,4 +104,35 @@ describe('a scenario file that misbehaves gets a clear UsageError naming it', ()
       expect(await loadError(path)).toMatch(/threshold metrics are flush_size/);
     },
   );
+});
+
+describe('a scenario path that is not a small regular file is refused before it is read', () => {
+  it.each([
+    ['/dev/zero', /scenario \/dev\/zero is a character device, not a regular file/],
+    ['a directory', /scenario .*case-\d+ is a directory, not a regular file/],
+    ['a FIFO', /scenario .*fifo\.ts is a FIFO \(named pipe\), not a regular file/],
+  ])('%s', async (kind, message) => {
+    let path = kind;
+    if (kind === 'a directory') {
+      path = join(root, `case-${n++}`);
+      mkdirSync(path);
+    } else if (kind === 'a FIFO') {
+      const dir = join(root, `case-${n++}`);
+      mkdirSync(dir);
+      path = join(dir, 'fifo.ts');
+      // No writer ever opens it: reading it would block for ever.
+      execFileSync('mkfifo', [path]);
+    }
+    expect(await loadError(path)).toMatch(message);
+  });
+
+  it('a file larger than 1 MiB', async () => {
+    const path = scenarioFile(
+      '.ts',
+      `export const options = ${OPTIONS};\n//${'x'.repeat(MAX_SCENARIO_BYTES)}\n`,
+    );
+    expect(await loadError(path)).toMatch(
+      /is 1,048,\d{3} bytes; a scenario file may be at most 1,048,576 bytes \(1 MiB\)/,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
@@ -7,6 +7,8 @@ import { validateScenarioOptions, type ValidScenarioOptions } from './scenario-o
 
 const SCENARIOS_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIO_FILE = /\.[cm]?[tj]s$/;
+/** A scenario is a page of options; anything larger is not one, and is not read to find out. */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
 
 /** The scenarios shipped in scenarios/, by name, read from the folder. */
 export function shippedScenarios(dir = SCENARIOS_DIR): string[] {
@@ -26,7 +28,26 @@ export function resolveScenarioPath(nameOrPath: string): string {
     throw new UsageError(
       `scenario "${nameOrPath}" not found (looked for ${path}); shipped ones: ${shippedScenarios().join(', ')}; or give a path to a .ts, .mts, .js or .mjs file`,
     );
+  // Checked before anything opens it: /dev/zero or a FIFO would be read for ever.
+  const stats = statSync(path);
+  if (!stats.isFile())
+    throw new UsageError(
+      `scenario ${path} is ${kindOf(stats)}, not a regular file; give the path of a .ts, .mts, .js or .mjs file`,
+    );
+  if (stats.size > MAX_SCENARIO_BYTES)
+    throw new UsageError(
+      `scenario ${path} is ${stats.size.toLocaleString('en-US')} bytes; a scenario file may be at most ${MAX_SCENARIO_BYTES.toLocaleString('en-US')} bytes (1 MiB)`,
+    );
   return path;
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 /**

@@ -33,6 +33,7 @@ describe('database options', () => {
       '--table',
       'staging.progress_copy',
       '--replace-rows',
+      '--allow-triggers',
     ];
     const flags = parse(given);
     expect(flags.pgSetting).toEqual({ search_path: 'a, b', 'my.opt': 'x=y', work_mem: '16MB' });
@@ -62,5 +63,15 @@ describe('database options', () => {
     expect(() => databaseFrom(parse(['--replace-rows']), silentLogger)).toThrow(
       /--replace-rows goes with --table/,
     );
+    expect(() => databaseFrom(parse(['--allow-triggers']), silentLogger)).toThrow(
+      /--allow-triggers goes with --table/,
+    );
+  });
+
+  it("name the flag when refusing --schema's value, not the default", () => {
+    expect(() => parse(['--schema', 'pg_catalog'])).toThrow(
+      /^--schema "pg_catalog": the harness needs a schema of its own/,
+    );
+    expect(() => parse(['--schema', 'Foo'])).toThrow(/^--schema "Foo" is not a plain schema name/);
   });
 });

@@ -29,6 +29,7 @@ export interface DatabaseOptions {
   /** A table of the user's to write instead of the harness's own. */
   table?: TableName;
   replaceRows: boolean;
+  allowTriggers: boolean;
 }
 
 /** What withDatabase needs from the database flags. */
@@ -36,6 +37,10 @@ export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDataba
   if (flags.replaceRows && flags.table === undefined)
     throw new UsageError(
       "--replace-rows goes with --table: the harness's own table needs no permission",
+    );
+  if (flags.allowTriggers && flags.table === undefined)
+    throw new UsageError(
+      "--allow-triggers goes with --table: the harness's own table has no triggers",
     );
   return {
     source: flags.db,
@@ -46,16 +51,20 @@ export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDataba
     schema: flags.schema,
     ...(flags.table === undefined ? {} : { table: flags.table }),
     replaceRows: flags.replaceRows,
+    ...(flags.allowTriggers ? { allowTriggers: true } : {}),
   };
 }
 
 /** Where the data goes (schema, table, consent), as arguments to another harness process. */
-export function workspaceArgs(flags: Pick<DatabaseOptions, 'schema' | 'table' | 'replaceRows'>) {
+export function workspaceArgs(
+  flags: Pick<DatabaseOptions, 'schema' | 'table' | 'replaceRows' | 'allowTriggers'>,
+) {
   return [
     '--schema',
     flags.schema,
     ...(flags.table === undefined ? [] : ['--table', `${flags.table.schema}.${flags.table.name}`]),
     ...(flags.replaceRows ? ['--replace-rows'] : []),
+    ...(flags.allowTriggers ? ['--allow-triggers'] : []),
   ];
 }
 
@@ -160,17 +169,22 @@ export function addDatabaseOptions(command: Command): Command {
     .option(
       '--schema <name>',
       'the schema the harness creates and writes its tables in (on any server; nothing outside it is changed)',
-      parseSchemaName,
+      (v: string) => parseSchemaName(v),
       DEFAULT_HARNESS_SCHEMA,
     )
     .option(
       '--table <schema.name>',
-      "seed and flush into this table of yours instead of the harness's own (must have the production columns; refused when it holds rows, unless --replace-rows)",
+      "seed and flush into this table of yours instead of the harness's own (must have the production columns and be writable by this role; refused when it holds rows, unless --replace-rows, and when it has triggers or rules that fire on UPDATE, INSERT or TRUNCATE, unless --allow-triggers)",
       (v: string) => parseTableName(v),
     )
     .option(
       '--replace-rows',
       'with --table: its rows may be replaced (TRUNCATE, then seeded) and changed by flushes',
+      false,
+    )
+    .option(
+      '--allow-triggers',
+      "with --table: its triggers and rules may fire on the harness's writes (and change whatever they change)",
       false,
     );
 }

@@ -3,6 +3,7 @@ import { connectClient } from '../../sut/db/pool.ts';
 import { migrate } from '../../sut/db/migrate.ts';
 import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
 import { resolveTargetTable, type TableName, type TargetTable } from '../../sut/db/target-table.ts';
+import { assertSchemaAccess, assertWritableSession } from '../../sut/db/write-access.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { redactUrl } from '../lib/redact-url.ts';
 import { UsageError } from '../../lib/errors.ts';
@@ -31,10 +32,24 @@ export interface WithDatabaseOptions {
   readonly table?: TableName;
   /** `--replace-rows`: the named table's rows may be replaced and changed. */
   readonly replaceRows?: boolean;
+  /** `--allow-triggers`: the named table's triggers and rules may fire on the harness's writes. */
+  readonly allowTriggers?: boolean;
+}
+
+/** SQLSTATEs of a write the server refused for want of a privilege or on a read-only session. */
+const REFUSED_WRITE = new Set(['42501', '25006']);
+
+function refusedWrite(error: unknown): string | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && REFUSED_WRITE.has(code)) return e.message;
+  }
+  return undefined;
 }
 
 /**
- * Provisions PostgreSQL, connects, migrates the harness's schema, settles the target table,
+ * Provisions PostgreSQL, connects, checks that the session may write and settles the target
+ * table before migrating the harness's schema (so that a refused command creates nothing),
  * runs `work`, and always stops what it started, whether `work` succeeds or throws.
  */
 export async function withDatabase<T>(
@@ -67,16 +82,31 @@ export async function withDatabase<T>(
     });
     try {
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-      const migrated = await migrate(client, schema);
-      if (migrated.applied.length > 0)
-        options.logger.debug(`migrations applied: ${migrated.applied.join(', ')}`);
+      await assertWritableSession(client);
       const table = await resolveTargetTable(client, {
         schema,
         ...(options.table === undefined ? {} : { table: options.table }),
         ...(options.replaceRows === undefined ? {} : { replaceRows: options.replaceRows }),
+        ...(options.allowTriggers === undefined ? {} : { allowTriggers: options.allowTriggers }),
       });
+      const { existed } = await assertSchemaAccess(client, schema);
+      let migrated: Awaited<ReturnType<typeof migrate>>;
+      try {
+        migrated = await migrate(client, schema);
+      } catch (error) {
+        if (!existed) await dropIfEmpty(client, schema, options.logger);
+        // The checks above cover the usual grants; a server may still refuse (a tablespace, a
+        // policy): that is the user's setup to fix, said without a stack.
+        const refused = refusedWrite(error);
+        if (refused === undefined) throw error;
+        throw new UsageError(
+          `PostgreSQL refused the harness's schema ${schema}: ${refused}; the role needs CREATE on the database (or USAGE and CREATE on schema ${schema}) on a server that is not read-only`,
+        );
+      }
+      if (migrated.applied.length > 0)
+        options.logger.debug(`migrations applied: ${migrated.applied.join(', ')}`);
       options.logger.info(
-        `PostgreSQL (${database.kind}): the harness writes in schema ${schema}${migrated.schema === 'existing' ? '' : ` (${migrated.schema} now)`}${table.owned ? '' : ` and in your table ${table.label} (--table, --replace-rows)`}; nothing else is changed`,
+        `PostgreSQL (${database.kind}): the harness writes in schema ${schema}${migrated.schema === 'existing' ? '' : ` (${migrated.schema} now)`}${userTableNote(table)}`,
       );
       return await work({
         database,
@@ -91,4 +121,30 @@ export async function withDatabase<T>(
   } finally {
     await database.stop();
   }
+}
+
+/**
+ * Takes back the schema this command created when nothing could be put in it: a plain
+ * DROP SCHEMA refuses a schema that holds anything, so what another process or an earlier
+ * migration put there stays.
+ */
+async function dropIfEmpty(client: pg.Client, schema: string, logger: Logger): Promise<void> {
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema}`);
+  } catch (error) {
+    // 2BP01: it holds objects, so it is not this command's to take back.
+    if ((error as { code?: unknown }).code !== '2BP01')
+      logger.warn(
+        `schema ${schema}, created by this command, could not be dropped: ${(error as Error).message}`,
+      );
+  }
+}
+
+/** The start-up line's word on the user's table: only what was checked is claimed. */
+function userTableNote(table: TargetTable): string {
+  if (table.owned) return '; nothing else is changed';
+  const effects = table.sideEffects ?? [];
+  if (effects.length === 0)
+    return ` and in your table ${table.label} (--table), which has no triggers or rules that fire on these writes; nothing else is changed`;
+  return ` and in your table ${table.label} (--table), whose triggers and rules fire on these writes and may change other tables (--allow-triggers): ${effects.join('; ')}`;
 }

@@ -59,6 +59,8 @@ describe('flush worker with log positions (fake timers)', () => {
     worker = new FlushWorker(0, writer, new SutMetrics('join', 1).partition(0), {
       ...PRODUCTION_FLUSH_CONFIG,
       retryBaseMs: 100,
+      // Exact retry times: the jitter has a test of its own.
+      retryJitter: 0,
     });
     worker.listenToLog({
       committed: (_p, offset) => committed.push(offset),

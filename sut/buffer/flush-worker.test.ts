@@ -67,6 +67,8 @@ const config: FlushConfig = {
   backpressureTimeoutMs: 5000,
   retryBaseMs: 100,
   retryMaxMs: 1000,
+  // Exact retry times: the jitter has a test of its own.
+  retryJitter: 0,
   shutdownTimeoutMs: 3000,
 };
 

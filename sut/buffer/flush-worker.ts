@@ -10,6 +10,7 @@ import {
 import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-buffer.ts';
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import { PRODUCTION } from '../production-defaults.ts';
+import { retryDelayMs } from './retry-delay.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (docs/production-system.md). */
 export interface FlushConfig {
@@ -23,9 +24,18 @@ export interface FlushConfig {
   readonly breakerFactor: number;
   /** How long ingest waits under backpressure before failing (production: 5 s). */
   readonly backpressureTimeoutMs: number;
-  /** First retry delay after a failed flush; doubles per failure up to retryMaxMs. */
+  /**
+   * Ceiling of the first retry delay after a failed flush; doubles per failure up to
+   * retryMaxMs.
+   */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /**
+   * Share of each retry's ceiling taken off at random (0 to 1; production-like default 0.5:
+   * a wait falls between half the ceiling and the ceiling), so partitions that failed
+   * together do not retry together (retry-delay.ts).
+   */
+  readonly retryJitter: number;
   /** How long shutdown keeps retrying to flush what is left. */
   readonly shutdownTimeoutMs: number;
   /**
@@ -48,6 +58,7 @@ export const PRODUCTION_FLUSH_CONFIG: FlushConfig = {
   backpressureTimeoutMs: 5000,
   retryBaseMs: 100,
   retryMaxMs: 5000,
+  retryJitter: 0.5,
   shutdownTimeoutMs: 30_000,
   phase: 'aligned',
 };
@@ -100,7 +111,7 @@ interface PendingFlush {
 /**
  * One partition's buffer and its flush worker: flushes every interval and at once at the
  * size limit, one flush at a time; a failed flush is retried as it was (same batch, same
- * fence) with exponential backoff while new events buffer behind it; ingest waits above the
+ * fence) with exponential backoff, jittered, while new events buffer behind it; ingest waits above the
  * backpressure threshold and is refused above the circuit-breaker threshold.
  */
 export class FlushWorker {
@@ -139,6 +150,8 @@ export class FlushWorker {
     ) => void = () => undefined,
     /** Shared by the workers of one service, so partitions due on one tick wake it once. */
     private readonly ticker: FlushTicker = new FlushTicker(clock),
+    /** Draws each retry's jitter; seeded in tests to make the spread reproducible. */
+    private readonly random: () => number = Math.random,
   ) {
     this.backpressureAt = Math.ceil(config.bufferSize * config.backpressureFactor);
     this.breakerAt = Math.ceil(config.bufferSize * config.breakerFactor);
@@ -253,7 +266,7 @@ export class FlushWorker {
   }
 
   private backoffMs(): number {
-    return Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (this.failures - 1));
+    return retryDelayMs(this.failures, this.config, this.random);
   }
 
   private nextTrigger(): Promise<FlushTrigger> {

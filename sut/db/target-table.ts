@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { UsageError } from '../../lib/errors.ts';
 import { isPlainIdentifier } from './harness-schema.ts';
+import { tableSideEffects } from './table-side-effects.ts';
+import { assertTableAccess } from './write-access.ts';
 
 /** The table the SQL variant files name; the harness's own copy lives in its schema. */
 export const PROGRESS_TABLE_NAME = 'user_goal_progress';
@@ -16,6 +18,12 @@ export interface TargetTable {
   readonly label: string;
   /** Whether the harness created it (its own schema): only then may it be emptied without asking. */
   readonly owned: boolean;
+  /**
+   * A user's table: the triggers and rules that fire when the harness writes it, each named
+   * with what it runs; empty when it has none. Not empty only when the user allowed them
+   * (`--allow-triggers`). Undefined for the harness's own table.
+   */
+  readonly sideEffects?: readonly string[];
 }
 
 /** The harness's own progress table in `schema` (created by its migrations). */
@@ -77,12 +85,16 @@ export interface ResolveTableOptions {
   readonly table?: TableName;
   /** The user said the named table's rows may be replaced and changed (`--replace-rows`). */
   readonly replaceRows?: boolean;
+  /** The user said the named table's triggers and rules may fire on the harness's writes (`--allow-triggers`). */
+  readonly allowTriggers?: boolean;
 }
 
 /**
  * The table a command writes: the harness's own, or a table the user named. A named table
- * must exist with the production table's columns, and must be empty unless the user said
- * its rows may be replaced: the harness never changes rows it did not put there unasked.
+ * must exist with the production table's columns, be writable by this role, have no
+ * triggers or rules that fire on the harness's writes unless the user allowed them, and be
+ * empty unless the user said its rows may be replaced: the harness never changes rows it did
+ * not put there, nor anything a trigger of the table would, unasked.
  */
 export async function resolveTargetTable(
   client: pg.ClientBase,
@@ -95,8 +107,12 @@ export async function resolveTargetTable(
   )
     return harnessTable(options.schema);
   const label = `${named.schema}.${named.name}`;
-  const { rows: columns } = await client.query<{ column_name: string; data_type: string }>(
-    `SELECT a.attname AS column_name, format_type(a.atttypid, NULL) AS data_type
+  const { rows: columns } = await client.query<{
+    oid: string;
+    column_name: string;
+    data_type: string;
+  }>(
+    `SELECT c.oid::text AS oid, a.attname AS column_name, format_type(a.atttypid, NULL) AS data_type
        FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -116,10 +132,19 @@ export async function resolveTargetTable(
   });
   if (problems.length > 0)
     throw new UsageError(`--table ${label} is not shaped like the production table:`, problems);
+  const oid = columns[0]?.oid ?? '';
+  await assertTableAccess(client, oid, label);
+  const sideEffects = await tableSideEffects(client, oid);
+  if (sideEffects.length > 0 && options.allowTriggers !== true)
+    throw new UsageError(
+      `--table ${label} has triggers or rules that fire when the harness writes it (it UPDATEs rows when flushing, TRUNCATEs and COPYs rows in when seeding), and may change other tables; pass --allow-triggers if they may fire, or name a table without them:`,
+      sideEffects,
+    );
   const table: TargetTable = {
     sql: `${quoteIdentifier(named.schema)}.${quoteIdentifier(named.name)}`,
     label,
     owned: false,
+    sideEffects,
   };
   const { rows } = await client.query<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM ${table.sql}) AS any`,
