@@ -131,6 +131,15 @@ describe('evaluateHealth', () => {
         detail: { limitMs: 8_000, lastFetchMsAgo: 9_000, lag: 500 },
       },
     ]);
+    // A broker that does not answer: how much waits cannot be known, so it counts.
+    const unanswered = evaluateHealth(
+      state({ consumer: { lastFetchAt: NOW - 9_000, lag: undefined } }),
+      NOW,
+      LIMITS,
+    );
+    expect(unanswered.problems[0]?.reason).toBe(
+      'the Kafka consumer has not fetched for 9.0 s with an unknown number of records (its fetch is unanswered) to read (limit 8.0 s)',
+    );
   });
 
   it('degrades while a buffer is at the backpressure threshold or ingest refused lately', () => {

@@ -11,7 +11,7 @@ export interface HealthThresholds {
   readonly flushOverdueMs: number;
   /** One flush attempt running for longer than this. */
   readonly flushRunningMs: number;
-  /** The Kafka consumer with no completed fetch for longer than this while it has lag. */
+  /** The Kafka consumer with no completed fetch for longer than this while it has lag (or its lag is unknown). */
   readonly fetchOverdueMs: number;
   /** Degraded for this long after ingest last refused events for backpressure. */
   readonly refusalHoldMs: number;
@@ -59,8 +59,12 @@ export interface PartitionHealthState {
 export interface ConsumerHealthState {
   /** When the last fetch completed (or the consumer joined its group). */
   readonly lastFetchAt: number;
-  /** Records behind the log's end at the last fetch, summed over the assigned partitions. */
-  readonly lag: number;
+  /**
+   * Records behind the log's end at the last fetch, summed over the assigned partitions;
+   * undefined when a fetch has gone out since and not been answered (a broker away), so
+   * nobody can say.
+   */
+  readonly lag: number | undefined;
 }
 
 export interface ServiceHealthState {
@@ -159,12 +163,12 @@ export function evaluateHealth(
   const consumer = state.consumer;
   if (
     consumer !== undefined &&
-    consumer.lag > 0 &&
+    consumer.lag !== 0 &&
     now - consumer.lastFetchAt > limits.fetchOverdueMs
   )
     problems.push({
       check: 'consumer_not_fetching',
-      reason: `the Kafka consumer has not fetched for ${seconds(now - consumer.lastFetchAt)} with ${consumer.lag} records to read (limit ${seconds(limits.fetchOverdueMs)})`,
+      reason: `the Kafka consumer has not fetched for ${seconds(now - consumer.lastFetchAt)} with ${consumer.lag === undefined ? 'an unknown number of records (its fetch is unanswered)' : `${consumer.lag} records`} to read (limit ${seconds(limits.fetchOverdueMs)})`,
       detail: {
         limitMs: limits.fetchOverdueMs,
         lastFetchMsAgo: now - consumer.lastFetchAt,

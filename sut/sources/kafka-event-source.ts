@@ -72,6 +72,8 @@ export class KafkaEventSource implements EventSource {
 
   private readonly topic: string;
   private lastFetchAt = Date.now();
+  /** A fetch went out (or the consumer crashed) after the last one answered: the lag is unknown. */
+  private fetchUnanswered = false;
   /** Per partition: records between what was applied and the log's end at the last fetch. */
   private readonly lag = new Map<number, number>();
 
@@ -132,8 +134,12 @@ export class KafkaEventSource implements EventSource {
     });
     let joined: () => void = () => undefined;
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.FETCH_START, () => {
+      this.fetchUnanswered = true;
+    });
     this.consumer.on(this.consumer.events.FETCH, () => {
       this.lastFetchAt = Date.now();
+      this.fetchUnanswered = false;
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.lastFetchAt = Date.now();
@@ -141,6 +147,7 @@ export class KafkaEventSource implements EventSource {
       joined();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.fetchUnanswered = true;
       // kafkajs restarts the consumer after retriable errors; a crash without restart leaves
       // the partitions unconsumed, so it must be seen.
       this.report(
@@ -322,7 +329,7 @@ export class KafkaEventSource implements EventSource {
   consumerHealth(): ConsumerHealthState {
     let lag = 0;
     for (const [partition, n] of this.lag) if (this.assigned.has(partition)) lag += n;
-    return { lastFetchAt: this.lastFetchAt, lag };
+    return { lastFetchAt: this.lastFetchAt, lag: this.fetchUnanswered ? undefined : lag };
   }
 
   /**
