@@ -249,7 +249,7 @@ export function sutCommand(logger: () => Logger): Command {
     )
     .option(
       '--health-fetch-overdue <ms>',
-      '/healthz degrades when the Kafka consumer has records to read and has not fetched for this long (default: 10 s)',
+      '/healthz degrades when the Kafka consumer has not fetched for this long while it has records to read or its fetch goes unanswered (default: 10 s)',
       positiveInt('--health-fetch-overdue'),
     )
     .option(
