@@ -40,6 +40,7 @@ import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
 import type { EventSource } from '../../sut/sources/event-source.ts';
 import type { SutMetrics } from '../../sut/metrics/sut-metrics.ts';
 import { PRODUCTION } from '../../sut/production-defaults.ts';
+import type { HealthThresholds } from '../../sut/service/health-evaluation.ts';
 
 /** The consumer group of `harness sut --source kafka` unless --group names another. */
 export const DEFAULT_GROUP = 'harness-sut';
@@ -65,6 +66,10 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   catalogue: string;
   bodyLimit: number;
   inFlightLimit: number;
+  healthFlushOverdue?: number;
+  healthFlushRunning?: number;
+  healthFetchOverdue?: number;
+  healthRefusalHold?: number;
 }
 
 /**
@@ -132,6 +137,16 @@ function terminationSignal(): Promise<string> {
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
+}
+
+/** The /healthz limits the flags set; the rest keep their defaults. */
+function healthThresholdsFrom(flags: SutFlags): Partial<HealthThresholds> {
+  return {
+    ...(flags.healthFlushOverdue === undefined ? {} : { flushOverdueMs: flags.healthFlushOverdue }),
+    ...(flags.healthFlushRunning === undefined ? {} : { flushRunningMs: flags.healthFlushRunning }),
+    ...(flags.healthFetchOverdue === undefined ? {} : { fetchOverdueMs: flags.healthFetchOverdue }),
+    ...(flags.healthRefusalHold === undefined ? {} : { refusalHoldMs: flags.healthRefusalHold }),
+  };
 }
 
 /** `harness sut`: the system under test as its own process, until SIGTERM/SIGINT. */
@@ -221,6 +236,26 @@ export function sutCommand(logger: () => Logger): Command {
       'request bodies held in memory at once, all requests together; beyond it 503 with Retry-After',
       positiveInt('--in-flight-limit'),
       DEFAULT_IN_FLIGHT_LIMIT_BYTES,
+    )
+    .option(
+      '--health-flush-overdue <ms>',
+      '/healthz degrades when a partition holds increments and no flush of it completed for this long (default: 10 s or 20 flush intervals, whichever is longer)',
+      positiveInt('--health-flush-overdue'),
+    )
+    .option(
+      '--health-flush-running <ms>',
+      '/healthz degrades while a flush has been running this long (default: 10 s or 20 flush intervals, whichever is longer)',
+      positiveInt('--health-flush-running'),
+    )
+    .option(
+      '--health-fetch-overdue <ms>',
+      '/healthz degrades when the Kafka consumer has not fetched for this long while it has records to read or its fetch goes unanswered (default: 10 s)',
+      positiveInt('--health-fetch-overdue'),
+    )
+    .option(
+      '--health-refusal-hold <ms>',
+      '/healthz stays degraded this long after ingest last refused events for backpressure (default: 5 s)',
+      positiveInt('--health-refusal-hold'),
     );
   return command.action(async (flags: SutFlags & { database: boolean }) => {
     const log = logger();
@@ -262,6 +297,7 @@ export function sutCommand(logger: () => Logger): Command {
         catalogue,
         writer,
         bodyLimitBytes: flags.bodyLimit,
+        health: healthThresholdsFrom(flags),
         inFlightLimitBytes: flags.inFlightLimit,
         build: { version: HARNESS_VERSION, commit: readGitInfo(HARNESS_DIR).commit },
         ...(source === undefined ? {} : { source }),

@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
 import type { GoalCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { startSut, type RunningSut } from '../../sut/service/sut-app.ts';
+import type { HealthThresholds } from '../../sut/service/health-evaluation.ts';
 import { kafkaTransport } from '../../sut/service/kafka-transport.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { DEFAULT_HARNESS_SCHEMA } from '../../sut/db/harness-schema.ts';
@@ -18,6 +19,7 @@ export async function startKafkaSut(options: {
   readonly group: string;
   readonly catalogue: GoalCatalogue;
   readonly onError?: (message: string) => void;
+  readonly health?: Partial<HealthThresholds>;
 }): Promise<RunningSut> {
   const transport = kafkaTransport({
     databaseUrl: options.databaseUrl,
@@ -38,6 +40,7 @@ export async function startKafkaSut(options: {
     catalogue: options.catalogue,
     writer: transport.writer,
     source: transport.source,
+    ...(options.health === undefined ? {} : { health: options.health }),
   });
 }
 

@@ -122,6 +122,37 @@ describe('flush worker (fake timers)', () => {
     expect(await metricValue(metrics, 'harness_flushes_total', { trigger: 'interval' })).toBe(1);
   });
 
+  it('tells /healthz since when increments wait and since when the flush in progress runs', async () => {
+    const origin = Date.now();
+    expect(worker.healthState()).toMatchObject({
+      unwrittenKeys: 0,
+      waitingSince: undefined,
+      flushStartedAt: undefined,
+    });
+    await vi.advanceTimersByTimeAsync(30);
+    worker.tryAdd('u1', 'ns', oneGoal, 1, Date.now());
+    let release: () => void = () => undefined;
+    writer.gate = new Promise((r) => (release = r));
+    await vi.advanceTimersByTimeAsync(70); // the tick at 100 ms starts a flush that hangs
+    worker.tryAdd('u2', 'ns', oneGoal, 1, Date.now());
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(worker.healthState()).toMatchObject({
+      unwrittenKeys: 2,
+      waitingSince: origin + 30,
+      flushStartedAt: origin + 100,
+      atBackpressure: false,
+    });
+    writer.gate = undefined;
+    release();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(writer.batches).toHaveLength(2);
+    expect(worker.healthState()).toMatchObject({
+      unwrittenKeys: 0,
+      waitingSince: undefined,
+      flushStartedAt: undefined,
+    });
+  });
+
   it('flushes at once when the buffer reaches its size', async () => {
     for (let u = 0; u < 10; u++) worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now());
     await vi.advanceTimersByTimeAsync(0);

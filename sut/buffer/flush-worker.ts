@@ -11,6 +11,7 @@ import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-
 import type { ProgressIncrement } from '../repository/progress-increment.ts';
 import { PRODUCTION } from '../production-defaults.ts';
 import { retryDelayMs } from './retry-delay.ts';
+import type { PartitionHealthState } from '../service/health-evaluation.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (docs/production-system.md). */
 export interface FlushConfig {
@@ -126,6 +127,9 @@ export class FlushWorker {
   private failures = 0;
   private troubleSince = 0;
   private lastError = '';
+  /** See PartitionHealthState.waitingSince; undefined while nothing is unwritten. */
+  private waitingSince: number | undefined;
+  private flushStartedAt: number | undefined;
   private largestFlush = 0;
   private longestFlushSeconds = 0;
   /** This partition's flush numbers (the HTTP fence); a retry keeps its number. */
@@ -198,6 +202,20 @@ export class FlushWorker {
         };
   }
 
+  /** What /healthz reads of this partition. */
+  healthState(): PartitionHealthState {
+    return {
+      partition: this.partition,
+      unwrittenKeys: this.unwritten,
+      waitingSince: this.unwritten === 0 ? undefined : this.waitingSince,
+      flushStartedAt: this.flushStartedAt,
+      failures: this.failures,
+      failingSince: this.troubleSince,
+      lastError: this.lastError,
+      atBackpressure: this.needsRoom,
+    };
+  }
+
   /**
    * Drops everything buffered and pending (a revoked Kafka partition): safe because the
    * stored offsets cover only committed increments, so whoever owns the partition next reads
@@ -208,6 +226,7 @@ export class FlushWorker {
     const dropped = this.buffer.drain().size + (this.pending?.drained.size ?? 0);
     this.pending = undefined;
     this.failures = 0;
+    this.waitingSince = undefined;
     this.metrics.bufferDepth.set(0);
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
@@ -254,6 +273,7 @@ export class FlushWorker {
       this.metrics.breakerRejections.inc();
       return false;
     }
+    if (this.unwritten === 0) this.waitingSince = this.clock();
     this.buffer.add(userId, namespace, goals, delta, intendedAt);
     this.metrics.eventsAccepted.inc();
     this.metrics.incrementsBuffered.inc(goals.length);
@@ -353,12 +373,15 @@ export class FlushWorker {
     if (flush === undefined) return true;
     if (this.failures > 0) this.metrics.flushRetries.inc();
     const started = performance.now();
+    this.flushStartedAt = this.clock();
     try {
       const outcome = await this.writer.write(this.partition, flush.increments, flush.fence);
       // discard() ran while this flush was in flight: its partition belongs to another owner.
       if (flush.epoch !== this.epoch) return true;
       this.pending = undefined;
       const committedAt = this.clock();
+      // What is left (arrived meanwhile, or carried over) waits from this flush on.
+      this.waitingSince = committedAt;
       const seconds = (performance.now() - started) / 1000;
       const size = flush.drained.size;
       this.metrics.flushDuration.observe(seconds);
@@ -395,6 +418,8 @@ export class FlushWorker {
       this.lastError = error instanceof Error ? error.message : String(error);
       this.onFlushError(this.partition, error);
       return false;
+    } finally {
+      this.flushStartedAt = undefined;
     }
   }
 

@@ -35,6 +35,16 @@ export const EVENT_REJECTIONS = [
   'shutting_down',
 ] as const;
 export type EventRejection = (typeof EVENT_REJECTIONS)[number];
+/** Refusals that mean the service cannot take more now (not that the events were bad). */
+export const BACKPRESSURE_REJECTIONS = [
+  'overloaded',
+  'circuit_breaker',
+  'backpressure_timeout',
+] as const satisfies readonly EventRejection[];
+type BackpressureRejection = (typeof BACKPRESSURE_REJECTIONS)[number];
+function isBackpressureRejection(reason: EventRejection): reason is BackpressureRejection {
+  return (BACKPRESSURE_REJECTIONS as readonly string[]).includes(reason);
+}
 
 /** What `harness_build_info` says about the running service. */
 export interface BuildInfo {
@@ -77,6 +87,8 @@ export class SutMetrics {
   private readonly logCommitErrors: Counter;
   /** Increments flushed and those that changed no row, since start: read by the unmatched warning. */
   readonly matchTotals = { increments: 0, unmatched: 0 };
+  /** When ingest last refused events for each backpressure reason (clock ms): read by /healthz. */
+  readonly lastRefusedAt: Partial<Record<BackpressureRejection, number>> = {};
 
   constructor(
     variant: string,
@@ -366,6 +378,8 @@ export class SutMetrics {
   }
 
   rejected(reason: EventRejection, n = 1): void {
-    if (n > 0) this.eventsRejected.inc({ reason }, n);
+    if (n <= 0) return;
+    this.eventsRejected.inc({ reason }, n);
+    if (isBackpressureRejection(reason)) this.lastRefusedAt[reason] = Date.now();
   }
 }

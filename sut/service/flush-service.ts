@@ -6,13 +6,13 @@ import {
   BackpressureTimeoutError,
   FlushWorker,
   type FlushConfig,
-  type FlushTrouble,
   type LogFlushListener,
 } from '../buffer/flush-worker.ts';
 import type { PlayerEvent } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
 import type { IngestPort, IngestResult, LogIngestPort } from '../sources/ingest-ports.ts';
+import type { PartitionHealthState } from './health-evaluation.ts';
 
 /**
  * The event handler: routes each event to its partition's buffer as increments for the goals
@@ -51,12 +51,9 @@ export class FlushService implements IngestPort, LogIngestPort {
     );
   }
 
-  /**
-   * Partitions whose pending flush keeps failing (a database gone, a lock that does not come
-   * free): what /healthz reports. Empty while every partition flushes.
-   */
-  troubles(): FlushTrouble[] {
-    return this.workers.flatMap((w) => (w.trouble === undefined ? [] : [w.trouble]));
+  /** Every partition's flushing state: what /healthz judges. */
+  healthStates(): PartitionHealthState[] {
+    return this.workers.map((w) => w.healthState());
   }
 
   start(): void {

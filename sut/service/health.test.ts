@@ -55,4 +55,53 @@ describe('/healthz', () => {
       await sut.stop();
     }
   });
+
+  it('says degraded while ingest refuses for backpressure, and ok once the buffer drains and the hold passes', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const writer: BatchWriter = {
+      write: async (_p, increments) => {
+        await gate;
+        return { rowsUpdated: increments.length, alreadyApplied: false, deadLetters: [] };
+      },
+      close: () => Promise.resolve(),
+    };
+    const sut = await startSut({
+      host: '127.0.0.1',
+      port: 0,
+      partitions: 1,
+      variant: 'join',
+      flush: { ...PRODUCTION_FLUSH_CONFIG, bufferSize: 2, backpressureTimeoutMs: 100 },
+      catalogue: await loadCatalogue(),
+      writer,
+      health: { refusalHoldMs: 300 },
+    });
+    const post = (id: string) =>
+      fetch(`${sut.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { eventId: id, playerId: `p-${id}`, namespace: 'harness', type: 'login' },
+        ]),
+      });
+    try {
+      // The first event's flush hangs; the second fills the buffer past the threshold.
+      expect((await post('a')).status).toBe(200);
+      expect((await post('b')).status).toBe(200);
+      expect((await post('c')).status).toBe(503);
+      const res = await fetch(`${sut.url}/healthz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { reason: string; problems: { check: string }[] };
+      expect(body.problems.map((p) => p.check)).toEqual(['ingest_refusing']);
+      expect(body.reason).toMatch(
+        /^ingest under backpressure: 1 of 1 partitions at the backpressure threshold .*; events refused for backpressure_timeout within the last 0\.3 s$/,
+      );
+      release();
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
+    } finally {
+      release();
+      await sut.stop();
+    }
+  });
 });

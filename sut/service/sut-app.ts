@@ -6,6 +6,12 @@ import type { EventSource } from '../sources/event-source.ts';
 import { HttpEventSource } from '../sources/http-event-source.ts';
 import { FlushService } from './flush-service.ts';
 import { startSutServer } from './sut-server.ts';
+import { healthBody } from './health-body.ts';
+import {
+  defaultHealthThresholds,
+  evaluateHealth,
+  type HealthThresholds,
+} from './health-evaluation.ts';
 
 export interface SutOptions {
   readonly host: string;
@@ -25,6 +31,8 @@ export interface SutOptions {
   readonly onFlushError?: (partition: number, error: unknown) => void;
   /** What harness_build_info reports. */
   readonly build?: BuildInfo;
+  /** When /healthz degrades; unset ones take defaultHealthThresholds of the flush interval. */
+  readonly health?: Partial<HealthThresholds>;
 }
 
 export interface RunningSut {
@@ -34,9 +42,6 @@ export interface RunningSut {
   /** Graceful stop: no new events, every partition flushed; returns keys left unwritten. */
   stop(): Promise<number>;
 }
-
-/** Failed attempts in a row before a partition counts as degraded: one is a blip. */
-const DEGRADED_AFTER_FAILURES = 2;
 
 /** Wires source, partition buffers, flush workers, metrics and the HTTP server together. */
 export async function startSut(options: SutOptions): Promise<RunningSut> {
@@ -61,34 +66,27 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
       : undefined;
   const source: EventSource = options.source?.(metrics) ?? (http as HttpEventSource);
   let stopping = false;
+  const thresholds: HealthThresholds = {
+    ...defaultHealthThresholds(options.flush.intervalMs),
+    ...options.health,
+  };
   const server = await startSutServer({
     host: options.host,
     port: options.port,
     metrics,
     ...(http === undefined ? {} : { events: http }),
     health: () => {
-      const troubles = service.troubles();
-      // Degraded while any partition's flush keeps failing: events are still taken (up to
-      // backpressure), but nothing reaches the database.
-      const degraded = troubles.filter((t) => t.failures >= DEGRADED_AFTER_FAILURES);
-      return {
-        ok: !stopping && degraded.length === 0,
-        variant: options.variant,
-        partitions: options.partitions,
-        source: source.name,
-        ...(stopping ? { reason: 'stopping' } : {}),
-        ...(degraded.length === 0
-          ? {}
-          : {
-              reason: `flushes failing on ${degraded.length} of ${options.partitions} partitions: ${degraded[0]?.error ?? ''}`,
-              failing: degraded.map((t) => ({
-                partition: t.partition,
-                failures: t.failures,
-                since: new Date(t.since).toISOString(),
-                error: t.error,
-              })),
-            }),
+      const state = {
+        stopping,
+        partitions: service.healthStates(),
+        lastRefusedAt: metrics.lastRefusedAt,
+        ...(source.consumerHealth === undefined ? {} : { consumer: source.consumerHealth() }),
       };
+      return healthBody(
+        { variant: options.variant, partitions: options.partitions, source: source.name },
+        evaluateHealth(state, Date.now(), thresholds),
+        thresholds,
+      );
     },
   });
   service.start();

@@ -1,3 +1,4 @@
+import type { ConsumerHealthState } from '../service/health-evaluation.ts';
 import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 
 /**
@@ -11,4 +12,6 @@ export interface EventSource {
   stop(): Promise<void>;
   /** After the service flushed everything: release what the source still holds (Kafka: acknowledge, leave the group). */
   close?(): Promise<void>;
+  /** A consuming transport (Kafka): when it last fetched and how far behind it is, for /healthz. */
+  consumerHealth?(): ConsumerHealthState;
 }

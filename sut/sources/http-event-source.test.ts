@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSut } from '../service/sut-app.ts';
+import { PRODUCTION_FLUSH_CONFIG } from '../buffer/flush-worker.ts';
+import { defaultHealthThresholds } from '../service/health-evaluation.ts';
 import {
   RecordingWriter,
   startRecordingSut,
@@ -125,6 +127,8 @@ describe('POST /events', () => {
       variant: 'join',
       partitions: 8,
       source: 'http',
+      problems: [],
+      thresholds: defaultHealthThresholds(PRODUCTION_FLUSH_CONFIG.intervalMs),
     });
     expect((await fetch(`${sut.url}/nope`)).status).toBe(404);
     expect((await fetch(`${sut.url}/events`)).status).toBe(405);

@@ -14,6 +14,7 @@ import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { OffsetStore } from '../repository/offset-store.ts';
 import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
+import type { ConsumerHealthState } from '../service/health-evaluation.ts';
 
 export interface KafkaSourceOptions {
   readonly kafka: Kafka;
@@ -70,6 +71,11 @@ export class KafkaEventSource implements EventSource {
   private claimQueue: Promise<unknown> = Promise.resolve();
 
   private readonly topic: string;
+  private lastFetchAt = Date.now();
+  /** A fetch went out (or the consumer crashed) after the last one answered: the lag is unknown. */
+  private fetchUnanswered = false;
+  /** Per partition: records between what was applied and the log's end at the last fetch. */
+  private readonly lag = new Map<number, number>();
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.topic = options.offsets.scope.topic;
@@ -128,11 +134,20 @@ export class KafkaEventSource implements EventSource {
     });
     let joined: () => void = () => undefined;
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.FETCH_START, () => {
+      this.fetchUnanswered = true;
+    });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+      this.fetchUnanswered = false;
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.lastFetchAt = Date.now();
       this.onAssignment(event.payload.memberAssignment[topic] ?? []);
       joined();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.fetchUnanswered = true;
       // kafkajs restarts the consumer after retriable errors; a crash without restart leaves
       // the partitions unconsumed, so it must be seen.
       this.report(
@@ -258,6 +273,8 @@ export class KafkaEventSource implements EventSource {
     const sink = this.sink;
     if (sink === undefined || this.stopping) return;
     const partition = batch.partition;
+    const logEnd = Number(batch.highWatermark);
+    this.lag.set(partition, logEnd - Number(batch.firstOffset() ?? logEnd));
     const beatState = { failed: false };
     // Heartbeats from the start: a claim waits for the database as long as it is away, and
     // the group must not take the partition away meanwhile.
@@ -304,7 +321,15 @@ export class KafkaEventSource implements EventSource {
       }
     } finally {
       clearInterval(beat);
+      const applied = this.states.get(partition)?.nextOffset;
+      if (applied !== undefined) this.lag.set(partition, Math.max(0, logEnd - applied));
     }
+  }
+
+  consumerHealth(): ConsumerHealthState {
+    let lag = 0;
+    for (const [partition, n] of this.lag) if (this.assigned.has(partition)) lag += n;
+    return { lastFetchAt: this.lastFetchAt, lag: this.fetchUnanswered ? undefined : lag };
   }
 
   /**
