@@ -86,11 +86,6 @@ export class HttpEventSource implements EventSource {
     this.bytes = new InFlightBytes(inFlightLimitBytes);
   }
 
-  /** Body bytes held in memory now, every request and stream together. */
-  get heldBytes(): number {
-    return this.bytes.held;
-  }
-
   start(sink: IngestPort): Promise<void> {
     this.sink = sink;
     return Promise.resolve();

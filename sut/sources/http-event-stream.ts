@@ -120,14 +120,14 @@ export class HttpEventStream {
   /**
    * Looks again in `waitMs` whether the sender has sent anything within the idle timeout. One
    * timer a stream, not one a chunk: a busy stream reads thousands of chunks a second. While
-   * the stream is not read because its batches wait for room, the silence is the service's own
-   * and does not count.
+   * batches of the stream wait or are being applied, the silence may be the service's own (it
+   * does not read, or the sender waits for answers to send more) and does not count.
    */
   private watchIdle(waitMs: number): void {
     if (this.inputDone || this.options.idleTimeoutMs <= 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.waiting.length > 0) this.lastReadAt = Date.now();
+      if (this.waiting.length > 0 || this.applying > 0) this.lastReadAt = Date.now();
       const silentMs = Date.now() - this.lastReadAt;
       if (silentMs >= this.options.idleTimeoutMs) this.cutIdle();
       else this.watchIdle(this.options.idleTimeoutMs - silentMs);
