@@ -17,11 +17,24 @@ import { readGitInfo } from '../../results/git-info.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_IN_FLIGHT_LIMIT_BYTES,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 } from '../../sut/sources/http-event-source.ts';
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+  DEFAULT_MIN_RATE_GRACE_MS,
+} from '../../sut/sources/body-pace.ts';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from '../../sut/service/sut-server.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
-import { factor, listenHost, portNumber, positiveInt } from '../lib/option-parsers.ts';
+import {
+  factor,
+  listenHost,
+  nonNegativeNumber,
+  portNumber,
+  positiveInt,
+} from '../lib/option-parsers.ts';
 import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../lib/errors.ts';
 import {
@@ -70,6 +83,10 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   healthFlushRunning?: number;
   healthFetchOverdue?: number;
   healthRefusalHold?: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+  minBodyRate: number;
+  streamIdleTimeout: number;
 }
 
 /**
@@ -256,6 +273,30 @@ export function sutCommand(logger: () => Logger): Command {
       '--health-refusal-hold <ms>',
       '/healthz stays degraded this long after ingest last refused events for backpressure (default: 5 s)',
       positiveInt('--health-refusal-hold'),
+    )
+    .option(
+      '--headers-timeout <ms>',
+      'request headers must arrive whole within this; slower is answered 408 and cut',
+      positiveInt('--headers-timeout'),
+      DEFAULT_HEADERS_TIMEOUT_MS,
+    )
+    .option(
+      '--body-timeout <ms>',
+      'a POST /events body must arrive whole within this after its headers; slower is answered 408 and cut',
+      positiveInt('--body-timeout'),
+      DEFAULT_BODY_TIMEOUT_MS,
+    )
+    .option(
+      '--min-body-rate <bytes/s>',
+      `a POST /events body slower than this on average after its first ${DEFAULT_MIN_RATE_GRACE_MS / 1000} s is answered 408 and cut (0: no minimum)`,
+      nonNegativeNumber('--min-body-rate'),
+      DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+    )
+    .option(
+      '--stream-idle-timeout <ms>',
+      'a POST /events/stream that sends nothing for this long is ended and its connection closed',
+      positiveInt('--stream-idle-timeout'),
+      DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     );
   return command.action(async (flags: SutFlags & { database: boolean }) => {
     const log = logger();
@@ -299,6 +340,13 @@ export function sutCommand(logger: () => Logger): Command {
         bodyLimitBytes: flags.bodyLimit,
         health: healthThresholdsFrom(flags),
         inFlightLimitBytes: flags.inFlightLimit,
+        headersTimeoutMs: flags.headersTimeout,
+        bodyPace: {
+          bodyTimeoutMs: flags.bodyTimeout,
+          minBytesPerSecond: flags.minBodyRate,
+          graceMs: DEFAULT_MIN_RATE_GRACE_MS,
+        },
+        streamIdleTimeoutMs: flags.streamIdleTimeout,
         build: { version: HARNESS_VERSION, commit: readGitInfo(HARNESS_DIR).commit },
         ...(source === undefined ? {} : { source }),
         onFlushError: (partition, error) => {

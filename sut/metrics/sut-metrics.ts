@@ -33,6 +33,7 @@ export const EVENT_REJECTIONS = [
   'circuit_breaker',
   'backpressure_timeout',
   'shutting_down',
+  'slow_body',
 ] as const;
 export type EventRejection = (typeof EVENT_REJECTIONS)[number];
 /** Refusals that mean the service cannot take more now (not that the events were bad). */

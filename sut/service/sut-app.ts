@@ -4,6 +4,7 @@ import type { FlushConfig } from '../buffer/flush-worker.ts';
 import { SutMetrics, type BuildInfo } from '../metrics/sut-metrics.ts';
 import type { EventSource } from '../sources/event-source.ts';
 import { HttpEventSource } from '../sources/http-event-source.ts';
+import type { BodyPace } from '../sources/body-pace.ts';
 import { FlushService } from './flush-service.ts';
 import { startSutServer } from './sut-server.ts';
 import { healthBody } from './health-body.ts';
@@ -24,6 +25,12 @@ export interface SutOptions {
   readonly bodyLimitBytes?: number;
   /** Request bodies held at once, all requests together (503 beyond it). */
   readonly inFlightLimitBytes?: number;
+  /** Request headers must arrive within this (408 after). */
+  readonly headersTimeoutMs?: number;
+  /** How fast a `POST /events` body must arrive (408 and the connection closed when slower). */
+  readonly bodyPace?: BodyPace;
+  /** A `POST /events/stream` that sends nothing for this long is cut. */
+  readonly streamIdleTimeoutMs?: number;
   /** How long a stream's answers wait to go out together (`POST /events/stream`). */
   readonly streamAnswerEveryMs?: number;
   /** Another transport (Kafka), built with the service's metrics; without it, events come over HTTP (`POST /events`). */
@@ -62,6 +69,8 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
           options.bodyLimitBytes,
           options.inFlightLimitBytes,
           options.streamAnswerEveryMs,
+          options.bodyPace,
+          options.streamIdleTimeoutMs,
         )
       : undefined;
   const source: EventSource = options.source?.(metrics) ?? (http as HttpEventSource);
@@ -74,6 +83,9 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     host: options.host,
     port: options.port,
     metrics,
+    ...(options.headersTimeoutMs === undefined
+      ? {}
+      : { headersTimeoutMs: options.headersTimeoutMs }),
     ...(http === undefined ? {} : { events: http }),
     health: () => {
       const state = {

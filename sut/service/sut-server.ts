@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { HttpEventSource } from '../sources/http-event-source.ts';
 
+/** Request headers must arrive whole within this: a client that drips them is answered 408. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
 export interface SutServer {
   readonly url: string;
   close(): Promise<void>;
@@ -18,8 +21,12 @@ export async function startSutServer(options: {
   metrics: SutMetrics;
   events?: HttpEventSource;
   health: () => { ok: boolean; [key: string]: unknown };
+  headersTimeoutMs?: number;
 }): Promise<SutServer> {
-  const server: Server = createServer((req, res) => {
+  const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Node looks for expired headers this often; a second at most, so a short limit holds.
+  const checkEveryMs = Math.max(100, Math.min(1_000, Math.floor(headersTimeoutMs / 4)));
+  const server: Server = createServer({ connectionsCheckingInterval: checkEveryMs }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/events/stream' && options.events !== undefined) {
       if (req.method === 'POST') {
@@ -72,8 +79,13 @@ export async function startSutServer(options: {
       .end(JSON.stringify({ error: `no route ${req.method ?? ''} ${path ?? ''}` }));
   });
   // Load generators hold connections open between batches; Node's 5 s default would cut them.
+  // An idle kept-alive connection is not held to the headers timeout, only a request begun.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.headersTimeout = headersTimeoutMs;
+  // Node's whole-request limit would also cut `POST /events/stream`, a request meant to last:
+  // bodies are held to their own pace instead (HttpEventSource: body timeout and minimum rate
+  // for `POST /events`, an idle timeout for a stream).
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -201,7 +201,7 @@ describe('the bound on request bodies held at once', () => {
     const size = Buffer.byteLength(body);
     expect(size).toBeGreaterThan(24 * 1024);
     expect(size).toBeLessThan(48 * 1024);
-    // The first request declares its length and sends half: its bytes are held, unread.
+    // The first request declares its length and sends all but its last 100 bytes: they are held.
     const slow = request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': size },
@@ -212,7 +212,7 @@ describe('the bound on request bodies held at once', () => {
         resolve(res.statusCode ?? 0);
       });
     });
-    slow.write(body.slice(0, 100));
+    slow.write(body.slice(0, -100));
     await new Promise((r) => setTimeout(r, 100));
     const refused = await fetch(url, {
       method: 'POST',
@@ -224,7 +224,7 @@ describe('the bound on request bodies held at once', () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(
       /holds 49152 bytes of request bodies at most/,
     );
-    slow.end(body.slice(100));
+    slow.end(body.slice(-100));
     expect(await slowAnswer).toBe(200);
     const next = await fetch(url, {
       method: 'POST',
@@ -233,5 +233,82 @@ describe('the bound on request bodies held at once', () => {
     });
     expect(next.status).toBe(200);
     await small.stop();
+  });
+});
+
+describe('bytes held as they arrive, not as declared', () => {
+  it('lets a request that declares the largest body and sends a few bytes hold only those', async () => {
+    const { sut: small } = await startRecordingSut({
+      bodyLimitBytes: 64 * 1024,
+      inFlightLimitBytes: 64 * 1024,
+    });
+    const url = new URL(`${small.url}/events`);
+    const slow = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': 64 * 1024 },
+    });
+    slow.on('error', () => undefined);
+    slow.write('[');
+    await new Promise((r) => setTimeout(r, 100));
+    const body = JSON.stringify(Array.from({ length: 300 }, (_, i) => event(i)));
+    expect(Buffer.byteLength(body)).toBeGreaterThan(24 * 1024);
+    const answer = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ accepted: 300, rejected: 0 });
+    slow.destroy();
+    await small.stop();
+  });
+});
+
+describe('a body slower than the pace asked', () => {
+  it('is answered 408 naming the limit and its connection closed, and what it held is given back', async () => {
+    const { sut: paced } = await startRecordingSut({
+      bodyLimitBytes: 64 * 1024,
+      inFlightLimitBytes: 40 * 1024,
+      bodyPace: { bodyTimeoutMs: 60_000, minBytesPerSecond: 200_000, graceMs: 300 },
+    });
+    const slow = request(new URL(`${paced.url}/events`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': 64 * 1024 },
+    });
+    slow.on('error', () => undefined);
+    const answered = new Promise<{ status: number; text: string; closed: Promise<void> }>(
+      (resolve) => {
+        slow.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          const closed = new Promise<void>((done) => {
+            res.socket.once('close', () => {
+              done();
+            });
+          });
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, text, closed });
+          });
+        });
+      },
+    );
+    // 30 KB held at once, then nothing: a body of 24 KB or more no longer fits beside it.
+    slow.write(`[${' '.repeat(30 * 1024)}`);
+    const { status, text, closed } = await answered;
+    expect(status).toBe(408);
+    expect(text).toMatch(/less than 200000 bytes\/s after 300 ms; the request is cut/);
+    await closed;
+    const body = JSON.stringify(Array.from({ length: 300 }, (_, i) => event(i)));
+    expect(Buffer.byteLength(body)).toBeGreaterThan(24 * 1024);
+    const after = await fetch(`${paced.url}/events`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(after.status).toBe(200);
+    const metrics = await (await fetch(`${paced.url}/metrics`)).text();
+    expect(metrics).toMatch(/harness_events_rejected_total\{[^}]*reason="slow_body"[^}]*\} 1$/m);
+    await paced.stop();
   });
 });

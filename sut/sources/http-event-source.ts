@@ -5,6 +5,14 @@ import type { IngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
 import { applyBatch, decodeBody } from './event-batch.ts';
 import { HttpEventStream } from './http-event-stream.ts';
+import {
+  DEFAULT_BODY_PACE,
+  slowBodyMessage,
+  watchBodyPace,
+  type BodyPace,
+  type SlowBody,
+} from './body-pace.ts';
+import { InFlightBytes } from './in-flight-bytes.ts';
 
 /** Bodies above this are refused with 413 (a batch of ~40,000 typical events). */
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -16,6 +24,12 @@ export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_IN_FLIGHT_LIMIT_BYTES = 8 * DEFAULT_BODY_LIMIT_BYTES;
 /** A stream's answers go out together this often: its sender wakes 20 times a second for them, not once a batch. */
 export const DEFAULT_STREAM_ANSWER_EVERY_MS = 50;
+/**
+ * A stream that sends nothing for this long is cut: the simulator sends a batch at least every
+ * few milliseconds under load and ends a stream after 30 s, so a minute of silence is a sender
+ * that is gone or holding the connection.
+ */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
 /** Batches of one stream applied at once: the simulator's default requests in flight. */
 const STREAM_CONCURRENT_BATCHES = 16;
 
@@ -54,8 +68,8 @@ export class HttpEventSource implements EventSource {
   readonly name = 'http';
   private sink: IngestPort | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Body bytes held by requests being read or decoded now. */
-  private heldBytes = 0;
+  /** Body bytes held by requests and streams being read or decoded now. */
+  private readonly bytes: InFlightBytes;
 
   private readonly streams = new Set<HttpEventStream>();
   /** Set by stop(): a new stream is refused at once instead of kept open. */
@@ -66,7 +80,11 @@ export class HttpEventSource implements EventSource {
     private readonly bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
     private readonly inFlightLimitBytes = DEFAULT_IN_FLIGHT_LIMIT_BYTES,
     private readonly streamAnswerEveryMs = DEFAULT_STREAM_ANSWER_EVERY_MS,
-  ) {}
+    private readonly bodyPace: BodyPace = DEFAULT_BODY_PACE,
+    private readonly streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+  ) {
+    this.bytes = new InFlightBytes(inFlightLimitBytes);
+  }
 
   start(sink: IngestPort): Promise<void> {
     this.sink = sink;
@@ -96,13 +114,12 @@ export class HttpEventSource implements EventSource {
       sink: () => this.sink,
       batchLimitBytes: this.bodyLimitBytes,
       inFlightLimitBytes: this.inFlightLimitBytes,
-      hold: (bytes) => {
-        if (this.heldBytes + bytes > this.inFlightLimitBytes) return false;
-        this.heldBytes += bytes;
-        return true;
+      hold: (bytes) => this.bytes.hold(bytes),
+      release: (bytes) => {
+        this.bytes.release(bytes);
       },
-      release: (bytes) => (this.heldBytes -= bytes),
       answerEveryMs: this.streamAnswerEveryMs,
+      idleTimeoutMs: this.streamIdleTimeoutMs,
       concurrentBatches: STREAM_CONCURRENT_BATCHES,
     });
     this.streams.add(stream);
@@ -131,32 +148,47 @@ export class HttpEventSource implements EventSource {
   }
 
   /**
-   * Reads the body, holding its bytes against the in-flight bound while it does: 'too_large'
-   * past the body limit, 'overloaded' when all requests together would pass the bound.
+   * Reads the body, holding its bytes against the in-flight bound as they arrive (never as
+   * declared: a client that announces 8 MiB and sends a byte holds a byte): 'too_large' past
+   * the body limit, 'overloaded' when all requests together would pass the bound, 'timeout' or
+   * 'too_slow' when the body does not arrive at the pace asked, 'gone' when the client left.
    */
   private readBody(
     req: IncomingMessage,
     hold: (bytes: number) => boolean,
-  ): Promise<{ readonly text: string } | { readonly refused: 'too_large' | 'overloaded' }> {
+  ): Promise<
+    { readonly text: string } | { readonly refused: 'too_large' | 'overloaded' | SlowBody | 'gone' }
+  > {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > this.bodyLimitBytes) {
         resolve({ refused: 'too_large' });
         return;
       }
-      // A declared length is held up front: refused before a byte of it is read.
-      if (declared > 0 && !hold(declared)) {
-        resolve({ refused: 'overloaded' });
-        return;
-      }
       const chunks: Buffer[] = [];
       let length = 0;
       let refused: 'too_large' | 'overloaded' | undefined;
+      let settled = false;
+      const settle = (
+        outcome:
+          | { readonly text: string }
+          | { readonly refused: 'too_large' | 'overloaded' | SlowBody | 'gone' },
+      ) => {
+        if (settled) return;
+        settled = true;
+        pace.stop();
+        chunks.length = 0;
+        resolve(outcome);
+      };
+      const pace = watchBodyPace(this.bodyPace, (why) => {
+        settle({ refused: why });
+      });
       req.on('data', (chunk: Buffer) => {
-        if (refused !== undefined) return;
+        pace.received(chunk.length);
+        if (refused !== undefined || settled) return;
         length += chunk.length;
         if (length > this.bodyLimitBytes) refused = 'too_large';
-        else if (length > declared && !hold(chunk.length)) refused = 'overloaded';
+        else if (!hold(chunk.length)) refused = 'overloaded';
         if (refused !== undefined) {
           chunks.length = 0;
           return;
@@ -164,27 +196,29 @@ export class HttpEventSource implements EventSource {
         chunks.push(chunk);
       });
       req.on('end', () => {
-        resolve(
+        settle(
           refused === undefined ? { text: Buffer.concat(chunks).toString('utf8') } : { refused },
         );
       });
-      req.on('error', reject);
+      req.on('close', () => {
+        if (!req.complete) settle({ refused: 'gone' });
+      });
+      req.on('error', (error) => {
+        if (settled) return;
+        settled = true;
+        pace.stop();
+        reject(error);
+      });
     });
   }
 
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.refusedMediaType(req, res)) return;
-    let held = 0;
-    const hold = (bytes: number) => {
-      if (this.heldBytes + bytes > this.inFlightLimitBytes) return false;
-      this.heldBytes += bytes;
-      held += bytes;
-      return true;
-    };
+    const held = this.bytes.forRequest();
     try {
-      await this.receiveBody(req, res, hold);
+      await this.receiveBody(req, res, (bytes) => held.hold(bytes));
     } finally {
-      this.heldBytes -= held;
+      held.release();
     }
   }
 
@@ -201,6 +235,15 @@ export class HttpEventSource implements EventSource {
         error: `the body is larger than the limit of ${this.bodyLimitBytes} bytes; send smaller batches`,
       });
       req.resume();
+      return;
+    }
+    if ('refused' in body && body.refused === 'gone') return;
+    if ('refused' in body && (body.refused === 'timeout' || body.refused === 'too_slow')) {
+      this.metrics.rejected('slow_body');
+      // The rest of a slow body is not waited for: the connection goes once the 408 is out.
+      res.setHeader('connection', 'close');
+      res.on('finish', () => req.socket.destroy());
+      reply(res, 408, { error: slowBodyMessage(this.bodyPace, body.refused) });
       return;
     }
     if ('refused' in body) {

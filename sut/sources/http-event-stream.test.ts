@@ -241,3 +241,31 @@ describe('POST /events/stream', () => {
     );
   });
 });
+
+describe('a stream that goes silent', () => {
+  it('is ended after its idle timeout, its finished batches answered and its half-sent batch given back', async () => {
+    ({ sut, writer } = await startRecordingSut({
+      bodyLimitBytes: 6 * 1024,
+      inFlightLimitBytes: 8 * 1024,
+      streamAnswerEveryMs: 0,
+      streamIdleTimeoutMs: 300,
+    }));
+    const lines = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => event(from + i));
+    const a = openStream(sut.url);
+    await a.write(batch(...lines(0, 2)));
+    expect((await a.answered(1)).map((x) => [x.batch, x.status])).toEqual([[0, 200]]);
+    // 5 KB of a batch that is never finished, then nothing.
+    await a.write(`${lines(10, 55).join('\n')}\n`);
+    expect(await a.ended).toBe(200);
+    expect(a.answers().map((x) => [x.batch, x.status])).toEqual([[0, 200]]);
+    // What it held is free: a 4 KB batch fits in the 8 KB bound again.
+    const b = openStream(sut.url);
+    await b.write(batch(...lines(100, 35)));
+    expect((await b.answered(1)).map((x) => [x.status, x.accepted])).toEqual([[200, 35]]);
+    b.end();
+    await b.ended;
+    const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+    expect(metrics).toMatch(/harness_events_rejected_total\{[^}]*reason="slow_body"[^}]*\} 1$/m);
+  });
+});

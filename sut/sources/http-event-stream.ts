@@ -16,6 +16,8 @@ export interface EventStreamOptions {
   readonly inFlightLimitBytes: number;
   /** Answers wait this long to go out together; 0 writes each at once. */
   readonly answerEveryMs: number;
+  /** A stream that sends nothing for this long while it is read is cut, and what it held given back. */
+  readonly idleTimeoutMs: number;
   /** Batches being applied at once at most, as many as concurrent requests would be; beyond it the stream is not read. */
   readonly concurrentBatches: number;
 }
@@ -60,6 +62,8 @@ export class HttpEventStream {
   private readonly waiting: ReadBatch[] = [];
   private answers: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastReadAt = Date.now();
   /** No more batches will come: the request ended, or the service is stopping. */
   private inputDone = false;
   /** The connection is gone: nothing more can be answered. */
@@ -82,8 +86,10 @@ export class HttpEventStream {
     });
     res.flushHeaders();
     req.on('data', (chunk: Buffer) => {
+      this.lastReadAt = Date.now();
       this.read(chunk);
     });
+    this.watchIdle(options.idleTimeoutMs);
     req.on('end', () => {
       this.endOfInput();
     });
@@ -103,11 +109,46 @@ export class HttpEventStream {
   close(): Promise<void> {
     if (!this.inputDone) {
       this.inputDone = true;
+      this.stopIdleWatch();
       this.dropBatchBeingRead();
       this.req.resume();
       this.maybeFinish();
     }
     return this.finished;
+  }
+
+  /**
+   * Looks again in `waitMs` whether the sender has sent anything within the idle timeout. One
+   * timer a stream, not one a chunk: a busy stream reads thousands of chunks a second. While
+   * batches of the stream wait or are being applied, the silence may be the service's own (it
+   * does not read, or the sender waits for answers to send more) and does not count.
+   */
+  private watchIdle(waitMs: number): void {
+    if (this.inputDone || this.options.idleTimeoutMs <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.waiting.length > 0 || this.applying > 0) this.lastReadAt = Date.now();
+      const silentMs = Date.now() - this.lastReadAt;
+      if (silentMs >= this.options.idleTimeoutMs) this.cutIdle();
+      else this.watchIdle(this.options.idleTimeoutMs - silentMs);
+    }, waitMs);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * The sender has been silent past the idle timeout: the batch it left half-sent is dropped
+   * and its bytes given back, the batches it completed are answered, and the connection goes.
+   */
+  private cutIdle(): void {
+    if (this.inputDone) return;
+    this.inputDone = true;
+    if (this.lineCount > 0 || this.lineBytes > 0) this.options.metrics.rejected('slow_body');
+    this.dropBatchBeingRead();
+    // The sender may still be writing: the connection goes once the last answer is out.
+    this.res.once('finish', () => {
+      this.req.socket.destroy();
+    });
+    this.maybeFinish();
   }
 
   private read(chunk: Buffer): void {
@@ -232,7 +273,13 @@ export class HttpEventStream {
     if (this.lineBytes > 0) this.endLine();
     this.endBatch();
     this.inputDone = true;
+    this.stopIdleWatch();
     this.maybeFinish();
+  }
+
+  private stopIdleWatch(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private applyWaiting(): void {
@@ -322,6 +369,7 @@ export class HttpEventStream {
     this.gone = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopIdleWatch();
     for (const batch of this.waiting.splice(0)) this.options.release(batch.held);
     if (!this.inputDone) this.dropBatchBeingRead();
     this.inputDone = true;
