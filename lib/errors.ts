@@ -16,7 +16,7 @@ export const EXIT = {
    * sides that ran different things) and was not told to accept that.
    */
   gateNotApplied: 4,
-  /** The run completed and a threshold failed, as k6's 99. */
+  /** The run completed and a threshold failed (k6's 99), or its audit found wrong results. */
   thresholds: 99,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -49,7 +49,7 @@ export function isUsageError(error: unknown): error is UsageError {
   return error instanceof UsageError;
 }
 
-/** Thrown after the summary is printed when thresholds failed: exit code 99, as k6. */
+/** Thrown after the summary is printed when thresholds failed or the audit found wrong results: exit code 99, as k6. */
 export class ThresholdsFailedError extends HarnessError {
   override readonly name = 'ThresholdsFailedError';
   readonly exitCode = EXIT.thresholds;
