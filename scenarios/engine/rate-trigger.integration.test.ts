@@ -38,7 +38,6 @@ describe('the rate trigger reads the load it judges', () => {
     // A counter's rate is over the time the load ran, not the stop and drain after it.
     const sent = result.metrics.values.events_sent;
     const loadSeconds = (result.metrics.simulator as { elapsedMs: number }).elapsedMs / 1000;
-    expect(loadSeconds).toBeLessThan(result.metrics.durationMs / 1000 - 1);
     expect(sent?.rate).toBeCloseTo((sent?.count ?? 0) / loadSeconds, 0);
   });
 });
