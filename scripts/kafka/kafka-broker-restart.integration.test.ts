@@ -1,15 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalogue, type GoalCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { createKafka } from '../../sut/kafka/kafka-client.ts';
-import { findFreePort } from '../db/free-port.ts';
 import {
   conservationAfterCatchUp,
   expectExactlyOnce,
+  ownBrokerRunnable,
   seedMovingRows,
+  startOwnBroker,
   uniqueName,
 } from '../testing/kafka-test-support.ts';
 import { produceSimulated, startKafkaSut } from '../testing/kafka-sut.ts';
@@ -17,7 +14,6 @@ import { createTestDatabase, type TestDatabase } from '../testing/test-database.
 import {
   brokersOf,
   cleanBroker,
-  jarDir,
   startBroker,
   stopBroker,
   type BrokerLayout,
@@ -30,12 +26,7 @@ const SEED = 5;
  * This test runs a broker of its own (it restarts it), from the cached jars. CI always runs
  * it (.ci/run has fetched the jars); elsewhere it needs them fetched once.
  */
-const jarsCached = existsSync(join(jarDir(), '.complete'));
-const runIt = process.env.CI === 'true' || jarsCached;
-if (!runIt)
-  process.stderr.write(
-    'broker restart test skipped: no Kafka jars cached yet; `npm run kafka:start` fetches them (Java 17 + Maven)\n',
-  );
+const runIt = ownBrokerRunnable('broker restart test');
 
 let db: TestDatabase;
 let catalogue: GoalCatalogue;
@@ -45,12 +36,7 @@ describe.skipIf(!runIt)('Kafka transport: the broker restarted mid-run', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     catalogue = await loadCatalogue();
-    layout = {
-      home: await mkdtemp(join(tmpdir(), 'harness-kafka-restart-')),
-      port: await findFreePort(),
-      controllerPort: await findFreePort(),
-    };
-    await startBroker(layout);
+    layout = await startOwnBroker('harness-kafka-restart-');
   });
   afterAll(async () => {
     await cleanBroker(layout);

@@ -10,7 +10,12 @@ import { readProgressRows } from '../../sut/db/progress-table.ts';
 import { decodeRecord } from '../../sut/kafka/event-codec.ts';
 import { createKafka, parseBrokers } from '../../sut/kafka/kafka-client.ts';
 import { rowKey } from '../../sut/model/progress-row.ts';
-import { waitUntilReady } from '../kafka/kafka-broker.ts';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePort } from '../db/free-port.ts';
+import { jarDir, startBroker, waitUntilReady, type BrokerLayout } from '../kafka/kafka-broker.ts';
 import { topicEnds, waitForStoredOffsets } from '../../scenarios/engine/kafka-catch-up.ts';
 
 export { topicEnds, waitForStoredOffsets };
@@ -215,4 +220,29 @@ export function expectExactlyOnce(
   expect(check.records).toHaveLength(records);
   expect(check.problems).toEqual([]);
   expect(check.total).toBeGreaterThan(10_000);
+}
+
+/**
+ * Whether a test may run a broker of its own (one it stops or restarts): CI always does
+ * (.ci/run has fetched the jars); elsewhere the jars must have been fetched once. Says so
+ * when not.
+ */
+export function ownBrokerRunnable(test: string): boolean {
+  const runIt = process.env.CI === 'true' || existsSync(join(jarDir(), '.complete'));
+  if (!runIt)
+    process.stderr.write(
+      `${test} skipped: no Kafka jars cached yet; \`npm run kafka:start\` fetches them (Java 17 + Maven)\n`,
+    );
+  return runIt;
+}
+
+/** A broker of the test's own, on free ports in a folder of its own, started. */
+export async function startOwnBroker(prefix: string): Promise<BrokerLayout> {
+  const layout = {
+    home: await mkdtemp(join(tmpdir(), prefix)),
+    port: await findFreePort(),
+    controllerPort: await findFreePort(),
+  };
+  await startBroker(layout);
+  return layout;
 }

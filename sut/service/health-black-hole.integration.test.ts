@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { health, healthUntil } from '../../scripts/testing/health-poll.ts';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import { startPgLinkProxy, type PgLinkProxy } from '../../scenarios/faults/pg-link-proxy.ts';
 import { PRODUCTION_FLUSH_CONFIG } from '../buffer/flush-worker.ts';
@@ -7,7 +8,7 @@ import { generatePlayerIds } from '../db/player-ids.ts';
 import { seedProgress } from '../db/seeder.ts';
 import { PostgresBatchWriter } from '../repository/postgres-batch-writer.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
-import { startSut, type RunningSut } from './sut-app.ts';
+import { startSut } from './sut-app.ts';
 
 const PLAYERS = 20;
 const SEED = 5;
@@ -21,32 +22,6 @@ afterAll(async () => {
   await proxy.close();
   await db.drop();
 });
-
-interface Health {
-  status: number;
-  body: { ok: boolean; reason?: string; problems: { check: string; reason: string }[] };
-}
-
-async function health(sut: RunningSut): Promise<Health> {
-  const res = await fetch(`${sut.url}/healthz`);
-  return { status: res.status, body: (await res.json()) as Health['body'] };
-}
-
-/** Polls /healthz until `wanted` holds (every poll kept), or fails after `withinMs`. */
-async function healthUntil(
-  sut: RunningSut,
-  wanted: (h: Health) => boolean,
-  withinMs: number,
-): Promise<Health> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const h = await health(sut);
-    if (wanted(h)) return h;
-    if (Date.now() > deadline)
-      throw new Error(`/healthz did not change within ${withinMs} ms: ${JSON.stringify(h)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('/healthz with the database link black-holed', () => {
   it('answers 503 naming the hung and overdue flushes while the link swallows them, and 200 again once it is back', async () => {
@@ -100,7 +75,7 @@ describe('/healthz with the database link black-holed', () => {
     })();
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const before = await health(sut);
+      const before = await health(sut.url);
       expect(before.status).toBe(200);
       expect(before.body.problems).toEqual([]);
 
@@ -109,7 +84,7 @@ describe('/healthz with the database link black-holed', () => {
       // Overdue (nothing flushed since the last tick before the hole) can come first; the
       // hung flush reaches its limit a tick later.
       const degraded = await healthUntil(
-        sut,
+        sut.url,
         (h) => h.status === 503 && h.body.problems.some((p) => p.check === 'flush_running_long'),
         3_500,
       );
@@ -122,7 +97,7 @@ describe('/healthz with the database link black-holed', () => {
       expect(checks).not.toContain('flushes_failing');
 
       await hole;
-      const recovered = await healthUntil(sut, (h) => h.status === 200, 10_000);
+      const recovered = await healthUntil(sut.url, (h) => h.status === 200, 10_000);
       expect(recovered.body).toMatchObject({ ok: true, problems: [] });
     } finally {
       sending.on = false;
