@@ -125,25 +125,15 @@ describe.skipIf(!available)('the HTML report in headless Chromium', () => {
   });
 
   it('draws every chart offline, with no script error', async () => {
-    const html = renderHtmlReport({
-      title: 'Release check',
-      results: [fixture('sweep-head.json'), fixture('run-head.json')],
-      comparisons: [compareResults(fixture('run-base.json'), fixture('run-head.json'))],
-      comparisonNotes: [],
-    });
-    const file = join(dir, 'report.html');
-    writeFileSync(file, html);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('body[data-charts-drawn]', { timeout: 20_000 });
-
+    const { page, done } = await openReport(
+      {
+        title: 'Release check',
+        results: [fixture('sweep-head.json'), fixture('run-head.json')],
+        comparisons: [compareResults(fixture('run-base.json'), fixture('run-head.json'))],
+        comparisonNotes: [],
+      },
+      'report',
+    );
     const containers = await page.locator('[data-chart]').count();
     // sweep: wall (unprepared, prepared), planning, execution; run: rate, latency, depth, flush sizes
     expect(containers).toBe(8);
@@ -157,8 +147,6 @@ describe.skipIf(!available)('the HTML report in headless Chromium', () => {
     // The crossover of the sweep and the comparison made it onto the page.
     expect(await page.textContent('body')).toMatch(/cte < correlated from/);
     expect(await page.textContent('body')).toMatch(/flush_duration p\(95\)/);
-    expect(errors).toEqual([]);
-    expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
-    await page.close();
+    await done();
   });
 });
