@@ -153,6 +153,38 @@ describe('flush worker (fake timers)', () => {
     });
   });
 
+  it('marks as durable what came in before the drain of a batch that committed, and no more', async () => {
+    const origin = Date.now();
+    expect(worker.durableThrough).toBe(origin);
+    await vi.advanceTimersByTimeAsync(30);
+    worker.tryAdd('u1', 'ns', oneGoal, 1, Date.now());
+    writer.failuresLeft = 1;
+    await vi.advanceTimersByTimeAsync(70); // drained at 100 ms; the write fails
+    worker.tryAdd('u2', 'ns', oneGoal, 1, Date.now());
+    // Nothing committed: the mark stays where the worker started, before u1 came in.
+    expect(worker.durableThrough).toBe(origin);
+    await vi.advanceTimersByTimeAsync(100); // the retry of the same batch commits
+    expect(writer.batches).toHaveLength(1);
+    // u1's batch was drained at 100 ms; u2 came in after it and is not yet written.
+    expect(worker.durableThrough).toBe(origin + 100);
+    await vi.advanceTimersByTimeAsync(100); // u2's batch drained at 300 ms and committed
+    expect(worker.durableThrough).toBe(origin + 300);
+    await vi.advanceTimersByTimeAsync(100); // nothing left: durable through the idle tick
+    expect(worker.durableThrough).toBe(origin + 400);
+  });
+
+  it('does not mark as durable a batch that carried part of a summed delta back', async () => {
+    const origin = Date.now();
+    const max = 2_147_483_647;
+    worker.tryAdd('u1', 'ns', oneGoal, max, Date.now());
+    worker.tryAdd('u1', 'ns', oneGoal, 5, Date.now());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writer.batches).toHaveLength(1);
+    expect(worker.durableThrough).toBe(origin);
+    await vi.advanceTimersByTimeAsync(100); // the carried 5 commits
+    expect(worker.durableThrough).toBe(origin + 200);
+  });
+
   it('flushes at once when the buffer reaches its size', async () => {
     for (let u = 0; u < 10; u++) worker.tryAdd(`u${u}`, 'ns', goals, 1, Date.now());
     await vi.advanceTimersByTimeAsync(0);

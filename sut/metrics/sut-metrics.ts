@@ -356,6 +356,23 @@ export class SutMetrics {
     });
   }
 
+  /**
+   * `harness_durable_through_ms{partition}`: every event a partition took in before this
+   * clock time (epoch ms) is committed. The harness reads it before it kills the service, so
+   * that the audit can tell, per key, which acknowledged increments a crash may have lost.
+   */
+  watchDurableThrough(read: () => readonly number[]): void {
+    new Gauge({
+      name: METRIC_NAMES.durableThroughMs,
+      help: 'Epoch ms before which every event the partition took in is committed',
+      labelNames: ['partition'],
+      registers: [this.registry],
+      collect() {
+        read().forEach((ms, p) => this.set({ partition: String(p) }, ms));
+      },
+    });
+  }
+
   partition(p: number): PartitionMetrics {
     const m = this.partitions[p];
     if (m === undefined) throw new RangeError(`no partition ${p}`);

@@ -62,6 +62,7 @@ export async function startSut(options: SutOptions): Promise<RunningSut> {
     options.onFlushError,
   );
   metrics.watchUnwritten(() => service.workers.reduce((sum, w) => sum + w.unwrittenUnits, 0));
+  metrics.watchDurableThrough(() => service.workers.map((w) => w.durableThrough));
   const http =
     options.source === undefined
       ? new HttpEventSource(
