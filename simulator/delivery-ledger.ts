@@ -20,11 +20,17 @@ export type Delivery = (typeof DELIVERY)[keyof typeof DELIVERY];
 export class DeliveryLedger {
   readonly states: Uint8Array;
   private readonly ackOrder: Int32Array;
+  /** When each acknowledgement came (epoch ms, by its place in the order). */
+  private readonly ackTimes: Float64Array;
   private acks = 0;
 
-  constructor(readonly events: number) {
+  constructor(
+    readonly events: number,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.states = new Uint8Array(events);
     this.ackOrder = new Int32Array(events);
+    this.ackTimes = new Float64Array(events);
   }
 
   /** The event went out (or is queued to): unknown until the target answers. */
@@ -33,9 +39,11 @@ export class DeliveryLedger {
   }
 
   acknowledged(indices: readonly number[]): void {
+    const now = this.clock();
     for (const i of indices) {
       if (this.states[i] === DELIVERY.acknowledged) continue;
       this.states[i] = DELIVERY.acknowledged;
+      this.ackTimes[this.acks] = now;
       this.ackOrder[this.acks++] = i;
     }
   }
@@ -52,6 +60,11 @@ export class DeliveryLedger {
   /** The events acknowledged between two marks, in the order they were. */
   acknowledgedBetween(from: number, to: number): Int32Array {
     return this.ackOrder.subarray(from, to);
+  }
+
+  /** When the acknowledgements between two marks came (epoch ms), in the same order. */
+  acknowledgedTimesBetween(from: number, to: number): Float64Array {
+    return this.ackTimes.subarray(from, to);
   }
 
   /**

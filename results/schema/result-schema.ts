@@ -454,7 +454,18 @@ const auditExample = z.strictObject({
   sent: nonNegative,
   low: finite.optional().describe('The least the row may hold (absent in older results)'),
   high: finite.optional().describe('The most the row may hold (absent in older results)'),
+  inCrashWindow: nonNegative
+    .optional()
+    .describe("The key's acknowledged increments inside crash windows (absent when none)"),
+  error: nonNegative
+    .optional()
+    .describe('How far the row is outside its bounds (absent in older results)'),
 });
+
+const auditError = z
+  .strictObject({ absolute: nonNegative, relative: nonNegative })
+  .nullable()
+  .describe('The largest error of any key: increments, and share of what the key had to move');
 
 export const auditSchema = z
   .strictObject({
@@ -474,8 +485,38 @@ export const auditSchema = z
     deadLettered: nonNegative,
     crashBound: nonNegative,
     keysLost: nonNegative,
+    keysLostAtCrash: nonNegative
+      .optional()
+      .describe('Keys short within their crash windows only (absent in older results)'),
     keysDoubled: nonNegative,
-    examples: z.strictObject({ lost: z.array(auditExample), doubled: z.array(auditExample) }),
+    indeterminate: nonNegative
+      .optional()
+      .describe(
+        'Increments sent without an answer: in the upper bounds only (absent in older results)',
+      ),
+    crashes: z
+      .array(
+        z.strictObject({
+          atSeconds: finite.optional(),
+          unwrittenReported: nonNegative,
+          window: nonNegative,
+          keys: nonNegative,
+          lost: nonNegative,
+          keysLost: nonNegative,
+        }),
+      )
+      .optional()
+      .describe('Each crash window, attributed key by key (absent in older results)'),
+    maxError: z
+      .strictObject({ lost: auditError, doubled: auditError })
+      .optional()
+      .describe('The largest error of any key per anomaly (absent in older results)'),
+    examples: z.strictObject({
+      lost: z.array(auditExample),
+      doubled: z.array(auditExample),
+      lostAtCrash: z.array(auditExample).optional(),
+      untouchable: z.array(auditExample).optional(),
+    }),
     durationMs: nonNegative,
   })
   .describe(

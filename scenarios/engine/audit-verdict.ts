@@ -9,7 +9,8 @@ import type { Verdict } from './revisit-verdict.ts';
 
 /** What each check holds the table to, in the words every report uses. */
 const DESCRIPTIONS: Record<AuditCheckName, string> = {
-  lost_increments: 'every acknowledged increment is in the table (beyond the crash window)',
+  lost_increments:
+    "every acknowledged increment is in the table (outside each key's own crash windows)",
   doubled_increments: 'no row holds more than every increment sent to it',
   untouchable_rows_moved: 'claimed, inactive and already-counted daily rows stay as they were',
 };
@@ -44,8 +45,8 @@ export function auditVerdict(
     ok: counts[name].count === 0,
     allowed: allowed.includes(name),
   }));
-  // Lost examples are shown only when the loss is beyond the crash window: within it they
-  // are the buffer a killed service held, which the run expected to lose.
+  // Lost examples are keys short outside their crash windows (results from before the
+  // per-key attribution listed every short key: shown only when the loss was beyond it).
   const lost = audit.lost > 0 ? audit.examples.lost.slice(0, EXAMPLES_PER_KIND) : [];
   const examples = [
     ...lost.map((x) => ({ kind: 'lost' as const, x })),

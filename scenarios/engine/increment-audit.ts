@@ -1,19 +1,19 @@
+export { auditKey } from './audit-judgement.ts';
+export type { AuditExample, AuditRow, LedgerEvent } from './audit-judgement.ts';
 import type pg from 'pg';
 import { DELIVERY, type Delivery, type DeliveryLedger } from '../../simulator/delivery-ledger.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
+import { partitionOf } from '../../sut/partitioning/fnv1a.ts';
+import {
+  auditKey,
+  judgeIncrements,
+  type AuditCounts,
+  type AuditRow,
+  type LedgerEvent,
+} from './audit-judgement.ts';
 import type { EventGenerator } from '../../simulator/event-generator.ts';
 import type { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
-
-/** One row as the audit needs it, before and after a run. */
-export interface AuditRow {
-  readonly progress: number;
-  /** Active and not claimed: the only rows an increment may move. */
-  readonly movable: boolean;
-  readonly daily: boolean;
-  /** Daily rows: already counted on the run's UTC day when it started (no increment may land). */
-  readonly countedToday: boolean;
-}
 
 /** A window in which the service was killed: what it held unwritten, and what it acknowledged after that was read. */
 export interface CrashWindow {
@@ -22,21 +22,24 @@ export interface CrashWindow {
   /** The ledger's acknowledgement marks around the kill: those acknowledged in between were buffered too. */
   readonly ackFrom: number;
   readonly ackTo: number;
+  /** When the service was killed (epoch ms). */
+  readonly at?: number;
+  /**
+   * Per partition, the service's durable-through mark read just before the kill (epoch ms):
+   * every event it took in before is committed. Absent: nothing acknowledged since the
+   * previous crash is known written.
+   */
+  readonly durableThrough?: readonly number[];
 }
 
-export interface AuditExample {
-  readonly userId: string;
-  readonly goalId: string;
-  readonly before: number;
-  readonly after: number;
-  readonly acknowledged: number;
-  readonly sent: number;
-  /** The bounds the row had to fall within: at least `low`, at most `high`. */
-  readonly low: number;
-  readonly high: number;
+/** An event sent beside the load (a poison fault), with what became of it and when it was acknowledged. */
+export interface InjectedEvent {
+  readonly event: PlayerEvent;
+  readonly delivery: Delivery;
+  readonly acknowledgedAt?: number;
 }
 
-export interface AuditReport {
+export interface AuditReport extends AuditCounts {
   readonly events: {
     readonly scheduled: number;
     readonly notSent: number;
@@ -44,39 +47,118 @@ export interface AuditReport {
     readonly acknowledged: number;
     readonly refused: number;
   };
-  readonly rowsChecked: number;
-  /** Sum over rows of what is missing below the acknowledged increments (minus dead letters). */
-  readonly lostIncrements: number;
-  /** The part of the loss the crash windows account for (the in-memory buffer's known window). */
-  readonly lostAtCrash: number;
-  /** Loss beyond what the crash windows can explain: a defect. */
-  readonly lost: number;
-  /** Sum over rows of what is there beyond every increment sent: applied twice. */
-  readonly doubled: number;
-  /** Rows that must never move (inactive, claimed, daily already counted today) and did. */
-  readonly untouchableMoved: number;
-  /** Increments the database refused, set aside in dead_letters (not counted as lost). */
-  readonly deadLettered: number;
-  /** The most the crash windows can have lost. */
-  readonly crashBound: number;
-  readonly keysLost: number;
-  readonly keysDoubled: number;
-  readonly examples: { readonly lost: AuditExample[]; readonly doubled: AuditExample[] };
   /** What the audit cost: reading the table and replaying the events. */
   readonly durationMs: number;
 }
 
-const EXAMPLES = 5;
-const key = (userId: string, goalId: string) => `${userId}\u0001${goalId}`;
+/**
+ * Which crash window holds each acknowledged event: acknowledged after the previous crash,
+ * no later than this one's end, and at or after its partition's durable-through mark (an
+ * event acknowledged before the mark was taken in before it too, so it is committed). An
+ * acknowledgement comes after the service took the event in, so the window can only be
+ * wider than what the service truly held, never narrower.
+ */
+export function crashMembership(
+  ledger: DeliveryLedger,
+  crashes: readonly CrashWindow[],
+  playerOf: (index: number) => string,
+  injected: readonly InjectedEvent[] = [],
+): { planned: Map<number, number>; injected: Map<number, number> } {
+  const planned = new Map<number, number>();
+  const injectedIn = new Map<number, number>();
+  const markOf = (c: CrashWindow, playerId: string): number => {
+    const marks = c.durableThrough ?? [];
+    return marks.length === 0
+      ? Number.NEGATIVE_INFINITY
+      : (marks[partitionOf(playerId, marks.length)] ?? Number.NEGATIVE_INFINITY);
+  };
+  let previousTo = 0;
+  let previousAt = Number.NEGATIVE_INFINITY;
+  crashes.forEach((c, n) => {
+    const order = ledger.acknowledgedBetween(previousTo, c.ackTo);
+    const times = ledger.acknowledgedTimesBetween(previousTo, c.ackTo);
+    const marks = c.durableThrough ?? [];
+    const earliest = marks.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...marks);
+    for (let j = order.length - 1; j >= 0; j--) {
+      const at = times[j] as number;
+      if (at < earliest) break;
+      const k = order[j] as number;
+      if (at >= markOf(c, playerOf(k)) && !planned.has(k)) planned.set(k, n);
+    }
+    const killedAt = c.at ?? Number.POSITIVE_INFINITY;
+    injected.forEach((x, i) => {
+      const at = x.acknowledgedAt;
+      if (x.delivery !== DELIVERY.acknowledged || at === undefined || injectedIn.has(i)) return;
+      if (at > previousAt && at <= killedAt && at >= markOf(c, x.event.playerId))
+        injectedIn.set(i, n);
+    });
+    previousTo = c.ackTo;
+    previousAt = killedAt;
+  });
+  return { planned, injected: injectedIn };
+}
 
 /**
- * Jepsen's counter check, per (player, goal): the table must hold at least the seeded value
- * plus every acknowledged increment (less any the database refused and set aside), and at
- * most the seeded value plus every increment sent. Events are a pure function of the seed and
- * their index, so they are replayed here from the ledger rather than kept. Daily goals count
- * once per UTC day, so for them the bounds are: unchanged when already counted today,
- * otherwise at least one acknowledged step and at most every increment sent.
+ * Every event of a run as the audit counts it: the planned ones replayed from the generator
+ * (a pure function of the seed and their index, so they need not be kept), then the
+ * injected ones, each with the crash window that holds it.
  */
+export function* runLedgerEvents(input: {
+  readonly ledger: DeliveryLedger;
+  readonly generator: EventGenerator;
+  readonly playerIds: readonly string[];
+  readonly router: GoalRouter;
+  readonly crashes: readonly CrashWindow[];
+  readonly injected?: readonly InjectedEvent[];
+  /** Over Kafka a killed service's events are read again from the log: no crash window. */
+  readonly transport: 'http' | 'kafka';
+}): Generator<LedgerEvent> {
+  const { ledger, generator, playerIds, router } = input;
+  const playerOf = (k: number) => playerIds[generator.playerAt(k)] as string;
+  const membership =
+    input.transport === 'http'
+      ? crashMembership(ledger, input.crashes, playerOf, input.injected)
+      : { planned: new Map<number, number>(), injected: new Map<number, number>() };
+  const states = ledger.states;
+  for (let k = 0; k < states.length; k++) {
+    const state = states[k] as Delivery;
+    const player = generator.playerAt(k);
+    const event = generator.eventAt(k, player, 0);
+    yield {
+      index: k,
+      eventId: event.eventId,
+      playerId: playerIds[player] as string,
+      delta: event.delta,
+      goals: router.goalsFor(event).map((g) => g.goalId),
+      state,
+      crash: membership.planned.get(k) ?? null,
+    };
+  }
+  let i = 0;
+  for (const { event, delivery } of input.injected ?? [])
+    yield {
+      index: null,
+      eventId: event.eventId,
+      playerId: event.playerId,
+      delta: event.delta,
+      goals: router.goalsFor(event).map((g) => g.goalId),
+      state: delivery,
+      crash: membership.injected.get(i++) ?? null,
+    };
+}
+
+/** The audit's event counts, from the ledger of the planned events. */
+export function ledgerCounts(ledger: DeliveryLedger): AuditReport['events'] {
+  return {
+    scheduled: ledger.states.length,
+    notSent: ledger.count(DELIVERY.notSent),
+    unknown: ledger.count(DELIVERY.unknown),
+    acknowledged: ledger.count(DELIVERY.acknowledged),
+    refused: ledger.count(DELIVERY.refused),
+  };
+}
+
+/** The audit of a run: its events judged against the table, per key (see judgeIncrements). */
 export function auditIncrements(input: {
   readonly ledger: DeliveryLedger;
   readonly generator: EventGenerator;
@@ -88,117 +170,24 @@ export function auditIncrements(input: {
   readonly deadLetters: ReadonlyMap<string, number>;
   readonly crashes: readonly CrashWindow[];
   /** Events sent beside the load (poison faults), with what became of them. */
-  readonly injected?: readonly { readonly event: PlayerEvent; readonly delivery: Delivery }[];
+  readonly injected?: readonly InjectedEvent[];
+  readonly transport?: 'http' | 'kafka';
+  /** When the load started (epoch ms): crash times are reported from it. */
+  readonly loadStartedAt?: number;
 }): Omit<AuditReport, 'durationMs'> {
-  const { ledger, generator, playerIds, router } = input;
-  const acknowledged = new Map<string, number>();
-  const sent = new Map<string, number>();
-  const eventUnits = (k: number): number => {
-    const event = generator.eventAt(k, generator.playerAt(k), 0);
-    return event.delta * router.goalsFor(event).length;
-  };
-  const states = ledger.states;
-  for (let k = 0; k < states.length; k++) {
-    const state = states[k];
-    if (state !== DELIVERY.acknowledged && state !== DELIVERY.unknown) continue;
-    const player = generator.playerAt(k);
-    const event = generator.eventAt(k, player, 0);
-    const playerId = playerIds[player] as string;
-    for (const goal of router.goalsFor(event)) {
-      const id = key(playerId, goal.goalId);
-      sent.set(id, (sent.get(id) ?? 0) + event.delta);
-      if (state === DELIVERY.acknowledged)
-        acknowledged.set(id, (acknowledged.get(id) ?? 0) + event.delta);
-    }
-  }
-  for (const { event, delivery } of input.injected ?? []) {
-    if (delivery !== DELIVERY.acknowledged && delivery !== DELIVERY.unknown) continue;
-    for (const goal of router.goalsFor(event)) {
-      const id = key(event.playerId, goal.goalId);
-      sent.set(id, (sent.get(id) ?? 0) + event.delta);
-      if (delivery === DELIVERY.acknowledged)
-        acknowledged.set(id, (acknowledged.get(id) ?? 0) + event.delta);
-    }
-  }
-  let lostIncrements = 0;
-  let doubled = 0;
-  let untouchableMoved = 0;
-  let keysLost = 0;
-  let keysDoubled = 0;
-  let deadLettered = 0;
-  const examples = { lost: [] as AuditExample[], doubled: [] as AuditExample[] };
-  for (const [id, row] of input.before) {
-    const after = input.after.get(id);
-    if (after === undefined) continue;
-    const ack = acknowledged.get(id) ?? 0;
-    const all = sent.get(id) ?? 0;
-    const setAside = input.deadLetters.get(id) ?? 0;
-    deadLettered += setAside;
-    let low: number;
-    let high: number;
-    if (!row.movable || (row.daily && row.countedToday)) {
-      low = high = row.progress;
-      if (after !== row.progress) untouchableMoved++;
-    } else if (row.daily) {
-      low = row.progress + (ack - setAside > 0 ? 1 : 0);
-      high = row.progress + all;
-    } else {
-      low = row.progress + Math.max(0, ack - setAside);
-      high = row.progress + all;
-    }
-    const [userId = '', goalId = ''] = id.split('\u0001');
-    const example = {
-      userId,
-      goalId,
-      before: row.progress,
-      after,
-      acknowledged: ack,
-      sent: all,
-      low,
-      high,
-    };
-    if (after < low) {
-      lostIncrements += low - after;
-      keysLost++;
-      if (examples.lost.length < EXAMPLES) examples.lost.push(example);
-    } else if (after > high) {
-      doubled += after - high;
-      keysDoubled++;
-      if (examples.doubled.length < EXAMPLES) examples.doubled.push(example);
-    }
-  }
-  let crashBound = 0;
-  for (const crash of input.crashes) {
-    crashBound += crash.unwrittenBefore;
-    for (const k of ledger.acknowledgedBetween(crash.ackFrom, crash.ackTo))
-      crashBound += eventUnits(k);
-  }
-  const lostAtCrash = Math.min(lostIncrements, crashBound);
-  return {
-    events: {
-      scheduled: states.length,
-      notSent: ledger.count(DELIVERY.notSent),
-      unknown: ledger.count(DELIVERY.unknown),
-      acknowledged: ledger.count(DELIVERY.acknowledged),
-      refused: ledger.count(DELIVERY.refused),
-    },
-    rowsChecked: input.before.size,
-    lostIncrements,
-    lostAtCrash,
-    lost: lostIncrements - lostAtCrash,
-    doubled,
-    untouchableMoved,
-    deadLettered,
-    crashBound,
-    keysLost,
-    keysDoubled,
-    examples,
-  };
-}
-
-/** The key the audit uses for a row. */
-export function auditKey(userId: string, goalId: string): string {
-  return key(userId, goalId);
+  const counts = judgeIncrements({
+    events: runLedgerEvents({ ...input, transport: input.transport ?? 'http' }),
+    before: input.before,
+    after: input.after,
+    deadLetters: input.deadLetters,
+    crashes: input.crashes.map((c) => ({
+      unwrittenReported: c.unwrittenBefore,
+      ...(c.at === undefined || input.loadStartedAt === undefined
+        ? {}
+        : { atSeconds: (c.at - input.loadStartedAt) / 1000 }),
+    })),
+  });
+  return { events: ledgerCounts(input.ledger), ...counts };
 }
 
 /** Every row of the table as the audit needs it, in one read. */
@@ -215,7 +204,7 @@ export async function readAuditRows(
   });
   const out = new Map<string, AuditRow>();
   for (const [userId, goalId, progress, movable, today] of rows)
-    out.set(key(userId, goalId), {
+    out.set(auditKey(userId, goalId), {
       progress,
       movable,
       daily: dailyGoals.has(goalId),
@@ -233,7 +222,7 @@ export async function readProgress(
     text: `SELECT user_id, goal_id, progress FROM ${table.sql}`,
     rowMode: 'array',
   });
-  return new Map(rows.map(([userId, goalId, progress]) => [key(userId, goalId), progress]));
+  return new Map(rows.map(([userId, goalId, progress]) => [auditKey(userId, goalId), progress]));
 }
 
 /** What the database set aside in dead_letters since `since`, by key. */
@@ -246,5 +235,5 @@ export async function readDeadLetters(
     values: [since],
     rowMode: 'array',
   });
-  return new Map(rows.map(([userId, goalId, delta]) => [key(userId, goalId), Number(delta)]));
+  return new Map(rows.map(([userId, goalId, delta]) => [auditKey(userId, goalId), Number(delta)]));
 }

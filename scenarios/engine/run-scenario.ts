@@ -39,6 +39,7 @@ import {
   readDeadLetters,
   readProgress,
   type AuditReport,
+  type InjectedEvent,
 } from './increment-audit.ts';
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceGroup, type ServiceInstanceLine } from './service-group.ts';
@@ -467,6 +468,7 @@ export async function runScenario(
     throw error;
   });
   const started = performance.now();
+  const loadStartedAt = Date.now();
   latency.startLoad();
   let previous: PromSample[] = [];
   let sent = 0;
@@ -543,7 +545,7 @@ export async function runScenario(
       logger.warn(`sampling /metrics failed: ${(error as Error).message}`);
     },
   });
-  const injected: { event: PlayerEvent; delivery: Delivery }[] = [];
+  const injected: InjectedEvent[] = [];
   const inject = async (events: readonly PlayerEvent[]): Promise<string> => {
     let delivery: Delivery = DELIVERY.unknown;
     let said: string;
@@ -565,7 +567,8 @@ export async function runScenario(
       else if (res.status === 400) delivery = DELIVERY.refused;
       said = `HTTP ${res.status}${answer.error === undefined ? '' : ` (${answer.error.slice(0, 120)})`}`;
     }
-    injected.push(...events.map((event) => ({ event, delivery })));
+    const acknowledgedAt = Date.now();
+    injected.push(...events.map((event) => ({ event, delivery, acknowledgedAt })));
     return said;
   };
   const faultsOver = new AbortController();
@@ -668,6 +671,8 @@ export async function runScenario(
       deadLetters: await readDeadLetters(auditClient, runStart),
       crashes: service.crashes,
       injected,
+      transport: settings.transport,
+      loadStartedAt,
     });
     auditMs += performance.now() - reading;
     const audit: AuditReport = { ...auditFigures, durationMs: auditMs };

@@ -4,7 +4,7 @@ import { parseResultText } from '../../results/result-file.ts';
 import type { RunResult } from '../../results/schema/result-schema.ts';
 import { expectGolden, RESULT_FIXTURES } from '../../scripts/testing/golden.ts';
 import type { AuditReport } from './increment-audit.ts';
-import { renderRunSummary, type RunSummaryView } from './run-summary.ts';
+import { auditLines, renderRunSummary, type RunSummaryView } from './run-summary.ts';
 import { auditVerdict, withAudit } from './audit-verdict.ts';
 
 function run(name: string): RunResult {
@@ -165,6 +165,57 @@ describe('the run summary, held to golden files', () => {
       renderRunSummary(viewOf(base, { verdict, audit: { report: wrong, transport: 'http' } })),
       'scenarios/engine/golden/run-wrong-results.txt',
     );
+  });
+
+  it('the audit attributed per key: each crash window, the loss outside them, the worst rows and the largest error', () => {
+    const example = {
+      userId: 'd5e60e15-ff9a-4745-8acc-c17087e512c9',
+      goalId: 'challenge-01-goal-003',
+      before: 100,
+      after: 104,
+      acknowledged: 9,
+      sent: 11,
+      low: 107,
+      high: 111,
+      inCrashWindow: 2,
+      error: 3,
+    };
+    const perKey: AuditReport = {
+      ...audit,
+      lostIncrements: 31_017,
+      lostAtCrash: 31_014,
+      lost: 3,
+      crashBound: 70_250,
+      keysLost: 1,
+      keysLostAtCrash: 12_001,
+      indeterminate: 52_900,
+      crashes: [
+        {
+          atSeconds: 20.1,
+          unwrittenReported: 30_125,
+          window: 34_900,
+          keys: 14_000,
+          lost: 15_514,
+          keysLost: 6_001,
+        },
+        {
+          atSeconds: 45.3,
+          unwrittenReported: 29_870,
+          window: 35_350,
+          keys: 14_100,
+          lost: 15_500,
+          keysLost: 6_000,
+        },
+      ],
+      maxError: { lost: { absolute: 3, relative: 3 / 7 }, doubled: null },
+      examples: {
+        lost: [example],
+        doubled: [],
+        lostAtCrash: [{ ...example, after: 108, error: 1, userId: 'a1' }],
+        untouchable: [],
+      },
+    };
+    expectGolden(`${auditLines(perKey, 'http')}\n`, 'scenarios/engine/golden/audit-per-key.txt');
   });
 
   it('a run of several generators and services: the merged figures, then one line per generator and per service', () => {

@@ -10,6 +10,7 @@ import type { Aggregation } from '../thresholds/threshold-parser.ts';
 import type { Verdict } from './revisit-verdict.ts';
 import { speedVerdict } from './audit-verdict.ts';
 import type { AuditReport } from './increment-audit.ts';
+import type { AuditError, AuditExample } from './audit-judgement.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
 import type { GeneratorLine } from './generator-fleet.ts';
 import type { ServiceInstanceLine } from './service-group.ts';
@@ -366,29 +367,69 @@ export function faultTable(faults: readonly FaultRecord[]): string {
   return table.toString();
 }
 
+/** One example row: its key, what it held before and after, and the bounds it had to keep. */
+function exampleLine(
+  label: string,
+  // Results from before the bounds were saved have none.
+  x: Omit<AuditExample, 'low' | 'high'> & { readonly low?: number; readonly high?: number },
+): string {
+  const window =
+    x.inCrashWindow === undefined ? '' : `, ${formatInteger(x.inCrashWindow)} in a crash window`;
+  const bounds =
+    x.low === undefined || x.high === undefined
+      ? ''
+      : `, expected ${x.low === x.high ? formatInteger(x.low) : `${formatInteger(x.low)} to ${formatInteger(x.high)}`}`;
+  return `  ${label}: ${x.userId} / ${x.goalId}: ${x.before} -> ${x.after}, acknowledged +${x.acknowledged}${window}, sent +${x.sent}${bounds}`;
+}
+
+function errorText(e: AuditError | null | undefined): string | undefined {
+  return e === null || e === undefined
+    ? undefined
+    : `${formatInteger(e.absolute)} (${formatUpTo(e.relative * 100, 1)} % of what the row had to move)`;
+}
+
 /** The audit in a few lines: what was sent and acknowledged, and what the table says of it. */
 export function auditLines(audit: AuditReport, transport: 'http' | 'kafka'): string {
   const e = audit.events;
+  const perKey = audit.crashes !== undefined;
   const lines = [
     `audit: ${formatInteger(audit.rowsChecked)} rows against ${formatInteger(e.scheduled)} events (${formatInteger(e.acknowledged)} acknowledged, ${formatInteger(e.unknown)} sent without an answer, ${formatInteger(e.refused)} refused, ${formatInteger(e.notSent)} not sent), in ${formatUpTo(audit.durationMs / 1000, 1)} s`,
-    `  lost increments ${formatInteger(audit.lost)}${audit.keysLost > 0 ? ` (${formatInteger(audit.keysLost)} rows short${audit.lost === 0 ? ', all within the crash window below' : ''})` : ''}; doubled ${formatInteger(audit.doubled)}${audit.keysDoubled > 0 ? ` (${formatInteger(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${formatInteger(audit.untouchableMoved)}`,
+    perKey
+      ? `  lost increments ${formatInteger(audit.lost)} outside the crash windows${audit.keysLost > 0 ? ` (${formatInteger(audit.keysLost)} rows short)` : ''}; doubled ${formatInteger(audit.doubled)}${audit.keysDoubled > 0 ? ` (${formatInteger(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${formatInteger(audit.untouchableMoved)}`
+      : `  lost increments ${formatInteger(audit.lost)}${audit.keysLost > 0 ? ` (${formatInteger(audit.keysLost)} rows short${audit.lost === 0 ? ', all within the crash window below' : ''})` : ''}; doubled ${formatInteger(audit.doubled)}${audit.keysDoubled > 0 ? ` (${formatInteger(audit.keysDoubled)} rows over)` : ''}; rows that must not move and did ${formatInteger(audit.untouchableMoved)}`,
   ];
-  if (transport === 'http' && (audit.crashBound > 0 || audit.lostAtCrash > 0))
+  if (audit.crashes !== undefined)
+    audit.crashes.forEach((c, i) => {
+      lines.push(
+        transport === 'kafka'
+          ? `  crash ${i + 1}${c.atSeconds === undefined ? '' : ` at ${formatUpTo(c.atSeconds, 1)} s`}: no window (the log keeps every event until a flush commits it; the service reported ${formatInteger(c.unwrittenReported)} unwritten)`
+          : `  crash ${i + 1}${c.atSeconds === undefined ? '' : ` at ${formatUpTo(c.atSeconds, 1)} s`}: lost ${formatInteger(c.lost)} in ${formatInteger(c.keysLost)} rows, within its window of ${formatInteger(c.window)} increments in ${formatInteger(c.keys)} rows acknowledged and not known written (the service reported ${formatInteger(c.unwrittenReported)} unwritten)`,
+      );
+    });
+  else if (transport === 'http' && (audit.crashBound > 0 || audit.lostAtCrash > 0))
     lines.push(
       `  lost at crash ${formatInteger(audit.lostAtCrash)} (the service was killed holding up to ${formatInteger(audit.crashBound)} increments it had acknowledged but not written: the in-memory buffer's known window)`,
+    );
+  if ((audit.indeterminate ?? 0) > 0)
+    lines.push(
+      `  indeterminate ${formatInteger(audit.indeterminate ?? 0)} increments (sent without an answer: they may or may not be in the table, so they widen the upper bounds only)`,
     );
   if (audit.deadLettered > 0)
     lines.push(
       `  set aside in dead_letters ${formatInteger(audit.deadLettered)} (the database refused them; not counted as lost)`,
     );
-  for (const x of audit.examples.lost.slice(0, 3))
+  const lost = errorText(audit.maxError?.lost);
+  const over = errorText(audit.maxError?.doubled);
+  if (lost !== undefined || over !== undefined)
     lines.push(
-      `  short: ${x.userId} / ${x.goalId}: ${x.before} -> ${x.after}, acknowledged +${x.acknowledged}, sent +${x.sent}`,
+      `  largest error of a row: ${[lost === undefined ? undefined : `short ${lost}`, over === undefined ? undefined : `over ${over}`].filter((x) => x !== undefined).join('; ')}`,
     );
-  for (const x of audit.examples.doubled.slice(0, 3))
-    lines.push(
-      `  over: ${x.userId} / ${x.goalId}: ${x.before} -> ${x.after}, acknowledged +${x.acknowledged}, sent +${x.sent}`,
-    );
+  for (const x of audit.examples.lost.slice(0, 3)) lines.push(exampleLine('short', x));
+  for (const x of audit.examples.lostAtCrash?.slice(0, 3) ?? [])
+    lines.push(exampleLine('short within a crash window', x));
+  for (const x of audit.examples.doubled.slice(0, 3)) lines.push(exampleLine('over', x));
+  for (const x of audit.examples.untouchable?.slice(0, 3) ?? [])
+    lines.push(exampleLine('moved though it must not', x));
   return lines.join('\n');
 }
 

@@ -102,6 +102,9 @@ export class ServiceSupervisor {
     await this.scrape();
     await this.pullIntervals(true);
     const unwritten = sumOf(this.lastScrape, METRIC_NAMES.unwrittenIncrements);
+    // Read before the kill: a flush that commits in between only makes the true window smaller.
+    const durableThrough = durableMarks(this.lastScrape);
+    const at = Date.now();
     this.current.child.kill('SIGKILL');
     await this.current.stop();
     await new Promise((r) => setTimeout(r, LATE_ANSWERS_MS));
@@ -109,6 +112,8 @@ export class ServiceSupervisor {
       unwrittenBefore: unwritten,
       ackFrom,
       ackTo: this.ledger?.acknowledgedCount ?? 0,
+      at,
+      durableThrough,
     });
     // The dying life's figures as last read, by this or by the per-second sampler.
     this.finished = accumulateSamples(this.finished, this.lastScrape);
@@ -138,4 +143,12 @@ export class ServiceSupervisor {
   stop(): Promise<number | null> {
     return this.current.stop();
   }
+}
+
+/** The service's durable-through mark per partition (epoch ms), by partition number. */
+function durableMarks(samples: readonly PromSample[]): number[] {
+  const marks: number[] = [];
+  for (const s of samples)
+    if (s.name === METRIC_NAMES.durableThroughMs) marks[Number(s.labels.partition)] = s.value;
+  return marks;
 }
