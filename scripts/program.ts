@@ -8,6 +8,7 @@ import { historyCommand } from './commands/history-command.ts';
 import { checkCommand } from './commands/check-command.ts';
 import { seedCommand } from './commands/seed-command.ts';
 import { runCommand } from './commands/run-command.ts';
+import { auditCommand } from './commands/audit-command.ts';
 import { simulateCommand } from './commands/simulate-command.ts';
 import { sutCommand } from './commands/sut-command.ts';
 import { sweepCommand } from './commands/sweep-command.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   for (const command of [
     checkCommand(),
     runCommand(logger),
+    auditCommand(),
     sweepCommand(logger),
     sutCommand(logger),
     simulateCommand(logger),

@@ -11,6 +11,7 @@ import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { connectClient } from '../../sut/db/pool.ts';
 import type { TargetTable } from '../../sut/db/target-table.ts';
 import { backendCpu } from './backend-cpu.ts';
+import { keepRows } from './rows-restore.ts';
 import { rowCost, type RowCost } from './cost-per-row.ts';
 import { flushStatistics, readDbCounters, type CounterViews } from './db-counters.ts';
 
@@ -152,6 +153,11 @@ export async function measureCeilingAt(
     1,
     Math.ceil(ceilingBatchCount(batchSize, options.rows) / options.sessions),
   );
+  const drawn = samplers.map((sampler) =>
+    Array.from({ length: perSession }, () => sampler.batch(batchSize)),
+  );
+  // The rows it updates are put back after: the table stays as the run's audit found it.
+  const restore = await keepRows(target.client, table, drawn.flat(2));
   const clients: pg.Client[] = [];
   try {
     for (let i = 0; i < options.sessions; i++)
@@ -159,9 +165,7 @@ export async function measureCeilingAt(
     return await measureCeiling(
       clients.map((client, i) => ({
         client,
-        batches: Array.from({ length: perSession }, () =>
-          serializeBatch((samplers[i] as RowSampler).batch(batchSize)),
-        ),
+        batches: (drawn[i] ?? []).map((batch) => serializeBatch(batch)),
       })),
       target.client,
       table,
@@ -170,5 +174,6 @@ export async function measureCeilingAt(
     );
   } finally {
     await Promise.all(clients.map((c) => c.end()));
+    await restore();
   }
 }

@@ -158,8 +158,8 @@ export function ledgerCounts(ledger: DeliveryLedger): AuditReport['events'] {
   };
 }
 
-/** The audit of a run: its events judged against the table, per key (see judgeIncrements). */
-export function auditIncrements(input: {
+/** What the audit of a run takes in. */
+export interface AuditInput {
   readonly ledger: DeliveryLedger;
   readonly generator: EventGenerator;
   readonly playerIds: readonly string[];
@@ -174,18 +174,48 @@ export function auditIncrements(input: {
   readonly transport?: 'http' | 'kafka';
   /** When the load started (epoch ms): crash times are reported from it. */
   readonly loadStartedAt?: number;
-}): Omit<AuditReport, 'durationMs'> {
+}
+
+/** What a run's audit judged, kept so that its ledger can be written after the summary. */
+export interface AuditRecord {
+  /** The events as the audit counted them (replayed on each call: they are not kept). */
+  readonly events: () => Iterable<LedgerEvent>;
+  readonly before: ReadonlyMap<string, AuditRow>;
+  readonly after: ReadonlyMap<string, number>;
+  readonly deadLetters: ReadonlyMap<string, number>;
+  readonly crashes: readonly { readonly atSeconds?: number; readonly unwrittenReported: number }[];
+  readonly loadStartedAt: number;
+}
+
+/** The audit's input as its ledger keeps it (docs/audit.md). */
+export function auditRecordOf(input: AuditInput): AuditRecord {
+  return {
+    events: () => runLedgerEvents({ ...input, transport: input.transport ?? 'http' }),
+    before: input.before,
+    after: input.after,
+    deadLetters: input.deadLetters,
+    crashes: crashSummaries(input),
+    loadStartedAt: input.loadStartedAt ?? 0,
+  };
+}
+
+function crashSummaries(input: AuditInput): AuditRecord['crashes'] {
+  return input.crashes.map((c) => ({
+    unwrittenReported: c.unwrittenBefore,
+    ...(c.at === undefined || input.loadStartedAt === undefined
+      ? {}
+      : { atSeconds: (c.at - input.loadStartedAt) / 1000 }),
+  }));
+}
+
+/** The audit of a run: its events judged against the table, per key (see judgeIncrements). */
+export function auditIncrements(input: AuditInput): Omit<AuditReport, 'durationMs'> {
   const counts = judgeIncrements({
     events: runLedgerEvents({ ...input, transport: input.transport ?? 'http' }),
     before: input.before,
     after: input.after,
     deadLetters: input.deadLetters,
-    crashes: input.crashes.map((c) => ({
-      unwrittenReported: c.unwrittenBefore,
-      ...(c.at === undefined || input.loadStartedAt === undefined
-        ? {}
-        : { atSeconds: (c.at - input.loadStartedAt) / 1000 }),
-    })),
+    crashes: crashSummaries(input),
   });
   return { events: ledgerCounts(input.ledger), ...counts };
 }

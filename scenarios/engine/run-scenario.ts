@@ -40,6 +40,9 @@ import {
   readProgress,
   type AuditReport,
   type InjectedEvent,
+  type AuditInput,
+  type AuditRecord,
+  auditRecordOf,
 } from './increment-audit.ts';
 import { topicEnds, waitForStoredOffsets } from './kafka-catch-up.ts';
 import { ServiceGroup, type ServiceInstanceLine } from './service-group.ts';
@@ -196,6 +199,8 @@ export interface RunOutcome {
   readonly aborted: string | null;
   readonly faults: FaultRecord[];
   readonly audit: AuditReport;
+  /** What the audit judged, for the run's ledger (docs/audit.md). */
+  readonly auditRecord: AuditRecord;
   /** Processes the service ran as: one per instance, plus one per restart a fault caused. */
   readonly serviceLives: number;
   /** Each instance of the service in one consumer group (--services N): one for a single service. */
@@ -661,7 +666,7 @@ export async function runScenario(
     await injector?.disconnect();
     const durationMs = performance.now() - started;
     const reading = performance.now();
-    const auditFigures = auditIncrements({
+    const auditInput: AuditInput = {
       ledger,
       generator: prepared.generator,
       playerIds: prepared.population.ids,
@@ -673,7 +678,8 @@ export async function runScenario(
       injected,
       transport: settings.transport,
       loadStartedAt,
-    });
+    };
+    const auditFigures = auditIncrements(auditInput);
     auditMs += performance.now() - reading;
     const audit: AuditReport = { ...auditFigures, durationMs: auditMs };
     const dbCpu =
@@ -713,6 +719,7 @@ export async function runScenario(
       aborted,
       faults,
       audit,
+      auditRecord: auditRecordOf(auditInput),
       serviceLives: service.lives,
       services: serviceInstances,
       link: link === undefined ? null : { ...link.stats },

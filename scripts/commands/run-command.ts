@@ -31,6 +31,7 @@ import {
   failedAuditChecks,
   withAudit,
 } from '../../scenarios/engine/audit-verdict.ts';
+import { ledgerPathFor, writeRunLedger } from '../../scenarios/engine/run-ledger.ts';
 import { seedingProgress } from '../lib/progress.ts';
 import {
   collectEnv,
@@ -58,6 +59,7 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   output?: string;
   summaryExport?: string;
   summaryData?: string;
+  ledger?: string;
   sutPort: number;
   freshTable: boolean;
   generators: number;
@@ -102,6 +104,11 @@ export function runCommand(logger: () => Logger): Command {
       {},
     )
     .option('--output <file>', 'results JSON path', outputFile('--output'))
+    .option(
+      '--ledger <file>',
+      'where to write the audit ledger, what each event became and the table before and after (default: beside the results, <results>.ledger.jsonl.gz; docs/audit.md)',
+      outputFile('--ledger'),
+    )
     .option(
       '--summary-export <file>',
       "also write k6's legacy summary export (thresholds.<expr> is true when it FAILED)",
@@ -342,6 +349,24 @@ export function runCommand(logger: () => Logger): Command {
               flags.summaryData,
             );
           const path = await saveResult(result, outputPath);
+          const ledgerPath =
+            flags.ledger === undefined
+              ? ledgerPathFor(path)
+              : variants.length > 1
+                ? flags.ledger.replace(/(\.jsonl\.gz)?$/, `-${variant}$1`)
+                : flags.ledger;
+          await writeRunLedger(
+            ledgerPath,
+            {
+              scenario: runName,
+              variant: settings.variant,
+              transport: settings.transport,
+              table: table.label,
+              faults: outcome.faults,
+            },
+            outcome.auditRecord,
+          );
+          out.write(`ledger: ${ledgerPath} (check it with harness audit ${path})\n`);
           out.write(`results: ${path}\n`);
           const failed = outcome.thresholds.filter((t) => !t.ok);
           const of = variants.length > 1 ? `${settings.variant}: ` : '';

@@ -368,7 +368,9 @@ export class SutMetrics {
       labelNames: ['partition'],
       registers: [this.registry],
       collect() {
-        read().forEach((ms, p) => this.set({ partition: String(p) }, ms));
+        read().forEach((ms, p) => {
+          this.set({ partition: String(p) }, ms);
+        });
       },
     });
   }
