@@ -30,6 +30,7 @@ import { encodeEvent } from '../../sut/kafka/event-codec.ts';
 import type { ProvisionedKafka } from './provisioned-kafka.ts';
 import { faultNeeds, planFaults, type FaultSpec } from '../faults/fault-spec.ts';
 import { runFaults, type FaultRecord } from '../faults/fault-runner.ts';
+import { healthLimitArgs, type HealthLimits } from './health-limits.ts';
 import { pickPoisonPlayers } from '../faults/poison-players.ts';
 import { startPgLinkProxy } from '../faults/pg-link-proxy.ts';
 import {
@@ -97,6 +98,8 @@ export interface RunSettings {
    * reply does without it.
    */
   readonly flushFence: boolean;
+  /** The /healthz limits given to the service(s); the rest keep the service's defaults. */
+  readonly health: HealthLimits;
 }
 
 function executorOf(scenario: ValidScenarioOptions['scenarios'][string]): ExecutorConfig {
@@ -148,6 +151,7 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     scenarios,
     faults: h.faults ?? [],
     flushFence: h.flushFence ?? true,
+    health: h.health ?? {},
     freshTable: h.freshTable ?? false,
   };
 }
@@ -378,6 +382,7 @@ export async function runScenario(
       '--buffer-size',
       String(settings.bufferSize),
       ...(settings.flushFence ? [] : ['--no-flush-fence']),
+      ...healthLimitArgs(settings.health),
       ...(settings.transport === 'kafka'
         ? ['--source', 'kafka', '--topic', kafkaNames, '--group', kafkaNames, '--db', 'url']
         : []),

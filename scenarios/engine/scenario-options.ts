@@ -6,6 +6,7 @@ import { MAX_PARTITIONS } from '../../sut/partitioning/fnv1a.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { AUDIT_CHECK_NAMES } from '../../results/schema/result-schema.ts';
 import { parseMetricKey } from '../thresholds/metric-key.ts';
+import { healthLimitsSchema } from './health-limits.ts';
 import {
   HARNESS_METRICS,
   METRIC_TAGS,
@@ -115,6 +116,8 @@ export const scenarioOptionsSchema = z.strictObject({
        * reported, the verdict still WRONG RESULTS, but the run does not fail on them.
        */
       allowWrongResults: z.array(z.enum(AUDIT_CHECK_NAMES)).optional(),
+      /** The /healthz limits of the service(s) the run starts (harness sut --health-*), in ms. */
+      health: healthLimitsSchema.optional(),
     })
     .optional(),
 });

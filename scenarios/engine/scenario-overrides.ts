@@ -1,5 +1,6 @@
 import { UsageError } from '../../lib/errors.ts';
 import { parseDuration } from '../../simulator/duration.ts';
+import type { HealthLimits } from './health-limits.ts';
 
 /** What `harness run` may change in a scenario file from the command line. */
 export interface ScenarioOverrides {
@@ -7,6 +8,8 @@ export interface ScenarioOverrides {
   readonly duration?: string | undefined;
   readonly variant?: readonly string[] | undefined;
   readonly freshTable?: boolean | undefined;
+  /** /healthz limits (ms) for the service(s) the run starts, over the file's `harness.health`. */
+  readonly health?: HealthLimits | undefined;
 }
 
 export type RawOptions = Record<string, unknown> & {
@@ -45,6 +48,17 @@ export function withOverrides(
       for (const [, sc] of entries) if (sc.executor === 'constant-arrival-rate') sc.rate = o.rate;
   }
   if (o.freshTable === true) raw.harness = { ...(raw.harness ?? {}), freshTable: true };
+  const health = Object.fromEntries(
+    Object.entries(o.health ?? {}).filter(([, v]) => v !== undefined),
+  );
+  const healthSet = Object.keys(health).length > 0;
+  if (healthSet) {
+    const fromFile = raw.harness?.health;
+    raw.harness = {
+      ...(raw.harness ?? {}),
+      health: { ...(typeof fromFile === 'object' && fromFile !== null ? fromFile : {}), ...health },
+    };
+  }
   if (o.variant !== undefined) {
     const harness = { ...(raw.harness ?? {}) };
     delete harness.variant;
@@ -55,6 +69,7 @@ export function withOverrides(
         : { ...harness, variants: o.variant };
   }
   const overridden =
+    healthSet ||
     o.freshTable === true ||
     o.rate !== undefined ||
     o.duration !== undefined ||

@@ -60,6 +60,10 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   summaryExport?: string;
   summaryData?: string;
   ledger?: string;
+  healthFlushOverdue?: number;
+  healthFlushRunning?: number;
+  healthFetchOverdue?: number;
+  healthRefusalHold?: number;
   sutPort: number;
   freshTable: boolean;
   generators: number;
@@ -131,6 +135,26 @@ export function runCommand(logger: () => Logger): Command {
       0,
     )
     .option(
+      '--health-flush-overdue <ms>',
+      "the service's /healthz degrades when a partition holds increments and no flush of it completed for this long (scenario key harness.health.flushOverdueMs; default: harness sut's)",
+      positiveInt('--health-flush-overdue'),
+    )
+    .option(
+      '--health-flush-running <ms>',
+      "the service's /healthz degrades while a flush has been running this long (harness.health.flushRunningMs)",
+      positiveInt('--health-flush-running'),
+    )
+    .option(
+      '--health-fetch-overdue <ms>',
+      "the service's /healthz degrades when its Kafka consumer has not fetched for this long with records to read (harness.health.fetchOverdueMs)",
+      positiveInt('--health-fetch-overdue'),
+    )
+    .option(
+      '--health-refusal-hold <ms>',
+      "the service's /healthz stays degraded this long after ingest last refused events for backpressure (harness.health.refusalHoldMs)",
+      positiveInt('--health-refusal-hold'),
+    )
+    .option(
       '--generators <n>',
       `simulator processes making the load, each with its shard of the players (--shard i/N); their figures are merged and the thresholds judged on the merge (at most ${MAX_GENERATORS})`,
       positiveInt('--generators', MAX_GENERATORS),
@@ -151,6 +175,12 @@ export function runCommand(logger: () => Logger): Command {
       duration: flags.duration,
       variant: flags.variant,
       freshTable: flags.freshTable,
+      health: {
+        flushOverdueMs: flags.healthFlushOverdue,
+        flushRunningMs: flags.healthFlushRunning,
+        fetchOverdueMs: flags.healthFetchOverdue,
+        refusalHoldMs: flags.healthRefusalHold,
+      },
     });
     const name = mainScenarioName(raw);
     const {
