@@ -42,12 +42,13 @@ export function runGit(
       },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number' && error.killed !== true) {
-          reject(error);
+          // git missing or not runnable: no exit code to read.
+          reject(new Error(`git could not be run: ${error.message}`));
           return;
         }
         const code =
           error === null ? 0 : error.killed === true ? 124 : (error.code as unknown as number);
-        resolvePromise({ stdout: stdout.toString(), stderr: stderr.toString(), code });
+        resolvePromise({ stdout, stderr, code });
       },
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
