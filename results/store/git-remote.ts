@@ -110,6 +110,33 @@ export interface StoreLocation {
   readonly shown: string;
   readonly url: string;
   readonly branch: string;
+  /**
+   * For a remote named by name: the checkout's own http, credential and url settings (the
+   * token actions/checkout leaves there, say), handed to git in the environment so that the
+   * scratch repository reaches the remote as the checkout does, and no process list shows them.
+   */
+  readonly env: Record<string, string>;
+}
+
+/** The checkout's settings that say how to reach and authenticate to its remotes. */
+async function accessSettings(repoDir: string): Promise<Record<string, string>> {
+  const found = await runGit(
+    ['config', '--local', '--get-regexp', '^(http|credential|url)\\.'],
+    { cwd: repoDir },
+  );
+  const pairs = found.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const at = line.indexOf(' ');
+      return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
+    });
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
+  pairs.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key as string;
+    env[`GIT_CONFIG_VALUE_${i}`] = value as string;
+  });
+  return pairs.length === 0 ? {} : env;
 }
 
 /**
@@ -125,13 +152,18 @@ export async function locateStore(
     throw new UsageError(
       `--branch "${branch}" is not a branch name the store can use: expected letters, digits, ".", "_" or "-"`,
     );
-  if (/[/:\\]/.test(remote)) return { shown: remote, url: remote, branch };
+  if (/[/:\\]/.test(remote)) return { shown: remote, url: remote, branch, env: {} };
   const found = await runGit(['remote', 'get-url', remote], { cwd: repoDir });
   if (found.code !== 0)
     throw new UsageError(
       `--remote "${remote}" is not a remote of ${repoDir} (git remote -v lists them): expected a remote name or the URL or path of a git repository`,
     );
-  return { shown: `${remote} (${found.stdout.trim()})`, url: found.stdout.trim(), branch };
+  return {
+    shown: `${remote} (${found.stdout.trim()})`,
+    url: found.stdout.trim(),
+    branch,
+    env: await accessSettings(repoDir),
+  };
 }
 
 /**
@@ -151,6 +183,7 @@ export async function fetchTip(
   await git(['config', 'core.repositoryformatversion', '1'], { cwd: dir });
   const listed = await runGit(['ls-remote', '--heads', 'store', `refs/heads/${store.branch}`], {
     cwd: dir,
+    env: store.env,
   });
   if (listed.code !== 0) throw remoteFailure(what, store.shown, listed);
   if (listed.stdout.trim() === '') return undefined;
@@ -165,7 +198,7 @@ export async function fetchTip(
       'store',
       `+refs/heads/${store.branch}:refs/remotes/store/tip`,
     ],
-    { cwd: dir },
+    { cwd: dir, env: store.env },
   );
   if (fetched.code !== 0) throw remoteFailure(what, store.shown, fetched);
   return git(['rev-parse', 'refs/remotes/store/tip'], { cwd: dir });
@@ -178,8 +211,12 @@ export async function listTree(dir: string, commit: string): Promise<string[]> {
 }
 
 /** One file's text at a commit (downloaded on demand from a partial fetch). */
-export const showFile = (dir: string, commit: string, path: string): Promise<string> =>
-  git(['show', `${commit}:${path}`], { cwd: dir });
+export const showFile = (
+  dir: string,
+  commit: string,
+  path: string,
+  env: Record<string, string> = {},
+): Promise<string> => git(['show', `${commit}:${path}`], { cwd: dir, env });
 
 /** Whether a push was turned down because the branch moved meanwhile (another runner pushed). */
 export const isRace = (o: GitOutcome): boolean =>
@@ -187,7 +224,7 @@ export const isRace = (o: GitOutcome): boolean =>
     o.stderr,
   );
 
-/** The author of store commits: the job's own git identity when it has one. */
+/** The author of store commits: flush-harness, unless the GIT_AUTHOR_* and GIT_COMMITTER_* variables say otherwise. */
 export const STORE_IDENTITY = {
   GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'flush-harness',
   GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'flush-harness@localhost',

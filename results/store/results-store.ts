@@ -49,7 +49,7 @@ async function checkFormat(dir: string, tip: string, store: StoreLocation, paths
     );
   let format: { format?: unknown; version?: unknown };
   try {
-    format = JSON.parse(await showFile(dir, tip, STORE_FORMAT_FILE)) as typeof format;
+    format = JSON.parse(await showFile(dir, tip, STORE_FORMAT_FILE, store.env)) as typeof format;
   } catch (error) {
     throw new UsageError(
       `the results store ${store.shown} (branch ${store.branch}) has a ${STORE_FORMAT_FILE} this harness cannot read: ${(error as Error).message}`,
@@ -77,7 +77,11 @@ async function commitOnTip(
   ) => Promise<{ indexInfo: string; message: string } | undefined>,
 ): Promise<'pushed' | 'nothing'> {
   return withScratchRepo(async (dir) => {
-    const env = { ...STORE_IDENTITY, GIT_INDEX_FILE: join(dir, '.git', 'store-index') };
+    const env = {
+      ...store.env,
+      ...STORE_IDENTITY,
+      GIT_INDEX_FILE: join(dir, '.git', 'store-index'),
+    };
     for (let attempt = 1; ; attempt++) {
       const tip = await fetchTip(dir, store, what);
       const paths = tip === undefined ? [] : await listTree(dir, tip);
@@ -188,7 +192,10 @@ export async function readFolders(
       join(dir, '.git', 'info', 'sparse-checkout'),
       `${folders.map((f) => `/${f}`).join('\n')}\n`,
     );
-    const checkedOut = await runGit(['checkout', '--quiet', '--detach', tip], { cwd: dir });
+    const checkedOut = await runGit(['checkout', '--quiet', '--detach', tip], {
+      cwd: dir,
+      env: store.env,
+    });
     if (checkedOut.code !== 0) throw remoteFailure('results pull', store.shown, checkedOut);
     for (const p of wanted)
       if (existsSync(join(dir, p))) out.set(p, await readFile(join(dir, p), 'utf8'));

@@ -180,7 +180,7 @@ async function finishAb(
   const worse = comparison.rows.filter((r) => r.verdict === 'worse').length;
   const better = comparison.rows.filter((r) => r.verdict === 'better').length;
   out.write(
-    `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
+    `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\njunit: ${report.junit}\n`,
   );
   // A side whose trials left wrong results has no speed worth comparing: 99 before the gate.
   if (wrong.length > 0)
