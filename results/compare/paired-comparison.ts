@@ -200,11 +200,11 @@ export interface SessionFloors extends Calibration {
 
 /**
  * Per row, the noise floor of this session from its A/A twin (the base's SQL twice, in the
- * same rounds as the A/B pair): the farthest bound of the twin's 95 % signed-rank interval
- * from 1, that is the largest change identical code is consistent with in this session, and
- * never below the median of every row's such bound (a row whose twin happened to agree
- * closely says little about that row's noise). A change is called beyond it only, so
- * identical code is called no more often than the A/A twin itself strays that far.
+ * same rounds as the A/B pair), as a calibration defines it (how far an estimate of identical
+ * code lands, 95 % of the time): the larger of the twin's own estimate (what running the same
+ * SQL in two places of a round does in this session) and its interval's half-width (how far
+ * such an estimate strays), and never below the median of every row's floor (a row whose twin
+ * happened to agree closely says little about that row's noise).
  */
 export function sessionFloors(trials: readonly IndexedResult[]): SessionFloors | undefined {
   const rows = new Map<string, number[]>();
@@ -217,7 +217,10 @@ export function sessionFloors(trials: readonly IndexedResult[]): SessionFloors |
     const interval = pairedRatioInterval(ratios, CONFIDENCE);
     if (interval === undefined) continue;
     if (interval.lower > 1 || interval.upper < 1) excluded++;
-    raw[key] = Math.max(interval.upper - 1, 1 / interval.lower - 1) * 100;
+    // How far this row's twin of identical SQL landed from no change, and how far such an
+    // estimate strays at 95 % (the interval's half-width): the larger of the two.
+    const halfWidth = (Math.log(interval.upper) - Math.log(interval.lower)) / 2;
+    raw[key] = (Math.exp(Math.max(Math.abs(Math.log(interval.ratio)), halfWidth)) - 1) * 100;
   }
   const values = Object.values(raw);
   if (values.length === 0) return undefined;

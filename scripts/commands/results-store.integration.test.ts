@@ -26,7 +26,9 @@ beforeAll(() => {
   remote = join(dir, 'remote.git');
   execFileSync('git', ['init', '--quiet', '--bare', remote]);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
