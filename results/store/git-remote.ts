@@ -120,10 +120,9 @@ export interface StoreLocation {
 
 /** The checkout's settings that say how to reach and authenticate to its remotes. */
 async function accessSettings(repoDir: string): Promise<Record<string, string>> {
-  const found = await runGit(
-    ['config', '--local', '--get-regexp', '^(http|credential|url)\\.'],
-    { cwd: repoDir },
-  );
+  const found = await runGit(['config', '--local', '--get-regexp', '^(http|credential|url)\\.'], {
+    cwd: repoDir,
+  });
   const pairs = found.stdout
     .split('\n')
     .filter(Boolean)

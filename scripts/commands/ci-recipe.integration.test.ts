@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -88,6 +89,9 @@ async function newRunner(name: string): Promise<{ cwd: string; databaseUrl: stri
   const cwd = join(dir, name);
   git(dir, 'clone', '--quiet', origin, cwd);
   symlinkSync(realpathSync(join(HARNESS_DIR, 'node_modules')), join(cwd, 'node_modules'));
+  // A link is no folder to .gitignore's `node_modules/`: ignored as npm ci's folder would be,
+  // so that the clone is clean and its results are the commit's.
+  appendFileSync(join(cwd, '.git', 'info', 'exclude'), 'node_modules\n');
   const db = await createTestDatabase({ migrated: false });
   databases.push(db);
   return { cwd, databaseUrl: db.url };
