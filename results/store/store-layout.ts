@@ -104,11 +104,14 @@ export function collectPushable(resultsDir: string): Pushable {
 
 /** Where a store file goes in the local results folder; undefined for one of no known kind. */
 export function localPathOf(storePath: string, resultsDir: string): string | undefined {
-  const run = /^runs\/[0-9a-f]{40}\/([^/]+\.json)$/.exec(storePath);
+  // Names that start with a letter or digit only: nothing from a store lands outside resultsDir.
+  const run = /^runs\/[0-9a-f]{40}\/(\w[\w.-]*\.json)$/.exec(storePath);
   if (run !== null) return join(resultsDir, 'runs', run[1] as string);
-  const calibration = /^kinds\/[^/]+\/calibration\/([^/]+\.json)$/.exec(storePath);
+  const calibration = /^kinds\/[^/]+\/calibration\/(\w[\w.-]*\.json)$/.exec(storePath);
   if (calibration !== null) return join(resultsDir, 'calibration', calibration[1] as string);
-  const session = /^kinds\/[^/]+\/sessions\/([^/]+)\/((?:paired|variants)\/[^/]+)$/.exec(storePath);
+  const session = /^kinds\/[^/]+\/sessions\/(\w[\w.-]*)\/((?:paired|variants)\/\w[\w.-]*)$/.exec(
+    storePath,
+  );
   if (session !== null) return join(resultsDir, 'ab', session[1] as string, session[2] as string);
   return undefined;
 }
