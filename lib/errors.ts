@@ -84,3 +84,13 @@ export function exitCodeOf(error: unknown): { code: ExitCode; expected: boolean 
   if (error instanceof HarnessError) return { code: error.exitCode, expected: true };
   return { code: EXIT.failure, expected: false };
 }
+
+/**
+ * A remote that could not be reached (network down, host unknown, refused, timed out): exit
+ * code 1 with the message alone, since retrying later may succeed and nothing in the input is
+ * wrong. A remote that is misnamed or refuses access is a UsageError (2).
+ */
+export class UnreachableError extends HarnessError {
+  override readonly name = 'UnreachableError';
+  readonly exitCode = EXIT.failure;
+}

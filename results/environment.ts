@@ -1,5 +1,6 @@
 import { cpus, platform, release } from 'node:os';
 import type pg from 'pg';
+import { memoryGiB } from './machine-kind.ts';
 
 /** PostgreSQL settings that move the numbers; recorded so results can be compared fairly. */
 export const RECORDED_POSTGRES_SETTINGS = [
@@ -23,6 +24,8 @@ export interface Environment {
   readonly node: string;
   readonly os: string;
   readonly cpu: { readonly model: string; readonly count: number };
+  /** With the CPU, the machine's kind (results/machine-kind.ts): what a CI runner was. */
+  readonly memoryGiB: number;
   readonly postgres: {
     readonly version: string;
     /** Where the server came from: url, embedded or testcontainers. */
@@ -48,6 +51,7 @@ export async function collectEnvironment(
     node: process.version,
     os: `${platform()} ${release()}`,
     cpu: { model: cores[0]?.model.trim() ?? 'unknown', count: cores.length },
+    memoryGiB: memoryGiB(),
     postgres: {
       version: version[0]?.server_version ?? 'unknown',
       source,

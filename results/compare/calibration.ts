@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RESULTS_DIR } from '../run-store.ts';
+import { sameKind } from '../machine-kind.ts';
 import { quantile } from '../stats/descriptive.ts';
 import { ratioInterval } from '../stats/shift-interval.ts';
 import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
@@ -105,8 +106,11 @@ export function isCalled(
   );
 }
 
-const sameMachine = (a: MachineIdentity, b: MachineIdentity) =>
-  a.hostname === b.hostname && a.cpuModel === b.cpuModel && a.cores === b.cores;
+/**
+ * Calibrations are of a machine kind, not a host: an ephemeral CI runner is a new host every
+ * time, and runners of one kind share their calibrations through the results store.
+ */
+const sameMachine = (a: MachineIdentity, b: MachineIdentity) => sameKind(a, b);
 
 /**
  * The calibration levels from an A/A run's results (in the order they ran): for each trial

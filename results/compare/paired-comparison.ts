@@ -1,4 +1,4 @@
-import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
+import { AA_SUFFIX, BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
 import { median } from '../stats/descriptive.ts';
 import { pairedRatioInterval } from '../stats/signed-rank-interval.ts';
 import type { IndexedResult } from '../run-index.ts';
@@ -29,14 +29,29 @@ export interface TwinRatio {
 
 /** Every head cell of a paired sweep with its base twin, as one ratio per row. */
 export function twinRatios(result: ResultFile): TwinRatio[] {
+  return ratiosTo(result, '');
+}
+
+/**
+ * The A/A twins of a self-calibrating paired sweep: each `<name>_aa` cell (the base's SQL
+ * again) over its `<name>_base` cell, round by round, under the row of `<name>`.
+ */
+export function aaTwinRatios(result: ResultFile): TwinRatio[] {
+  return ratiosTo(result, AA_SUFFIX);
+}
+
+/** Cells `<name><suffix>` over `<name>_base` in the same rounds, one ratio per row of `<name>`. */
+function ratiosTo(result: ResultFile, suffix: string): TwinRatio[] {
   if (result.kind !== 'sweep') return [];
   const cells = result.metrics.cells;
   const out: TwinRatio[] = [];
   for (const head of cells) {
     if (head.variant.endsWith(BASE_SUFFIX)) continue;
+    if (suffix === '' ? head.variant.endsWith(AA_SUFFIX) : !head.variant.endsWith(suffix)) continue;
+    const name = head.variant.slice(0, head.variant.length - suffix.length);
     const base = cells.find(
       (c) =>
-        c.variant === `${head.variant}${BASE_SUFFIX}` &&
+        c.variant === `${name}${BASE_SUFFIX}` &&
         c.statement === head.statement &&
         c.size === head.size,
     );
@@ -48,7 +63,7 @@ export function twinRatios(result: ResultFile): TwinRatio[] {
       roundRatios.push((head.samplesMs[i] as number) / (base.samplesMs[i] as number));
     out.push({
       section: `wall time per batch, ${head.statement} (ms; base and head in the same rounds)`,
-      label: `${head.variant} ${head.size} rows`,
+      label: `${name} ${head.size} rows`,
       ratio: median(roundRatios),
       base: median(base.samplesMs),
       head: median(head.samplesMs),
@@ -166,13 +181,57 @@ export function comparePairedTrials(
         ? [
             'no paired calibration of this machine: a change is called when its interval excludes no change at all; `harness calibrate --from` A/A paired sessions measures the noise floor',
           ]
-        : [
-            `noise floors from this machine's paired calibration ${calibration.source} (${calibration.trials} trials)`,
-          ]),
+        : [`noise floors from ${calibration.source} (${calibration.trials} trials)`]),
       spread === undefined
         ? `intervals hold for this session only: fewer than ${FEWEST_SESSIONS} other paired sessions saved on this machine measure how much a change moves from one session to the next (every ab session of SQL files and paired calibration adds one)`
         : `intervals widened by how much a change moves on this machine: ${describeSpread(spread)}`,
       `paired: both sides' SQL variant files ran in each of ${trials.length} sweeps, round by round (the change touches nothing else, so one harness runs both); each trial gives the median of its rounds' head/base ratios, and the interval is the signed-rank interval over trials`,
     ],
+  };
+}
+
+/** The noise floors a paired session measured itself, from the A/A twins in its sweeps. */
+export interface SessionFloors extends Calibration {
+  /** A/A rows, and how many of them had an interval excluding no change. */
+  readonly rows: number;
+  readonly excluded: number;
+  readonly medianFloorPercent: number;
+}
+
+/**
+ * Per row, the noise floor of this session from its A/A twin (the base's SQL twice, in the
+ * same rounds as the A/B pair), as a calibration defines it (how far an estimate of identical
+ * code lands, 95 % of the time): the larger of the twin's own estimate (what running the same
+ * SQL in two places of a round does in this session) and its interval's half-width (how far
+ * such an estimate strays), and never below the median of every row's floor (a row whose twin
+ * happened to agree closely says little about that row's noise).
+ */
+export function sessionFloors(trials: readonly IndexedResult[]): SessionFloors | undefined {
+  const rows = new Map<string, number[]>();
+  for (const { result } of trials)
+    for (const t of aaTwinRatios(result))
+      rows.set(metricKey(t), [...(rows.get(metricKey(t)) ?? []), t.ratio]);
+  const raw: Record<string, number> = {};
+  let excluded = 0;
+  for (const [key, ratios] of rows) {
+    const interval = pairedRatioInterval(ratios, CONFIDENCE);
+    if (interval === undefined) continue;
+    if (interval.lower > 1 || interval.upper < 1) excluded++;
+    // How far this row's twin of identical SQL landed from no change, and how far such an
+    // estimate strays at 95 % (the interval's half-width): the larger of the two.
+    const halfWidth = (Math.log(interval.upper) - Math.log(interval.lower)) / 2;
+    raw[key] = (Math.exp(Math.max(Math.abs(Math.log(interval.ratio)), halfWidth)) - 1) * 100;
+  }
+  const values = Object.values(raw);
+  if (values.length === 0) return undefined;
+  const pooled = median(values);
+  const floors = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Math.max(v, pooled)]));
+  return {
+    source: `this session's A/A twins (the base's SQL timed twice in every round, no calibration of this machine kind in reach)`,
+    trials: trials.length,
+    floors,
+    rows: values.length,
+    excluded,
+    medianFloorPercent: median(Object.values(floors)),
   };
 }

@@ -21,6 +21,11 @@ export const environmentSchema = z.strictObject({
   node: z.string(),
   os: z.string(),
   cpu: z.strictObject({ model: z.string(), count: z.number().int().positive() }),
+  memoryGiB: z
+    .number()
+    .positive()
+    .optional()
+    .describe("The machine's memory in whole GiB (absent in results saved before it was recorded)"),
   postgres: z.strictObject({
     version: z.string(),
     source: z.string(),

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
+import { AA_SUFFIX, BASE_SUFFIX } from '../../sut/sql/variant-registry.ts';
 import { parseResultText } from '../../results/result-file.ts';
 import type { IndexedResult } from '../../results/run-index.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -64,12 +64,14 @@ async function variantFiles(side: PairedSide): Promise<Map<string, string>> {
 
 /**
  * The folder each paired trial's sweep reads: the head's variant files under their names and
- * the base's as `<name>_base`, for every variant both sides have.
+ * the base's as `<name>_base`, for every variant both sides have; with `aaTwin`, the base's
+ * again as `<name>_aa`, an A/A twin from which the session measures its own noise floor.
  */
 export async function writePairedVariants(
   base: PairedSide,
   head: PairedSide,
   dir: string,
+  options: { aaTwin?: boolean } = {},
 ): Promise<string[]> {
   const [b, h] = [await variantFiles(base), await variantFiles(head)];
   await mkdir(dir, { recursive: true });
@@ -80,6 +82,8 @@ export async function writePairedVariants(
     const name = file.slice(0, -'.sql'.length);
     await writeFile(join(dir, file), `${sql.trimEnd()}\n`);
     await writeFile(join(dir, `${name}${BASE_SUFFIX}.sql`), `${baseSql.trimEnd()}\n`);
+    if (options.aaTwin === true)
+      await writeFile(join(dir, `${name}${AA_SUFFIX}.sql`), `${baseSql.trimEnd()}\n`);
     names.push(name);
   }
   return names;
@@ -92,6 +96,8 @@ export async function runPairedTrials(options: {
   readonly sessionDir: string;
   readonly databaseUrl: string;
   readonly log: Logger;
+  /** Batch sizes other than the quick sweep's. */
+  readonly sizes?: readonly number[];
 }): Promise<IndexedResult[]> {
   const dir = join(options.sessionDir, 'paired');
   await mkdir(dir, { recursive: true });
@@ -112,6 +118,7 @@ export async function runPairedTrials(options: {
         '0',
         '--ceiling-rows',
         '0',
+        ...(options.sizes === undefined ? [] : ['--sizes', options.sizes.join(',')]),
         '--output',
         `${stem}.json`,
       ],

@@ -4,14 +4,20 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { latestCalibration } from '../../results/compare/calibration.ts';
 import { compareTrials, type Comparison } from '../../results/compare/compare-results.ts';
-import { comparePairedTrials, PAIRED_NAME } from '../../results/compare/paired-comparison.ts';
+import {
+  comparePairedTrials,
+  PAIRED_NAME,
+  sessionFloors,
+} from '../../results/compare/paired-comparison.ts';
+import { describeKind, machineKindKey, thisMachineKind } from '../../results/machine-kind.ts';
+import { parseSizes } from '../../scenarios/sweep/sweep-settings.ts';
 import { machineSpread, shownSpread } from '../../results/compare/session-effects.ts';
 import { formatComparison } from '../../results/compare/compare-format.ts';
 import { displayPath, type IndexedResult } from '../../results/run-index.ts';
 import { compactUtc, RESULTS_DIR, saveResult } from '../../results/run-store.ts';
 import { writeReport } from '../../results/report/write-report.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { ThresholdsFailedError } from '../../lib/errors.ts';
+import { ThresholdsFailedError, UsageError } from '../../lib/errors.ts';
 import { checkoutSide, WORKING_TREE } from '../ab/side-checkout.ts';
 import { runTrials } from '../ab/run-trials.ts';
 import {
@@ -52,6 +58,7 @@ interface AbFlags extends TrialFlags {
   failOnRegression?: number;
   acceptUntested: boolean;
   unpaired?: boolean;
+  sizes?: number[];
 }
 
 /** Trials per side: the flag, else the calibration's recommendation, else the default. */
@@ -85,13 +92,22 @@ async function abPaired(
 ): Promise<void> {
   const saved = await latestCalibration('sweep', PAIRED_NAME, Number.MAX_SAFE_INTEGER);
   const trials = flags.trials ?? saved?.file.recommendedTrials ?? DEFAULT_PAIRED_TRIALS;
+  // No calibration of this kind of machine in reach (a fresh CI runner, say): the session
+  // measures its own floor from an A/A twin of the base timed in the same rounds.
+  const selfCalibrating = saved === undefined;
   const sessionDir = join(
     RESULTS_DIR,
     'ab',
     `${compactUtc(new Date())}_${base.commit.slice(0, 7)}_${head.commit.slice(0, 7)}_paired`,
   );
   const variantsDir = join(sessionDir, 'variants');
-  const names = await writePairedVariants(base, head, variantsDir);
+  const names = await writePairedVariants(base, head, variantsDir, { aaTwin: selfCalibrating });
+  if (selfCalibrating) {
+    const kind = thisMachineKind();
+    log.info(
+      `no paired calibration of this machine kind (${describeKind(kind)}; ${machineKindKey(kind)}) in reach (harness results pull --calibration fetches the store's): this session measures its own noise floor from an A/A twin, the base's SQL timed a second time in every round`,
+    );
+  }
   log.info(
     `${base.ref} and ${head.ref} differ only in SQL variant files: ${trials} paired sweeps, each running both sides' ${names.join(', ')} round by round (${flags.trials !== undefined ? '--trials' : saved?.file.recommendedTrials != null ? `this machine's paired calibration ${displayPath(saved.source)}` : 'the default'}); session ${displayPath(sessionDir)}`,
   );
@@ -105,21 +121,31 @@ async function abPaired(
         sessionDir,
         databaseUrl,
         log,
+        ...(flags.sizes === undefined ? {} : { sizes: flags.sizes }),
       }),
   );
   const calibration = await latestCalibration('sweep', PAIRED_NAME, trials);
+  const own = selfCalibrating ? sessionFloors(results) : undefined;
   const comparison = comparePairedTrials(
     results,
     { base, head },
-    calibration === undefined
-      ? undefined
-      : { ...calibration, source: displayPath(calibration.source) },
+    calibration !== undefined
+      ? {
+          ...calibration,
+          source: `this machine kind's paired calibration ${displayPath(calibration.source)}`,
+        }
+      : own,
     shownSpread(machineSpread([sessionDir])),
   );
   const noted = {
     ...comparison,
     notes: [
       ...comparison.notes,
+      ...(own === undefined
+        ? []
+        : [
+            `noise floor measured in this session: the A/A twin's intervals excluded no change in ${own.excluded} of ${own.rows} rows; median floor ${own.medianFloorPercent.toFixed(2)} %`,
+          ]),
       `base ${base.ref} = ${base.commit.slice(0, 7)}, head ${head.ref} = ${head.commit.slice(0, 7)}; one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`} for every trial`,
     ],
   };
@@ -154,7 +180,7 @@ async function finishAb(
   const worse = comparison.rows.filter((r) => r.verdict === 'worse').length;
   const better = comparison.rows.filter((r) => r.verdict === 'better').length;
   out.write(
-    `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\n`,
+    `\nab finished in ${((performance.now() - started) / 1000).toFixed(0)} s: ${worse} worse, ${better} better, ${comparison.rows.length - worse - better} not called (of ${comparison.rows.length} rows)\ncomparison: ${json}\nreport: ${report.html}\nmarkdown: ${report.markdown}\njunit: ${report.junit}\n`,
   );
   // A side whose trials left wrong results has no speed worth comparing: 99 before the gate.
   if (wrong.length > 0)
@@ -197,6 +223,11 @@ export function abCommand(logger: () => Logger): Command {
       percent('--fail-on-regression'),
     )
     .option(ACCEPT_UNTESTED_FLAG, ACCEPT_UNTESTED_HELP, false)
+    .option(
+      '--sizes <list>',
+      "with a change to SQL variant files only: the paired sweeps' batch sizes, comma-separated (default the quick sweep's 10,60,200,1000)",
+      (v: string) => parseSizes(v),
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed\n${GATE_EXIT_CODES}`,
@@ -207,6 +238,13 @@ export function abCommand(logger: () => Logger): Command {
     const log = logger();
     const work = trialWork(flags);
     const started = performance.now();
+    if (
+      flags.sizes !== undefined &&
+      (work.kind !== 'sweep' || !work.quick || flags.unpaired === true)
+    )
+      throw new UsageError(
+        '--sizes applies to the paired quick sweeps of a change to SQL variant files: not with --scenario, --sweep full or --unpaired',
+      );
     if (work.kind === 'sweep' && work.quick && flags.unpaired !== true) {
       const [b, h] = [await pairedSide(baseRef), await pairedSide(headRef)];
       const besides = await filesBesidesVariants(b, h);
@@ -214,6 +252,10 @@ export function abCommand(logger: () => Logger): Command {
         await abPaired(b, h, flags, log, started);
         return;
       }
+      if (flags.sizes !== undefined)
+        throw new UsageError(
+          `--sizes applies to paired sweeps, and the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}): leave --sizes out`,
+        );
       log.info(
         `the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}${besides.length > 3 ? ', ...' : ''}): each side's trials run apart`,
       );

@@ -112,7 +112,10 @@ export async function comparePairedRefs(refs: readonly string[]): Promise<Compar
     },
     calibration === undefined
       ? undefined
-      : { ...calibration, source: displayPath(calibration.source) },
+      : {
+          ...calibration,
+          source: `this machine kind's paired calibration ${displayPath(calibration.source)}`,
+        },
     // The sessions judged are left out: they must not vouch for themselves.
     shownSpread(machineSpread([...new Set(trials.map((t) => dirname(dirname(t.path))))])),
   );

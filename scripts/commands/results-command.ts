@@ -17,6 +17,7 @@ import { positiveInt } from '../lib/option-parsers.ts';
 import { createTable } from '../../lib/table.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { mergeCommand } from './results-merge.ts';
+import { storeCommands } from './results-store-command.ts';
 
 function shortSha(r: IndexedResult): string {
   const g = r.result.git;
@@ -134,12 +135,14 @@ function baselineCommand(): Command {
 
 /** `harness results`: the store of saved results (list, migrate, baseline). */
 export function resultsCommand(): Command {
-  return new Command('results')
+  const command = new Command('results')
     .description(
-      'saved results: list them, migrate old ones, promote one to a baseline, merge shards',
+      'saved results: list them, migrate old ones, promote one to a baseline, merge shards, push to and pull from the store on a git branch',
     )
     .addCommand(listCommand().exitOverride(), { isDefault: true })
     .addCommand(migrateCommand().exitOverride())
     .addCommand(baselineCommand().exitOverride())
     .addCommand(mergeCommand().exitOverride());
+  for (const store of storeCommands()) command.addCommand(store.exitOverride());
+  return command;
 }

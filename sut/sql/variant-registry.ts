@@ -19,6 +19,13 @@ export interface SqlVariant {
  */
 export const BASE_SUFFIX = '_base';
 
+/**
+ * The suffix of a second copy of the base side's file (`join_aa` beside `join_base`): an A/A
+ * twin timed in the same rounds, from which a paired session with no calibration at hand
+ * measures its own noise floor.
+ */
+export const AA_SUFFIX = '_aa';
+
 export const VARIANTS_DIR = fileURLToPath(new URL('./variants/', import.meta.url));
 const PARAMETER_COUNT = 7;
 
