@@ -7,7 +7,7 @@ import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/p
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
 import type { AuditReport } from './increment-audit.ts';
-import { type ValidScenarioOptions } from './scenario-options.ts';
+import { customTagsOf, type ValidScenarioOptions } from './scenario-options.ts';
 import {
   HARNESS_METRICS,
   METRIC_TAGS_OF,
@@ -285,7 +285,7 @@ export function parseThresholds(
   toMs: (d: string) => number,
 ): ParsedThreshold[] {
   return Object.entries(options.thresholds ?? {}).flatMap(([name, entries]) => {
-    const { metric, filter, key } = parseMetricKey(name);
+    const { metric, filter, key } = parseMetricKey(name, customTagsOf(options));
     return entries.map((entry) => {
       const spec = typeof entry === 'string' ? { threshold: entry } : entry;
       const t = parseThreshold(key, HARNESS_METRICS[metric as HarnessMetric], spec.threshold);

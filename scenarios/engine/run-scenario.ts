@@ -78,6 +78,9 @@ export interface RunSettings {
   readonly players: number;
   readonly goals: number;
   readonly seed: number;
+  /** Zipf exponent of player activity and the event mix (harness.skew, harness.mix). */
+  readonly skew: number;
+  readonly mix: Readonly<Record<string, number>>;
   readonly dbCpuLimitPercent: number;
   /** The main scenario's executor (the one that starts last) and its name. */
   readonly executor: ExecutorConfig;
@@ -138,6 +141,8 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     players: h.players ?? PRODUCTION.players,
     goals: h.goals ?? PRODUCTION.goalsPerPlayer,
     seed: h.seed ?? PRODUCTION.seed,
+    skew: h.skew ?? DEFAULT_SIMULATION.skew,
+    mix: h.mix ?? DEFAULT_SIMULATION.mix,
     dbCpuLimitPercent: h.dbCpuLimitPercent ?? PRODUCTION.dbCpuLimitPercent,
     executor: main.executor,
     scenarioName: main.name,
@@ -156,6 +161,8 @@ export function simulationOf(
     ...DEFAULT_SIMULATION,
     players: settings.players,
     seed: settings.seed,
+    skew: settings.skew,
+    mix: settings.mix,
     partitions: settings.partitions,
     executor: settings.executor,
     scenarios: settings.scenarios,
@@ -443,6 +450,8 @@ export async function runScenario(
       ? await GeneratorFleet.start(generatorCount, {
           players: simulation.players,
           seed: simulation.seed,
+          skew: simulation.skew,
+          mix: simulation.mix,
           partitions: simulation.partitions,
           namespace: simulation.namespace,
           scenarios: settings.scenarios,

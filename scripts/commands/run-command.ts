@@ -150,7 +150,11 @@ export function runCommand(logger: () => Logger): Command {
       options,
       settings: baseSettings,
       thresholds: thresholdSpecs,
+      ignored,
     } = prepareScenario(`${loaded.path}${overridden ? ' (with command-line overrides)' : ''}`, raw);
+    const trendStats = options.summaryTrendStats;
+    if (ignored.length > 0)
+      log.info(`k6 options with no use in the harness, ignored: ${ignored.join(', ')}`);
     // Several variants run one after another, each on freshly seeded data.
     const variants = options.harness?.variants ?? [baseSettings.variant];
     await loadVariants(variants);
@@ -225,7 +229,7 @@ export function runCommand(logger: () => Logger): Command {
             seeding.stop();
           });
           const sweep = await latestSweepFor(git.commit);
-          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep);
+          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep, trendStats);
           const { several, judged, values, breakpoint, partitions, flushSize } = judgement;
           const audited = auditVerdict(
             outcome.audit,
@@ -246,6 +250,7 @@ export function runCommand(logger: () => Logger): Command {
           out.write(
             renderRunSummary({
               scriptPath: loaded.path,
+              ...(trendStats === undefined ? {} : { trendStats }),
               outputPath,
               scenario: {
                 name,
@@ -335,10 +340,13 @@ export function runCommand(logger: () => Logger): Command {
             verdict,
           });
           if (flags.summaryExport !== undefined)
-            await saveResult(legacySummaryExport(values, outcome.thresholds), flags.summaryExport);
+            await saveResult(
+              legacySummaryExport(values, outcome.thresholds, trendStats),
+              flags.summaryExport,
+            );
           if (flags.summaryData !== undefined)
             await saveResult(
-              handleSummaryData(values, outcome.thresholds, outcome.durationMs),
+              handleSummaryData(values, outcome.thresholds, outcome.durationMs, trendStats),
               flags.summaryData,
             );
           const path = await saveResult(result, outputPath);
