@@ -90,7 +90,7 @@ export function ignoredK6Keys(raw: unknown): string[] {
   const scenarios = (raw as { scenarios?: unknown }).scenarios;
   const where = new Map<string, string[]>();
   if (typeof scenarios === 'object' && scenarios !== null)
-    for (const [name, scenario] of Object.entries(scenarios))
+    for (const [name, scenario] of Object.entries(scenarios as Record<string, unknown>))
       if (typeof scenario === 'object' && scenario !== null)
         for (const key of Object.keys(scenario))
           if (IGNORED_SCENARIO.has(key)) where.set(key, [...(where.get(key) ?? []), name]);
