@@ -306,6 +306,8 @@ export async function runScenario(
     readonly generators?: number;
     /** Services in one consumer group (Kafka transport); service faults act on the first. */
     readonly services?: number;
+    /** Told of every second's exact values as they arrive (k6's --out json). */
+    readonly onInterval?: ConstructorParameters<typeof LatencyStore>[1];
   } = {},
 ): Promise<RunOutcome> {
   const brokers = session.kafka?.brokers;
@@ -318,7 +320,7 @@ export async function runScenario(
   const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
   const simulation = simulationOf(settings);
   const prepared = prepareSimulation(simulation);
-  const latency = new LatencyStore(scenarioWindows(settings));
+  const latency = new LatencyStore(scenarioWindows(settings), hooks.onInterval);
   const catalogue = await loadCatalogue();
   // The session's connection, or a new one when an earlier variant's faults cut it.
   const client = await liveClient(session, session.client);

@@ -48,6 +48,9 @@ import {
   type KafkaOptions,
 } from './common-options.ts';
 import { describeKafka } from '../kafka/provision-kafka.ts';
+import { addK6Flags } from '../lib/k6-flags.ts';
+import { K6JsonOutput } from '../../scenarios/engine/k6-json-output.ts';
+import { trendStat, customTagsOf } from '../../scenarios/engine/scenario-options.ts';
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
@@ -58,6 +61,9 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   output?: string;
   summaryExport?: string;
   summaryData?: string;
+  /** --out json=<file>: k6's JSON lines. */
+  out?: string;
+  summaryTrendStats?: string[];
   sutPort: number;
   freshTable: boolean;
   generators: number;
@@ -135,7 +141,7 @@ export function runCommand(logger: () => Logger): Command {
       positiveInt('--services', MAX_GENERATORS),
       1,
     );
-  addKafkaBrokerOptions(addDatabaseOptions(command));
+  addK6Flags(addKafkaBrokerOptions(addDatabaseOptions(command)));
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
     const loaded = await loadScenario(scenario, flags.env);
@@ -152,7 +158,13 @@ export function runCommand(logger: () => Logger): Command {
       thresholds: thresholdSpecs,
       ignored,
     } = prepareScenario(`${loaded.path}${overridden ? ' (with command-line overrides)' : ''}`, raw);
-    const trendStats = options.summaryTrendStats;
+    for (const stat of flags.summaryTrendStats ?? [])
+      if (!trendStat.safeParse(stat).success)
+        throw new UsageError(
+          `--summary-trend-stats: ${JSON.stringify(stat)} is not a trend statistic; give avg, min, med, max or p(N), comma-separated`,
+        );
+    // The command line's, as in k6, over the file's.
+    const trendStats = flags.summaryTrendStats ?? options.summaryTrendStats;
     if (ignored.length > 0)
       log.info(`k6 options with no use in the harness, ignored: ${ignored.join(', ')}`);
     // Several variants run one after another, each on freshly seeded data.
@@ -213,6 +225,15 @@ export function runCommand(logger: () => Logger): Command {
           const settings = { ...baseSettings, variant };
           const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
           const seeding = seedingProgress(log, table.label);
+          const jsonLines =
+            flags.out === undefined
+              ? undefined
+              : K6JsonOutput.open(
+                  variants.length > 1
+                    ? flags.out.replace(/(\.json)?$/, `-${variant}$1`)
+                    : flags.out,
+                  { variant, tags: customTagsOf(options), thresholds: thresholdSpecs },
+                );
           const outcome = await runScenario(
             { client, database, schema, table, ...(kafka === undefined ? {} : { kafka }) },
             options,
@@ -224,9 +245,17 @@ export function runCommand(logger: () => Logger): Command {
               onSeedProgress: seeding.onProgress,
               generators: flags.generators,
               services: flags.services,
+              ...(jsonLines === undefined
+                ? {}
+                : {
+                    onInterval: (at, values) => {
+                      jsonLines.interval(at, values);
+                    },
+                  }),
             },
-          ).finally(() => {
+          ).finally(async () => {
             seeding.stop();
+            await jsonLines?.close();
           });
           const sweep = await latestSweepFor(git.commit);
           const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep, trendStats);
