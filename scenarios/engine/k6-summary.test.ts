@@ -231,7 +231,7 @@ describe('k6 summary shapes', () => {
 
   it('k6-junit (npm) makes one test case per threshold, the failed ones failures', () => {
     const { jUnit } = createRequire(import.meta.url)('k6-junit') as {
-      jUnit(data: unknown): string;
+      jUnit: (data: unknown) => string;
     };
     const xml = jUnit(handleSummaryData(judgedValues, judgedThresholds, 600_000));
     expect(xml.match(/<testcase /g)).toHaveLength(8);

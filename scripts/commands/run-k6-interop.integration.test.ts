@@ -144,7 +144,7 @@ describe('a k6 scenario file run by the harness, its outputs read by k6 tools', 
     const html = readFileSync(report, 'utf8');
     expect(/passes: (\d+)/.exec(html)?.[1]).toBe('2');
     expect(/fails: (\d+)/.exec(html)?.[1]).toBe('1');
-    const { jUnit } = require('k6-junit') as { jUnit(data: unknown): string };
+    const { jUnit } = require('k6-junit') as { jUnit: (data: unknown) => string };
     const xml = jUnit(JSON.parse(readFileSync(file('data.json'), 'utf8')));
     expect(xml).toMatch(/<testsuites tests="3" failures="1">/);
     expect(xml).toContain('name="flush_size{phase:judged}: max&lt;0"');
