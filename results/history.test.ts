@@ -127,3 +127,17 @@ describe('metricHistory: runs of different setups are never the trials of one co
     expect(history[2]?.change?.untestedBecause).toBe('1 trial per side: not tested');
   });
 });
+
+describe('parseHistoryMetric: spellings', () => {
+  it('takes flush_duration.p95 (no shell quoting) as k6 flush_duration:p(95)', () => {
+    const k6 = parseHistoryMetric('flush_duration:p(95)', 'unprepared', false);
+    expect(parseHistoryMetric('flush_duration.p95', 'unprepared', false)).toEqual(k6);
+    expect(parseHistoryMetric('event_to_commit.p99.9', 'unprepared', false)).toMatchObject({
+      metric: 'event_to_commit',
+      aggregation: 'p(99.9)',
+    });
+    expect(parseHistoryMetric('flush_size.med', 'unprepared', false)).toMatchObject({
+      aggregation: 'med',
+    });
+  });
+});

@@ -52,6 +52,20 @@ const UNITS: Partial<Record<HarnessMetric, string>> = {
   db_cpu: '%',
 };
 
+/**
+ * `flush_duration:p(95)` (k6's spelling, which a shell must be given quoted) or
+ * `flush_duration.p95` (none needed): the metric and, when given, k6's aggregation name.
+ */
+function splitMetricSpec(spec: string): [string, string | undefined] {
+  const k6 = /^([A-Za-z0-9_]+):(.+)$/.exec(spec);
+  if (k6 !== null) return [k6[1] as string, k6[2]];
+  const plain = /^([A-Za-z0-9_]+)\.(p\d+(?:\.\d+)?|[a-z]+)$/.exec(spec);
+  if (plain === null) return [spec, undefined];
+  const aggregation = plain[2] as string;
+  const percentile = /^p(\d+(?:\.\d+)?)$/.exec(aggregation);
+  return [plain[1] as string, percentile === null ? aggregation : `p(${percentile[1]})`];
+}
+
 export function parseHistoryMetric(
   spec: string,
   statement: StatementMode,
@@ -68,10 +82,10 @@ export function parseHistoryMetric(
       unit: 'ms',
     };
   if (benchmark) return { kind: 'bench', figure: spec, label: spec, unit: '' };
-  const [metric, aggregation] = spec.split(':', 2) as [string, string | undefined];
+  const [metric, aggregation] = splitMetricSpec(spec);
   if (!Object.hasOwn(HARNESS_METRICS, metric))
     throw new UsageError(
-      `metric "${spec}" is not one the harness records: give a run metric (${Object.keys(HARNESS_METRICS).join(', ')}) optionally with an aggregation such as flush_duration:p(99), a sweep cell such as join@1000, or a benchmark figure with --name <benchmark>`,
+      `metric "${spec}" is not one the harness records: give a run metric (${Object.keys(HARNESS_METRICS).join(', ')}) optionally with an aggregation such as flush_duration.p99 (or k6's flush_duration:p(99), quoted), a sweep cell such as join@1000, or a benchmark figure with --name <benchmark>`,
     );
   const m = metric as HarnessMetric;
   const agg = aggregation ?? DEFAULT_AGGREGATION[HARNESS_METRICS[m]];

@@ -31,6 +31,8 @@ export interface GeneratorLine {
 export interface FleetPlan {
   readonly players: number;
   readonly seed: number;
+  readonly skew: number;
+  readonly mix: Readonly<Record<string, number>>;
   readonly partitions: number;
   readonly namespace: string;
   readonly scenarios: readonly ScenarioPlanConfig[];
@@ -203,6 +205,12 @@ function launch(
       String(plan.players),
       '--seed',
       String(plan.seed),
+      '--skew',
+      String(plan.skew),
+      '--mix',
+      Object.entries(plan.mix)
+        .map(([source, weight]) => `${source}=${weight}`)
+        .join(','),
       '--partitions',
       String(plan.partitions),
       '--namespace',

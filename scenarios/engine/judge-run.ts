@@ -54,6 +54,8 @@ export function judgeRun(
   settings: RunSettings,
   thresholdSpecs: readonly ParsedThreshold[],
   sweep: SweepResult | undefined,
+  /** The scenario's summaryTrendStats: percentiles it adds to the values. */
+  trendStats: readonly string[] = [],
 ) {
   const several = settings.scenarios.length > 1;
   const judged = several
@@ -80,10 +82,11 @@ export function judgeRun(
   } finally {
     flushSizes.destroy();
   }
-  const values = metricValues(outcome.readers, [
-    ...thresholdSpecs,
-    ...(several ? perScenarioSubMetrics(settings.scenarios) : []),
-  ]);
+  const values = metricValues(
+    outcome.readers,
+    [...thresholdSpecs, ...(several ? perScenarioSubMetrics(settings.scenarios) : [])],
+    trendStats,
+  );
   const breakpoint = breakpointOf(outcome.series, thresholdSpecs);
   const partitions = partitionRows(judged, settings.partitions);
   // The judged scenario's own rate over the time it ran: its flushes are the measured ones.

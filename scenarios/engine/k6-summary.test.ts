@@ -46,6 +46,46 @@ const thresholds: ThresholdOutcome[] = [
     delayAbortEvalMs: 0,
   },
 ];
+/** A run of two scenarios judged on sub-metrics: 8 thresholds, 3 of them failed. */
+const trend = (p95: number) => ({
+  avg: p95 / 3,
+  min: 0.4,
+  med: p95 / 4,
+  max: p95 * 4,
+  'p(90)': p95 * 0.8,
+  'p(95)': p95,
+  'p(99)': p95 * 2,
+});
+const judgedValues = {
+  flush_duration: trend(30),
+  'flush_duration{scenario:warmup}': trend(20),
+  'flush_duration{scenario:peak}': trend(61),
+  flush_size: trend(380),
+  'flush_size{scenario:peak}': trend(520),
+  event_to_commit: trend(200),
+  'event_to_commit{scenario:peak}': trend(1200),
+  dropped_events: { count: 0, rate: 0 },
+  'dropped_events{scenario:peak}': { count: 0, rate: 0 },
+  rejected_events: { count: 0, rate: 0 },
+};
+const outcome = (metric: string, expression: string, value: number, ok: boolean) => ({
+  metric,
+  expression,
+  value,
+  ok,
+  abortOnFail: false,
+  delayAbortEvalMs: 0,
+});
+const judgedThresholds: ThresholdOutcome[] = [
+  outcome('flush_duration', 'p(95)<50', 30, true),
+  outcome('flush_duration{scenario:peak}', 'p(95)<50', 61, false),
+  outcome('flush_size{scenario:peak}', 'p(95)<500', 520, false),
+  outcome('event_to_commit', 'p(99)<1000', 400, true),
+  outcome('event_to_commit{scenario:peak}', 'p(99)<1000', 2400, false),
+  outcome('dropped_events', 'count==0', 0, true),
+  outcome('dropped_events{scenario:peak}', 'count==0', 0, true),
+  outcome('rejected_events', 'count==0', 0, true),
+];
 const dir = mkdtempSync(join(tmpdir(), 'harness-k6-summary-'));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -142,5 +182,60 @@ describe('k6 summary shapes', () => {
     const html = readFileSync(report, 'utf8');
     for (const name of ['flush_duration', 'dropped_events', 'db_cpu', 'p(95)&lt;50'])
       expect(html).toContain(name);
+  });
+
+  it("sub-metrics carry their parent metric's type and contains", () => {
+    const data = handleSummaryData(judgedValues, judgedThresholds, 600_000);
+    expect(data.metrics['flush_duration{scenario:peak}']).toMatchObject({
+      type: 'trend',
+      contains: 'time',
+    });
+    expect(data.metrics['dropped_events{scenario:peak}']).toMatchObject({
+      type: 'counter',
+      contains: 'default',
+    });
+  });
+
+  it('summaryTrendStats: the exports show the trend statistics the scenario asks for', () => {
+    const stats = ['med', 'p(95)'];
+    const data = handleSummaryData(values, thresholds, 600_000, stats);
+    expect(data.options.summaryTrendStats).toEqual(stats);
+    expect(data.metrics.flush_duration?.values).toEqual({ med: 4.9, 'p(95)': 21.9 });
+    expect(data.metrics.db_cpu?.values).toEqual({ value: 12.8, min: 12.8, max: 12.8 });
+    const legacy = legacySummaryExport(values, thresholds, stats);
+    expect(legacy.metrics.flush_duration).toEqual({
+      med: 4.9,
+      'p(95)': 21.9,
+      thresholds: { 'p(95)<50': false },
+    });
+  });
+
+  it('k6-html-reporter (npm) counts the passed and failed thresholds, sub-metrics included', async () => {
+    const jsonFile = join(dir, 'judged.json');
+    writeFileSync(
+      jsonFile,
+      JSON.stringify(handleSummaryData(judgedValues, judgedThresholds, 600_000)),
+    );
+    const reporter = createRequire(import.meta.url)('k6-html-reporter') as {
+      generateSummaryReport(o: { jsonFile: string; output: string }): void;
+    };
+    reporter.generateSummaryReport({ jsonFile, output: join(dir, 'judged-html') });
+    const report = join(dir, 'judged-html', 'report.html');
+    for (let i = 0; i < 50 && !existsSync(report); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const html = readFileSync(report, 'utf8');
+    expect(/passes: (\d+)/.exec(html)?.[1]).toBe('5');
+    expect(/fails: (\d+)/.exec(html)?.[1]).toBe('3');
+    expect(html).toContain('3 thresholds were not met');
+  });
+
+  it('k6-junit (npm) makes one test case per threshold, the failed ones failures', () => {
+    const { jUnit } = createRequire(import.meta.url)('k6-junit') as {
+      jUnit: (data: unknown) => string;
+    };
+    const xml = jUnit(handleSummaryData(judgedValues, judgedThresholds, 600_000));
+    expect(xml.match(/<testcase /g)).toHaveLength(8);
+    expect(xml.match(/<failure /g)).toHaveLength(3);
+    expect(xml).toContain('name="flush_duration{scenario:peak}: p(95)&lt;50"');
   });
 });

@@ -1,5 +1,6 @@
 import { HARNESS_METRICS, type HarnessMetric } from '../../results/metric-registry.ts';
 import type { ThresholdOutcome } from './run-metrics.ts';
+import { shownStats } from './run-summary.ts';
 
 type Values = Record<string, Record<string, number | null>>;
 
@@ -21,12 +22,22 @@ function withSamples(values: Values): [string, Record<string, number | null>][] 
   return Object.entries(values).filter(([, v]) => Object.values(v).every((x) => x !== null));
 }
 
-/** k6's value keys: trends avg/min/med/max/p(N), counters count/rate, gauges value/min/max. */
+/** The metric a key names: `flush_duration{scenario:peak}` is a sub-metric of flush_duration. */
+function parentOf(key: string): HarnessMetric {
+  return key.split('{', 1)[0] as HarnessMetric;
+}
+
+/**
+ * k6's value keys: trends the summaryTrendStats (all the run has when not given), counters
+ * count/rate, gauges value/min/max.
+ */
 function k6Values(
-  metric: HarnessMetric,
+  key: string,
   values: Record<string, number | null>,
+  trendStats: readonly string[] | undefined,
 ): Record<string, number> {
-  const v = present(values);
+  const metric = parentOf(key);
+  const v = present(shownStats(key, values, trendStats));
   if (HARNESS_METRICS[metric] === 'gauge' && v.value !== undefined)
     return { value: v.value, min: v.value, max: v.value };
   return v;
@@ -41,11 +52,14 @@ export function handleSummaryData(
   values: Values,
   thresholds: readonly ThresholdOutcome[],
   durationMs: number,
+  trendStats?: readonly string[],
 ) {
   return {
     root_group: { name: '', path: '', id: EMPTY_GROUP_ID, groups: [], checks: [] },
     options: {
-      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+      summaryTrendStats: [
+        ...(trendStats ?? ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)']),
+      ],
       summaryTimeUnit: '',
       noColor: true,
     },
@@ -53,14 +67,15 @@ export function handleSummaryData(
     // Like k6, a metric without samples is left out (readers expect every statistic present).
     metrics: Object.fromEntries(
       withSamples(values).map(([name, v]) => {
-        const metric = name as HarnessMetric;
+        // A sub-metric has its parent's type and contents, as in k6's own summary.
+        const metric = parentOf(name);
         const own = thresholds.filter((t) => t.metric === name);
         return [
           name,
           {
             type: HARNESS_METRICS[metric],
             contains: CONTAINS[metric] ?? 'default',
-            values: k6Values(metric, v),
+            values: k6Values(name, v, trendStats),
             ...(own.length === 0
               ? {}
               : { thresholds: Object.fromEntries(own.map((t) => [t.expression, { ok: t.ok }])) }),
@@ -75,7 +90,11 @@ export function handleSummaryData(
  * k6's legacy `--summary-export` shape: values flattened into each metric, and
  * `thresholds.<expr>` set to true when the threshold FAILED (k6's own, surprising, meaning).
  */
-export function legacySummaryExport(values: Values, thresholds: readonly ThresholdOutcome[]) {
+export function legacySummaryExport(
+  values: Values,
+  thresholds: readonly ThresholdOutcome[],
+  trendStats?: readonly string[],
+) {
   return {
     root_group: { name: '', path: '', id: EMPTY_GROUP_ID, groups: {}, checks: {} },
     metrics: Object.fromEntries(
@@ -84,7 +103,7 @@ export function legacySummaryExport(values: Values, thresholds: readonly Thresho
         return [
           name,
           {
-            ...k6Values(name as HarnessMetric, v),
+            ...k6Values(name, v, trendStats),
             ...(own.length === 0
               ? {}
               : { thresholds: Object.fromEntries(own.map((t) => [t.expression, !t.ok])) }),

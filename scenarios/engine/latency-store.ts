@@ -17,6 +17,14 @@ export interface ScenarioWindow {
   readonly runEndMs?: number;
 }
 
+/** One second of one partition's values of a metric, and the scenario it belongs to. */
+export interface SecondOfValues {
+  readonly second: number;
+  readonly partition: number;
+  readonly metric: IntervalMetric;
+  readonly scenario: string;
+}
+
 /** Every aggregate as the results JSON keeps it: metric -> scenario -> partition -> compressed HdrHistogram. */
 export type EncodedLatencies = Record<string, Record<string, Record<string, string>>>;
 
@@ -73,7 +81,11 @@ export class LatencyStore {
 
   private loadStartEpochMs = Date.now();
 
-  constructor(private readonly windows: readonly ScenarioWindow[]) {}
+  constructor(
+    private readonly windows: readonly ScenarioWindow[],
+    /** Told of every second's histogram as it arrives, with its scenario (k6's --out json). */
+    private readonly onInterval?: (interval: SecondOfValues, h: hdr.Histogram) => void,
+  ) {}
 
   /** The load starts now: the scenarios' windows count from here. */
   startLoad(epochMs: number = Date.now()): void {
@@ -133,7 +145,15 @@ export class LatencyStore {
     const merged = new Map<IntervalMetric, hdr.Histogram>();
     for (const interval of intervals) {
       const decoded = hdr.decodeFromCompressedBase64(interval.hdr);
-      this.aggregate(interval.metric, this.scenarioAt(interval.second), interval.partition).add(
+      const scenario = this.scenarioAt(interval.second);
+      this.aggregate(interval.metric, scenario, interval.partition).add(decoded);
+      this.onInterval?.(
+        {
+          second: interval.second,
+          partition: interval.partition,
+          metric: interval.metric,
+          scenario,
+        },
         decoded,
       );
       let m = merged.get(interval.metric);

@@ -3,6 +3,7 @@ import { parseDuration } from '../../simulator/duration.ts';
 import { planArrivals } from '../../simulator/simulation.ts';
 import type { ArrivalPlan } from '../../simulator/executors/arrival-plan.ts';
 import { parseThresholds, type ParsedThreshold } from './run-metrics.ts';
+import { ignoredK6Keys } from './k6-options.ts';
 import { runSettings, type RunSettings } from './run-scenario.ts';
 import { validateScenarioOptions, type ValidScenarioOptions } from './scenario-options.ts';
 
@@ -12,6 +13,8 @@ export interface PreparedScenario {
   readonly settings: RunSettings;
   readonly plan: ArrivalPlan;
   readonly thresholds: ParsedThreshold[];
+  /** k6 keys of the file the harness has no use for, said once when a run starts. */
+  readonly ignored: string[];
 }
 
 /**
@@ -34,5 +37,5 @@ export function prepareScenario(file: string, raw: unknown): PreparedScenario {
   const thresholds = named(() =>
     parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval')),
   );
-  return { options, settings, plan, thresholds };
+  return { options, settings, plan, thresholds, ignored: ignoredK6Keys(raw) };
 }

@@ -7,7 +7,7 @@ import { histogramQuantile, sumOf, type PromSample } from '../../results/stats/p
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { compare, parseThreshold, type Aggregation } from '../thresholds/threshold-parser.ts';
 import type { AuditReport } from './increment-audit.ts';
-import { type ValidScenarioOptions } from './scenario-options.ts';
+import { customTagsOf, type ValidScenarioOptions } from './scenario-options.ts';
 import {
   HARNESS_METRICS,
   METRIC_TAGS_OF,
@@ -23,11 +23,14 @@ import { rateGauge } from './sustained-rate.ts';
  */
 export type MetricReader = (aggregation: Aggregation, filter?: MetricFilter) => number;
 
+/**
+ * A trend from the service's Prometheus histogram, bounded by its buckets (the service's
+ * `_max` gauges hold the last minute's largest, not the run's).
+ */
 function trendFromHistogram(
   samples: readonly PromSample[],
   name: string,
   scale: number,
-  maxGauge?: string,
 ): MetricReader {
   return (a, filter = {}) => {
     const match: Record<string, string> =
@@ -42,19 +45,8 @@ function trendFromHistogram(
         return histogramQuantile(samples, name, a.percentile / 100, match) * scale;
       case 'min':
         return histogramQuantile(samples, name, 0, match) * scale;
-      case 'max': {
-        if (maxGauge !== undefined) {
-          const values = samples
-            .filter(
-              (s) =>
-                s.name === maxGauge &&
-                (filter.partition === undefined || s.labels.partition === String(filter.partition)),
-            )
-            .map((s) => s.value);
-          return values.length === 0 ? Number.NaN : Math.max(...values) * scale;
-        }
+      case 'max':
         return histogramQuantile(samples, name, 1, match) * scale;
-      }
       default:
         return Number.NaN;
     }
@@ -187,9 +179,9 @@ export function metricReaders(
   // How long the load ran: its schedule's time once over (cut short by an abort), the time
   // so far while it runs.
   const loadMs = sim?.elapsedMs ?? seconds * 1000;
-  const trend = (metric: IntervalMetric, scale: number, name: string, maxGauge?: string) =>
+  const trend = (metric: IntervalMetric, scale: number, name: string) =>
     latency === undefined
-      ? trendFromHistogram(samples, name, scale === 1 ? 1 : 1000, maxGauge)
+      ? trendFromHistogram(samples, name, scale === 1 ? 1 : 1000)
       : trendFromStore(latency, metric, scale);
   const secondsOf: SecondsOf = (filter) =>
     filter.scenario === undefined || latency === undefined
@@ -202,14 +194,9 @@ export function metricReaders(
       filter.partition === undefined ? {} : { partition: String(filter.partition) },
     );
   const readers: Record<HarnessMetric, MetricReader> = {
-    flush_size: trend('flushRows', 1, METRIC_NAMES.flushSizeRows, METRIC_NAMES.flushSizeRowsMax),
-    rows_updated: trend('rowsUpdated', 1, METRIC_NAMES.flushRowsUpdated),
-    flush_duration: trend(
-      'flushDurationUs',
-      1 / 1000,
-      METRIC_NAMES.flushDurationSeconds,
-      METRIC_NAMES.flushDurationSecondsMax,
-    ),
+    flush_size: trend('flushRows', 1, METRIC_NAMES.flushSizeRows),
+    rows_updated: trend('rowsUpdated', 1, METRIC_NAMES.flushUpdatedRows),
+    flush_duration: trend('flushDurationUs', 1 / 1000, METRIC_NAMES.flushDurationSeconds),
     event_to_commit: trend('eventToCommitUs', 1 / 1000, METRIC_NAMES.eventToCommitSeconds),
     schedule_lag: lagReader(sim),
     events_per_second: eventsPerSecond(sim, series, loadMs),
@@ -285,7 +272,7 @@ export function parseThresholds(
   toMs: (d: string) => number,
 ): ParsedThreshold[] {
   return Object.entries(options.thresholds ?? {}).flatMap(([name, entries]) => {
-    const { metric, filter, key } = parseMetricKey(name);
+    const { metric, filter, key } = parseMetricKey(name, customTagsOf(options));
     return entries.map((entry) => {
       const spec = typeof entry === 'string' ? { threshold: entry } : entry;
       const t = parseThreshold(key, HARNESS_METRICS[metric as HarnessMetric], spec.threshold);

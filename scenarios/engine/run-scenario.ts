@@ -83,6 +83,9 @@ export interface RunSettings {
   readonly players: number;
   readonly goals: number;
   readonly seed: number;
+  /** Zipf exponent of player activity and the event mix (harness.skew, harness.mix). */
+  readonly skew: number;
+  readonly mix: Readonly<Record<string, number>>;
   readonly dbCpuLimitPercent: number;
   /** The main scenario's executor (the one that starts last) and its name. */
   readonly executor: ExecutorConfig;
@@ -145,6 +148,8 @@ export function runSettings(options: ValidScenarioOptions): RunSettings {
     players: h.players ?? PRODUCTION.players,
     goals: h.goals ?? PRODUCTION.goalsPerPlayer,
     seed: h.seed ?? PRODUCTION.seed,
+    skew: h.skew ?? DEFAULT_SIMULATION.skew,
+    mix: h.mix ?? DEFAULT_SIMULATION.mix,
     dbCpuLimitPercent: h.dbCpuLimitPercent ?? PRODUCTION.dbCpuLimitPercent,
     executor: main.executor,
     scenarioName: main.name,
@@ -164,6 +169,8 @@ export function simulationOf(
     ...DEFAULT_SIMULATION,
     players: settings.players,
     seed: settings.seed,
+    skew: settings.skew,
+    mix: settings.mix,
     partitions: settings.partitions,
     executor: settings.executor,
     scenarios: settings.scenarios,
@@ -309,6 +316,8 @@ export async function runScenario(
     readonly generators?: number;
     /** Services in one consumer group (Kafka transport); service faults act on the first. */
     readonly services?: number;
+    /** Told of every second's exact values as they arrive (k6's --out json). */
+    readonly onInterval?: ConstructorParameters<typeof LatencyStore>[1];
   } = {},
 ): Promise<RunOutcome> {
   const brokers = session.kafka?.brokers;
@@ -321,7 +330,7 @@ export async function runScenario(
   const thresholds = parseThresholds(options, (d) => parseDuration(d, 'delayAbortEval'));
   const simulation = simulationOf(settings);
   const prepared = prepareSimulation(simulation);
-  const latency = new LatencyStore(scenarioWindows(settings));
+  const latency = new LatencyStore(scenarioWindows(settings), hooks.onInterval);
   const catalogue = await loadCatalogue();
   // The session's connection, or a new one when an earlier variant's faults cut it.
   const client = await liveClient(session, session.client);
@@ -454,6 +463,8 @@ export async function runScenario(
       ? await GeneratorFleet.start(generatorCount, {
           players: simulation.players,
           seed: simulation.seed,
+          skew: simulation.skew,
+          mix: simulation.mix,
           partitions: simulation.partitions,
           namespace: simulation.namespace,
           scenarios: settings.scenarios,

@@ -48,14 +48,22 @@ export interface SubMetric {
 export function metricValues(
   readers: Record<HarnessMetric, MetricReader>,
   subMetrics: readonly SubMetric[] = [],
+  trendStats: readonly string[] = [],
 ): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
+  // The scenario's summaryTrendStats add their percentiles to the ones always kept.
+  const trend: (readonly [string, Aggregation])[] = [...TREND];
+  for (const stat of trendStats) {
+    const p = /^p\((\d+(?:\.\d+)?)\)$/.exec(stat);
+    if (p !== null && !trend.some(([name]) => name === stat))
+      trend.push([stat, { kind: 'p', percentile: Number(p[1]) }]);
+  }
   const valuesOf = (metric: HarnessMetric, filter: MetricFilter) => {
     const read = (a: Aggregation) => readers[metric](a, filter);
     const type = HARNESS_METRICS[metric];
     const entries: [string, number][] =
       type === 'trend'
-        ? TREND.map(([name, a]) => [name, read(a)])
+        ? trend.map(([name, a]) => [name, read(a)])
         : type === 'counter'
           ? [
               ['count', read({ kind: 'count' })],
@@ -109,12 +117,29 @@ export function scenarioParts(
 }
 
 /**
+ * A trend's statistics as summaryTrendStats lists them (in its order), or all it has; other
+ * metrics' values as they are.
+ */
+export function shownStats<T>(
+  metric: string,
+  values: Record<string, T>,
+  trendStats: readonly string[] | undefined,
+): Record<string, T> {
+  const name = metric.split('{', 1)[0] as HarnessMetric;
+  if (trendStats === undefined || HARNESS_METRICS[name] !== 'trend') return values;
+  return Object.fromEntries(
+    trendStats.flatMap((s) => (Object.hasOwn(values, s) ? [[s, values[s] as T]] : [])),
+  );
+}
+
+/**
  * k6's end-of-test summary shape: one line per metric, a check mark when its thresholds
  * passed, and under a metric each of its sub-metrics (`{ scenario:steady }`).
  */
 export function metricLines(
   values: Record<string, Record<string, number | null>>,
   thresholds: readonly ThresholdOutcome[],
+  trendStats?: readonly string[],
 ): string {
   const label = (key: string) => {
     const brace = key.indexOf('{');
@@ -132,7 +157,7 @@ export function metricLines(
       const mark = own.length === 0 ? ' ' : own.every((t) => t.ok) ? '✓' : '✗';
       const metric = key.split('{', 1)[0] as HarnessMetric;
       const unit = UNITS[metric] ?? '';
-      const parts = Object.entries(v).map(
+      const parts = Object.entries(shownStats(metric, v, trendStats)).map(
         ([k, x]) =>
           `${k}=${x === null ? '-' : `${formatUpTo(x)}${unit === '%' ? '%' : unit === '' ? '' : ` ${unit}`}`}`,
       );
@@ -436,6 +461,8 @@ export function auditLines(audit: AuditReport, transport: 'http' | 'kafka'): str
 /** Everything the end-of-run summary shows, as plain data: a run just made or one read back. */
 export interface RunSummaryView {
   readonly scriptPath: string;
+  /** The scenario's summaryTrendStats: the trend statistics shown (all when absent). */
+  readonly trendStats?: readonly string[];
   readonly outputPath: string;
   readonly scenario: {
     readonly name: string;
@@ -500,7 +527,7 @@ export function renderRunSummary(v: RunSummaryView): string {
     (sc.parts === null ? '' : `     parts:    ${sc.parts}\n`) +
     `     database: PostgreSQL ${db.version} (${db.kind}); ${formatInteger(db.players)} players x ${db.goals} goals\n` +
     (v.aborted === null ? '' : `     aborted:  ${v.aborted}\n`) +
-    `\n${metricLines(v.values, v.thresholds)}\n\n${thresholdTable(v.thresholds, v.verdict.audit)}\n\n${partitionTable(v.partitions)}\n`;
+    `\n${metricLines(v.values, v.thresholds, v.trendStats)}\n\n${thresholdTable(v.thresholds, v.verdict.audit)}\n\n${partitionTable(v.partitions)}\n`;
   if (v.services !== undefined && v.services.length > 1)
     out += `\nservices: ${v.services.length} instances of harness sut in one consumer group; the figures above add up every instance's /metrics and exact histograms, each partition over whichever instance held it:\n${serviceTable(v.services)}\n`;
   if (v.generators != null && v.generators.length > 0)

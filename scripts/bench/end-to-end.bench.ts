@@ -278,7 +278,7 @@ try {
     const p99 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000;
     const p50 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.5) * 1000;
     const breaker = sumOf(metrics, METRIC_NAMES.circuitBreakerRejectionsTotal);
-    const rows = sumOf(metrics, `${METRIC_NAMES.flushRowsUpdated}_sum`);
+    const rows = sumOf(metrics, `${METRIC_NAMES.flushUpdatedRows}_sum`);
     const flushRows = sumOf(metrics, `${METRIC_NAMES.flushSizeRows}_sum`);
     const flushes = sumOf(metrics, `${METRIC_NAMES.flushSizeRows}_count`);
     const flushP95 = histogramQuantile(metrics, METRIC_NAMES.flushDurationSeconds, 0.95) * 1000;
@@ -324,7 +324,7 @@ try {
     for (const rate of SUSTAIN_STEPS) {
       const { stats, metrics, delivered, wallMs, cpu } = await drive('join', rate, 20);
       const p99 = histogramQuantile(metrics, METRIC_NAMES.eventToCommitSeconds, 0.99) * 1000;
-      const stepRows = sumOf(metrics, `${METRIC_NAMES.flushRowsUpdated}_sum`);
+      const stepRows = sumOf(metrics, `${METRIC_NAMES.flushUpdatedRows}_sum`);
       const ok =
         Math.abs(stats.achievedRate - rate) / rate <= 0.01 &&
         stats.dropped === 0 &&
@@ -344,7 +344,7 @@ try {
     // Efficiency: offer far more than the database takes; backpressure holds flushes at their
     // largest; compare the rows/s the service committed with the sweep's at that size.
     const overload = await drive('join', 30_000, 20);
-    const rows = sumOf(overload.metrics, `${METRIC_NAMES.flushRowsUpdated}_sum`);
+    const rows = sumOf(overload.metrics, `${METRIC_NAMES.flushUpdatedRows}_sum`);
     const flushRows = sumOf(overload.metrics, `${METRIC_NAMES.flushSizeRows}_sum`);
     const flushes = sumOf(overload.metrics, `${METRIC_NAMES.flushSizeRows}_count`);
     const size = Math.max(1, Math.round(flushRows / flushes));

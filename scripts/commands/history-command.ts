@@ -28,7 +28,7 @@ export function historyCommand(): Command {
     )
     .argument(
       '<metric>',
-      'a run metric with an optional aggregation (flush_duration:p(95), event_to_commit:p(99), events_per_second), a sweep cell (join@1000), or a benchmark figure with --name',
+      'a run metric with an optional aggregation (flush_duration.p95, event_to_commit.p99, events_per_second; k6\'s spelling "flush_duration:p(95)" works quoted), a sweep cell (join@1000), or a benchmark figure with --name',
     )
     .option(
       '--name <name>',

@@ -49,6 +49,9 @@ import {
   type KafkaOptions,
 } from './common-options.ts';
 import { describeKafka } from '../kafka/provision-kafka.ts';
+import { addK6Flags } from '../lib/k6-flags.ts';
+import { K6JsonOutput } from '../../scenarios/engine/k6-json-output.ts';
+import { trendStat, customTagsOf } from '../../scenarios/engine/scenario-options.ts';
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 
 interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
@@ -64,6 +67,9 @@ interface RunFlags extends DatabaseOptions, Omit<KafkaOptions, 'topic'> {
   healthFlushRunning?: number;
   healthFetchOverdue?: number;
   healthRefusalHold?: number;
+  /** --out json=<file>: k6's JSON lines. */
+  out?: string;
+  summaryTrendStats?: string[];
   sutPort: number;
   freshTable: boolean;
   generators: number;
@@ -166,7 +172,7 @@ export function runCommand(logger: () => Logger): Command {
       positiveInt('--services', MAX_GENERATORS),
       1,
     );
-  addKafkaBrokerOptions(addDatabaseOptions(command));
+  addK6Flags(addKafkaBrokerOptions(addDatabaseOptions(command)));
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
     const loaded = await loadScenario(scenario, flags.env);
@@ -187,7 +193,17 @@ export function runCommand(logger: () => Logger): Command {
       options,
       settings: baseSettings,
       thresholds: thresholdSpecs,
+      ignored,
     } = prepareScenario(`${loaded.path}${overridden ? ' (with command-line overrides)' : ''}`, raw);
+    for (const stat of flags.summaryTrendStats ?? [])
+      if (!trendStat.safeParse(stat).success)
+        throw new UsageError(
+          `--summary-trend-stats: ${JSON.stringify(stat)} is not a trend statistic; give avg, min, med, max or p(N), comma-separated`,
+        );
+    // The command line's, as in k6, over the file's.
+    const trendStats = flags.summaryTrendStats ?? options.summaryTrendStats;
+    if (ignored.length > 0)
+      log.info(`k6 options with no use in the harness, ignored: ${ignored.join(', ')}`);
     // Several variants run one after another, each on freshly seeded data.
     const variants = options.harness?.variants ?? [baseSettings.variant];
     await loadVariants(variants);
@@ -246,6 +262,15 @@ export function runCommand(logger: () => Logger): Command {
           const settings = { ...baseSettings, variant };
           const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
           const seeding = seedingProgress(log, table.label);
+          const jsonLines =
+            flags.out === undefined
+              ? undefined
+              : K6JsonOutput.open(
+                  variants.length > 1
+                    ? flags.out.replace(/(\.json)?$/, `-${variant}$1`)
+                    : flags.out,
+                  { variant, tags: customTagsOf(options), thresholds: thresholdSpecs },
+                );
           const outcome = await runScenario(
             { client, database, schema, table, ...(kafka === undefined ? {} : { kafka }) },
             options,
@@ -257,12 +282,20 @@ export function runCommand(logger: () => Logger): Command {
               onSeedProgress: seeding.onProgress,
               generators: flags.generators,
               services: flags.services,
+              ...(jsonLines === undefined
+                ? {}
+                : {
+                    onInterval: (at, values) => {
+                      jsonLines.interval(at, values);
+                    },
+                  }),
             },
-          ).finally(() => {
+          ).finally(async () => {
             seeding.stop();
+            await jsonLines?.close();
           });
           const sweep = await latestSweepFor(git.commit);
-          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep);
+          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep, trendStats);
           const { several, judged, values, breakpoint, partitions, flushSize } = judgement;
           const audited = auditVerdict(
             outcome.audit,
@@ -283,6 +316,7 @@ export function runCommand(logger: () => Logger): Command {
           out.write(
             renderRunSummary({
               scriptPath: loaded.path,
+              ...(trendStats === undefined ? {} : { trendStats }),
               outputPath,
               scenario: {
                 name,
@@ -372,10 +406,13 @@ export function runCommand(logger: () => Logger): Command {
             verdict,
           });
           if (flags.summaryExport !== undefined)
-            await saveResult(legacySummaryExport(values, outcome.thresholds), flags.summaryExport);
+            await saveResult(
+              legacySummaryExport(values, outcome.thresholds, trendStats),
+              flags.summaryExport,
+            );
           if (flags.summaryData !== undefined)
             await saveResult(
-              handleSummaryData(values, outcome.thresholds, outcome.durationMs),
+              handleSummaryData(values, outcome.thresholds, outcome.durationMs, trendStats),
               flags.summaryData,
             );
           const path = await saveResult(result, outputPath);

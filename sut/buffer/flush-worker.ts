@@ -140,8 +140,6 @@ export class FlushWorker {
    * audit needs to attribute a crash's loss per key (harness_durable_through_ms).
    */
   durableThrough = 0;
-  private largestFlush = 0;
-  private longestFlushSeconds = 0;
   /** This partition's flush numbers (the HTTP fence); a retry keeps its number. */
   private seq = 0;
   private pending: PendingFlush | undefined;
@@ -406,9 +404,8 @@ export class FlushWorker {
       const size = flush.drained.size;
       this.metrics.flushDuration.observe(seconds);
       this.metrics.flushSize.observe(size);
-      if (size > this.largestFlush) this.metrics.flushSizeMax.set((this.largestFlush = size));
-      if (seconds > this.longestFlushSeconds)
-        this.metrics.flushDurationMax.set((this.longestFlushSeconds = seconds));
+      this.metrics.flushSizeMax.observe(size);
+      this.metrics.flushDurationMax.observe(seconds);
       this.metrics.rowsUpdated.observe(outcome.rowsUpdated);
       // A retry that found its flush applied before cannot say what that first attempt matched.
       if (!outcome.alreadyApplied)

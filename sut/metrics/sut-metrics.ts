@@ -2,6 +2,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../kafka/event-codec.ts';
 import { IntervalRecorder } from './interval-recorder.ts';
 import { METRIC_NAMES } from './metric-names.ts';
+import { WindowMax } from './window-max.ts';
+
+/** prom-client's default gauges named like counters, left out of /metrics. */
+const PROM_CLIENT_TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** How far back the `_max` gauges look. */
+export const MAX_WINDOW_S = 60;
 
 /**
  * Bucket boundaries. Flush sizes resolve the production ~60 rows, the analysis's 200-row limit
@@ -58,9 +69,9 @@ export interface PartitionMetrics {
   readonly flushSize: { observe(rows: number): void };
   readonly rowsUpdated: { observe(rows: number): void };
   readonly flushDuration: { observe(seconds: number): void };
-  /** Largest flush so far (rows) and longest (seconds): histograms only bound them by a bucket. */
-  readonly flushSizeMax: { set(value: number): void };
-  readonly flushDurationMax: { set(value: number): void };
+  /** Each flush's size (rows) and time (seconds), for the last minute's largest and longest. */
+  readonly flushSizeMax: { observe(value: number): void };
+  readonly flushDurationMax: { observe(value: number): void };
   /** A flush committed at `committedAt` (epoch ms) the events intended at these times. */
   eventsCommitted(committedAt: number, intendedAt: readonly number[]): void;
   readonly flushes: Record<FlushTrigger, { inc(n?: number): void }>;
@@ -106,6 +117,10 @@ export class SutMetrics {
     // machine 120 wake-ups a second at 10 ms took 27 ms of CPU a second, 14 at 100 ms took
     // 9.5). A stall long enough to matter to a flush still shows at 100 ms.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
+    // prom-client names three of its gauges *_total, the suffix Prometheus keeps for counters
+    // (`promtool check metrics` fails on them). Their by-type series stay
+    // (nodejs_active_handles{type}, ...): sum them for the totals.
+    for (const name of PROM_CLIENT_TOTAL_GAUGES) this.registry.removeSingleMetric(name);
     new Gauge({
       name: METRIC_NAMES.buildInfo,
       help: 'The running service: harness version, git commit and SQL variant (always 1)',
@@ -121,7 +136,7 @@ export class SutMetrics {
       registers,
     });
     const rowsUpdated = new Histogram({
-      name: METRIC_NAMES.flushRowsUpdated,
+      name: METRIC_NAMES.flushUpdatedRows,
       help: 'Rows the UPDATE changed per flush',
       labelNames: byPartition,
       buckets: FLUSH_SIZE_BUCKETS,
@@ -141,18 +156,38 @@ export class SutMetrics {
       buckets: EVENT_TO_COMMIT_BUCKETS,
       registers,
     });
-    const sizeMax = new Gauge({
-      name: METRIC_NAMES.flushSizeRowsMax,
-      help: 'Largest flush so far (rows sent)',
-      labelNames: byPartition,
-      registers,
-    });
-    const durationMax = new Gauge({
-      name: METRIC_NAMES.flushDurationSecondsMax,
-      help: 'Longest flush so far',
-      labelNames: byPartition,
-      registers,
-    });
+    // The largest and longest flush of the last minute, per partition: a histogram only bounds
+    // them by a bucket, and a maximum since start would hold one bad second for the life of
+    // the service (a warm-up's, say) and hide every later one. Read at each scrape from
+    // per-second maxima, so any number of scrapers see the same value.
+    const sizeMaxima = Array.from({ length: partitionCount }, () => new WindowMax(MAX_WINDOW_S));
+    const durationMaxima = Array.from(
+      { length: partitionCount },
+      () => new WindowMax(MAX_WINDOW_S),
+    );
+    const windowGauge = (name: string, help: string, maxima: WindowMax[]) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: byPartition,
+        registers,
+        collect() {
+          const now = Date.now();
+          maxima.forEach((m, p) => {
+            this.set({ partition: String(p) }, m.read(now));
+          });
+        },
+      });
+    windowGauge(
+      METRIC_NAMES.flushSizeMaxRows,
+      `Largest flush (rows sent) in the last ${MAX_WINDOW_S} s; 0 when none committed`,
+      sizeMaxima,
+    );
+    windowGauge(
+      METRIC_NAMES.flushDurationMaxSeconds,
+      `Longest flush in the last ${MAX_WINDOW_S} s; 0 when none committed`,
+      durationMaxima,
+    );
     const flushes = new Counter({
       name: METRIC_NAMES.flushesTotal,
       help: 'Flushes that committed, by trigger',
@@ -267,7 +302,6 @@ export class SutMetrics {
       for (const trigger of FLUSH_TRIGGERS) flushes.inc({ partition, trigger }, 0);
       for (const c of [waits, breaker, errors, retries, unmatched, this.logStale])
         c.inc({ partition }, 0);
-      for (const g of [sizeMax, durationMax]) g.set({ partition }, 0);
       const tally = tallies[p] as (typeof tallies)[number];
       const unmatchedHere = unmatched.labels(partition);
       const size = flushSize.labels(partition);
@@ -294,8 +328,16 @@ export class SutMetrics {
             intervals.record(p, 'flushDurationUs', seconds * 1e6);
           },
         },
-        flushSizeMax: sizeMax.labels(partition),
-        flushDurationMax: durationMax.labels(partition),
+        flushSizeMax: {
+          observe(rows: number) {
+            (sizeMaxima[p] as WindowMax).observe(rows, Date.now());
+          },
+        },
+        flushDurationMax: {
+          observe(seconds: number) {
+            (durationMaxima[p] as WindowMax).observe(seconds, Date.now());
+          },
+        },
         eventsCommitted(committedAt: number, intendedAt: readonly number[]) {
           if (intendedAt.length === 0) return;
           const exact = intervals.histogram(p, 'eventToCommitUs');

@@ -22,7 +22,7 @@ async function post(url: string, events: readonly PlayerEvent[]): Promise<number
 
 async function rowsUpdated(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return sumOf(parsePrometheusText(text), `${METRIC_NAMES.flushRowsUpdated}_sum`);
+  return sumOf(parsePrometheusText(text), `${METRIC_NAMES.flushUpdatedRows}_sum`);
 }
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
