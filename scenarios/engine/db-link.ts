@@ -106,3 +106,25 @@ export function linkShortfall(record: DbLinkRecord): string | undefined {
   const margin = linkMargin(record.roundTripMs);
   return `the database link did not hold --db-latency ${record.roundTripMs} ms: it added ${record.measuredAddedMs.toFixed(2)} ms per round trip (allowed: ${(record.roundTripMs + margin).toFixed(2)}), chunks left ${record.latenessP50Ms.toFixed(2)} ms late at the median (allowed ${(margin / 2).toFixed(2)}), ${record.latenessP99Ms.toFixed(2)} ms at p99; the machine is too busy for this delay, so the figures include more network time than asked for`;
 }
+
+/**
+ * The verdict's words on the network (--db-latency): how many round trips the service's
+ * flushes took (the proxy's count over the run, over the flushes), what they cost at the
+ * measured round trip, and the flush p95 without them, which is the server's and the service's.
+ */
+export function networkExplanation(
+  record: DbLinkRecord,
+  exchanges: number,
+  flushes: number,
+  flushP95Ms: number,
+): string[] {
+  if (!(flushes > 0)) return [];
+  const perFlush = exchanges / flushes;
+  const network = record.measuredAddedMs * perFlush;
+  const lines = [
+    `the network: the link added ${record.measuredAddedMs.toFixed(2)} ms per round trip (--db-latency ${record.roundTripMs}) and a flush took ${perFlush.toFixed(2)} round trips (${exchanges.toLocaleString('en-US')} over ${flushes.toLocaleString('en-US')} flushes, connecting included), so ${network.toFixed(2)} ms of each flush is the network${Number.isFinite(flushP95Ms) ? `: of the flush p95 ${flushP95Ms.toFixed(2)} ms, ${Math.max(0, flushP95Ms - network).toFixed(2)} ms is the server's and the service's` : ''}.`,
+  ];
+  const shortfall = linkShortfall(record);
+  if (shortfall !== undefined) lines.push(`${shortfall}.`);
+  return lines;
+}

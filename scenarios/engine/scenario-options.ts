@@ -115,7 +115,18 @@ export const scenarioOptionsSchema = z.strictObject({
        * reported, the verdict still WRONG RESULTS, but the run does not fail on them.
        */
       allowWrongResults: z.array(z.enum(AUDIT_CHECK_NAMES)).optional(),
+      /**
+       * A network between the service and PostgreSQL: this round trip in ms, half each way,
+       * through the harness's proxy (--db-latency, which overrides it).
+       */
+      dbLatencyMs: z.number().nonnegative().max(1000).optional(),
+      /** Each packet's one-way delay varies by up to half this either side (--db-jitter). */
+      dbJitterMs: z.number().nonnegative().optional(),
     })
+    .refine(
+      (h) => h.dbJitterMs === undefined || h.dbJitterMs <= (h.dbLatencyMs ?? 0),
+      'dbJitterMs needs dbLatencyMs, and at most that much (no delay below 0)',
+    )
     .optional(),
 });
 
