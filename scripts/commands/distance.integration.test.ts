@@ -50,7 +50,7 @@ async function sweepCell(name: string, extra: string[], env: NodeJS.ProcessEnv) 
   expect(run.code, run.stderr).toBe(0);
   return {
     run,
-    result: sweepResultSchema.parse(JSON.parse(readFileSync(output, 'utf8'))) as SweepResult,
+    result: sweepResultSchema.parse(JSON.parse(readFileSync(output, 'utf8'))),
   };
 }
 

@@ -264,7 +264,7 @@ export function runCommand(logger: () => Logger): Command {
                 ? judgement.verdict
                 : {
                     ...judgement.verdict,
-                    explanation: [...(judgement.verdict.explanation ?? []), ...networkLines],
+                    explanation: [...judgement.verdict.explanation, ...networkLines],
                   },
               audited,
             );
