@@ -207,6 +207,29 @@ describe('environment notes', () => {
     ]);
   });
 
+  it('names a database round trip added on one side or different on both', () => {
+    const link = {
+      roundTripMs: 1,
+      jitterMs: 0,
+      throughRoundTripMs: 1.3,
+      directRoundTripMs: 0.2,
+      measuredAddedMs: 1.1,
+      latenessP50Ms: 0.02,
+      latenessP99Ms: 0.2,
+      latenessMaxMs: 0.9,
+      held: true,
+    };
+    const head = { ...structuredClone(env), link };
+    expect(environmentNotes([env], [head])).toEqual([
+      'the two sides ran in different environments (database round trip added none -> 1 ms): part of any change may come from that',
+    ]);
+    const jittery = { ...structuredClone(env), link: { ...link, roundTripMs: 2, jitterMs: 0.5 } };
+    expect(environmentNotes([head], [jittery])).toEqual([
+      'the two sides ran in different environments (database round trip added 1 ms -> 2 ms (jitter 0.5 ms)): part of any change may come from that',
+    ]);
+    expect(environmentNotes([head], [structuredClone(head)])).toEqual([]);
+  });
+
   it('says nothing for the same environment, a setting only one side recorded, or no database', () => {
     const head = structuredClone(env);
     head.postgres.settings.max_wal_size = '1GB';

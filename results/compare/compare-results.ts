@@ -325,6 +325,12 @@ export function environmentNotes(
     const other = head.postgres.settings[name];
     if (other !== undefined) differ(name, value, other);
   }
+  // --db-latency: a network on one side moves every figure by its round trips.
+  const link = (e: Environment) =>
+    e.link === undefined
+      ? 'none'
+      : `${e.link.roundTripMs} ms${e.link.jitterMs > 0 ? ` (jitter ${e.link.jitterMs} ms)` : ''}`;
+  differ('database round trip added', link(base), link(head));
   differ('cores', String(base.cpu.count), String(head.cpu.count));
   differ('node', base.node, head.node);
   return changes.length === 0

@@ -32,6 +32,22 @@ export const environmentSchema = z.strictObject({
     settings: z.record(z.string(), z.string()),
   }),
   kafka: z.string().optional(),
+  link: z
+    .strictObject({
+      roundTripMs: nonNegative.describe('The round trip --db-latency asked for (ms)'),
+      jitterMs: nonNegative,
+      throughRoundTripMs: nonNegative.describe('SELECT 1 through the proxy, median (ms)'),
+      directRoundTripMs: nonNegative.describe('SELECT 1 straight to the server, median (ms)'),
+      measuredAddedMs: nonNegative.describe('What the link added to a round trip (ms)'),
+      latenessP50Ms: nonNegative.describe("Chunks' lateness against their due time, median (ms)"),
+      latenessP99Ms: nonNegative.describe("Chunks' lateness against their due time, p99 (ms)"),
+      latenessMaxMs: nonNegative,
+      held: z.boolean().describe('Whether the link held the round trip asked for'),
+    })
+    .optional()
+    .describe(
+      "--db-latency: the network the harness's proxy put between its connections and PostgreSQL",
+    ),
 });
 
 export const thresholdSchema = z.strictObject({
@@ -265,6 +281,21 @@ export const sweepMetricsSchema = z.strictObject({
   roundTripMs: nonNegative.describe(
     'Median `SELECT 1` round trip: the floor under every statement',
   ),
+  network: z
+    .strictObject({
+      linkRoundTripMs: nonNegative.describe('SELECT 1 through the link, median (ms)'),
+      addedMs: nonNegative.describe('What the link added to each round trip, measured (ms)'),
+      roundTripsPerFlush: nonNegative.describe(
+        'Round trips per timed batch, as the proxy counted them (client turns after the server spoke)',
+      ),
+      msPerFlush: nonNegative.describe('addedMs x roundTripsPerFlush: the network in each batch'),
+      shortfall: z
+        .string()
+        .optional()
+        .describe('Present when the link did not hold the round trip asked for: by how much'),
+    })
+    .optional()
+    .describe('--db-latency: how much of each batch was the network'),
   cells: z.array(sweepCellSchema),
   crossovers: z.array(crossoverSchema),
   linearity: z.array(linearitySchema),

@@ -166,7 +166,18 @@ export const scenarioOptionsSchema = z.strictObject({
       allowWrongResults: z.array(z.enum(AUDIT_CHECK_NAMES)).optional(),
       /** The /healthz limits of the service(s) the run starts (harness sut --health-*), in ms. */
       health: healthLimitsSchema.optional(),
+      /**
+       * A network between the service and PostgreSQL: this round trip in ms, half each way,
+       * through the harness's proxy (--db-latency, which overrides it).
+       */
+      dbLatencyMs: z.number().nonnegative().max(1000).optional(),
+      /** Each packet's one-way delay varies by up to half this either side (--db-jitter). */
+      dbJitterMs: z.number().nonnegative().optional(),
     })
+    .refine(
+      (h) => h.dbJitterMs === undefined || h.dbJitterMs <= (h.dbLatencyMs ?? 0),
+      'dbJitterMs needs dbLatencyMs, and at most that much (no delay below 0)',
+    )
     .optional(),
 });
 

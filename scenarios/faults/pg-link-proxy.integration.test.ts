@@ -42,6 +42,34 @@ describe('the PostgreSQL link proxy', () => {
     await c.end();
   });
 
+  it("holds the link's round trip, half each way, and keeps every chunk in order through jitter", async () => {
+    const c = await client();
+    proxy.setLink({ roundTripMs: 10, jitterMs: 8 });
+    proxy.takeLateness();
+    // A reply of many chunks, each delayed by 1 to 9 ms: any chunk overtaking another would
+    // break the protocol stream or the data.
+    const { rows } = await c.query<{ s: string }>(
+      'SELECT repeat(chr(65 + n % 26), 50000) AS s FROM generate_series(0, 39) AS n',
+    );
+    expect(rows.map((r) => r.s.length)).toEqual(Array.from({ length: 40 }, () => 50_000));
+    expect(rows.every((r, n) => r.s === String.fromCharCode(65 + (n % 26)).repeat(50_000))).toBe(
+      true,
+    );
+    const before = proxy.stats.exchanges;
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await c.query('SELECT 1');
+      times.push(performance.now() - t0);
+    }
+    // One client turn per query; never sooner than the two one-way delays' floor.
+    expect(proxy.stats.exchanges - before).toBe(20);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(2);
+    expect(proxy.takeLateness().chunks).toBeGreaterThan(40);
+    proxy.setLink({ roundTripMs: 0, jitterMs: 0 });
+    await c.end();
+  });
+
   it('drops the reply to a COMMIT and cuts that connection: the client cannot tell, the server committed', async () => {
     const c = await client();
     const before = await count();

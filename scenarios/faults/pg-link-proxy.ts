@@ -13,8 +13,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface PgLinkProxy {
   /** The database URL with the proxy in place of the server. */
   readonly url: string;
-  /** Adds this much delay to every chunk, both ways (0: none). */
+  /** Adds this much delay to every chunk, both ways (0: none), on top of the link's own. */
   setLatency(ms: number): void;
+  /**
+   * The link's own distance: half the round trip each way, each chunk's delay drawn within
+   * half the jitter either side of that. Chunks leave in the order they came either way.
+   */
+  setLink(link: LinkDelay): void;
   /** Cuts every open connection at once (RST). Returns how many. */
   resetAll(): number;
   /** Holds all traffic, both ways and new connections, for `ms`, then lets it through. */
@@ -25,9 +30,39 @@ export interface PgLinkProxy {
     connections: number;
     resets: number;
     commitRepliesDropped: number;
+    /** Client-to-server turns: a client chunk after the server had the word (a round trip). */
+    exchanges: number;
   };
+  /**
+   * How late chunks left against their due time (ms) since the last call, and how many:
+   * the proxy's own error, which the machine's load and the event loop set.
+   */
+  takeLateness(): LinkLateness;
   close(): Promise<void>;
 }
+
+/** A network distance, both ways together. */
+export interface LinkDelay {
+  readonly roundTripMs: number;
+  /** Each chunk's one-way delay varies by up to half this either side (0: none). */
+  readonly jitterMs: number;
+}
+
+export interface LinkLateness {
+  readonly chunks: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/**
+ * Below this much time to a chunk's due time the proxy stops sleeping on a timer (whose
+ * resolution is a millisecond) and polls the event loop instead: sub-millisecond delays
+ * need it, and it costs CPU only while a chunk is in flight.
+ */
+const SPIN_BELOW_MS = 2;
+/** Lateness samples kept between readings: enough for a p99, bounded in memory. */
+const LATENESS_SAMPLES = 100_000;
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -77,52 +112,127 @@ class ServerStream {
   }
 }
 
+/**
+ * One direction of one connection: chunks leave in the order they came, each no sooner than
+ * its due time (arrival + delay), never before the chunk ahead of it, and not while a black
+ * hole holds the link. Sleeps on a timer until close to the due time, then polls the event
+ * loop (setImmediate), which keeps sub-millisecond delays and lets I/O in meanwhile.
+ */
+class Lane {
+  private readonly queue: { data: Buffer; due: number }[] = [];
+  private lastDue = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly to: Socket,
+    private readonly delayMs: () => number,
+    private readonly holdUntil: () => number,
+    private readonly late: (ms: number) => void,
+  ) {}
+
+  push(data: Buffer): void {
+    const due = Math.max(performance.now() + this.delayMs(), this.lastDue);
+    this.lastDue = due;
+    this.queue.push({ data, due });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    const head = this.queue[0] as { due: number };
+    const wait = Math.max(head.due, this.holdUntil()) - performance.now();
+    const next = () => {
+      this.scheduled = false;
+      this.pump();
+    };
+    if (wait > SPIN_BELOW_MS) setTimeout(next, Math.floor(wait - SPIN_BELOW_MS + 1));
+    else setImmediate(next);
+  }
+
+  private pump(): void {
+    const now = performance.now();
+    if (this.holdUntil() > now) {
+      this.schedule();
+      return;
+    }
+    while (this.queue.length > 0 && (this.queue[0] as { due: number }).due <= now) {
+      const { data, due } = this.queue.shift() as { data: Buffer; due: number };
+      if (this.to.destroyed) continue;
+      this.to.write(data);
+      this.late(now - due);
+    }
+    this.schedule();
+  }
+}
+
 export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy> {
   const upstream = new URL(upstreamUrl);
   const upstreamHost = upstream.hostname;
   const upstreamPort = Number(upstream.port || 5432);
   const sockets = new Set<Socket>();
   let latencyMs = 0;
+  let link: LinkDelay = { roundTripMs: 0, jitterMs: 0 };
+  // performance.now() time until which a black hole holds everything.
   let holdUntil = 0;
   let commitDrops = 0;
-  const stats = { connections: 0, resets: 0, commitRepliesDropped: 0 };
-
-  /** Sends `data` to `to`, after the latency and after any black hole, in order. */
-  const forwarder = (to: Socket) => {
-    let chain = Promise.resolve();
-    return (data: Buffer) => {
-      chain = chain.then(async () => {
-        const wait = Math.max(latencyMs, holdUntil - Date.now());
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        // A black hole that started while this chunk waited holds it too.
-        while (holdUntil > Date.now())
-          await new Promise((r) => setTimeout(r, holdUntil - Date.now()));
-        if (!to.destroyed) to.write(data);
-      });
-    };
+  const stats = { connections: 0, resets: 0, commitRepliesDropped: 0, exchanges: 0 };
+  let lateness: number[] = [];
+  let latenessSeen = 0;
+  const recordLate = (ms: number) => {
+    latenessSeen++;
+    if (lateness.length < LATENESS_SAMPLES) lateness.push(ms);
+    else {
+      // Reservoir sampling: every chunk equally likely to be kept.
+      const i = Math.floor(Math.random() * latenessSeen);
+      if (i < LATENESS_SAMPLES) lateness[i] = ms;
+    }
+  };
+  const oneWayMs = () => {
+    const half = link.roundTripMs / 2;
+    const spread = link.jitterMs > 0 ? (Math.random() - 0.5) * link.jitterMs : 0;
+    return Math.max(0, half + spread) + latencyMs;
+  };
+  const held = () => holdUntil;
+  const waitForHole = async () => {
+    while (holdUntil > performance.now())
+      await new Promise((r) => setTimeout(r, Math.ceil(holdUntil - performance.now())));
   };
 
   const server: Server = createServer((client) => {
     stats.connections++;
     sockets.add(client);
+    client.setNoDelay(true);
+    // Whatever the client sends before the server's side is connected waits in its lane.
     const start = async () => {
-      while (holdUntil > Date.now())
-        await new Promise((r) => setTimeout(r, holdUntil - Date.now()));
+      await waitForHole();
       const db = connect({ host: upstreamHost, port: upstreamPort });
+      db.setNoDelay(true);
       sockets.add(db);
       const stream = new ServerStream();
-      const toDb = forwarder(db);
-      const toClient = forwarder(client);
+      const toDbLane = new Lane(db, oneWayMs, held, recordLate);
+      const toClientLane = new Lane(client, oneWayMs, held, recordLate);
+      const toDb = (data: Buffer) => {
+        toDbLane.push(data);
+      };
+      const toClient = (data: Buffer) => {
+        toClientLane.push(data);
+      };
       let first = true;
+      // Whether the server spoke last: the client's next chunk starts a new round trip.
+      let serverSpoke = true;
       client.on('data', (chunk: Buffer) => {
         if (first && chunk.length >= 8) {
           const code = chunk.readUInt32BE(4);
           stream.expectBareByte = code === SSL_REQUEST || code === GSSENC_REQUEST;
         }
         first = false;
+        if (serverSpoke) stats.exchanges++;
+        serverSpoke = false;
         toDb(chunk);
       });
       db.on('data', (chunk: Buffer) => {
+        serverSpoke = true;
         // Parsed always, so the message boundaries stay known when a drop is asked for.
         const commits = stream.commitsIn(chunk);
         if (commits.length > 0 && commitDrops > 0) {
@@ -131,10 +241,13 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
           // Everything before the COMMIT's reply goes through; then the link dies.
           const cut = commits[0] as number;
           if (cut > 0) toClient(chunk.subarray(0, cut));
-          setTimeout(() => {
-            client.resetAndDestroy();
-            db.destroy();
-          }, latencyMs + 20);
+          setTimeout(
+            () => {
+              client.resetAndDestroy();
+              db.destroy();
+            },
+            latencyMs + link.roundTripMs / 2 + link.jitterMs + 20,
+          );
           return;
         }
         toClient(chunk);
@@ -166,6 +279,23 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
     setLatency(ms) {
       latencyMs = ms;
     },
+    setLink(value) {
+      link = value;
+    },
+    takeLateness() {
+      const sorted = lateness.sort((x, y) => x - y);
+      const at = (q: number) =>
+        sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+      const taken = {
+        chunks: latenessSeen,
+        p50Ms: at(0.5),
+        p99Ms: at(0.99),
+        maxMs: sorted[sorted.length - 1] ?? 0,
+      };
+      lateness = [];
+      latenessSeen = 0;
+      return taken;
+    },
     resetAll() {
       let n = 0;
       for (const s of sockets) {
@@ -178,7 +308,7 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
       return n;
     },
     async blackHole(ms) {
-      holdUntil = Math.max(holdUntil, Date.now() + ms);
+      holdUntil = Math.max(holdUntil, performance.now() + ms);
       await new Promise((r) => setTimeout(r, ms));
     },
     dropCommitReplies(n) {

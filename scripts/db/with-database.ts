@@ -9,6 +9,12 @@ import { redactUrl } from '../lib/redact-url.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { provisionPostgres, type DbSource } from './provision-postgres.ts';
 import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
+import {
+  linkShortfall,
+  openDbLink,
+  type DbLink,
+  type DbLinkSettings,
+} from '../../scenarios/engine/db-link.ts';
 
 export interface DatabaseSession {
   readonly database: ProvisionedDatabase;
@@ -16,6 +22,12 @@ export interface DatabaseSession {
   readonly serverVersion: string;
   /** The harness's schema: everything it creates is in it. */
   readonly schema: string;
+  /**
+   * With `--db-latency`: the network in between. `database.url` then goes through it (the
+   * flushers', the service's and pgbench's connections); `client` is straight to the server,
+   * so seeding and the server's counters pay no round trips.
+   */
+  readonly link?: DbLink;
   /** Where increments are seeded and flushed: the harness's own table or the user's `--table`. */
   readonly table: TargetTable;
 }
@@ -34,6 +46,10 @@ export interface WithDatabaseOptions {
   readonly replaceRows?: boolean;
   /** `--allow-triggers`: the named table's triggers and rules may fire on the harness's writes. */
   readonly allowTriggers?: boolean;
+  /** `--db-latency` / `--db-jitter`: a network between the harness's connections and the server. */
+  readonly link?: DbLinkSettings;
+  /** `--pg-version`: the major version of a server the harness starts. */
+  readonly pgVersion?: number;
 }
 
 /** SQLSTATEs of a write the server refused for want of a privilege or on a read-only session. */
@@ -63,6 +79,7 @@ export async function withDatabase<T>(
     createPostgresUser:
       options.createPostgresUser ?? process.env.HARNESS_CREATE_POSTGRES_USER === '1',
     ...(options.settings === undefined ? {} : { settings: options.settings }),
+    ...(options.pgVersion === undefined ? {} : { pgVersion: options.pgVersion }),
   });
   try {
     let client: pg.Client;
@@ -108,19 +125,41 @@ export async function withDatabase<T>(
       options.logger.info(
         `PostgreSQL (${database.kind}): the harness writes in schema ${schema}${migrated.schema === 'existing' ? '' : ` (${migrated.schema} now)`}${userTableNote(table)}`,
       );
-      return await work({
-        database,
-        client,
-        serverVersion: rows[0]?.server_version ?? 'unknown',
-        schema,
-        table,
-      });
+      const link = options.link === undefined ? undefined : await openLink(database, options);
+      try {
+        return await work({
+          database: link === undefined ? database : { ...database, url: link.url },
+          client,
+          serverVersion: rows[0]?.server_version ?? 'unknown',
+          schema,
+          table,
+          ...(link === undefined ? {} : { link }),
+        });
+      } finally {
+        await link?.close();
+      }
     } finally {
       await client.end();
     }
   } finally {
     await database.stop();
   }
+}
+
+/** Opens the link and says what it measured, and when it falls short of what was asked. */
+async function openLink(
+  database: ProvisionedDatabase,
+  options: WithDatabaseOptions,
+): Promise<DbLink> {
+  const settings = options.link as DbLinkSettings;
+  const link = await openDbLink(database.url, settings);
+  const first = await link.measure();
+  options.logger.info(
+    `database link: ${settings.roundTripMs} ms round trip${settings.jitterMs > 0 ? ` (jitter ${settings.jitterMs} ms)` : ''} through the harness's proxy; measured ${first.throughRoundTripMs.toFixed(2)} ms through it, ${first.directRoundTripMs.toFixed(2)} ms straight`,
+  );
+  const shortfall = linkShortfall(first);
+  if (shortfall !== undefined) options.logger.warn(shortfall);
+  return link;
 }
 
 /**
