@@ -9,7 +9,7 @@ export interface ScenarioOverrides {
   readonly variant?: readonly string[] | undefined;
   readonly freshTable?: boolean | undefined;
   /** /healthz limits (ms) for the service(s) the run starts, over the file's `harness.health`. */
-  readonly health?: HealthLimits | undefined;
+  readonly health?: { readonly [K in keyof HealthLimits]?: number | undefined } | undefined;
 }
 
 export type RawOptions = Record<string, unknown> & {
