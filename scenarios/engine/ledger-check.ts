@@ -25,7 +25,10 @@ export function checkLedger(
   ledger: ReadLedger,
   claimed: AuditReport,
   table?: ReadonlyMap<string, number>,
+  /** What reading the table took (ms), to which the judgement's own time is added. */
+  readingMs = 0,
 ): LedgerCheck {
+  const started = performance.now();
   let tableDifferences: number | null = null;
   let after: ReadonlyMap<string, number> = ledger.after;
   if (table !== undefined) {
@@ -51,7 +54,7 @@ export function checkLedger(
       refused: count(DELIVERY.refused),
     },
     ...counts,
-    durationMs: 0,
+    durationMs: readingMs + performance.now() - started,
   };
   const disagreements: string[] = [];
   const compare = (name: string, stated: number, found: number) => {

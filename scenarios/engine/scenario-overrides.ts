@@ -9,7 +9,7 @@ export interface ScenarioOverrides {
   readonly variant?: readonly string[] | undefined;
   readonly freshTable?: boolean | undefined;
   /** /healthz limits (ms) for the service(s) the run starts, over the file's `harness.health`. */
-  readonly health?: HealthLimits | undefined;
+  readonly health?: { readonly [K in keyof HealthLimits]?: number | undefined } | undefined;
 }
 
 export type RawOptions = Record<string, unknown> & {
@@ -48,9 +48,10 @@ export function withOverrides(
       for (const [, sc] of entries) if (sc.executor === 'constant-arrival-rate') sc.rate = o.rate;
   }
   if (o.freshTable === true) raw.harness = { ...(raw.harness ?? {}), freshTable: true };
-  const health = Object.fromEntries(
-    Object.entries(o.health ?? {}).filter(([, v]) => v !== undefined),
-  );
+  // A flag not given is undefined: only those given are limits.
+  const health: Record<string, number> = {};
+  for (const [key, value] of Object.entries(o.health ?? {}) as [string, number | undefined][])
+    if (value !== undefined) health[key] = value;
   const healthSet = Object.keys(health).length > 0;
   if (healthSet) {
     const fromFile = raw.harness?.health;

@@ -73,6 +73,13 @@ describe('faults, every one once, judged by the audit', () => {
     expect(result.metrics.link?.commitRepliesDropped).toBe(3);
     expect(stdout).toMatch(/^audit: .* events \(/m);
     expect(stdout).toMatch(/│ +\d+ s │ restart-postgres -m immediate +│/);
+    // The kill's window, key by key, and the ledger that lets anyone judge the run again.
+    expect(stdout).toMatch(
+      /^ {2}crash 1 at [\d.]+ s: lost [\d,]+ in [\d,]+ rows, within its window of /m,
+    );
+    const again = await runHarness(['audit', join(dir, 'faults-http-short.json')]);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(again.stdout).toContain('audit: PASS');
   }, 180_000);
 
   it('the dropped-reply fault doubles increments once the fence is off, and the audit says so (exit 99)', async () => {
@@ -82,6 +89,11 @@ describe('faults, every one once, judged by the audit', () => {
     expect(stdout).toMatch(/doubled [\d,]+ \([\d,]+ rows over\)/);
     expect(stdout).toMatch(/^verdict: WRONG RESULTS \(variant join: doubled_increments [\d,]+/m);
     expect(result?.verdict.result).toBe('WRONG RESULTS');
+    // Checked again from the ledger: the same doubling, exit 99.
+    const again = await runHarness(['audit', join(dir, 'dropped-reply-unfenced.json')]);
+    expect(again.code, again.stderr + again.stdout).toBe(99);
+    expect(again.stdout).toMatch(/doubled [1-9][\d,]* \([\d,]+ rows over\)/);
+    expect(again.stdout).toContain('agrees');
   }, 120_000);
 
   it('refuses faults the run cannot carry out, before anything starts', async () => {

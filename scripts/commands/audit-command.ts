@@ -77,8 +77,9 @@ export function auditCommand(): Command {
         throw new UsageError(
           `--ledger ${ledgerPath} is the ledger of variant ${ledger.header.variant}, and ${path} ran ${variant}: not the same run`,
         );
+      const started = performance.now();
       const table = flags.db === undefined ? undefined : await readTable(flags.db, ledger);
-      const check = checkLedger(ledger, claimed, table);
+      const check = checkLedger(ledger, claimed, table, performance.now() - started);
       const out = process.stdout;
       out.write(
         `recomputed from ${ledgerPath}${flags.db === undefined ? '' : ` and ${ledger.header.table} as the database holds it now`}:\n`,
