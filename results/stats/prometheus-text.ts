@@ -77,7 +77,17 @@ export function histogramQuantile(
 }
 
 /** One series: its name and labels, whatever the labels' order. */
-const sampleKey = (s: PromSample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+/**
+ * A series' identity across scrapes. The `scenario` label a run puts on the service's series
+ * moves with the run (warm-up, then steady) while the series goes on counting: it is no part
+ * of which series a sample belongs to.
+ */
+const sampleKey = (s: PromSample) =>
+  `${s.name}${JSON.stringify(
+    Object.entries(s.labels)
+      .filter(([label]) => label !== 'scenario')
+      .sort(),
+  )}`;
 
 /**
  * The samples of `after` minus those of `before` (same name and labels): what counters and

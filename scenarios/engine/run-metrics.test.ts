@@ -33,7 +33,9 @@ describe('thresholds over the harness metrics', () => {
     );
     expect(outcome.map((o) => [o.metric, o.expression, o.value, o.ok])).toEqual([
       ['flush_size', 'avg<60', 50, true],
-      ['flush_size', 'max<50', 80, false],
+      // Without the exact histograms, a maximum is the bound of its bucket (the service's
+      // max gauge holds the last minute's, not the run's).
+      ['flush_size', 'max<50', 100, false],
       ['rejected_events', 'count==0', 3, false],
       ['rejected_events', 'rate<1', 0.3, true],
       ['db_cpu', 'value<70', 42, true],

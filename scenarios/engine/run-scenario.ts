@@ -50,6 +50,7 @@ import { ServiceGroup, type ServiceInstanceLine } from './service-group.ts';
 import { GeneratorFleet, type GeneratorLine } from './generator-fleet.ts';
 import { MachineLoadMeter, type MachineLoad } from './machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from './postmaster-pid.ts';
+import { labelScenarios } from './scenario-label.ts';
 import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
 import { settlingOf, type Settling } from './settling.ts';
 import type { IntervalMetric } from '../../sut/metrics/interval-recorder.ts';
@@ -491,6 +492,7 @@ export async function runScenario(
   const started = performance.now();
   const loadStartedAt = Date.now();
   latency.startLoad();
+  const scenarioLabel = labelScenarios(() => service.urls, scenarioWindows(settings), logger);
   let previous: PromSample[] = [];
   let sent = 0;
   const sampler = startPerSecondSampler({
@@ -650,6 +652,7 @@ export async function runScenario(
     // Faults planned past the load's end are not carried out; one under way finishes (a
     // stopped server is started again) before the service is stopped and the table read.
     faultsOver.abort();
+    await scenarioLabel.stop();
     faults = await faultsDone;
     await sampler.stop();
     await costMeter.stopWaits();

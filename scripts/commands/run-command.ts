@@ -52,6 +52,7 @@ import {
 } from './common-options.ts';
 import { describeKafka } from '../kafka/provision-kafka.ts';
 import { addK6Flags } from '../lib/k6-flags.ts';
+import { checkListenAddress } from '../lib/listen-check.ts';
 import { K6JsonOutput } from '../../scenarios/engine/k6-json-output.ts';
 import { trendStat, customTagsOf } from '../../scenarios/engine/scenario-options.ts';
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
@@ -221,6 +222,15 @@ export function runCommand(logger: () => Logger): Command {
       throw new UsageError(
         `--services ${flags.services}: more services than the scenario's ${baseSettings.partitions} partitions would leave some with nothing to consume`,
       );
+    // A port in use is found now, not after the database is up and the table seeded.
+    if (flags.sutPort !== 0)
+      for (let i = 0; i < flags.services; i++)
+        await checkListenAddress(
+          '127.0.0.1',
+          flags.sutPort + i,
+          `--sut-port ${flags.sutPort}${flags.services > 1 ? ` (service ${i + 1} of ${flags.services} listens on ${flags.sutPort + i})` : ''}`,
+          '--sut-port',
+        );
     const faultTrouble = faultProblems(baseSettings.faults, {
       transport: baseSettings.transport,
       serverControl:

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { Command, Option } from 'commander';
 import { loadCatalogue, DEFAULT_CATALOGUE_PATH } from '../../sut/catalogue/goal-catalogue.ts';
 import { NoopBatchWriter, type BatchWriter } from '../../sut/buffer/batch-writer.ts';
@@ -28,6 +27,7 @@ import { DEFAULT_HEADERS_TIMEOUT_MS } from '../../sut/service/sut-server.ts';
 import { withDatabase } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { seedingProgress } from '../lib/progress.ts';
+import { checkListenAddress } from '../lib/listen-check.ts';
 import {
   factor,
   listenHost,
@@ -87,36 +87,6 @@ interface SutFlags extends DatabaseOptions, KafkaOptions, SeedTableOptions {
   bodyTimeout: number;
   minBodyRate: number;
   streamIdleTimeout: number;
-}
-
-/**
- * Binds the address once and lets it go, before the database starts: a host that does not
- * resolve or a port in use is the user's input, said with exit 2 before anything is started.
- */
-async function checkListenAddress(hostName: string, portNumber: number): Promise<void> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      const why: Record<string, string> = {
-        EADDRINUSE: `port ${portNumber} is in use on ${hostName} (another process listens there; pick another --port, or 0 for a free one)`,
-        EADDRNOTAVAIL: `${hostName} is not an address of this machine`,
-        ENOTFOUND: `${hostName} does not resolve to an address`,
-        EAI_AGAIN: `${hostName} could not be resolved (DNS did not answer)`,
-        EACCES: `port ${portNumber} needs privileges this process does not have; use a port above 1023`,
-      };
-      const reason = error.code === undefined ? undefined : why[error.code];
-      reject(
-        reason === undefined
-          ? error
-          : new UsageError(`--host ${hostName} --port ${portNumber}: ${reason}`),
-      );
-    });
-    probe.listen(portNumber, hostName, () => {
-      probe.close(() => {
-        resolve();
-      });
-    });
-  });
 }
 
 function alive(pid: number): boolean {

@@ -102,8 +102,17 @@ export class SutMetrics {
   /** When ingest last refused events for each backpressure reason (clock ms): read by /healthz. */
   readonly lastRefusedAt: Partial<Record<BackpressureRejection, number>> = {};
 
+  /**
+   * Labels every series with the scenario a harness run says is running (`PUT /scenario`):
+   * applied at each scrape, so a counter's series under the new label carries on from its
+   * total, and rate() over it starts from its second scrape.
+   */
+  scenario(name: string): void {
+    this.registry.setDefaultLabels({ variant: this.variant, scenario: name });
+  }
+
   constructor(
-    variant: string,
+    private readonly variant: string,
     partitionCount: number,
     build: BuildInfo = { version: 'unknown', commit: 'unknown' },
   ) {

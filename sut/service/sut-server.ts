@@ -67,6 +67,19 @@ export async function startSutServer(options: {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ intervals }));
       return;
     }
+    if (path === '/scenario' && req.method === 'PUT') {
+      // The scenario a harness run is in: /metrics labels every series with it from now on.
+      const name = new URL(req.url ?? '/', 'http://service').searchParams.get('name') ?? '';
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'name: a scenario name of letters, digits, - and _' }));
+        return;
+      }
+      options.metrics.scenario(name);
+      res.writeHead(204).end();
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       const health = options.health();
       res

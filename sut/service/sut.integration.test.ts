@@ -171,8 +171,8 @@ describe('the service against a real PostgreSQL', () => {
         0,
       );
     expect(final('harness_event_to_commit_seconds_count')).toBe(events.length);
-    expect(final('harness_flush_rows_updated_sum')).toBeGreaterThan(0);
-    expect(final('harness_flush_rows_updated_sum')).toBeLessThanOrEqual(
+    expect(final('harness_flush_updated_rows_sum')).toBeGreaterThan(0);
+    expect(final('harness_flush_updated_rows_sum')).toBeLessThanOrEqual(
       final('harness_flush_size_rows_sum'),
     );
     expect(final('harness_flush_size_rows_count')).toBe(final('harness_flushes_total'));
@@ -250,9 +250,9 @@ describe('the service against a real PostgreSQL', () => {
         const samples = await postAndRead(sut.url, makeEvents(200));
         const sent = sumOf(samples, 'harness_flush_size_rows_sum');
         expect(sent).toBeGreaterThan(0);
-        expect(sumOf(samples, 'harness_flush_rows_updated_sum')).toBeGreaterThan(sent / 2);
+        expect(sumOf(samples, 'harness_flush_updated_rows_sum')).toBeGreaterThan(sent / 2);
         expect(sumOf(samples, 'harness_increments_unmatched_total')).toBe(
-          sent - sumOf(samples, 'harness_flush_rows_updated_sum'),
+          sent - sumOf(samples, 'harness_flush_updated_rows_sum'),
         );
       } finally {
         expect(await sut.stop()).toBe(0);
@@ -269,7 +269,7 @@ describe('the service against a real PostgreSQL', () => {
         const samples = await postAndRead(sut.url, makeEvents(100));
         const sent = sumOf(samples, 'harness_flush_size_rows_sum');
         expect(sent).toBeGreaterThan(0);
-        expect(sumOf(samples, 'harness_flush_rows_updated_sum')).toBe(0);
+        expect(sumOf(samples, 'harness_flush_updated_rows_sum')).toBe(0);
         expect(sumOf(samples, 'harness_increments_unmatched_total')).toBe(sent);
       } finally {
         expect(await sut.stop()).toBe(0);
