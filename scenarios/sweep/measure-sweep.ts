@@ -160,9 +160,9 @@ export async function measureSweep(
           const shortfall = linkShortfall(linkRecord);
           return {
             linkRoundTripMs: linkRecord.throughRoundTripMs,
-            addedMs: linkRecord.measuredAddedMs,
+            addedMs: linkRecord.heldRoundTripMs,
             roundTripsPerFlush: perFlush,
-            msPerFlush: linkRecord.measuredAddedMs * perFlush,
+            msPerFlush: linkRecord.heldRoundTripMs * perFlush,
             ...(shortfall === undefined ? {} : { shortfall }),
           };
         })();

@@ -68,6 +68,7 @@ describe('--db-latency: a network between the flushers and PostgreSQL', () => {
     expect(link).toMatchObject({ roundTripMs: 20, jitterMs: 0 });
     // The proxy never delivers early: it added at least the round trip asked for.
     expect(link?.measuredAddedMs).toBeGreaterThanOrEqual(20);
+    expect(link?.heldRoundTripMs).toBeGreaterThanOrEqual(20);
     const network = far.result.metrics.network;
     // A prepared UPDATE in autocommit is one round trip.
     expect(network?.roundTripsPerFlush).toBeCloseTo(1, 1);
@@ -79,7 +80,7 @@ describe('--db-latency: a network between the flushers and PostgreSQL', () => {
     expect(rise).toBeGreaterThanOrEqual(20 * (network?.roundTripsPerFlush ?? 0) - 5);
     expect(rise).toBeLessThan((network?.msPerFlush ?? 0) + 30);
     expect(far.run.stdout).toMatch(
-      /- the network: the link added [\d.]+ ms per round trip .* and each batch took 1\.00 round trips/,
+      /- the network: the link held [\d.]+ ms per round trip .* and each batch took 1\.00 round trips/,
     );
     expect(far.run.stdout).toMatch(
       /- join, network \+ the rest: 10 rows [\d.]+ ms = [\d.]+ ms \+ /,
