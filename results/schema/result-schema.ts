@@ -364,6 +364,10 @@ export const sweepConfigSchema = z.strictObject({
     .describe("Each cell's cost pass length; 0: no cost pass (absent before cost accounting)"),
   ceilingRows: z.number().int().nonnegative().optional().describe('Rows per ceiling measurement'),
   db: z.string(),
+  baseServer: z
+    .strictObject({ version: z.string() })
+    .optional()
+    .describe('--base-database-url: the server the <name>_base variants ran on, and its version'),
 });
 
 const common = {

@@ -91,6 +91,8 @@ export async function runPairedTrials(options: {
   readonly variantsDir: string;
   readonly sessionDir: string;
   readonly databaseUrl: string;
+  /** Two servers as the sides: the `_base` variants run on this one. */
+  readonly baseDatabaseUrl?: string;
   readonly log: Logger;
 }): Promise<IndexedResult[]> {
   const dir = join(options.sessionDir, 'paired');
@@ -112,6 +114,9 @@ export async function runPairedTrials(options: {
         '0',
         '--ceiling-rows',
         '0',
+        ...(options.baseDatabaseUrl === undefined
+          ? []
+          : ['--base-database-url', options.baseDatabaseUrl]),
         '--output',
         `${stem}.json`,
       ],
