@@ -214,6 +214,7 @@ describe('environment notes', () => {
       throughRoundTripMs: 1.3,
       directRoundTripMs: 0.2,
       measuredAddedMs: 1.1,
+      heldRoundTripMs: 1.05,
       latenessP50Ms: 0.02,
       latenessP99Ms: 0.2,
       latenessMaxMs: 0.9,

@@ -38,7 +38,12 @@ export const environmentSchema = z.strictObject({
       jitterMs: nonNegative,
       throughRoundTripMs: nonNegative.describe('SELECT 1 through the proxy, median (ms)'),
       directRoundTripMs: nonNegative.describe('SELECT 1 straight to the server, median (ms)'),
-      measuredAddedMs: nonNegative.describe('What the link added to a round trip (ms)'),
+      measuredAddedMs: nonNegative.describe(
+        'What the link added to the SELECT 1 probes after the work: through - direct (ms)',
+      ),
+      heldRoundTripMs: nonNegative.describe(
+        "What the link held each round trip over the work: twice chunks' mean hold (ms)",
+      ),
       latenessP50Ms: nonNegative.describe("Chunks' lateness against their due time, median (ms)"),
       latenessP99Ms: nonNegative.describe("Chunks' lateness against their due time, p99 (ms)"),
       latenessMaxMs: nonNegative,
@@ -284,7 +289,9 @@ export const sweepMetricsSchema = z.strictObject({
   network: z
     .strictObject({
       linkRoundTripMs: nonNegative.describe('SELECT 1 through the link, median (ms)'),
-      addedMs: nonNegative.describe('What the link added to each round trip, measured (ms)'),
+      addedMs: nonNegative.describe(
+        'What the link held each round trip over the sweep (twice the mean chunk hold, ms)',
+      ),
       roundTripsPerFlush: nonNegative.describe(
         'Round trips per timed batch, as the proxy counted them (client turns after the server spoke)',
       ),
@@ -362,6 +369,10 @@ export const sweepConfigSchema = z.strictObject({
     .describe("Each cell's cost pass length; 0: no cost pass (absent before cost accounting)"),
   ceilingRows: z.number().int().nonnegative().optional().describe('Rows per ceiling measurement'),
   db: z.string(),
+  baseServer: z
+    .strictObject({ version: z.string() })
+    .optional()
+    .describe('--base-database-url: the server the <name>_base variants ran on, and its version'),
 });
 
 const common = {

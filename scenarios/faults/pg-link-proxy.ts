@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { absoluteNow, startPreciseTicker, type PreciseTicker } from './precise-ticker.ts';
 
 /**
  * The service-to-database link as a fault scenario needs it: a TCP proxy the service's
@@ -50,17 +51,13 @@ export interface LinkDelay {
 
 export interface LinkLateness {
   readonly chunks: number;
+  /** How long chunks were held on average, arrival to departure, one way (ms). */
+  readonly meanHoldMs: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
 }
 
-/**
- * Below this much time to a chunk's due time the proxy stops sleeping on a timer (whose
- * resolution is a millisecond) and polls the event loop instead: sub-millisecond delays
- * need it, and it costs CPU only while a chunk is in flight.
- */
-const SPIN_BELOW_MS = 2;
 /** Lateness samples kept between readings: enough for a p99, bounded in memory. */
 const LATENESS_SAMPLES = 100_000;
 
@@ -115,52 +112,51 @@ class ServerStream {
 /**
  * One direction of one connection: chunks leave in the order they came, each no sooner than
  * its due time (arrival + delay), never before the chunk ahead of it, and not while a black
- * hole holds the link. Sleeps on a timer until close to the due time, then polls the event
- * loop (setImmediate), which keeps sub-millisecond delays and lets I/O in meanwhile.
+ * hole holds the link. The ticker wakes it when the head chunk is due.
  */
 class Lane {
-  private readonly queue: { data: Buffer; due: number }[] = [];
+  private readonly queue: { data: Buffer; due: number; came: number }[] = [];
   private lastDue = 0;
   private scheduled = false;
 
   constructor(
     private readonly to: Socket,
+    private readonly ticker: PreciseTicker,
     private readonly delayMs: () => number,
     private readonly holdUntil: () => number,
-    private readonly late: (ms: number) => void,
+    private readonly late: (lateMs: number, heldMs: number) => void,
   ) {}
 
   push(data: Buffer): void {
-    const due = Math.max(performance.now() + this.delayMs(), this.lastDue);
+    const came = absoluteNow();
+    const due = Math.max(came + this.delayMs(), this.lastDue);
     this.lastDue = due;
-    this.queue.push({ data, due });
-    this.schedule();
+    this.queue.push({ data, due, came });
+    if (this.queue.length === 1 && due <= came) this.pump();
+    else this.schedule();
   }
 
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
     const head = this.queue[0] as { due: number };
-    const wait = Math.max(head.due, this.holdUntil()) - performance.now();
-    const next = () => {
+    this.ticker.at(Math.max(head.due, this.holdUntil()), () => {
       this.scheduled = false;
       this.pump();
-    };
-    if (wait > SPIN_BELOW_MS) setTimeout(next, Math.floor(wait - SPIN_BELOW_MS + 1));
-    else setImmediate(next);
+    });
   }
 
   private pump(): void {
-    const now = performance.now();
+    const now = absoluteNow();
     if (this.holdUntil() > now) {
       this.schedule();
       return;
     }
     while (this.queue.length > 0 && (this.queue[0] as { due: number }).due <= now) {
-      const { data, due } = this.queue.shift() as { data: Buffer; due: number };
+      const { data, due, came } = this.queue.shift() as { data: Buffer; due: number; came: number };
       if (this.to.destroyed) continue;
       this.to.write(data);
-      this.late(now - due);
+      this.late(now - due, now - came);
     }
     this.schedule();
   }
@@ -173,14 +169,16 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
   const sockets = new Set<Socket>();
   let latencyMs = 0;
   let link: LinkDelay = { roundTripMs: 0, jitterMs: 0 };
-  // performance.now() time until which a black hole holds everything.
+  // The time (absoluteNow) until which a black hole holds everything.
   let holdUntil = 0;
   let commitDrops = 0;
   const stats = { connections: 0, resets: 0, commitRepliesDropped: 0, exchanges: 0 };
   let lateness: number[] = [];
   let latenessSeen = 0;
-  const recordLate = (ms: number) => {
+  let heldTotal = 0;
+  const recordLate = (ms: number, heldMs: number) => {
     latenessSeen++;
+    heldTotal += heldMs;
     if (lateness.length < LATENESS_SAMPLES) lateness.push(ms);
     else {
       // Reservoir sampling: every chunk equally likely to be kept.
@@ -194,9 +192,10 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
     return Math.max(0, half + spread) + latencyMs;
   };
   const held = () => holdUntil;
+  const ticker = startPreciseTicker();
   const waitForHole = async () => {
-    while (holdUntil > performance.now())
-      await new Promise((r) => setTimeout(r, Math.ceil(holdUntil - performance.now())));
+    while (holdUntil > absoluteNow())
+      await new Promise((r) => setTimeout(r, Math.ceil(holdUntil - absoluteNow())));
   };
 
   const server: Server = createServer((client) => {
@@ -210,8 +209,8 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
       db.setNoDelay(true);
       sockets.add(db);
       const stream = new ServerStream();
-      const toDbLane = new Lane(db, oneWayMs, held, recordLate);
-      const toClientLane = new Lane(client, oneWayMs, held, recordLate);
+      const toDbLane = new Lane(db, ticker, oneWayMs, held, recordLate);
+      const toClientLane = new Lane(client, ticker, oneWayMs, held, recordLate);
       const toDb = (data: Buffer) => {
         toDbLane.push(data);
       };
@@ -288,12 +287,14 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
         sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
       const taken = {
         chunks: latenessSeen,
+        meanHoldMs: latenessSeen === 0 ? 0 : heldTotal / latenessSeen,
         p50Ms: at(0.5),
         p99Ms: at(0.99),
         maxMs: sorted[sorted.length - 1] ?? 0,
       };
       lateness = [];
       latenessSeen = 0;
+      heldTotal = 0;
       return taken;
     },
     resetAll() {
@@ -308,19 +309,21 @@ export async function startPgLinkProxy(upstreamUrl: string): Promise<PgLinkProxy
       return n;
     },
     async blackHole(ms) {
-      holdUntil = Math.max(holdUntil, performance.now() + ms);
+      holdUntil = Math.max(holdUntil, absoluteNow() + ms);
       await new Promise((r) => setTimeout(r, ms));
     },
     dropCommitReplies(n) {
       commitDrops += n;
     },
     stats,
-    close: () =>
-      new Promise((resolve) => {
+    async close() {
+      await new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => {
           resolve();
         });
-      }),
+      });
+      await ticker.close();
+    },
   };
 }

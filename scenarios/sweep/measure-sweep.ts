@@ -86,12 +86,14 @@ export async function measureSweep(
     readonly table: TargetTable;
     /** --db-latency: the flushers' connections go through it (database.url is its). */
     readonly link?: DbLink;
+    /** A second server for the `_base` variants (--base-database-url). */
+    readonly twin?: { client: pg.Client; url: string; table: TargetTable };
   },
   variants: readonly SqlVariant[],
   settings: SweepSettings,
   hooks: MeasureSweepHooks,
 ): Promise<SweepMetrics & { linkRecord?: DbLinkRecord }> {
-  const { client, database, schema, table, link } = target;
+  const { client, database, schema, table, link, twin } = target;
   // Round trips the proxy saw over the timed batches: from their start to their end.
   let exchangesAtStart = 0;
   let exchangesTimed = 0;
@@ -108,7 +110,14 @@ export async function measureSweep(
   let timedEnd: Awaited<ReturnType<StatementsProbe['snapshot']>> | undefined;
   try {
     measurement = await runSweep(
-      { client, url: database.url, schema, table, ownServer: database.kind !== 'url' },
+      {
+        client,
+        url: database.url,
+        schema,
+        table,
+        ownServer: database.kind !== 'url',
+        ...(twin === undefined ? {} : { twin }),
+      },
       variants,
       settings,
       {
@@ -160,9 +169,9 @@ export async function measureSweep(
           const shortfall = linkShortfall(linkRecord);
           return {
             linkRoundTripMs: linkRecord.throughRoundTripMs,
-            addedMs: linkRecord.measuredAddedMs,
+            addedMs: linkRecord.heldRoundTripMs,
             roundTripsPerFlush: perFlush,
-            msPerFlush: linkRecord.measuredAddedMs * perFlush,
+            msPerFlush: linkRecord.heldRoundTripMs * perFlush,
             ...(shortfall === undefined ? {} : { shortfall }),
           };
         })();

@@ -299,7 +299,7 @@ function networkFindings(metrics: SweepMetrics, mode: StatementMode): string[] {
   const net = metrics.network;
   if (net === undefined) return [];
   const out = [
-    `the network: the link added ${ms(net.addedMs)} per round trip (${ms(net.linkRoundTripMs)} through it) and each batch took ${net.roundTripsPerFlush.toFixed(2)} round trips, so ${ms(net.msPerFlush)} of every batch is the network and the rest the server's and the client's.`,
+    `the network: the link held ${ms(net.addedMs)} per round trip (probes: ${ms(net.linkRoundTripMs)} through it) and each batch took ${net.roundTripsPerFlush.toFixed(2)} round trips, so ${ms(net.msPerFlush)} of every batch is the network and the rest the server's and the client's.`,
   ];
   if (net.shortfall !== undefined) out.push(`${net.shortfall}.`);
   const cells = metrics.cells.filter((c) => c.statement === mode);

@@ -92,6 +92,11 @@ export async function runSweep(
     table: TargetTable;
     /** A server the harness started: it may CHECKPOINT it (never a user's). */
     ownServer?: boolean;
+    /**
+     * A second server whose `<name>_base` variants run there (ab of two servers): seeded
+     * alike, with flushers of its own drawing the same batches, round by round with the rest.
+     */
+    twin?: { client: pg.Client; url: string; table: TargetTable };
   },
   variants: readonly SqlVariant[],
   settings: SweepSettings,
@@ -114,10 +119,33 @@ export async function runSweep(
   // same variant later). A checkpoint now, on a server of the harness's own, moves that
   // point before the first timed round, where the rotation spreads it over every variant.
   if (session.ownServer === true) await client.query('CHECKPOINT');
+  const twin = session.twin;
+  if (twin !== undefined) {
+    // The same seed seeds the same rows on the second server.
+    await seedProgress(twin.client, {
+      players: settings.players,
+      goalsPerPlayer: settings.goals,
+      seed: settings.seed,
+      shares: DEFAULT_SEED_SHARES,
+      table: twin.table,
+      fresh: settings.freshTable,
+    });
+  }
   const all = await RowSampler.load(client, seeded.catalogue, createRandom(settings.seed), table);
   const samplers = all.splitByPlayer(settings.concurrency, (i) =>
     createRandom(settings.seed + 1 + i),
   );
+  const twinSamplers =
+    twin === undefined
+      ? []
+      : (
+          await RowSampler.load(
+            twin.client,
+            seeded.catalogue,
+            createRandom(settings.seed),
+            twin.table,
+          )
+        ).splitByPlayer(settings.concurrency, (i) => createRandom(settings.seed + 1 + i));
   const capacity = Math.min(...samplers.map((s) => s.capacity));
   if (largest > capacity) {
     throw new UsageError(
@@ -134,10 +162,17 @@ export async function runSweep(
 
   const deadTuplesBefore = await deadTuples(client, table);
   const flushers: Flusher[] = [];
+  const twinFlushers: Flusher[] = [];
   const ceiling: Ceiling[] = [];
   try {
     for (const sampler of samplers)
       flushers.push({ client: await connectClient(session.url, session.schema), sampler });
+    if (twin !== undefined)
+      for (const sampler of twinSamplers)
+        twinFlushers.push({ client: await connectClient(twin.url, session.schema), sampler });
+    /** The flushers a variant runs on: a `_base` variant on the twin server, when there is one. */
+    const flushersOf = (variant: SqlVariant) =>
+      twin !== undefined && variant.name.endsWith(BASE_SUFFIX) ? twinFlushers : flushers;
     const tools: CostTools | undefined =
       settings.costMs > 0
         ? await costTools(
@@ -179,7 +214,7 @@ export async function runSweep(
     for (let w = 0; w < settings.warmupBatches; w++) {
       for (const variant of variants) {
         for (const mode of modes)
-          await Promise.all(flushers.map((f) => runOne(f, variant, warmupSize, mode)));
+          await Promise.all(flushersOf(variant).map((f) => runOne(f, variant, warmupSize, mode)));
       }
     }
 
@@ -220,7 +255,7 @@ export async function runSweep(
           for (const { variant, cell } of round % 2 === 0 ? group : [...group].reverse()) {
             const t0 = performance.now();
             const results = await Promise.all(
-              flushers.map((f) => runOne(f, variant, size, cell.statement)),
+              flushersOf(variant).map((f) => runOne(f, variant, size, cell.statement)),
             );
             cell.elapsedMs += performance.now() - t0;
             cell.rows += size * flushers.length;
@@ -238,10 +273,10 @@ export async function runSweep(
           }
         }
       }
-      const explainer = flushers[0] as Flusher;
       for (let run = 0; run < settings.explainRuns; run++) {
         for (const { variant, cell } of sizeCells) {
           if (cell.statement !== 'unprepared' && modes.includes('unprepared')) continue;
+          const explainer = flushersOf(variant)[0] as Flusher;
           explains++;
           cell.explain.push(
             await explainBatch(
@@ -314,7 +349,7 @@ export async function runSweep(
         : {}),
     };
   } finally {
-    await Promise.all(flushers.map((f) => f.client.end()));
+    await Promise.all([...flushers, ...twinFlushers].map((f) => f.client.end()));
   }
 }
 

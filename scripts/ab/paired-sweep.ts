@@ -95,6 +95,8 @@ export async function runPairedTrials(options: {
   readonly variantsDir: string;
   readonly sessionDir: string;
   readonly databaseUrl: string;
+  /** Two servers as the sides: the `_base` variants run on this one. */
+  readonly baseDatabaseUrl?: string;
   readonly log: Logger;
   /** Batch sizes other than the quick sweep's. */
   readonly sizes?: readonly number[];
@@ -119,6 +121,9 @@ export async function runPairedTrials(options: {
         '--ceiling-rows',
         '0',
         ...(options.sizes === undefined ? [] : ['--sizes', options.sizes.join(',')]),
+        ...(options.baseDatabaseUrl === undefined
+          ? []
+          : ['--base-database-url', options.baseDatabaseUrl]),
         '--output',
         `${stem}.json`,
       ],

@@ -17,6 +17,8 @@ export interface TrialFlags {
   db: DbSource;
   createPostgresUser: boolean;
   pgSetting?: Record<string, string>;
+  /** `--pg-version`: the major of the embedded server every trial uses. */
+  pgVersion?: number;
 }
 
 export function addTrialOptions(command: Command, trialsHelp: string): Command {
@@ -69,6 +71,7 @@ export async function withTrialDatabase<T>(
     logger: log,
     ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
     ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+    ...(flags.pgVersion === undefined ? {} : { pgVersion: flags.pgVersion }),
   });
   try {
     return { value: await work(database.url), kind: database.kind };

@@ -177,6 +177,23 @@ describe('harness ab and harness calibrate', () => {
       ],
       [['ab', 'HEAD', 'HEAD', '--duration', '1m'], /--duration goes with --scenario/],
       [['ab', 'HEAD', 'HEAD', '--trials', '0'], /--trials "0" is not a positive integer/],
+      [['ab'], /ab compares two sides: two refs \(<base> <head>\), or two servers/],
+      [
+        ['ab', '--base-pg-version', '15'],
+        /two servers as sides need both: .* \(the head is missing\)/,
+      ],
+      [
+        ['ab', 'HEAD', '--base-pg-version', '15', '--head-pg-version', '17'],
+        /two servers as sides run this working tree against both: leave out the refs/,
+      ],
+      [
+        ['ab', '--base-pg-version', '12', '--head-pg-version', '17'],
+        /--base-pg-version "12": expected a PostgreSQL major version, one of 13, 14, 15, 16, 17, 18/,
+      ],
+      [
+        ['ab', '--base-pg-version', '15', '--head-url', 'not a url'],
+        /--head-url "not a url" is not a URL/,
+      ],
       [['calibrate', '--trials', '3'], /a calibration needs at least 4 per side/],
       [['calibrate', '--paired', '--trials', '6'], /a paired calibration needs at least 12 trials/],
       [['calibrate', '--from', 'nowhere-at-all'], /"nowhere-at-all" is neither a results file/],

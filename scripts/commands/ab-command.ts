@@ -40,6 +40,10 @@ import {
   ACCEPT_UNTESTED_HELP,
 } from '../../results/compare/regression-gate.ts';
 import { percent } from '../lib/option-parsers.ts';
+import pg from 'pg';
+import { redactUrl } from '../lib/redact-url.ts';
+import { provisionPostgres } from '../db/provision-postgres.ts';
+import { parsePgVersion, postgresBinaries } from '../db/postgres-versions.ts';
 
 /**
  * Trials per side when this machine has no calibration for the work: enough for a 95 %
@@ -59,6 +63,156 @@ interface AbFlags extends TrialFlags {
   acceptUntested: boolean;
   unpaired?: boolean;
   sizes?: number[];
+  basePgVersion?: number;
+  headPgVersion?: number;
+  baseUrl?: string;
+  headUrl?: string;
+}
+
+/** A side that is a server: an embedded one of a major version, or one named by URL. */
+type ServerSide = { pgVersion: number } | { url: string };
+
+/** The two servers `--base-pg-version`/`--base-url` and their head twins name, or undefined. */
+function serverSides(flags: AbFlags): { base: ServerSide; head: ServerSide } | undefined {
+  const one = (side: 'base' | 'head'): ServerSide | undefined => {
+    const version = side === 'base' ? flags.basePgVersion : flags.headPgVersion;
+    const url = side === 'base' ? flags.baseUrl : flags.headUrl;
+    if (version !== undefined && url !== undefined)
+      throw new UsageError(
+        `--${side}-pg-version and --${side}-url both name the ${side} server: give one`,
+      );
+    if (url !== undefined) {
+      try {
+        new URL(url);
+      } catch {
+        throw new UsageError(
+          `--${side}-url "${redactUrl(url)}" is not a URL; expected postgres://user:password@host:port/database`,
+        );
+      }
+      return { url };
+    }
+    return version === undefined ? undefined : { pgVersion: version };
+  };
+  const [base, head] = [one('base'), one('head')];
+  if (base === undefined && head === undefined) return undefined;
+  if (base === undefined || head === undefined)
+    throw new UsageError(
+      `two servers as sides need both: --base-pg-version or --base-url, and --head-pg-version or --head-url (${base === undefined ? 'the base' : 'the head'} is missing)`,
+    );
+  return { base, head };
+}
+
+/** Starts (or names) one side's server; `stop` removes what was started. */
+async function serverFor(
+  side: ServerSide,
+  flags: AbFlags,
+  log: Logger,
+): Promise<{ url: string; label: string; stop: () => Promise<void> }> {
+  if ('url' in side)
+    return { url: side.url, label: redactUrl(side.url), stop: () => Promise.resolve() };
+  const database = await provisionPostgres({
+    source: 'embedded',
+    logger: log,
+    pgVersion: side.pgVersion,
+    ...(flags.createPostgresUser ? { createPostgresUser: true } : {}),
+    ...(flags.pgSetting === undefined ? {} : { settings: flags.pgSetting }),
+  });
+  return { url: database.url, label: 'embedded', stop: () => database.stop() };
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new UsageError(`cannot connect to ${redactUrl(url)}: ${(error as Error).message}`);
+  }
+  try {
+    const { rows } = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version') AS v",
+    );
+    return rows[0]?.v ?? 'unknown';
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Two servers as the sides (a PostgreSQL upgrade): this working tree's SQL files run against
+ * both in the same sweeps, each variant's batch on one server and then on the other, round by
+ * round, as a paired SQL change runs; the ratios are head server / base server.
+ */
+async function abServers(
+  servers: { base: ServerSide; head: ServerSide },
+  flags: AbFlags,
+  log: Logger,
+  started: number,
+): Promise<void> {
+  // Every version installed (or refused) before any server starts.
+  for (const side of [servers.base, servers.head])
+    if ('pgVersion' in side) await postgresBinaries(side.pgVersion, log);
+  const saved = await latestCalibration('sweep', PAIRED_NAME, Number.MAX_SAFE_INTEGER);
+  const trials = flags.trials ?? saved?.file.recommendedTrials ?? DEFAULT_PAIRED_TRIALS;
+  const tree = await pairedSide(WORKING_TREE);
+  const sessionDir = join(
+    RESULTS_DIR,
+    'ab',
+    `${compactUtc(new Date())}_${tree.commit.slice(0, 7)}_servers`,
+  );
+  const variantsDir = join(sessionDir, 'variants');
+  const names = await writePairedVariants(tree, tree, variantsDir);
+  const base = await serverFor(servers.base, flags, log);
+  try {
+    const head = await serverFor(servers.head, flags, log);
+    try {
+      const [baseVersion, headVersion] = [
+        await serverVersion(base.url),
+        await serverVersion(head.url),
+      ];
+      log.info(
+        `two servers as sides, base PostgreSQL ${baseVersion} (${base.label}) and head PostgreSQL ${headVersion} (${head.label}): ${trials} paired sweeps, each running ${names.join(', ')} on both, round by round; session ${displayPath(sessionDir)}`,
+      );
+      const results = await runPairedTrials({
+        trials,
+        variantsDir,
+        sessionDir,
+        databaseUrl: head.url,
+        baseDatabaseUrl: base.url,
+        log,
+      });
+      const calibration = await latestCalibration('sweep', PAIRED_NAME, trials);
+      const comparison = comparePairedTrials(
+        results,
+        {
+          base: { ref: `PostgreSQL ${baseVersion}`, commit: tree.commit },
+          head: { ref: `PostgreSQL ${headVersion}`, commit: tree.commit },
+        },
+        calibration === undefined
+          ? undefined
+          : { ...calibration, source: displayPath(calibration.source) },
+        shownSpread(machineSpread([sessionDir])),
+      );
+      const noted = {
+        ...comparison,
+        notes: [
+          ...comparison.notes.filter((n) => !n.startsWith('paired:')),
+          `paired across two servers: base PostgreSQL ${baseVersion} (${base.label}), head PostgreSQL ${headVersion} (${head.label}), both seeded alike; this working tree's SQL (${tree.commit.slice(0, 7)}) ran on both in each of ${results.length} sweeps, round by round; each trial gives the median of its rounds' head/base ratios, and the interval is the signed-rank interval over trials. A paired calibration measures one server against itself: two servers may add noise it does not know`,
+        ],
+      };
+      await finishAb(
+        noted,
+        results.slice(-1),
+        sessionDir,
+        `A/B of PostgreSQL ${baseVersion} and PostgreSQL ${headVersion}, paired`,
+        started,
+        flags,
+      );
+    } finally {
+      await head.stop();
+    }
+  } finally {
+    await base.stop();
+  }
 }
 
 /** Trials per side: the flag, else the calibration's recommendation, else the default. */
@@ -211,8 +365,20 @@ export function abCommand(logger: () => Logger): Command {
     .description(
       'interleaved A/B trials of two commits (or the working tree) on this machine: each side checked out and installed apart, trials in random ABBA order against one database, then the comparison with 95 % intervals and a report',
     )
-    .argument('<base>', `a git ref, or ${WORKING_TREE} for the working tree as it is`)
-    .argument('<head>', `a git ref, or ${WORKING_TREE}`)
+    .argument('[base]', `a git ref, or ${WORKING_TREE} for the working tree as it is`)
+    .argument('[head]', `a git ref, or ${WORKING_TREE}`)
+    .option(
+      '--base-pg-version <major>',
+      'two servers as the sides instead of two refs: the base an embedded PostgreSQL of this major (13 to 18)',
+      (v: string) => parsePgVersion(v, '--base-pg-version'),
+    )
+    .option(
+      '--head-pg-version <major>',
+      'the head an embedded PostgreSQL of this major (13 to 18)',
+      (v: string) => parsePgVersion(v, '--head-pg-version'),
+    )
+    .option('--base-url <url>', 'two servers as the sides: the base the server at this URL')
+    .option('--head-url <url>', 'the head the server at this URL')
     .option(
       '--unpaired',
       "with a change to SQL variant files only: still run each side apart (by default both sides' files run in the same sweeps, paired round by round)",
@@ -230,91 +396,114 @@ export function abCommand(logger: () => Logger): Command {
     )
     .addHelpText(
       'after',
-      `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed\n${GATE_EXIT_CODES}`,
+      `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab --base-pg-version 15 --head-pg-version 17   a PostgreSQL upgrade, paired round by round\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed\n${GATE_EXIT_CODES}`,
     );
   addTrialOptions(command, 'trials per side (default: the calibration of this machine, else 5)');
-  return command.action(async (baseRef: string, headRef: string, flags: AbFlags) => {
-    checkGateFlags(flags);
-    const log = logger();
-    const work = trialWork(flags);
-    const started = performance.now();
-    if (
-      flags.sizes !== undefined &&
-      (work.kind !== 'sweep' || !work.quick || flags.unpaired === true)
-    )
-      throw new UsageError(
-        '--sizes applies to the paired quick sweeps of a change to SQL variant files: not with --scenario, --sweep full or --unpaired',
-      );
-    if (work.kind === 'sweep' && work.quick && flags.unpaired !== true) {
-      const [b, h] = [await pairedSide(baseRef), await pairedSide(headRef)];
-      const besides = await filesBesidesVariants(b, h);
-      if (besides.length === 0) {
-        await abPaired(b, h, flags, log, started);
+  return command.action(
+    async (baseRef: string | undefined, headRef: string | undefined, flags: AbFlags) => {
+      checkGateFlags(flags);
+      const log = logger();
+      const work = trialWork(flags);
+      const started = performance.now();
+      if (
+        flags.sizes !== undefined &&
+        (work.kind !== 'sweep' || !work.quick || flags.unpaired === true)
+      )
+        throw new UsageError(
+          '--sizes applies to the paired quick sweeps of a change to SQL variant files: not with --scenario, --sweep full or --unpaired',
+        );
+      const servers = serverSides(flags);
+      if (servers !== undefined) {
+        if (baseRef !== undefined || headRef !== undefined)
+          throw new UsageError(
+            'two servers as sides run this working tree against both: leave out the refs, or the server flags',
+          );
+        if (work.kind !== 'sweep' || !work.quick || flags.unpaired === true)
+          throw new UsageError(
+            'two servers are compared by paired quick sweeps: leave out --scenario, --sweep full and --unpaired',
+          );
+        if (flags.pgVersion !== undefined)
+          throw new UsageError(
+            '--pg-version names one server; two servers as sides take --base-pg-version and --head-pg-version',
+          );
+        await abServers(servers, flags, log, started);
         return;
       }
-      if (flags.sizes !== undefined)
+      if (baseRef === undefined || headRef === undefined)
         throw new UsageError(
-          `--sizes applies to paired sweeps, and the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}): leave --sizes out`,
+          'ab compares two sides: two refs (<base> <head>), or two servers (--base-pg-version and --head-pg-version, or --base-url and --head-url)',
         );
-      log.info(
-        `the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}${besides.length > 3 ? ', ...' : ''}): each side's trials run apart`,
+      if (work.kind === 'sweep' && work.quick && flags.unpaired !== true) {
+        const [b, h] = [await pairedSide(baseRef), await pairedSide(headRef)];
+        const besides = await filesBesidesVariants(b, h);
+        if (besides.length === 0) {
+          await abPaired(b, h, flags, log, started);
+          return;
+        }
+        if (flags.sizes !== undefined)
+          throw new UsageError(
+            `--sizes applies to paired sweeps, and the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}): leave --sizes out`,
+          );
+        log.info(
+          `the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}${besides.length > 3 ? ', ...' : ''}): each side's trials run apart`,
+        );
+      }
+      const { trials, why } = await trialsFor(work, flags, log);
+      const seed = flags.seed ?? randomInt(1, 2 ** 31 - 1);
+      const base = await checkoutSide(baseRef, log);
+      const head = await checkoutSide(headRef, log);
+      const order = trialOrder(trials, seed);
+      const sessionDir = join(
+        RESULTS_DIR,
+        'ab',
+        `${compactUtc(new Date())}_${base.commit.slice(0, 7)}_${head.commit.slice(0, 7)}`,
       );
-    }
-    const { trials, why } = await trialsFor(work, flags, log);
-    const seed = flags.seed ?? randomInt(1, 2 ** 31 - 1);
-    const base = await checkoutSide(baseRef, log);
-    const head = await checkoutSide(headRef, log);
-    const order = trialOrder(trials, seed);
-    const sessionDir = join(
-      RESULTS_DIR,
-      'ab',
-      `${compactUtc(new Date())}_${base.commit.slice(0, 7)}_${head.commit.slice(0, 7)}`,
-    );
-    await mkdir(sessionDir, { recursive: true });
-    log.info(
-      `${trials} trials per side (${why}), order seed ${seed}: ${order.map((s) => (s === 'base' ? 'A' : 'B')).join('')}; session ${displayPath(sessionDir)}`,
-    );
-    const { value: outcome, kind: databaseKind } = await withTrialDatabase(
-      flags,
-      log,
-      (databaseUrl) =>
-        runTrials({
-          sides: { base, head },
-          order,
-          work,
-          sessionDir,
-          databaseUrl,
-          log,
-        }),
-    );
-    const { kind, name } = trialResultName(work);
-    const calibration = await latestCalibration(kind, name, trials);
-    const comparison = compareTrials(
-      outcome.base,
-      outcome.head,
-      calibration === undefined ? {} : { calibration },
-    );
-    const noted = {
-      ...comparison,
-      notes: [
-        ...comparison.notes,
-        `trials interleaved in random pairs (seed ${seed}) against one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`}; base ${base.ref} = ${base.commit.slice(0, 7)}${base.dirty ? '-dirty' : ''}, head ${head.ref} = ${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''}`,
-        ...(calibration === undefined
-          ? []
-          : [
-              `noise floors from this machine's calibration ${displayPath(calibration.source)} (${calibration.trials} trials per side)`,
-            ]),
-      ],
-    };
-    const newest = (xs: typeof outcome.base) => xs[xs.length - 1];
-    await finishAb(
-      noted,
-      [newest(outcome.base), newest(outcome.head)].filter((r) => r !== undefined),
-      sessionDir,
-      `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
-      started,
-      flags,
-      wrongTrials(outcome),
-    );
-  });
+      await mkdir(sessionDir, { recursive: true });
+      log.info(
+        `${trials} trials per side (${why}), order seed ${seed}: ${order.map((s) => (s === 'base' ? 'A' : 'B')).join('')}; session ${displayPath(sessionDir)}`,
+      );
+      const { value: outcome, kind: databaseKind } = await withTrialDatabase(
+        flags,
+        log,
+        (databaseUrl) =>
+          runTrials({
+            sides: { base, head },
+            order,
+            work,
+            sessionDir,
+            databaseUrl,
+            log,
+          }),
+      );
+      const { kind, name } = trialResultName(work);
+      const calibration = await latestCalibration(kind, name, trials);
+      const comparison = compareTrials(
+        outcome.base,
+        outcome.head,
+        calibration === undefined ? {} : { calibration },
+      );
+      const noted = {
+        ...comparison,
+        notes: [
+          ...comparison.notes,
+          `trials interleaved in random pairs (seed ${seed}) against one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`}; base ${base.ref} = ${base.commit.slice(0, 7)}${base.dirty ? '-dirty' : ''}, head ${head.ref} = ${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''}`,
+          ...(calibration === undefined
+            ? []
+            : [
+                `noise floors from this machine's calibration ${displayPath(calibration.source)} (${calibration.trials} trials per side)`,
+              ]),
+        ],
+      };
+      const newest = (xs: typeof outcome.base) => xs[xs.length - 1];
+      await finishAb(
+        noted,
+        [newest(outcome.base), newest(outcome.head)].filter((r) => r !== undefined),
+        sessionDir,
+        `A/B of ${base.ref} (${base.commit.slice(0, 7)}) and ${head.ref} (${head.commit.slice(0, 7)}${head.dirty ? '-dirty' : ''})`,
+        started,
+        flags,
+        wrongTrials(outcome),
+      );
+    },
+  );
 }

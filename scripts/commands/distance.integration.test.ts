@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,7 @@ describe('--db-latency: a network between the flushers and PostgreSQL', () => {
     expect(link).toMatchObject({ roundTripMs: 20, jitterMs: 0 });
     // The proxy never delivers early: it added at least the round trip asked for.
     expect(link?.measuredAddedMs).toBeGreaterThanOrEqual(20);
+    expect(link?.heldRoundTripMs).toBeGreaterThanOrEqual(20);
     const network = far.result.metrics.network;
     // A prepared UPDATE in autocommit is one round trip.
     expect(network?.roundTripsPerFlush).toBeCloseTo(1, 1);
@@ -79,7 +80,7 @@ describe('--db-latency: a network between the flushers and PostgreSQL', () => {
     expect(rise).toBeGreaterThanOrEqual(20 * (network?.roundTripsPerFlush ?? 0) - 5);
     expect(rise).toBeLessThan((network?.msPerFlush ?? 0) + 30);
     expect(far.run.stdout).toMatch(
-      /- the network: the link added [\d.]+ ms per round trip .* and each batch took 1\.00 round trips/,
+      /- the network: the link held [\d.]+ ms per round trip .* and each batch took 1\.00 round trips/,
     );
     expect(far.run.stdout).toMatch(
       /- join, network \+ the rest: 10 rows [\d.]+ ms = [\d.]+ ms \+ /,
@@ -142,4 +143,65 @@ describe('--pg-version: another major version of the embedded server', () => {
       expect(run.stdout).toMatch(/^PostgreSQL 17\.\d+ \(embedded\)/m);
     },
   );
+});
+
+describe('--base-database-url: two servers as the sides of one sweep', () => {
+  it('runs the _base variants on the other server, seeded alike, round by round with the rest', async () => {
+    // Two fresh databases: their counters hold this sweep's writes alone.
+    const mine = await createTestDatabase();
+    const other = await createTestDatabase();
+    try {
+      const variants = join(dir, 'variants');
+      mkdirSync(variants, { recursive: true });
+      const join_ = new URL('../../sut/sql/variants/join.sql', import.meta.url);
+      copyFileSync(join_, join(variants, 'join.sql'));
+      copyFileSync(join_, join(variants, 'join_base.sql'));
+      // Rows written there: seeded (COPY counts as inserts) and updated by the flushers.
+      const written = async (client: TestDatabase['client']) => {
+        await client.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await client.query<{ ins: string; upd: string }>(
+          "SELECT n_tup_ins AS ins, n_tup_upd AS upd FROM pg_stat_user_tables WHERE relid = 'flush_harness.user_goal_progress'::regclass",
+        );
+        return { inserted: Number(rows[0]?.ins ?? 0), updated: Number(rows[0]?.upd ?? 0) };
+      };
+      const { result } = await sweepCell(
+        'twin',
+        [
+          '--variants-dir',
+          variants,
+          '--variant',
+          'join',
+          'join_base',
+          '--base-database-url',
+          other.url,
+        ],
+        { DATABASE_URL: mine.url },
+      );
+      expect(result.metrics.cells.map((c) => c.variant).sort()).toEqual(['join', 'join_base']);
+      for (const c of result.metrics.cells) expect(c.wallMs.n).toBeGreaterThanOrEqual(30);
+      expect(result.config.baseServer?.version).toMatch(/^\d+\.\d+/);
+      // Both servers were seeded alike and flushed into: 30 timed batches of 10 rows at least.
+      const [here, there] = [await written(mine.client), await written(other.client)];
+      expect(there.inserted).toBe(here.inserted);
+      expect(here.updated).toBeGreaterThanOrEqual(300);
+      expect(there.updated).toBeGreaterThanOrEqual(300);
+    } finally {
+      await other.drop();
+      await mine.drop();
+    }
+  });
+
+  it('refuses what reads one server only, and a folder with no _base variant', async () => {
+    const costs = await runHarnessInProcess(['sweep', '--quick', '--base-database-url', db.url], {
+      DATABASE_URL: db.url,
+    });
+    expect(costs.code).toBe(2);
+    expect(costs.stderr).toContain('leave out --cost-ms (use 0), --ceiling-rows (use 0)');
+    const none = await runHarnessInProcess(
+      ['sweep', '--quick', '--cost-ms', '0', '--ceiling-rows', '0', '--base-database-url', db.url],
+      { DATABASE_URL: db.url },
+    );
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no <name>_base variant to run there');
+  });
 });

@@ -11,7 +11,12 @@ import {
   type SweepMetrics,
   type SweepResult,
 } from '../../results/schema/result-schema.ts';
-import { loadVariants, variantFor, variantsDirectory } from '../../sut/sql/variant-registry.ts';
+import {
+  BASE_SUFFIX,
+  loadVariants,
+  variantFor,
+  variantsDirectory,
+} from '../../sut/sql/variant-registry.ts';
 import { renderSweepReport } from '../../scenarios/sweep/sweep-report.ts';
 import {
   DEFAULT_SWEEP_SETTINGS,
@@ -20,7 +25,7 @@ import {
   QUICK_SWEEP_SETTINGS,
   type SweepSettings,
 } from '../../scenarios/sweep/sweep-settings.ts';
-import { withDatabase } from '../db/with-database.ts';
+import { withDatabase, type DatabaseSession } from '../db/with-database.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { integer, nonNegativeInt, outputFile, positiveInt } from '../lib/option-parsers.ts';
 import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
@@ -56,6 +61,7 @@ interface SweepFlags extends DatabaseOptions {
   costMs: number;
   ceilingRows: number;
   output?: string;
+  baseDatabaseUrl?: string;
 }
 
 function settingsFrom(flags: SweepFlags, command: Command): SweepSettings {
@@ -181,6 +187,10 @@ export function sweepCommand(logger: () => Logger): Command {
       nonNegativeInt('--ceiling-rows'),
       d.ceilingRows,
     )
+    .option(
+      '--base-database-url <url>',
+      'run the <name>_base variants (from --variants-dir) against this server instead, seeded alike, round by round with the rest: two servers compared as ab compares two SQL files (needs --cost-ms 0 --ceiling-rows 0)',
+    )
     .addOption(
       new Option(
         '--output <file>',
@@ -201,11 +211,47 @@ export function sweepCommand(logger: () => Logger): Command {
         `--sizes: ${largest} rows is more than the ${settings.players * settings.goals} seeded rows (--players x --goals${settings.concurrency > 1 ? `, split over ${settings.concurrency} flushers` : ''}) can serve as distinct rows`,
       );
     }
+    if (flags.baseDatabaseUrl !== undefined) {
+      const conflicting = [
+        ...(settings.costMs > 0 ? ['--cost-ms (use 0)'] : []),
+        ...(settings.ceilingRows > 0 ? ['--ceiling-rows (use 0)'] : []),
+        ...(settings.pgbench ? ['--pgbench'] : []),
+        ...(flags.dbLatency === undefined ? [] : ['--db-latency']),
+      ];
+      if (conflicting.length > 0)
+        throw new UsageError(
+          `--base-database-url: the cost passes, the ceiling, pgbench and the link read or reach one server; leave out ${conflicting.join(', ')}`,
+        );
+      if (!fileVariants.some((v) => v.name.endsWith(BASE_SUFFIX)))
+        throw new UsageError(
+          `--base-database-url: no <name>${BASE_SUFFIX} variant to run there; --variants-dir names a folder holding them`,
+        );
+    }
     const createdAt = new Date();
     const git = readGitInfo();
     const started = performance.now();
     const databaseOptions = databaseFrom(flags, log);
+    const baseUrl = flags.baseDatabaseUrl;
     await withDatabase(databaseOptions, async ({ database, client, schema, table, link }) => {
+      if (baseUrl === undefined) return sweepOn(database, client, schema, table, link, undefined);
+      return withDatabase({ source: 'url', url: baseUrl, logger: log, schema }, (base) =>
+        sweepOn(database, client, schema, table, link, {
+          client: base.client,
+          url: base.database.url,
+          table: base.table,
+        }),
+      );
+    });
+    async function sweepOn(
+      database: DatabaseSession['database'],
+      client: DatabaseSession['client'],
+      schema: string,
+      table: DatabaseSession['table'],
+      link: DatabaseSession['link'],
+      twin:
+        | { client: DatabaseSession['client']; url: string; table: DatabaseSession['table'] }
+        | undefined,
+    ): Promise<void> {
       const variants = fileVariants.map((v) => variantFor(v, table));
       const env = await collectEnvironment(client, database.kind);
       const progress = createProgress('sweep', log);
@@ -214,7 +260,14 @@ export function sweepCommand(logger: () => Logger): Command {
       let linkRecord: DbLinkRecord | undefined;
       try {
         ({ linkRecord, ...metrics } = await measureSweep(
-          { client, database, schema, table, ...(link === undefined ? {} : { link }) },
+          {
+            client,
+            database,
+            schema,
+            table,
+            ...(link === undefined ? {} : { link }),
+            ...(twin === undefined ? {} : { twin }),
+          },
           variants,
           settings,
           {
@@ -251,6 +304,18 @@ export function sweepCommand(logger: () => Logger): Command {
         costMs: settings.costMs,
         ceilingRows: settings.ceilingRows,
         db: database.kind,
+        ...(twin === undefined
+          ? {}
+          : {
+              baseServer: {
+                version:
+                  (
+                    await twin.client.query<{ v: string }>(
+                      "SELECT current_setting('server_version') AS v",
+                    )
+                  ).rows[0]?.v ?? 'unknown',
+              },
+            }),
       };
       const name = settings.quick ? 'sweep-quick' : 'sweep';
       const result: SweepResult = sweepResultSchema.parse({
@@ -274,6 +339,6 @@ export function sweepCommand(logger: () => Logger): Command {
         flags.output ?? join(RUNS_DIR, runFileName(createdAt, git, name)),
       );
       out.write(`results: ${path}\n`);
-    });
+    }
   });
 }

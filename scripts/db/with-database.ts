@@ -50,6 +50,8 @@ export interface WithDatabaseOptions {
   readonly link?: DbLinkSettings;
   /** `--pg-version`: the major version of a server the harness starts. */
   readonly pgVersion?: number;
+  /** A server by URL, whatever DATABASE_URL says (a sweep's --base-database-url). */
+  readonly url?: string;
 }
 
 /** SQLSTATEs of a write the server refused for want of a privilege or on a read-only session. */
@@ -74,7 +76,8 @@ export async function withDatabase<T>(
 ): Promise<T> {
   const schema = options.schema ?? DEFAULT_HARNESS_SCHEMA;
   const database = await provisionPostgres({
-    source: options.source,
+    source: options.url === undefined ? options.source : 'url',
+    ...(options.url === undefined ? {} : { env: { DATABASE_URL: options.url } }),
     logger: options.logger,
     createPostgresUser:
       options.createPostgresUser ?? process.env.HARNESS_CREATE_POSTGRES_USER === '1',
