@@ -3,7 +3,7 @@ import { parseDuration } from '../../simulator/duration.ts';
 import { planArrivals } from '../../simulator/simulation.ts';
 import type { ArrivalPlan } from '../../simulator/executors/arrival-plan.ts';
 import { parseThresholds, type ParsedThreshold } from './run-metrics.ts';
-import { runSettings, type RunSettings } from './run-scenario.ts';
+import { runSettings, type RunSettings } from './run-plan.ts';
 import { validateScenarioOptions, type ValidScenarioOptions } from './scenario-options.ts';
 
 /** A scenario checked end to end before anything starts: options, settings, plan, thresholds. */

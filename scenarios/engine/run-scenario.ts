@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import { CleanupStack } from '../../lib/cleanup-stack.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { HarnessMetric } from '../../results/metric-registry.ts';
@@ -7,29 +6,17 @@ import { sumOf, type PromSample } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { DeliveryLedger } from '../../simulator/delivery-ledger.ts';
 import { parseDuration } from '../../simulator/duration.ts';
-import {
-  DEFAULT_SIMULATION,
-  prepareSimulation,
-  planScenarios,
-  type ExecutorConfig,
-  type ScenarioPlanConfig,
-  type SimulationConfig,
-} from '../../simulator/simulation.ts';
-import type { FlushPhase } from '../../sut/buffer/flush-worker.ts';
-import type { TargetTable } from '../../sut/db/target-table.ts';
+import { prepareSimulation } from '../../simulator/simulation.ts';
 import { createKafka } from '../../sut/kafka/kafka-client.ts';
 import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
-import { PRODUCTION } from '../../sut/production-defaults.ts';
 import type { RunCost } from '../cost/run-cost.ts';
 import type { FaultRecord } from '../faults/fault-runner.ts';
 import { faultNeeds, planFaults, type FaultSpec, type TimedFault } from '../faults/fault-spec.ts';
 import { pickPoisonPlayers } from '../faults/poison-players.ts';
 import type { GeneratorLine } from './generator-fleet.ts';
 import { auditKey, type AuditReport } from './increment-audit.ts';
-import { LatencyStore, type EncodedLatencies, type ScenarioWindow } from './latency-store.ts';
+import { LatencyStore, type EncodedLatencies } from './latency-store.ts';
 import type { MachineLoad } from './machine-load.ts';
-import type { ProvisionedDatabase } from './provisioned-database.ts';
-import type { ProvisionedKafka } from './provisioned-kafka.ts';
 import {
   evaluate,
   metricReaders,
@@ -52,127 +39,16 @@ import { runStages, type AfterStage } from './run-stages/run-stage.ts';
 import { seedTable, type SeededTable } from './run-stages/seed-table.ts';
 import { startGenerators } from './run-stages/start-generators.ts';
 import { startServices } from './run-stages/start-services.ts';
+import {
+  scenarioWindows,
+  simulationOf,
+  type RunSession,
+  type RunSettings,
+  type SeriesPoint,
+} from './run-plan.ts';
 import { type ValidScenarioOptions } from './scenario-options.ts';
 import type { ServiceInstanceLine } from './service-group.ts';
 import { settlingOf, type Settling } from './settling.ts';
-
-/** The harness keys of a scenario with every default filled in (the production configuration). */
-export interface RunSettings {
-  /** How events reach the service: `POST /events`, or a Kafka topic (KAFKA_BROKERS). */
-  readonly transport: 'http' | 'kafka';
-  readonly variant: string;
-  readonly partitions: number;
-  readonly flushIntervalMs: number;
-  readonly flushPhase: FlushPhase;
-  readonly bufferSize: number;
-  readonly players: number;
-  readonly goals: number;
-  readonly seed: number;
-  readonly dbCpuLimitPercent: number;
-  /** The main scenario's executor (the one that starts last) and its name. */
-  readonly executor: ExecutorConfig;
-  readonly scenarioName: string;
-  /** Every scenario of the file, each from its start time (k6's `scenarios`). */
-  readonly scenarios: readonly (ScenarioPlanConfig & { readonly gracefulStopMs: number })[];
-  /** Seed the table as COPY leaves it, not as a long-lived one (--fresh-table). */
-  readonly freshTable: boolean;
-  /** What to break during the run (harness.faults), in the scenario's terms. */
-  readonly faults: readonly FaultSpec[];
-  /**
-   * false: HTTP flushes without their fence (--no-flush-fence), to show what a lost COMMIT
-   * reply does without it.
-   */
-  readonly flushFence: boolean;
-}
-
-function executorOf(scenario: ValidScenarioOptions['scenarios'][string]): ExecutorConfig {
-  return scenario.executor === 'constant-arrival-rate'
-    ? {
-        executor: 'constant-arrival-rate',
-        rate: scenario.rate,
-        duration: scenario.duration,
-        ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
-      }
-    : {
-        executor: 'ramping-arrival-rate',
-        startRate: scenario.startRate ?? 0,
-        stages: scenario.stages,
-        ...(scenario.timeUnit === undefined ? {} : { timeUnit: scenario.timeUnit }),
-      };
-}
-
-/** k6's default gracefulStop: how long a scenario's last events may still be in flight. */
-const DEFAULT_GRACEFUL_STOP = '30s';
-
-export function runSettings(options: ValidScenarioOptions): RunSettings {
-  const scenarios = Object.entries(options.scenarios).map(([name, scenario]) => {
-    const executor = executorOf(scenario);
-    return {
-      name,
-      executor,
-      startTimeMs: parseDuration(scenario.startTime ?? '0s', 'startTime'),
-      gracefulStopMs: parseDuration(scenario.gracefulStop ?? DEFAULT_GRACEFUL_STOP, 'gracefulStop'),
-    };
-  });
-  // The scenario that starts last is the one a run is about (a warm-up comes first): the
-  // summary names it, and --rate and --duration change it.
-  const main = scenarios.reduce((a, b) => (b.startTimeMs >= a.startTimeMs ? b : a));
-  const h = options.harness ?? {};
-  return {
-    transport: h.transport ?? 'http',
-    variant: h.variant ?? PRODUCTION.variant,
-    partitions: h.partitions ?? PRODUCTION.partitions,
-    flushIntervalMs: h.flushIntervalMs ?? PRODUCTION.flushIntervalMs,
-    flushPhase: h.flushPhase ?? 'aligned',
-    bufferSize: h.bufferSize ?? PRODUCTION.bufferSize,
-    players: h.players ?? PRODUCTION.players,
-    goals: h.goals ?? PRODUCTION.goalsPerPlayer,
-    seed: h.seed ?? PRODUCTION.seed,
-    dbCpuLimitPercent: h.dbCpuLimitPercent ?? PRODUCTION.dbCpuLimitPercent,
-    executor: main.executor,
-    scenarioName: main.name,
-    scenarios,
-    faults: h.faults ?? [],
-    flushFence: h.flushFence ?? true,
-    freshTable: h.freshTable ?? false,
-  };
-}
-
-/** The simulator's plan for a run: the scenario's players, seed, partitions and schedule. */
-export function simulationOf(
-  settings: RunSettings,
-): SimulationConfig & { scenarios: RunSettings['scenarios'] } {
-  return {
-    ...DEFAULT_SIMULATION,
-    players: settings.players,
-    seed: settings.seed,
-    partitions: settings.partitions,
-    executor: settings.executor,
-    scenarios: settings.scenarios,
-  };
-}
-
-/** When each scenario's samples were taken, for tagging them: its run, and its graceful stop. */
-export function scenarioWindows(settings: RunSettings): ScenarioWindow[] {
-  const plan = planScenarios(settings.scenarios);
-  return settings.scenarios.map((s, i) => {
-    const runEndMs = s.startTimeMs + (plan.scenarios[i]?.plan.durationMs ?? 0);
-    return { name: s.name, startMs: s.startTimeMs, endMs: runEndMs + s.gracefulStopMs, runEndMs };
-  });
-}
-
-/** One second of the run, from the difference between two scrapes of the service. */
-export interface SeriesPoint {
-  t: number;
-  targetRate: number;
-  eventsPerSecond: number;
-  flushP95Ms: number | null;
-  eventToCommitP99Ms: number | null;
-  bufferDepth: number;
-  errors: number;
-  /** Faults that started in this second. */
-  faults?: string[];
-}
 
 export interface RunOutcome {
   readonly durationMs: number;
@@ -201,15 +77,6 @@ export interface RunOutcome {
   readonly cost: RunCost | null;
   /** Each generator's share, when several processes made the load (--generators N). */
   readonly generators: readonly GeneratorLine[] | null;
-}
-
-/** What a run works on: the database session, and the broker for a Kafka scenario. */
-export interface RunSession {
-  readonly client: pg.Client;
-  readonly database: ProvisionedDatabase;
-  readonly schema: string;
-  readonly table: TargetTable;
-  readonly kafka?: ProvisionedKafka;
 }
 
 /**

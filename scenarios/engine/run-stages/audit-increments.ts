@@ -7,7 +7,7 @@ import {
   readProgress,
   type AuditReport,
 } from '../increment-audit.ts';
-import type { RunSession } from '../run-scenario.ts';
+import type { RunSession } from '../run-plan.ts';
 import type { ServiceGroup } from '../service-group.ts';
 import type { InjectedEvents } from './fault-injection.ts';
 import type { SeededTable } from './seed-table.ts';

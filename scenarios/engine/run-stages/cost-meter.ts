@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { CleanupStack, Deferred } from '../../../lib/cleanup-stack.ts';
 import { RunCostMeter, type ServerPid } from '../../cost/run-cost.ts';
 import type { WaitProfile } from '../../cost/wait-sampler.ts';
-import type { RunSession } from '../run-scenario.ts';
+import type { RunSession } from '../run-plan.ts';
 
 export interface CostMeterStage {
   readonly meter: RunCostMeter;

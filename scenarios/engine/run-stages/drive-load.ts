@@ -7,7 +7,7 @@ import type { TimedFault } from '../../faults/fault-spec.ts';
 import type { GeneratorLine } from '../generator-fleet.ts';
 import type { LatencyStore } from '../latency-store.ts';
 import type { ParsedThreshold } from '../run-metrics.ts';
-import type { RunSettings, SeriesPoint, simulationOf } from '../run-scenario.ts';
+import type { RunSettings, SeriesPoint, simulationOf } from '../run-plan.ts';
 import type { ServiceGroup } from '../service-group.ts';
 import type { EventSinkStage } from './event-sink.ts';
 import type { GeneratorsStage } from './start-generators.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { connectClient } from '../../../sut/db/pool.ts';
-import type { RunSession } from '../run-scenario.ts';
+import type { RunSession } from '../run-plan.ts';
 
 /**
  * `client`, or a new connection when a fault restarted the server under it (its connection

@@ -8,7 +8,7 @@ import type { DbCpuProbe } from '../db-cpu.ts';
 import type { LatencyStore } from '../latency-store.ts';
 import type { MachineLoadMeter } from '../machine-load.ts';
 import { startPerSecondSampler, type RunningSampler } from '../per-second-sampler.ts';
-import type { SeriesPoint } from '../run-scenario.ts';
+import type { SeriesPoint } from '../run-plan.ts';
 import { evaluate, fromHdr, metricReaders, type ParsedThreshold } from '../run-metrics.ts';
 import type { ServiceGroup } from '../service-group.ts';
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../../../lib/logger.ts';
 import { measureCeilingAt } from '../../cost/ceiling.ts';
 import type { RunCost, RunCostMeter } from '../../cost/run-cost.ts';
-import type { RunSession } from '../run-scenario.ts';
+import type { RunSession } from '../run-plan.ts';
 
 /**
  * Stage `cost`: the load's cost per row (the server's counters across it, the CPU of every

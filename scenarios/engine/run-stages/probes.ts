@@ -3,7 +3,7 @@ import type { ServerPid } from '../../cost/run-cost.ts';
 import { dbCpuProbe, type DbCpuProbe } from '../db-cpu.ts';
 import { MachineLoadMeter } from '../machine-load.ts';
 import { postmasterPid, sessionPostmasterPid } from '../postmaster-pid.ts';
-import type { RunSession } from '../run-scenario.ts';
+import type { RunSession } from '../run-plan.ts';
 import type { ServiceGroup } from '../service-group.ts';
 
 export interface Probes {

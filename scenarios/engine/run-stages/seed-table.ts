@@ -4,7 +4,7 @@ import { loadCatalogue } from '../../../sut/catalogue/goal-catalogue.ts';
 import { GoalRouter } from '../../../sut/catalogue/goal-router.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../../sut/db/seeder.ts';
 import { readAuditRows } from '../increment-audit.ts';
-import type { RunSession, RunSettings } from '../run-scenario.ts';
+import type { RunSession, RunSettings } from '../run-plan.ts';
 import { liveClient } from './live-client.ts';
 
 /** The seeded table and the audit's starting point, read before the first event. */

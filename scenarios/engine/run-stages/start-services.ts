@@ -3,7 +3,7 @@ import type { Logger } from '../../../lib/logger.ts';
 import type { DeliveryLedger } from '../../../simulator/delivery-ledger.ts';
 import type { TargetTable } from '../../../sut/db/target-table.ts';
 import type { LatencyStore } from '../latency-store.ts';
-import type { RunSettings } from '../run-scenario.ts';
+import type { RunSettings } from '../run-plan.ts';
 import { ServiceGroup } from '../service-group.ts';
 
 export interface ServicesStage {
