@@ -2,7 +2,7 @@ import type { ServerControl } from '../engine/provisioned-database.ts';
 import { parseDuration } from '../../simulator/duration.ts';
 import { describeFault, type PoisonKind, type TimedFault } from './fault-spec.ts';
 import type { PlayerEvent } from '../../sut/events/player-event.ts';
-import { INT32_MAX } from '../../sut/repository/progress-increment.ts';
+import { INT32_MAX } from '../../sut/model/progress-increment.ts';
 import type { PgLinkProxy } from './pg-link-proxy.ts';
 
 /** What the faults act on; a part a run does not have is undefined (checked before the run). */
