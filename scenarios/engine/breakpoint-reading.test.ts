@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { breakpointOf } from './breakpoint-reading.ts';
 import type { ParsedThreshold } from './run-metrics.ts';
-import type { SeriesPoint } from './run-scenario.ts';
+import type { SeriesPoint } from './run-plan.ts';
 
 const point = (t: number, targetRate: number, p99: number | null): SeriesPoint => ({
   t,

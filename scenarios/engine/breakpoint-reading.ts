@@ -1,5 +1,5 @@
 import type { ParsedThreshold } from './run-metrics.ts';
-import type { SeriesPoint } from './run-scenario.ts';
+import type { SeriesPoint } from './run-plan.ts';
 
 export interface Breakpoint {
   /** The event-to-commit limit (ms) of the scenario's abortOnFail threshold. */

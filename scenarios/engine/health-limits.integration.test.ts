@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startChildSut } from '../../sut/service/child-sut.ts';
 import { healthLimitArgs } from './health-limits.ts';
-import { runSettings } from './run-scenario.ts';
+import { runSettings } from './run-plan.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 import { withOverrides } from './scenario-overrides.ts';
 

@@ -10,7 +10,7 @@ import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
 import { harnessTable } from '../../sut/db/target-table.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
-import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
+import type { ProgressIncrement } from '../../sut/model/progress-increment.ts';
 import { startSut } from '../../sut/service/sut-app.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import {

@@ -4,7 +4,7 @@ import { planArrivals } from '../../simulator/simulation.ts';
 import type { ArrivalPlan } from '../../simulator/executors/arrival-plan.ts';
 import { parseThresholds, type ParsedThreshold } from './run-metrics.ts';
 import { ignoredK6Keys } from './k6-options.ts';
-import { runSettings, type RunSettings } from './run-scenario.ts';
+import { runSettings, type RunSettings } from './run-plan.ts';
 import { validateScenarioOptions, type ValidScenarioOptions } from './scenario-options.ts';
 
 /** A scenario checked end to end before anything starts: options, settings, plan, thresholds. */

@@ -9,7 +9,7 @@ import { judgedLoad } from './judge-run.ts';
 import { LatencyStore } from './latency-store.ts';
 import { revisitVerdict } from './revisit-verdict.ts';
 import { metricReaders } from './run-metrics.ts';
-import { runSettings, scenarioWindows, type SeriesPoint } from './run-scenario.ts';
+import { runSettings, scenarioWindows, type SeriesPoint } from './run-plan.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 
 const metrics = flushSizeMetrics;

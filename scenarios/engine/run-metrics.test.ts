@@ -5,7 +5,7 @@ import { parsePrometheusText } from '../../results/stats/prometheus-text.ts';
 import type { RunStats } from '../../simulator/arrival-runner.ts';
 import { LatencyStore } from './latency-store.ts';
 import { evaluate, metricReaders, parseThresholds } from './run-metrics.ts';
-import type { SeriesPoint } from './run-scenario.ts';
+import type { SeriesPoint } from './run-plan.ts';
 import { metricValues } from './run-summary.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 

@@ -14,7 +14,7 @@ import {
   type HarnessMetric,
 } from '../../results/metric-registry.ts';
 import { METRIC_NAMES } from '../../sut/metrics/metric-names.ts';
-import type { SeriesPoint } from './run-scenario.ts';
+import type { SeriesPoint } from './run-plan.ts';
 import { rateGauge } from './sustained-rate.ts';
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { INTERVAL_HISTOGRAM, INTERVAL_METRICS } from '../../sut/metrics/interval-recorder.ts';
 import { LatencyStore } from './latency-store.ts';
 import { settlingLine, settlingOf } from './settling.ts';
-import { runSettings, scenarioWindows } from './run-scenario.ts';
+import { runSettings, scenarioWindows } from './run-plan.ts';
 import { validateScenarioOptions } from './scenario-options.ts';
 
 /** A store fed `seconds` seconds of one flush each, its duration given per second (µs). */

@@ -1,4 +1,4 @@
-import type { SeriesPoint } from './run-scenario.ts';
+import type { SeriesPoint } from './run-plan.ts';
 
 /** How long a rate must hold for the verdict to count it as the load a service carries. */
 export const SUSTAINED_WINDOW_SECONDS = 30;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { GoalRouter } from '../../sut/catalogue/goal-router.ts';
-import { poisonEvents } from './fault-runner.ts';
+import { poisonEvents } from './types/poison.ts';
 import { pickPoisonPlayers, type PoisonRowState } from './poison-players.ts';
 
 describe('the players poison faults name', () => {

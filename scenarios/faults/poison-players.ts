@@ -1,5 +1,5 @@
 import type { GoalRouter } from '../../sut/catalogue/goal-router.ts';
-import { poisonEvents } from './fault-runner.ts';
+import { poisonEvents } from './types/poison.ts';
 
 /** What the choice needs to know of a row before the run. */
 export interface PoisonRowState {

@@ -9,7 +9,7 @@ import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { generatePlayerIds } from '../../sut/db/player-ids.ts';
 import { OffsetStore } from '../../sut/repository/offset-store.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
-import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
+import type { ProgressIncrement } from '../../sut/model/progress-increment.ts';
 import type { FlushFence } from '../../sut/buffer/batch-writer.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { startBenchDatabase } from './bench-database.ts';

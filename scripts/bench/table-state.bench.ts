@@ -14,7 +14,7 @@ import * as hdr from 'hdr-histogram-js';
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import { generatePlayerIds } from '../../sut/db/player-ids.ts';
 import { PostgresBatchWriter } from '../../sut/repository/postgres-batch-writer.ts';
-import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
+import type { ProgressIncrement } from '../../sut/model/progress-increment.ts';
 import { loadVariant } from '../../sut/sql/variant-registry.ts';
 import { DEFAULT_SEED_SHARES, seedProgress } from '../../sut/db/seeder.ts';
 import { harnessTable } from '../../sut/db/target-table.ts';

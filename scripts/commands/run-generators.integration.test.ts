@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResultSchema } from '../../results/schema/result-schema.ts';
 import { prepareSimulation } from '../../simulator/simulation.ts';
-import { simulationOf } from '../../scenarios/engine/run-scenario.ts';
+import { simulationOf } from '../../scenarios/engine/run-plan.ts';
 import { loadScenario } from '../../scenarios/engine/load-scenario.ts';
 import { prepareScenario } from '../../scenarios/engine/prepare-scenario.ts';
 import { withOverrides } from '../../scenarios/engine/scenario-overrides.ts';

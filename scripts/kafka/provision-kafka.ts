@@ -12,14 +12,12 @@ import {
   type BrokerLayout,
 } from './kafka-broker.ts';
 import { findFreePort } from '../db/free-port.ts';
+import { startReaper } from '../lib/start-reaper.ts';
 import type { ProvisionedKafka } from '../../scenarios/engine/provisioned-kafka.ts';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const REAPER = fileURLToPath(new URL('./broker-reaper.js', import.meta.url));
 
 export const KAFKA_SOURCES = ['auto', 'local', 'testcontainers'] as const;
 export type KafkaSource = (typeof KAFKA_SOURCES)[number];
@@ -98,10 +96,7 @@ async function startLocalBroker(logger: Logger): Promise<ProvisionedKafka> {
     controllerPort: await findFreePort(),
   };
   // Started first, so a harness killed even during the broker's start-up leaves nothing behind.
-  spawn(process.execPath, [REAPER, String(process.pid), layout.home], {
-    detached: true,
-    stdio: 'ignore',
-  }).unref();
+  startReaper({ folder: layout.home, pidFile: 'broker.pid', stopSignal: 'SIGTERM' });
   const started = performance.now();
   try {
     await startBroker(layout, {

@@ -1,7 +1,7 @@
 import { loadCatalogue } from '../../sut/catalogue/goal-catalogue.ts';
 import type { BatchWriter } from '../../sut/buffer/batch-writer.ts';
 import { PRODUCTION_FLUSH_CONFIG } from '../../sut/buffer/flush-worker.ts';
-import type { ProgressIncrement } from '../../sut/repository/progress-increment.ts';
+import type { ProgressIncrement } from '../../sut/model/progress-increment.ts';
 import { startSut, type RunningSut, type SutOptions } from '../../sut/service/sut-app.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 
 /**
  * What makes a flush safe to retry after an unknown outcome (a COMMIT whose reply was lost):

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Goal } from '../catalogue/goal-catalogue.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import {
   StalePositionError,
   type BatchWriter,

@@ -4,7 +4,7 @@ import { FlushService } from '../service/flush-service.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
 import type { PlayerEvent } from '../events/player-event.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import type { BatchWriter, DeadLetter, FlushFence, WriteOutcome } from './batch-writer.ts';
 import {
   BackpressureTimeoutError,

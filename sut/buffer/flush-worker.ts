@@ -8,10 +8,10 @@ import {
   type FlushFence,
 } from './batch-writer.ts';
 import { PartitionBuffer, toIncrements, type DrainedEntries } from './partition-buffer.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import { PRODUCTION } from '../production-defaults.ts';
 import { retryDelayMs } from './retry-delay.ts';
-import type { PartitionHealthState } from '../service/health-evaluation.ts';
+import type { PartitionHealthState } from './partition-health.ts';
 
 /** How a partition buffers and flushes. Defaults: the production configuration (docs/production-system.md). */
 export interface FlushConfig {

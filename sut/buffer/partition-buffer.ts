@@ -1,5 +1,5 @@
 import type { Goal } from '../catalogue/goal-catalogue.ts';
-import { INT32_MAX, type ProgressIncrement } from '../repository/progress-increment.ts';
+import { INT32_MAX, type ProgressIncrement } from '../model/progress-increment.ts';
 
 interface PlayerEntries {
   readonly namespace: string;

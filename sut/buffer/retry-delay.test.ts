@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRandom } from '../db/random.ts';
 import { SutMetrics } from '../metrics/sut-metrics.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import type { BatchWriter, FlushFence, WriteOutcome } from './batch-writer.ts';
 import { FlushTicker } from './flush-ticker.ts';
 import { FlushWorker, PRODUCTION_FLUSH_CONFIG, type FlushConfig } from './flush-worker.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { GoalCatalogue } from '../catalogue/goal-catalogue.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
 import { DEFAULT_HARNESS_SCHEMA } from './harness-schema.ts';
 import { harnessTable, type TargetTable } from './target-table.ts';

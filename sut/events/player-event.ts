@@ -3,7 +3,7 @@ import {
   MAX_ID_LENGTH,
   INT32_MAX,
   unstorableText,
-} from '../repository/progress-increment.ts';
+} from '../model/progress-increment.ts';
 
 export const EVENT_TYPES = ['login', 'stat'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { applyIncrementsToModel } from './progress-model.ts';
 import { rowKey, type ProgressRow } from './progress-row.ts';
-import { EARLIER_TODAY, FIXED_NOW, increment, progressRow, YESTERDAY } from './row-fixtures.ts';
+import {
+  EARLIER_TODAY,
+  FIXED_NOW,
+  increment,
+  progressRow,
+  YESTERDAY,
+} from '../../scripts/testing/row-fixtures.ts';
 
 const clock = () => FIXED_NOW;
 const state = (...rows: ProgressRow[]) => new Map(rows.map((r) => [rowKey(r.userId, r.goalId), r]));

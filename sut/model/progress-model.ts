@@ -1,4 +1,4 @@
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from './progress-increment.ts';
 import { rowKey, utcDate, type PgTimestamp, type ProgressRow } from './progress-row.ts';
 
 /** The database's `NOW()`: one value for a whole transaction. Injected so tests control it. */

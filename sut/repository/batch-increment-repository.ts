@@ -5,7 +5,7 @@ import {
   assertValidBatch,
   toBatchParameters,
   type ProgressIncrement,
-} from './progress-increment.ts';
+} from '../model/progress-increment.ts';
 
 export interface ApplyBatchOptions {
   /**

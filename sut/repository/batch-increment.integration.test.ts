@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import { readProgressRows } from '../db/progress-table.ts';
 import { rowKey, type ProgressRow } from '../model/progress-row.ts';
-import { increment, progressRow } from '../model/row-fixtures.ts';
+import { increment, progressRow } from '../../scripts/testing/row-fixtures.ts';
 import { listVariantNames, loadVariant, type SqlVariant } from '../sql/variant-registry.ts';
 import { applyBatch } from './batch-increment-repository.ts';
 import { applyWithModel, timeline, type Timeline } from './model-comparison.ts';
-import { InvalidBatchError, type ProgressIncrement } from './progress-increment.ts';
+import { InvalidBatchError, type ProgressIncrement } from '../model/progress-increment.ts';
 
 const variantNames = await listVariantNames();
 

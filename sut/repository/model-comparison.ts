@@ -4,7 +4,7 @@ import { rowKey, type PgTimestamp, type ProgressRow } from '../model/progress-ro
 import { insertProgressRows, readProgressRows } from '../db/progress-table.ts';
 import type { SqlVariant } from '../sql/variant-registry.ts';
 import { applyBatch, type ApplyBatchOptions } from './batch-increment-repository.ts';
-import type { ProgressIncrement } from './progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 
 /** The database's current time as a PgTimestamp, the clock every fixture is placed against. */
 export async function databaseNow(client: pg.ClientBase): Promise<PgTimestamp> {

@@ -7,7 +7,7 @@ import { readProgressRows } from '../db/progress-table.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { OffsetStore } from './offset-store.ts';
 import { PostgresBatchWriter } from './postgres-batch-writer.ts';
-import type { ProgressIncrement } from './progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 
 let db: TestDatabase;
 let catalogue: GoalCatalogue;

@@ -6,7 +6,7 @@ import { readProgressRows } from '../db/progress-table.ts';
 import { rowKey } from '../model/progress-row.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { PostgresBatchWriter } from './postgres-batch-writer.ts';
-import { INT32_MAX, type ProgressIncrement } from './progress-increment.ts';
+import { INT32_MAX, type ProgressIncrement } from '../model/progress-increment.ts';
 
 let db: TestDatabase;
 let catalogue: GoalCatalogue;

@@ -24,7 +24,7 @@ import {
   InvalidBatchError,
   storableForm,
   type ProgressIncrement,
-} from './progress-increment.ts';
+} from '../model/progress-increment.ts';
 
 /** SQLSTATEs of the fence functions (migration 0003). */
 const ALREADY_APPLIED = 'HF001';

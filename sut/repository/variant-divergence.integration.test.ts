@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import { rowKey } from '../model/progress-row.ts';
-import { increment, progressRow } from '../model/row-fixtures.ts';
+import { increment, progressRow } from '../../scripts/testing/row-fixtures.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { applyWithModel, timeline, type Timeline } from './model-comparison.ts';
 

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../scripts/testing/test-database.ts';
 import { type GoalStatus, type PgTimestamp, type ProgressRow } from '../model/progress-row.ts';
-import { increment, progressRow } from '../model/row-fixtures.ts';
+import { increment, progressRow } from '../../scripts/testing/row-fixtures.ts';
 import { listVariantNames, loadVariant } from '../sql/variant-registry.ts';
 import { applyWithModel, timeline, type Timeline } from './model-comparison.ts';
-import type { ProgressIncrement } from './progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 
 /**
  * Differential test: random tables and batches must leave the same state under each SQL

@@ -12,7 +12,7 @@ import type { PlayerEvent } from '../events/player-event.ts';
 import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import { partitionOf } from '../partitioning/fnv1a.ts';
 import type { IngestPort, IngestResult, LogIngestPort } from '../sources/ingest-ports.ts';
-import type { PartitionHealthState } from './health-evaluation.ts';
+import type { PartitionHealthState } from '../buffer/partition-health.ts';
 
 /**
  * The event handler: routes each event to its partition's buffer as increments for the goals

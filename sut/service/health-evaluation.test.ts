@@ -3,9 +3,9 @@ import {
   defaultHealthThresholds,
   evaluateHealth,
   type HealthThresholds,
-  type PartitionHealthState,
   type ServiceHealthState,
 } from './health-evaluation.ts';
+import type { PartitionHealthState } from '../buffer/partition-health.ts';
 
 const LIMITS: HealthThresholds = {
   flushOverdueMs: 10_000,

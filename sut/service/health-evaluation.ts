@@ -1,3 +1,6 @@
+import type { PartitionHealthState } from '../buffer/partition-health.ts';
+import type { ConsumerHealthState } from '../sources/consumer-health.ts';
+
 /**
  * What /healthz decides, as a pure function of the service's state and the time: degraded
  * when increments wait with no flush completing, when a flush hangs, when flushes keep
@@ -33,38 +36,6 @@ export function defaultHealthThresholds(flushIntervalMs: number): HealthThreshol
     fetchOverdueMs: 10_000,
     refusalHoldMs: 5_000,
   };
-}
-
-/** One partition as /healthz sees it (clock times in ms). */
-export interface PartitionHealthState {
-  readonly partition: number;
-  /** Keys buffered or in a flush not yet committed. */
-  readonly unwrittenKeys: number;
-  /**
-   * Since when increments have waited with no flush of this partition completing: the later
-   * of the last completed flush and the arrival of the oldest unwritten increment.
-   */
-  readonly waitingSince: number | undefined;
-  /** When the flush attempt in progress started. */
-  readonly flushStartedAt: number | undefined;
-  /** Failed attempts in a row of the pending flush, since when, and the last error. */
-  readonly failures: number;
-  readonly failingSince: number;
-  readonly lastError: string;
-  /** The buffer is at the backpressure threshold: ingest waits for a flush, then refuses. */
-  readonly atBackpressure: boolean;
-}
-
-/** The Kafka consumer as /healthz sees it. */
-export interface ConsumerHealthState {
-  /** When the last fetch completed (or the consumer joined its group). */
-  readonly lastFetchAt: number;
-  /**
-   * Records behind the log's end at the last fetch, summed over the assigned partitions;
-   * undefined when a fetch has gone out since and not been answered (a broker away), so
-   * nobody can say.
-   */
-  readonly lag: number | undefined;
 }
 
 export interface ServiceHealthState {

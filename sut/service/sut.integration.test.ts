@@ -17,7 +17,7 @@ import type { PlayerEvent } from '../events/player-event.ts';
 import { applyIncrementsToModel } from '../model/progress-model.ts';
 import { rowKey, toPgTimestamp, type ProgressRow } from '../model/progress-row.ts';
 import { PostgresBatchWriter } from '../repository/postgres-batch-writer.ts';
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
+import type { ProgressIncrement } from '../model/progress-increment.ts';
 import { loadVariant } from '../sql/variant-registry.ts';
 import { startSut } from './sut-app.ts';
 import { startChildSut } from './child-sut.ts';

@@ -1,4 +1,4 @@
-import type { ConsumerHealthState } from '../service/health-evaluation.ts';
+import type { ConsumerHealthState } from './consumer-health.ts';
 import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 
 /**

@@ -14,7 +14,7 @@ import type { SutMetrics } from '../metrics/sut-metrics.ts';
 import type { OffsetStore } from '../repository/offset-store.ts';
 import type { IngestPort, LogIngestPort } from './ingest-ports.ts';
 import type { EventSource } from './event-source.ts';
-import type { ConsumerHealthState } from '../service/health-evaluation.ts';
+import type { ConsumerHealthState } from './consumer-health.ts';
 
 export interface KafkaSourceOptions {
   readonly kafka: Kafka;

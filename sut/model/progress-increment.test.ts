@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { increment } from '../model/row-fixtures.ts';
+import { increment } from '../../scripts/testing/row-fixtures.ts';
 import {
   batchProblems,
   incrementsFromArrays,

@@ -1,5 +1,5 @@
-import type { ProgressIncrement } from '../repository/progress-increment.ts';
-import type { PgTimestamp, ProgressRow } from './progress-row.ts';
+import type { ProgressIncrement } from '../../sut/model/progress-increment.ts';
+import type { PgTimestamp, ProgressRow } from '../../sut/model/progress-row.ts';
 
 /** A fixed "now" far from midnight, and the instants around it that tests need. */
 export const FIXED_NOW: PgTimestamp = '2026-11-28 12:00:00.000000';
