@@ -138,6 +138,7 @@ async function runJob(
         CI: 'true',
       },
     );
+    const started = performance.now();
     outcomes[id] = await new Promise<StepOutcome>((resolve, reject) => {
       const child = spawn(
         'bash',
@@ -152,6 +153,10 @@ async function runJob(
         resolve({ code, output });
       });
     });
+    // What each step of the job took on this machine: the recipe's cost, printed, not asserted.
+    process.stdout.write(
+      `${job} job, step ${id}: exit ${String(outcomes[id].code)} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+    );
     for (const line of readFileSync(githubEnv, 'utf8').split('\n')) {
       const at = line.indexOf('=');
       if (at > 0) carried[line.slice(0, at)] = line.slice(at + 1);
