@@ -122,10 +122,19 @@ describe('harness ab and harness calibrate', () => {
         cells: { variant: string; statement: string; size: number; samplesMs: number[] }[];
       };
     };
+    // No paired calibration here: the session measures its own floor from an A/A twin,
+    // `<name>_aa`, the base's SQL again in the same rounds.
+    expect(run.stderr).toMatch(
+      /no paired calibration of this machine kind \(.*\) in reach .*: this session measures its own noise floor from an A\/A twin/,
+    );
+    expect(run.stdout).toMatch(
+      /note: noise floor measured in this session: the A\/A twin's intervals/,
+    );
+    expect(trial.metrics.cells.some((c) => c.variant === 'join_aa')).toBe(true);
     for (const head of trial.metrics.cells.filter((c) => !c.variant.endsWith('_base'))) {
       const twin = trial.metrics.cells.find(
         (c) =>
-          c.variant === `${head.variant}_base` &&
+          c.variant === `${head.variant.replace(/_aa$/, '')}_base` &&
           c.statement === head.statement &&
           c.size === head.size,
       );
