@@ -66,7 +66,14 @@ export function collectPushable(resultsDir: string): Pushable {
   const calibrationDir = join(resultsDir, 'calibration');
   for (const name of listJson(calibrationDir)) {
     const path = join(calibrationDir, name);
-    const parsed = calibrationSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      skipped.push(`${name}: unreadable (${(error as Error).message})`);
+      continue;
+    }
+    const parsed = calibrationSchema.safeParse(doc);
     if (!parsed.success) {
       skipped.push(`${name}: not a calibration this harness reads`);
       continue;
@@ -85,7 +92,15 @@ export function collectPushable(resultsDir: string): Pushable {
     const first = trials[0];
     if (first === undefined) continue;
     const path = join(dir, 'paired', first);
-    const trial = parseResultText(readFileSync(path, 'utf8'), path);
+    let trial;
+    try {
+      trial = parseResultText(readFileSync(path, 'utf8'), path);
+    } catch (error) {
+      skipped.push(
+        `${basename(dir)}: unreadable (${(error as Error).message.split('\n')[0] ?? ''})`,
+      );
+      continue;
+    }
     if (trial.kind !== 'sweep') continue;
     const key = machineKindKey({
       cpuModel: trial.env.cpu.model,

@@ -298,7 +298,7 @@ async function abPaired(
       ...(own === undefined
         ? []
         : [
-            `noise floor measured in this session: the A/A twin's intervals excluded no change in ${own.excluded} of ${own.rows} rows; median floor ${own.medianFloorPercent.toFixed(2)} %`,
+            `noise floor measured in this session: the A/A twin's intervals excluded no change in ${own.excluded} of ${own.rows} rows; median floor ${own.medianFloorPercent.toFixed(2)} %, so a smaller change is not called in this session (a calibration of this machine kind in the store, harness calibrate --paired then harness results push, usually gives a lower one)`,
           ]),
       `base ${base.ref} = ${base.commit.slice(0, 7)}, head ${head.ref} = ${head.commit.slice(0, 7)}; one PostgreSQL ${databaseKind === 'url' ? '(DATABASE_URL)' : `(${databaseKind})`} for every trial`,
     ],

@@ -138,6 +138,7 @@ async function runJob(
         CI: 'true',
       },
     );
+    const started = performance.now();
     outcomes[id] = await new Promise<StepOutcome>((resolve, reject) => {
       const child = spawn(
         'bash',
@@ -152,6 +153,10 @@ async function runJob(
         resolve({ code, output });
       });
     });
+    // What each step of the job took on this machine: the recipe's cost, printed, not asserted.
+    process.stdout.write(
+      `${job} job, step ${id}: exit ${String(outcomes[id].code)} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+    );
     for (const line of readFileSync(githubEnv, 'utf8').split('\n')) {
       const at = line.indexOf('=');
       if (at > 0) carried[line.slice(0, at)] = line.slice(at + 1);
@@ -162,7 +167,7 @@ async function runJob(
 
 const vars = (runner: string) => ({
   // Small sweeps and a tiny scenario: the commands are the recipe's, the sizes a test's.
-  'vars.HARNESS_CHECK_OPTIONS': `--scenario ${join(dir, runner, 'scenarios/engine/fixtures/tiny-check.ts')} --no-sweep`,
+  'vars.HARNESS_CHECK_OPTIONS': `--scenario ${join(dir, runner, 'scripts/testing/fixtures/ci-recipe-check.ts')} --no-sweep --duration 3s`,
   'vars.HARNESS_AB_OPTIONS': '--sizes 200 --trials 6',
   'github.token': '',
   'github.event.pull_request.number': '1',
