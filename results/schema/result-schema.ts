@@ -708,6 +708,8 @@ export const runResultSchema = z.strictObject({
         connections: nonNegative,
         resets: nonNegative,
         commitRepliesDropped: nonNegative,
+        /** Round trips the proxy carried (a request answered by the server). */
+        exchanges: nonNegative.optional(),
       })
       .optional()
       .describe('What the link proxy did, in runs with link faults'),

@@ -149,6 +149,7 @@ export class ServiceSupervisor {
 function durableMarks(samples: readonly PromSample[]): number[] {
   const marks: number[] = [];
   for (const s of samples)
-    if (s.name === METRIC_NAMES.durableThroughMs) marks[Number(s.labels.partition)] = s.value;
+    if (s.name === METRIC_NAMES.durableThroughSeconds)
+      marks[Number(s.labels.partition)] = Math.round(s.value * 1000);
   return marks;
 }

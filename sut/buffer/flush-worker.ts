@@ -137,7 +137,7 @@ export class FlushWorker {
   /**
    * Every event this partition took in before this clock time is committed: the drain time
    * of the last batch that committed whole, or a moment the partition held nothing. What the
-   * audit needs to attribute a crash's loss per key (harness_durable_through_ms).
+   * audit needs to attribute a crash's loss per key (harness_durable_through_timestamp_seconds).
    */
   durableThrough = 0;
   /** This partition's flush numbers (the HTTP fence); a retry keeps its number. */

@@ -25,5 +25,5 @@ export const METRIC_NAMES = {
   kafkaStaleFlushesTotal: 'harness_kafka_stale_flushes_total',
   kafkaCommitErrorsTotal: 'harness_kafka_commit_errors_total',
   unwrittenIncrements: 'harness_unwritten_increments',
-  durableThroughMs: 'harness_durable_through_ms',
+  durableThroughSeconds: 'harness_durable_through_timestamp_seconds',
 } as const;

@@ -408,19 +408,20 @@ export class SutMetrics {
   }
 
   /**
-   * `harness_durable_through_ms{partition}`: every event a partition took in before this
-   * clock time (epoch ms) is committed. The harness reads it before it kills the service, so
+   * `harness_durable_through_timestamp_seconds{partition}`: every event a partition took in
+   * before this clock time is committed (Unix seconds, to the millisecond: Prometheus's unit
+   * for a timestamp). The harness reads it before it kills the service, so
    * that the audit can tell, per key, which acknowledged increments a crash may have lost.
    */
   watchDurableThrough(read: () => readonly number[]): void {
     new Gauge({
-      name: METRIC_NAMES.durableThroughMs,
-      help: 'Epoch ms before which every event the partition took in is committed',
+      name: METRIC_NAMES.durableThroughSeconds,
+      help: 'Unix time (seconds) before which every event the partition took in is committed',
       labelNames: ['partition'],
       registers: [this.registry],
       collect() {
         read().forEach((ms, p) => {
-          this.set({ partition: String(p) }, ms);
+          this.set({ partition: String(p) }, ms / 1000);
         });
       },
     });
