@@ -16,6 +16,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: more workers than that only adds contention for the one PostgreSQL.
     maxWorkers: 2,
+    // Stops a harness process a test left running (it timed out) before the next test starts.
+    setupFiles: ['scripts/testing/harness-runs-setup.ts'],
     projects: [
       {
         extends: true,

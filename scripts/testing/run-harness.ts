@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
@@ -10,6 +10,21 @@ export interface HarnessRun {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+/** A harness process still running: what it was asked to do and what it has said so far. */
+interface LiveRun {
+  readonly child: ChildProcess;
+  readonly args: readonly string[];
+  readonly stderr: () => string;
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Every harness process this test worker started that has not exited yet. A test that times
+ * out stops waiting for its run, but the run goes on: left alone it keeps writing to the
+ * file's database while the next test seeds and audits the same table.
+ */
+const live = new Set<LiveRun>();
 
 /** Runs the real CLI as a user would (`bin/harness.js`), in its own process. */
 export function runHarness(
@@ -23,13 +38,65 @@ export function runHarness(
     });
     let stdout = '';
     let stderr = '';
+    let closed: () => void = () => undefined;
+    const run: LiveRun = {
+      child,
+      args,
+      stderr: () => stderr,
+      closed: new Promise((done) => (closed = done)),
+    };
+    live.add(run);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
+    child.on('error', (error) => {
+      live.delete(run);
+      closed();
+      reject(error);
+    });
     child.on('close', (code) => {
+      live.delete(run);
+      closed();
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Process ids of the harness runs started by runHarness that are still running. */
+export function liveHarnessPids(): number[] {
+  return [...live].flatMap((run) => (run.child.pid === undefined ? [] : [run.child.pid]));
+}
+
+/** How long a run has to clean up after SIGTERM (stop its load, service and database) before SIGKILL. */
+const STOP_GRACE_MS = 60_000;
+
+/**
+ * Stops every harness run still running, as Ctrl-C would (SIGTERM: the run stops its load,
+ * its service and what it started), SIGKILL for one that has not exited after
+ * STOP_GRACE_MS, and returns once all have exited. Each is reported on stderr with the last
+ * thing it said, which tells what it was doing when its test gave up on it.
+ */
+export async function stopHarnessRuns(): Promise<void> {
+  await Promise.all(
+    [...live].map(async (run) => {
+      const said = run.stderr().trimEnd().split('\n').slice(-3).join(' | ');
+      process.stderr.write(
+        `stopping a harness run its test left running (pid ${run.child.pid ?? '?'}: harness ${run.args.join(' ')}); it last said: ${said === '' ? 'nothing' : said}\n`,
+      );
+      run.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        run.closed,
+        new Promise<void>((done) => {
+          timer = setTimeout(() => {
+            run.child.kill('SIGKILL');
+            done();
+          }, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      await run.closed;
+    }),
+  );
 }
 
 /**
