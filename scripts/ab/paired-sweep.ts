@@ -100,6 +100,8 @@ export async function runPairedTrials(options: {
   readonly log: Logger;
   /** Batch sizes other than the quick sweep's. */
   readonly sizes?: readonly number[];
+  /** Players seeded for each sweep, other than the sweep's default. */
+  readonly players?: number;
 }): Promise<IndexedResult[]> {
   const dir = join(options.sessionDir, 'paired');
   await mkdir(dir, { recursive: true });
@@ -121,6 +123,7 @@ export async function runPairedTrials(options: {
         '--ceiling-rows',
         '0',
         ...(options.sizes === undefined ? [] : ['--sizes', options.sizes.join(',')]),
+        ...(options.players === undefined ? [] : ['--players', String(options.players)]),
         ...(options.baseDatabaseUrl === undefined
           ? []
           : ['--base-database-url', options.baseDatabaseUrl]),

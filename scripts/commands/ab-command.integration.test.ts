@@ -190,6 +190,11 @@ describe('harness ab and harness calibrate', () => {
       ],
       [['ab', 'HEAD', 'HEAD', '--duration', '1m'], /--duration goes with --scenario/],
       [['ab', 'HEAD', 'HEAD', '--trials', '0'], /--trials "0" is not a positive integer/],
+      [
+        ['ab', 'HEAD', 'HEAD', '--scenario', 'smoke', '--players', '1000'],
+        /--players applies to the paired quick sweeps of a change to SQL variant files/,
+      ],
+      [['ab', 'HEAD', 'HEAD', '--players', '0'], /--players "0" is not a positive integer/],
       [['ab'], /ab compares two sides: two refs \(<base> <head>\), or two servers/],
       [
         ['ab', '--base-pg-version', '15'],

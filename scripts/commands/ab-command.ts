@@ -39,7 +39,8 @@ import {
   ACCEPT_UNTESTED_FLAG,
   ACCEPT_UNTESTED_HELP,
 } from '../../results/compare/regression-gate.ts';
-import { percent } from '../lib/option-parsers.ts';
+import { percent, positiveInt } from '../lib/option-parsers.ts';
+import { MAX_PLAYERS } from '../../sut/db/player-ids.ts';
 import pg from 'pg';
 import { redactUrl } from '../lib/redact-url.ts';
 import { provisionPostgres } from '../db/provision-postgres.ts';
@@ -63,10 +64,18 @@ interface AbFlags extends TrialFlags {
   acceptUntested: boolean;
   unpaired?: boolean;
   sizes?: number[];
+  players?: number;
   basePgVersion?: number;
   headPgVersion?: number;
   baseUrl?: string;
   headUrl?: string;
+}
+
+/** The first option given that only paired sweeps take, or undefined. */
+function pairedSweepFlag(flags: AbFlags): string | undefined {
+  if (flags.sizes !== undefined) return '--sizes';
+  if (flags.players !== undefined) return '--players';
+  return undefined;
 }
 
 /** A side that is a server: an embedded one of a major version, or one named by URL. */
@@ -276,6 +285,7 @@ async function abPaired(
         databaseUrl,
         log,
         ...(flags.sizes === undefined ? {} : { sizes: flags.sizes }),
+        ...(flags.players === undefined ? {} : { players: flags.players }),
       }),
   );
   const calibration = await latestCalibration('sweep', PAIRED_NAME, trials);
@@ -394,6 +404,11 @@ export function abCommand(logger: () => Logger): Command {
       "with a change to SQL variant files only: the paired sweeps' batch sizes, comma-separated (default the quick sweep's 10,60,200,1000)",
       (v: string) => parseSizes(v),
     )
+    .option(
+      '--players <n>',
+      "with a change to SQL variant files only: players seeded for each paired sweep (default the sweep's 10,000; fewer seed faster, e.g. in a pull request's job)",
+      positiveInt('--players', MAX_PLAYERS),
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  harness ab HEAD~1 HEAD                 quick sweep, trials from this machine's calibration\n  harness ab --base-pg-version 15 --head-pg-version 17   a PostgreSQL upgrade, paired round by round\n  harness ab main ${WORKING_TREE} --scenario production --duration 1m --trials 4\n  harness ab HEAD HEAD                   an A/A run: it should call nothing changed\n${GATE_EXIT_CODES}`,
@@ -405,12 +420,13 @@ export function abCommand(logger: () => Logger): Command {
       const log = logger();
       const work = trialWork(flags);
       const started = performance.now();
+      const pairedOnly = pairedSweepFlag(flags);
       if (
-        flags.sizes !== undefined &&
+        pairedOnly !== undefined &&
         (work.kind !== 'sweep' || !work.quick || flags.unpaired === true)
       )
         throw new UsageError(
-          '--sizes applies to the paired quick sweeps of a change to SQL variant files: not with --scenario, --sweep full or --unpaired',
+          `${pairedOnly} applies to the paired quick sweeps of a change to SQL variant files: not with --scenario, --sweep full or --unpaired`,
         );
       const servers = serverSides(flags);
       if (servers !== undefined) {
@@ -440,9 +456,9 @@ export function abCommand(logger: () => Logger): Command {
           await abPaired(b, h, flags, log, started);
           return;
         }
-        if (flags.sizes !== undefined)
+        if (pairedOnly !== undefined)
           throw new UsageError(
-            `--sizes applies to paired sweeps, and the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}): leave --sizes out`,
+            `${pairedOnly} applies to paired sweeps, and the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}): leave ${pairedOnly} out`,
           );
         log.info(
           `the change touches more than SQL variant files (${besides.slice(0, 3).join(', ')}${besides.length > 3 ? ', ...' : ''}): each side's trials run apart`,

@@ -168,7 +168,7 @@ async function runJob(
 const vars = (runner: string) => ({
   // Small sweeps and a tiny scenario: the commands are the recipe's, the sizes a test's.
   'vars.HARNESS_CHECK_OPTIONS': `--scenario ${join(dir, runner, 'scripts/testing/fixtures/ci-recipe-check.ts')} --no-sweep --duration 3s`,
-  'vars.HARNESS_AB_OPTIONS': '--sizes 200 --trials 6',
+  'vars.HARNESS_AB_OPTIONS': '--sizes 200 --trials 6 --players 1000',
   'github.token': '',
   'github.event.pull_request.number': '1',
 });
